@@ -1,0 +1,58 @@
+"""The Starlette application: the same routes under ``/api/gate/v1`` and ``/v1``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from bridge import catalog, chat
+from bridge.core_client import CoreClient
+from bridge.responses import error_response, request_id
+from gate_service.errors import GateError
+
+PREFIXES = ("/api/gate/v1", "/v1")
+
+
+def _routes() -> list[Route]:
+    return [
+        Route("/chat/completions", chat.chat_completions, methods=["POST"]),
+        Route("/health", catalog.health, methods=["GET"]),
+        Route("/models", catalog.list_models, methods=["GET"]),
+        Route("/models/{model_id:path}", catalog.get_model, methods=["GET"]),
+        Route("/aliases", catalog.list_aliases, methods=["GET"]),
+        Route("/providers", catalog.list_providers, methods=["GET"]),
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        error = GateError("invalid_request", f"Method {request.method} is not allowed here.")
+        error.status = 405
+    else:
+        error = GateError("not_found", f"No route {request.url.path}.")
+    return error_response(error, request_id(request))
+
+
+def create_app(core_target: str) -> Starlette:
+    """The bridge for the core at ``core_target`` (host:port)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.core = CoreClient(core_target)
+        try:
+            yield
+        finally:
+            await app.state.core.close()
+
+    return Starlette(
+        routes=[Mount(prefix, routes=_routes()) for prefix in PREFIXES],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )

@@ -1,0 +1,109 @@
+"""``POST /chat/completions``: JSON and Server-Sent Events.
+
+A stream's HTTP headers are not sent before the core produced its first chunk, so an error
+found before it (auth, limits, validation, no model, every upstream failing) is an ordinary
+HTTP error with a JSON body. After it, a failure is one ``data: {"error": ...}`` event
+followed by ``data: [DONE]``. A client that disconnects cancels the gRPC call, which
+cancels the upstream request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from bridge.core_client import CoreClient
+from bridge.responses import REQUEST_ID, JSONResponse, error_response, request_id
+from gate_service.errors import GateError, invalid
+from gate_service.proto_convert.completion import chunk_from_proto, completion_from_proto
+from gate_service.proto_convert.errors import from_rpc_error
+from gate_service.proto_convert.request import request_to_proto
+from spidergate.v1 import chat_pb2, stream_pb2
+
+DONE = b"data: [DONE]\n\n"
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _sse(payload: dict[str, Any]) -> bytes:
+    return b"data: " + orjson.dumps(payload) + b"\n\n"
+
+
+def _parse_body(raw: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise invalid("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object.")
+    return body
+
+
+def _metadata(request: Request, rid: str) -> tuple[tuple[str, str], ...]:
+    auth = request.headers.get("authorization")
+    md: tuple[tuple[str, str], ...] = (("x-request-id", rid),)
+    return (*md, ("authorization", auth)) if auth is not None else md
+
+
+async def chat_completions(request: Request) -> Response:
+    core: CoreClient = request.app.state.core
+    rid = request_id(request)
+    try:
+        body = _parse_body(await request.body())
+        chat = request_to_proto(body)
+        chat.include_route_trace = request.query_params.get("include_route_trace", "").lower() in (
+            "1",
+            "true",
+        )
+        metadata = _metadata(request, rid)
+        if chat.stream:
+            return await _stream(core, chat, metadata, rid)
+        reply = await core.chat.CreateChatCompletion(
+            chat_pb2.CreateChatCompletionRequest(request=chat), metadata=metadata
+        )
+    except GateError as exc:
+        return error_response(exc, rid)
+    except grpc.aio.AioRpcError as exc:
+        return error_response(from_rpc_error(exc), rid)
+    return JSONResponse(
+        completion_from_proto(reply.completion), headers={**reply.headers, REQUEST_ID: rid}
+    )
+
+
+async def _stream(
+    core: CoreClient, chat: Any, metadata: tuple[tuple[str, str], ...], rid: str
+) -> Response:
+    call = core.stream.StreamChatCompletion(
+        stream_pb2.StreamChatCompletionRequest(request=chat), metadata=metadata
+    )
+    try:
+        first = await call.read()
+    except grpc.aio.AioRpcError as exc:
+        return error_response(from_rpc_error(exc), rid)
+    if first is grpc.aio.EOF:
+        return error_response(
+            GateError("upstream_error", "The upstream ended the stream without any chunk."), rid
+        )
+    return StreamingResponse(
+        _events(call, first),
+        media_type="text/event-stream",
+        headers={**_SSE_HEADERS, **first.headers, REQUEST_ID: rid},
+    )
+
+
+async def _events(call: Any, first: stream_pb2.StreamChatCompletionResponse) -> AsyncIterator[bytes]:
+    try:
+        yield _sse(chunk_from_proto(first.chunk))
+        while (message := await call.read()) is not grpc.aio.EOF:
+            yield _sse(chunk_from_proto(message.chunk))
+    except grpc.aio.AioRpcError as exc:
+        error = from_rpc_error(exc)
+        yield _sse(error.envelope())
+    finally:
+        # A disconnected client lands here too: cancel the call, and so the upstream.
+        call.cancel()
+    yield DONE

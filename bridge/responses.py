@@ -1,0 +1,40 @@
+"""JSON responses (orjson) and the error envelope, with the headers every answer carries."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gate_service.errors import GateError
+
+REQUEST_ID = "X-Request-Id"
+_CLIENT_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+class JSONResponse(Response):
+    """Starlette's JSONResponse, serialised with orjson (about 10x faster)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def request_id(request: Request) -> str:
+    """The client's ``X-Request-Id`` when it is sane, else a fresh one."""
+    given = request.headers.get("x-request-id")
+    if given and _CLIENT_ID_RE.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
+
+
+def error_response(error: GateError, rid: str) -> JSONResponse:
+    """The documented envelope with the error's status and headers."""
+    return JSONResponse(
+        error.envelope(), status_code=error.http_status, headers={**error.headers, REQUEST_ID: rid}
+    )

@@ -1,0 +1,1 @@
+"""Chat completions: request validation and the service both gRPC servicers call."""

@@ -1,0 +1,99 @@
+"""Range and shape checks of a chat request (api.md), run in the core so that gRPC and REST
+clients get the same 400 for the same fault. Pure: raises ``invalid`` naming the param.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gate_service.errors import invalid
+
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+_FORMATS = frozenset({"text", "json_object", "json_schema"})
+_TOOL_MODES = frozenset({"none", "auto", "required"})
+_PART_TYPES = frozenset({"text", "image_url", "input_audio", "file", "refusal"})
+
+# param -> (low, high) inclusive; None means unbounded on that side.
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "temperature": (0, 2),
+    "top_p": (0, 1),
+    "n": (1, 128),
+    "max_tokens": (1, None),
+    "max_completion_tokens": (1, None),
+    "presence_penalty": (-2, 2),
+    "frequency_penalty": (-2, 2),
+    "top_logprobs": (0, 20),
+}
+_OPTION_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "max_cost_usd": (0.001, 100),
+    "cache_ttl_seconds": (60, 86400),
+    "timeout_ms": (1, 3_600_000),
+    "retry_count": (0, 10),
+}
+
+
+def _check_range(value: Any, low: float | None, high: float | None, param: str) -> None:
+    if (low is not None and value < low) or (high is not None and value > high):
+        if high is None:
+            bound = f"at least {low:g}"
+        elif low is None:
+            bound = f"at most {high:g}"
+        else:
+            bound = f"between {low:g} and {high:g}"
+        raise invalid(f"'{param}' must be {bound}; got {value}", param)
+
+
+def validate_chat_request(req: dict[str, Any]) -> None:
+    """Raise a 400 ``invalid_request`` for the first problem found."""
+    if not req.get("model"):
+        raise invalid("'model' is required", "model")
+    messages = req.get("messages")
+    if not messages:
+        raise invalid("'messages' must contain at least one message", "messages")
+    for i, message in enumerate(messages):
+        role = message.get("role")
+        if role not in ROLES:
+            raise invalid(
+                f"'messages[{i}].role' must be one of {', '.join(sorted(ROLES))}",
+                f"messages[{i}].role",
+            )
+        content = message.get("content")
+        if isinstance(content, list):
+            for j, part in enumerate(content):
+                if part.get("type") not in _PART_TYPES:
+                    raise invalid(
+                        f"'messages[{i}].content[{j}].type' is not a known part type",
+                        f"messages[{i}].content[{j}].type",
+                    )
+                if part.get("type") == "image_url" and not (part.get("image_url") or {}).get(
+                    "url"
+                ):
+                    raise invalid(
+                        "image_url parts need an 'image_url.url'",
+                        f"messages[{i}].content[{j}].image_url",
+                    )
+        elif content is None and role not in ("assistant",):
+            raise invalid(f"'messages[{i}].content' is required", f"messages[{i}].content")
+    for param, (low, high) in _RANGES.items():
+        if (value := req.get(param)) is not None:
+            _check_range(value, low, high, param)
+    stop = req.get("stop")
+    if isinstance(stop, list) and len(stop) > 4:
+        raise invalid("'stop' takes at most 4 sequences", "stop")
+    fmt = req.get("response_format")
+    if fmt is not None and fmt.get("type") not in _FORMATS:
+        raise invalid(
+            "'response_format.type' must be text, json_object or json_schema",
+            "response_format.type",
+        )
+    choice = req.get("tool_choice")
+    if isinstance(choice, str) and choice not in _TOOL_MODES:
+        raise invalid("'tool_choice' must be none, auto, required or a function", "tool_choice")
+    for i, tool in enumerate(req.get("tools") or ()):
+        fn = tool.get("function")
+        if tool.get("type") == "function" and not (fn and fn.get("name")):
+            raise invalid("each function tool needs 'function.name'", f"tools[{i}].function")
+    options = req.get("spidergate_options") or {}
+    for key, (low, high) in _OPTION_RANGES.items():
+        if (value := options.get(key)) is not None:
+            _check_range(value, low, high, f"spidergate_options.{key}")

@@ -1,0 +1,1 @@
+"""The ``spidergate`` command line."""

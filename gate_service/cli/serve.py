@@ -1,0 +1,177 @@
+"""``spidergate serve``: run the core and the bridge (together, or apart).
+
+- ``serve``: core and bridge in one process (one event loop), bridge on --host/--port,
+  gRPC on --grpc-port. ``--demo`` also starts the mock provider (or uses ``--mock-url``),
+  points every provider at it, and prints a freshly minted agent token once.
+- ``serve core``: only the gRPC core. ``serve bridge --core ADDR``: only the bridge.
+
+SIGTERM/SIGINT stop gracefully: the bridge stops accepting and lets in-flight requests and
+streams finish, then the core stops with the same grace period.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+from gate_service.config import Settings
+
+log = logging.getLogger("spidergate")
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("serve", parents=[common], help="run the gateway")
+    p.add_argument(
+        "component", nargs="?", choices=("all", "core", "bridge"), default="all",
+        help="what to run (default: core and bridge together)",
+    )
+    p.add_argument("--host", default=None, help="bridge host (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="bridge port (default 8080)")
+    p.add_argument("--grpc-host", default=None, help="core host (default 127.0.0.1)")
+    p.add_argument("--grpc-port", type=int, default=None, help="core port (default 50051)")
+    p.add_argument("--core", default=None, help="bridge only: the core's host:port")
+    p.add_argument("--demo", action="store_true", help="serve every alias from the mock provider")
+    p.add_argument("--mock-url", default=None, help="with --demo: use this mock instead")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    overrides = {
+        k: v
+        for k, v in {
+            "host": args.host,
+            "port": args.port,
+            "grpc_host": args.grpc_host,
+            "grpc_port": args.grpc_port,
+        }.items()
+        if v is not None
+    }
+    settings = replace(settings, **overrides)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.component == "bridge" and not args.core:
+        args.core = f"{settings.grpc_host}:{settings.grpc_port}"
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+    asyncio.run(_serve(args, settings))
+    return 0
+
+
+class _Bridge(uvicorn.Server):
+    """uvicorn without its own signal handling: ``serve`` owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _bridge(core_target: str, settings: Settings) -> _Bridge:
+    from bridge.app import create_app
+
+    config = uvicorn.Config(
+        create_app(core_target),
+        host=settings.host,
+        port=settings.port,
+        loop="none",
+        http="httptools",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_s),
+        backlog=4096,
+    )
+    return _Bridge(config)
+
+
+async def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    if args.component == "bridge":
+        bridge = _bridge(args.core, settings)
+        task = asyncio.create_task(bridge.serve())
+        _say(f"bridge on http://{settings.host}:{settings.port}/api/gate/v1 -> core {args.core}")
+        await _until(stop, task)
+        bridge.should_exit = True
+        await task
+        return
+
+    from gate_service.core import Core
+    from gate_service.server import build_server, mark_serving
+
+    core = await Core.open(settings)
+    mock = None
+    if args.demo:
+        mock_url = args.mock_url
+        if not mock_url:
+            from mock_provider.server import start_mock
+
+            mock = await start_mock()
+            mock_url = mock.url
+        count = core.add_demo_keys(mock_url)
+        _say(f"demo: {count} providers served by the mock provider at {mock_url}")
+    server, grpc_port, health = build_server(core, settings.grpc_host, settings.grpc_port)
+    await server.start()
+    await mark_serving(health, True)
+    _say(f"core (gRPC) on {settings.grpc_host}:{grpc_port}")
+
+    bridge_task = None
+    bridge = None
+    if args.component == "all":
+        bridge = _bridge(f"127.0.0.1:{grpc_port}", settings)
+        bridge_task = asyncio.create_task(bridge.serve())
+        while not bridge.started and not bridge_task.done():
+            await asyncio.sleep(0.02)
+        if bridge_task.done():
+            await bridge_task
+            raise SystemExit(f"the bridge could not start on {settings.host}:{settings.port}")
+        _say(f"bridge on http://{settings.host}:{settings.port}/api/gate/v1")
+    if args.demo:
+        token = await asyncio.to_thread(_demo_token, core)
+        print("Your demo agent token (shown once):", flush=True)
+        print(f"export SPIDERIQ_TOKEN={token}", flush=True)
+
+    await _until(stop, bridge_task)
+    _say("shutting down: finishing requests in flight")
+    await mark_serving(health, False)
+    if bridge is not None and bridge_task is not None:
+        bridge.should_exit = True
+        await bridge_task
+    await server.stop(settings.shutdown_grace_s)
+    if mock is not None:
+        await mock.close()
+    await core.close()
+    _say("stopped")
+
+
+async def _until(stop: asyncio.Event, task: asyncio.Task[Any] | None) -> None:
+    waiter = asyncio.create_task(stop.wait())
+    tasks = {waiter} if task is None else {waiter, task}
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+
+
+def _demo_token(core: Any) -> str:
+    brand = core.identity.brand_by_name("demo")
+    client_id = brand.client_id if brand else core.identity.create_brand("demo")[0].client_id
+    _, token = core.identity.mint_token(client_id, "demo-agent", None)
+    return str(token)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

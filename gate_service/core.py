@@ -1,0 +1,130 @@
+"""The composition root of the core: builds every component once, from settings, and owns
+their lifecycles. Nothing else constructs long-lived objects, and nothing happens at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+
+import aiohttp
+
+from gate_service import __version__
+from gate_service.auth.authenticator import Authenticator
+from gate_service.auth.identity import IdentityStore
+from gate_service.catalog import persist
+from gate_service.catalog.snapshot import Catalog
+from gate_service.config import Settings
+from gate_service.providers.base import WireAdapter
+from gate_service.providers.registry import default_adapters
+from gate_service.providers.transport import create_session
+from gate_service.routing.keys import KeyPool, UsableKey, env_keys
+from gate_service.routing.router import Router
+from gate_service.storage.database import Database
+from gate_service.vault.keys import KeyStore
+
+log = logging.getLogger("spidergate.core")
+
+
+class Core:
+    """Everything the servicers need, alive between ``open`` and ``close``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        catalog: Catalog,
+        session: aiohttp.ClientSession,
+        adapters: Mapping[str, WireAdapter] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.version = __version__
+        self.started_at = time.monotonic()
+        self.db = db
+        self.catalog = catalog
+        self.identity = IdentityStore(db)
+        self.authenticator = Authenticator(self.identity, settings.auth_cache_ttl_s)
+        self.key_store = KeyStore(db)
+        self.keys = KeyPool()
+        self.adapters = adapters or default_adapters()
+        self.session = session
+        self.router = Router(
+            lambda: self.catalog,
+            self.keys,
+            self.adapters,
+            session,
+            default_timeout_s=settings.upstream_timeout_s,
+        )
+        self._refresher: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Core:
+        """Migrate the database, seed the catalog on first start, load the snapshots."""
+        db = Database.from_settings(settings)
+        await asyncio.to_thread(db.migrate)
+        await asyncio.to_thread(persist.seed_if_empty, db.session_factory())
+        catalog = await asyncio.to_thread(persist.load_from_db, db.session_factory())
+        core = cls(settings, db, catalog, create_session())
+        await core.refresh()
+        core._refresher = asyncio.create_task(core._refresh_loop(), name="refresh")
+        return core
+
+    @property
+    def uptime_s(self) -> float:
+        return time.monotonic() - self.started_at
+
+    async def refresh(self) -> None:
+        """Re-read keys and catalog so CLI edits and other replicas' changes show up."""
+        records = await asyncio.to_thread(self.key_store.active_keys)
+        self.catalog = await asyncio.to_thread(persist.load_from_db, self.db.session_factory())
+        vault = [
+            UsableKey(
+                id=r.id,
+                provider=r.provider,
+                client_id=r.client_id,
+                preview=r.preview,
+                base_url=r.base_url,
+                source="vault",
+                secret=r.secret,
+            )
+            for r in records
+        ]
+        self.keys.replace([*vault, *env_keys(self.catalog, self.settings.env_keys)])
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.refresh_interval_s)
+            try:
+                await self.refresh()
+            except Exception:  # noqa: BLE001 - keep serving on the last good snapshot
+                log.warning("refreshing keys and catalog failed; keeping the last snapshot")
+
+    def add_demo_keys(self, mock_url: str) -> int:
+        """Point every provider we have an adapter for at the mock (``serve --demo``)."""
+        count = 0
+        for provider in self.catalog.providers:
+            if provider.api_format in self.adapters:
+                self.keys.add_ephemeral(
+                    UsableKey(
+                        id=f"demo:{provider.id}",
+                        provider=provider.id,
+                        client_id=None,
+                        preview="demo…key",
+                        base_url=f"{mock_url.rstrip('/')}/{provider.id}/v1",
+                        source="demo",
+                        secret=f"demo-key-{provider.id}",
+                    )
+                )
+                count += 1
+        return count
+
+    async def close(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+        await self.session.close()
+        await asyncio.to_thread(self.db.dispose)

@@ -1,0 +1,84 @@
+"""Typed reads of JSON values: a wrong type is a 400 naming the parameter, never a crash."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+from gate_service.errors import invalid
+
+
+def as_str(value: Any, param: str) -> str:
+    if not isinstance(value, str):
+        raise invalid(f"'{param}' must be a string", param)
+    return value
+
+
+def as_float(value: Any, param: str) -> float:
+    # bool is an int subclass in Python; JSON true is not a number.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise invalid(f"'{param}' must be a number", param)
+    return float(value)
+
+
+def as_int(value: Any, param: str) -> int:
+    if isinstance(value, bool):
+        raise invalid(f"'{param}' must be an integer", param)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, int):
+        raise invalid(f"'{param}' must be an integer", param)
+    if not -(2**63) <= value < 2**63:
+        raise invalid(f"'{param}' is out of range", param)
+    return value
+
+
+def as_bool(value: Any, param: str) -> bool:
+    if not isinstance(value, bool):
+        raise invalid(f"'{param}' must be a boolean", param)
+    return value
+
+
+def as_dict(value: Any, param: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise invalid(f"'{param}' must be an object", param)
+    return value
+
+
+def as_list(value: Any, param: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise invalid(f"'{param}' must be an array", param)
+    return value
+
+
+def dump_extra(obj: dict[str, Any], known: frozenset[str]) -> bytes:
+    """JSON of the keys of ``obj`` not in ``known`` (b"" when there are none)."""
+    extra = {k: v for k, v in obj.items() if k not in known}
+    return _dumps(extra) if extra else b""
+
+
+def load_extra(raw: bytes) -> dict[str, Any]:
+    """The inverse of ``dump_extra``."""
+    if not raw:
+        return {}
+    value = orjson.loads(raw)
+    return value if isinstance(value, dict) else {}
+
+
+def dump_json(value: Any) -> bytes:
+    """JSON bytes of any value; ``None`` becomes b"" so absence survives the round trip."""
+    return b"" if value is None else _dumps(value)
+
+
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        # orjson stops at 64-bit integers; the standard library keeps bigger ones exact.
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
+def load_json(raw: bytes) -> Any:
+    return orjson.loads(raw) if raw else None

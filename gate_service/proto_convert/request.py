@@ -1,0 +1,364 @@
+"""``ChatCompletionRequest``: OpenAI request JSON ⇄ proto.
+
+``request_to_proto`` runs in the bridge on client JSON and turns a wrongly typed value into
+a 400 naming the parameter; ``request_from_proto`` runs in the core. Keys the schema does
+not model travel in ``extra_json`` at every level, so the round trip is lossless.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gate_service.errors import invalid
+from gate_service.proto_convert.jsonvalues import (
+    as_bool,
+    as_dict,
+    as_float,
+    as_int,
+    as_list,
+    as_str,
+    dump_extra,
+    dump_json,
+    load_extra,
+    load_json,
+)
+from spidergate.v1 import common_pb2 as pb
+
+_PART_KEYS = frozenset({"type", "text", "image_url"})
+_IMAGE_KEYS = frozenset({"url", "detail"})
+_MESSAGE_KEYS = frozenset({"role", "content", "name", "tool_calls", "tool_call_id"})
+_CALL_KEYS = frozenset({"index", "id", "type", "function"})
+_FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
+_TOOL_KEYS = frozenset({"type", "function"})
+_FORMAT_KEYS = frozenset({"type", "json_schema"})
+_STREAM_OPTION_KEYS = frozenset({"include_usage"})
+_OPTION_KEYS = frozenset(
+    {
+        "max_cost_usd",
+        "cache_enabled",
+        "cache_ttl_seconds",
+        "fallback_models",
+        "preferred_providers",
+        "excluded_providers",
+        "timeout_ms",
+        "retry_count",
+    }
+)
+# Optional scalars of the request: JSON key -> reader. Each maps to the same proto field.
+_FLOATS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
+_INTS = ("n", "max_tokens", "max_completion_tokens", "seed", "top_logprobs")
+_BOOLS = ("parallel_tool_calls", "logprobs", "stream")
+_REQUEST_KEYS = frozenset(
+    {
+        "model",
+        "messages",
+        "stop",
+        "tools",
+        "tool_choice",
+        "response_format",
+        "user",
+        "stream_options",
+        "spidergate_options",
+        *_FLOATS,
+        *_INTS,
+        *_BOOLS,
+    }
+)
+
+
+# ---------------------------------------------------------------- JSON -> proto
+
+
+def tool_call_to_proto(call: Any, param: str) -> pb.ToolCall:
+    call = as_dict(call, param)
+    out = pb.ToolCall(extra_json=dump_extra(call, _CALL_KEYS))
+    if (index := call.get("index")) is not None:
+        out.index = as_int(index, f"{param}.index")
+    if (cid := call.get("id")) is not None:
+        out.id = as_str(cid, f"{param}.id")
+    if (ctype := call.get("type")) is not None:
+        out.type = as_str(ctype, f"{param}.type")
+    if (fn := call.get("function")) is not None:
+        fn = as_dict(fn, f"{param}.function")
+        if (name := fn.get("name")) is not None:
+            out.function.name = as_str(name, f"{param}.function.name")
+        if (args := fn.get("arguments")) is not None:
+            out.function.arguments = as_str(args, f"{param}.function.arguments")
+    return out
+
+
+def _part_to_proto(part: Any, param: str) -> pb.ContentPart:
+    part = as_dict(part, param)
+    out = pb.ContentPart(
+        type=as_str(part.get("type", ""), f"{param}.type"),
+        extra_json=dump_extra(part, _PART_KEYS),
+    )
+    if (text := part.get("text")) is not None:
+        out.text = as_str(text, f"{param}.text")
+    if (image := part.get("image_url")) is not None:
+        image = as_dict(image, f"{param}.image_url")
+        out.image_url.url = as_str(image.get("url", ""), f"{param}.image_url.url")
+        if (detail := image.get("detail")) is not None:
+            out.image_url.detail = as_str(detail, f"{param}.image_url.detail")
+        out.image_url.extra_json = dump_extra(image, _IMAGE_KEYS)
+    return out
+
+
+def _message_to_proto(message: Any, param: str) -> pb.ChatMessage:
+    message = as_dict(message, param)
+    out = pb.ChatMessage(
+        role=as_str(message.get("role", ""), f"{param}.role"),
+        extra_json=dump_extra(message, _MESSAGE_KEYS),
+    )
+    content = message.get("content")
+    if isinstance(content, str):
+        out.text = content
+    elif isinstance(content, list):
+        out.parts.SetInParent()
+        out.parts.parts.extend(
+            _part_to_proto(p, f"{param}.content[{i}]") for i, p in enumerate(content)
+        )
+    elif content is not None:
+        raise invalid(f"'{param}.content' must be a string or an array of parts", f"{param}.content")
+    if (name := message.get("name")) is not None:
+        out.name = as_str(name, f"{param}.name")
+    if (calls := message.get("tool_calls")) is not None:
+        out.tool_calls.extend(
+            tool_call_to_proto(c, f"{param}.tool_calls[{i}]")
+            for i, c in enumerate(as_list(calls, f"{param}.tool_calls"))
+        )
+    if (call_id := message.get("tool_call_id")) is not None:
+        out.tool_call_id = as_str(call_id, f"{param}.tool_call_id")
+    return out
+
+
+def _tool_to_proto(tool: Any, param: str) -> pb.Tool:
+    tool = as_dict(tool, param)
+    out = pb.Tool(
+        type=as_str(tool.get("type", "function"), f"{param}.type"),
+        extra_json=dump_extra(tool, _TOOL_KEYS),
+    )
+    if (fn := tool.get("function")) is not None:
+        fn = as_dict(fn, f"{param}.function")
+        out.function.name = as_str(fn.get("name", ""), f"{param}.function.name")
+        if (desc := fn.get("description")) is not None:
+            out.function.description = as_str(desc, f"{param}.function.description")
+        if "parameters" in fn:
+            out.function.parameters_json = dump_json(fn["parameters"])
+        if (strict := fn.get("strict")) is not None:
+            out.function.strict = as_bool(strict, f"{param}.function.strict")
+        out.function.extra_json = dump_extra(fn, _FUNCTION_KEYS)
+    return out
+
+
+def _tool_choice_to_proto(choice: Any) -> pb.ToolChoice:
+    if isinstance(choice, str):
+        return pb.ToolChoice(mode=choice)
+    choice = as_dict(choice, "tool_choice")
+    fn = choice.get("function")
+    if choice.get("type") == "function" and isinstance(fn, dict) and len(choice) == 2:
+        name = as_str(fn.get("name", ""), "tool_choice.function.name")
+        if set(fn) == {"name"}:
+            return pb.ToolChoice(function_name=name)
+    # Any other shape (allowed_tools, custom tools...) passes through untouched.
+    return pb.ToolChoice(extra_json=dump_json(choice))
+
+
+def _options_to_proto(options: Any) -> pb.SpidergateOptions:
+    options = as_dict(options, "spidergate_options")
+    p = "spidergate_options."
+    out = pb.SpidergateOptions(extra_json=dump_extra(options, _OPTION_KEYS))
+    if (v := options.get("max_cost_usd")) is not None:
+        out.max_cost_usd = as_float(v, p + "max_cost_usd")
+    if (v := options.get("cache_enabled")) is not None:
+        out.cache_enabled = as_bool(v, p + "cache_enabled")
+    for key in ("cache_ttl_seconds", "timeout_ms", "retry_count"):
+        if (v := options.get(key)) is not None:
+            number = as_int(v, p + key)
+            if not -(2**31) <= number < 2**31:
+                raise invalid(f"'{p + key}' is out of range", p + key)
+            setattr(out, key, number)
+    for key in ("fallback_models", "preferred_providers", "excluded_providers"):
+        if (v := options.get(key)) is not None:
+            items = as_list(v, p + key)
+            getattr(out, key).extend(as_str(s, f"{p}{key}[{i}]") for i, s in enumerate(items))
+    return out
+
+
+def request_to_proto(body: dict[str, Any]) -> pb.ChatCompletionRequest:
+    """Client JSON -> proto, rejecting wrongly typed values with a 400 naming the param."""
+    out = pb.ChatCompletionRequest(extra_json=dump_extra(body, _REQUEST_KEYS))
+    if (model := body.get("model")) is not None:
+        out.model = as_str(model, "model")
+    if (messages := body.get("messages")) is not None:
+        out.messages.extend(
+            _message_to_proto(m, f"messages[{i}]")
+            for i, m in enumerate(as_list(messages, "messages"))
+        )
+    for key in _FLOATS:
+        if (v := body.get(key)) is not None:
+            setattr(out, key, as_float(v, key))
+    for key in _INTS:
+        if (v := body.get(key)) is not None:
+            number = as_int(v, key)
+            if key != "seed" and not -(2**31) <= number < 2**31:
+                raise invalid(f"'{key}' is out of range", key)
+            setattr(out, key, number)
+    for key in _BOOLS:
+        if (v := body.get(key)) is not None:
+            setattr(out, key, as_bool(v, key))
+    stop = body.get("stop")
+    if isinstance(stop, str):
+        out.stop.append(stop)
+    elif stop is not None:
+        out.stop.extend(as_str(s, f"stop[{i}]") for i, s in enumerate(as_list(stop, "stop")))
+    if (tools := body.get("tools")) is not None:
+        out.tools.extend(
+            _tool_to_proto(t, f"tools[{i}]") for i, t in enumerate(as_list(tools, "tools"))
+        )
+    if (choice := body.get("tool_choice")) is not None:
+        out.tool_choice.CopyFrom(_tool_choice_to_proto(choice))
+    if (fmt := body.get("response_format")) is not None:
+        fmt = as_dict(fmt, "response_format")
+        out.response_format.type = as_str(fmt.get("type", ""), "response_format.type")
+        if "json_schema" in fmt:
+            out.response_format.json_schema_json = dump_json(fmt["json_schema"])
+        out.response_format.extra_json = dump_extra(fmt, _FORMAT_KEYS)
+    if (user := body.get("user")) is not None:
+        out.user = as_str(user, "user")
+    if (so := body.get("stream_options")) is not None:
+        so = as_dict(so, "stream_options")
+        out.stream_options.SetInParent()
+        if (inc := so.get("include_usage")) is not None:
+            out.stream_options.include_usage = as_bool(inc, "stream_options.include_usage")
+        out.stream_options.extra_json = dump_extra(so, _STREAM_OPTION_KEYS)
+    if (options := body.get("spidergate_options")) is not None:
+        out.spidergate_options.CopyFrom(_options_to_proto(options))
+    return out
+
+
+# ---------------------------------------------------------------- proto -> JSON
+
+
+def tool_call_from_proto(call: pb.ToolCall) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if call.HasField("index"):
+        out["index"] = call.index
+    if call.id:
+        out["id"] = call.id
+    if call.type:
+        out["type"] = call.type
+    if call.HasField("function"):
+        fn: dict[str, Any] = {}
+        if call.function.name:
+            fn["name"] = call.function.name
+        fn["arguments"] = call.function.arguments
+        out["function"] = fn
+    out.update(load_extra(call.extra_json))
+    return out
+
+
+def _part_from_proto(part: pb.ContentPart) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": part.type}
+    if part.text or part.type == "text":
+        out["text"] = part.text
+    if part.HasField("image_url"):
+        image: dict[str, Any] = {"url": part.image_url.url}
+        if part.image_url.detail:
+            image["detail"] = part.image_url.detail
+        image.update(load_extra(part.image_url.extra_json))
+        out["image_url"] = image
+    out.update(load_extra(part.extra_json))
+    return out
+
+
+def _message_from_proto(message: pb.ChatMessage) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": message.role}
+    which = message.WhichOneof("content")
+    if which == "text":
+        out["content"] = message.text
+    elif which == "parts":
+        out["content"] = [_part_from_proto(p) for p in message.parts.parts]
+    else:
+        out["content"] = None
+    if message.name:
+        out["name"] = message.name
+    if message.tool_calls:
+        out["tool_calls"] = [tool_call_from_proto(c) for c in message.tool_calls]
+    if message.tool_call_id:
+        out["tool_call_id"] = message.tool_call_id
+    out.update(load_extra(message.extra_json))
+    return out
+
+
+def _tool_from_proto(tool: pb.Tool) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": tool.type or "function"}
+    if tool.HasField("function"):
+        f = tool.function
+        fn: dict[str, Any] = {"name": f.name}
+        if f.description:
+            fn["description"] = f.description
+        if f.parameters_json:
+            fn["parameters"] = load_json(f.parameters_json)
+        if f.HasField("strict"):
+            fn["strict"] = f.strict
+        fn.update(load_extra(f.extra_json))
+        out["function"] = fn
+    out.update(load_extra(tool.extra_json))
+    return out
+
+
+def _tool_choice_from_proto(choice: pb.ToolChoice) -> Any:
+    which = choice.WhichOneof("choice")
+    if which == "mode":
+        return choice.mode
+    if which == "function_name":
+        return {"type": "function", "function": {"name": choice.function_name}}
+    return load_json(choice.extra_json)
+
+
+def _options_from_proto(o: pb.SpidergateOptions) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("max_cost_usd", "cache_enabled", "cache_ttl_seconds", "timeout_ms", "retry_count"):
+        if o.HasField(key):
+            out[key] = getattr(o, key)
+    for key in ("fallback_models", "preferred_providers", "excluded_providers"):
+        if values := getattr(o, key):
+            out[key] = list(values)
+    out.update(load_extra(o.extra_json))
+    return out
+
+
+def request_from_proto(req: pb.ChatCompletionRequest) -> dict[str, Any]:
+    """Proto -> the OpenAI request dict the core works with."""
+    out: dict[str, Any] = {
+        "model": req.model,
+        "messages": [_message_from_proto(m) for m in req.messages],
+    }
+    for key in (*_FLOATS, *_INTS, *_BOOLS):
+        if req.HasField(key):
+            out[key] = getattr(req, key)
+    if req.stop:
+        out["stop"] = req.stop[0] if len(req.stop) == 1 else list(req.stop)
+    if req.tools:
+        out["tools"] = [_tool_from_proto(t) for t in req.tools]
+    if req.HasField("tool_choice"):
+        out["tool_choice"] = _tool_choice_from_proto(req.tool_choice)
+    if req.HasField("response_format"):
+        fmt: dict[str, Any] = {"type": req.response_format.type}
+        if req.response_format.json_schema_json:
+            fmt["json_schema"] = load_json(req.response_format.json_schema_json)
+        fmt.update(load_extra(req.response_format.extra_json))
+        out["response_format"] = fmt
+    if req.user:
+        out["user"] = req.user
+    if req.HasField("stream_options"):
+        so: dict[str, Any] = {}
+        if req.stream_options.HasField("include_usage"):
+            so["include_usage"] = req.stream_options.include_usage
+        so.update(load_extra(req.stream_options.extra_json))
+        out["stream_options"] = so
+    if req.HasField("spidergate_options"):
+        out["spidergate_options"] = _options_from_proto(req.spidergate_options)
+    out.update(load_extra(req.extra_json))
+    return out

@@ -1,0 +1,1 @@
+"""Provider wire formats: one adapter per format behind ``WireAdapter``, a flat registry."""

@@ -1,0 +1,100 @@
+"""The interface every wire-format adapter implements, and the types it trades in.
+
+Adapters are pure translation: build the upstream request from an OpenAI-shaped request,
+parse the upstream answer (whole or streamed) back into OpenAI shapes, and classify
+upstream errors. They never perform I/O; the transport does, so adapters are tested with
+golden fixtures and no network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from gate_service.catalog.schema import ProviderInfo
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one attempt goes: a provider, its model id, the key and the resolved address."""
+
+    provider: ProviderInfo
+    model: str
+    base_url: str
+    secret: str = field(repr=False, default="")
+    key_id: str = ""
+    key_preview: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamRequest:
+    """An HTTP request ready for the transport."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class FailureKind(Enum):
+    """How an upstream failure steers fallback (see vault-and-routing.md)."""
+
+    RATE_LIMITED = "rate_limited"  # 429: cooldown the key, try the next
+    SERVER = "server"  # 5xx: try the next key, then the next candidate
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    MODEL_NOT_FOUND = "model_not_found"  # 404: the model is delisted, next candidate
+    AUTH = "auth"  # 401/403: the key is invalid, next key
+    BAD_REQUEST = "bad_request"  # 400-class: the request itself is bad, never retried
+    PROTOCOL = "protocol"  # an answer we could not parse
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamFailure(Exception):
+    """A classified upstream failure; ``message`` never contains a secret."""
+
+    kind: FailureKind
+    status: int
+    message: str
+    retry_after_s: float | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind is not FailureKind.BAD_REQUEST
+
+
+class StreamDecoder(Protocol):
+    """Turns one upstream stream's events into OpenAI chunk dicts (stateful per stream)."""
+
+    def feed(self, data: bytes) -> list[Json]:
+        """One SSE ``data:`` payload in; zero or more chunks out."""
+        ...
+
+    @property
+    def done(self) -> bool:
+        """True once the upstream signalled the end of the stream."""
+        ...
+
+
+class WireAdapter(Protocol):
+    """One wire format (OpenAI-compatible, Anthropic Messages, Gemini)."""
+
+    name: str
+
+    def build_request(self, target: Target, request: Json, *, stream: bool) -> UpstreamRequest:
+        """The upstream HTTP request for an OpenAI-shaped chat request."""
+        ...
+
+    def parse_response(self, target: Target, body: bytes) -> Json:
+        """The upstream's whole answer as an OpenAI chat.completion dict."""
+        ...
+
+    def stream_decoder(self, target: Target) -> StreamDecoder:
+        """A fresh decoder for one streamed answer."""
+        ...
+
+    def classify_error(self, status: int, headers: dict[str, str], body: bytes) -> UpstreamFailure:
+        """Map an upstream HTTP error to a failure kind, with a client-safe message."""
+        ...

@@ -1,0 +1,120 @@
+"""Filter a resolved chain down to the candidates that can serve this request.
+
+Order of the checks follows vault-and-routing.md ("Task aliases"); every dropped candidate
+gets a verdict so a 422 ``no_qualifying_model`` can say why each one was skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gate_service.errors import GateError
+from gate_service.providers.base import WireAdapter
+from gate_service.routing.keys import KeyPool, UsableKey, resolve_base_url
+from gate_service.routing.resolve import ChainItem
+
+# A rough prompt size: four characters a token, plus framing per message.
+_CHARS_PER_TOKEN = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A candidate that qualifies, with its usable keys in the order to try them."""
+
+    item: ChainItem
+    keys: tuple[UsableKey, ...]
+
+
+def estimate_prompt_tokens(request: dict[str, Any]) -> int:
+    chars = 0
+    for message in request.get("messages") or ():
+        content = message.get("content")
+        if isinstance(content, str):
+            chars += len(content)
+        elif isinstance(content, list):
+            chars += sum(len(p.get("text") or "") for p in content)
+        chars += 16
+    return chars // _CHARS_PER_TOKEN + 1
+
+
+def _has_images(request: dict[str, Any]) -> bool:
+    for message in request.get("messages") or ():
+        content = message.get("content")
+        if isinstance(content, list) and any(p.get("type") == "image_url" for p in content):
+            return True
+    return False
+
+
+def plan(
+    chain: list[ChainItem],
+    request: dict[str, Any],
+    client_id: str | None,
+    keys: KeyPool,
+    adapters: Mapping[str, WireAdapter],
+) -> list[Planned]:
+    """The qualifying candidates in try order; 422 with verdicts when none qualify."""
+    options = request.get("spidergate_options") or {}
+    excluded = set(options.get("excluded_providers") or ())
+    preferred = list(options.get("preferred_providers") or ())
+    max_cost = options.get("max_cost_usd")
+    wants_tools = bool(request.get("tools"))
+    wants_vision = _has_images(request)
+    max_out = request.get("max_completion_tokens") or request.get("max_tokens")
+    prompt_tokens = estimate_prompt_tokens(request)
+
+    planned: list[Planned] = []
+    verdicts: list[dict[str, str]] = []
+    for item in chain:
+        model = item.model
+        verdict = ""
+        if item.provider.id in excluded:
+            verdict = "provider excluded by spidergate_options.excluded_providers"
+        elif item.provider.api_format not in adapters:
+            verdict = f"wire format '{item.provider.api_format}' is not supported yet"
+        elif model is not None and wants_tools and "function_calling" not in model.capabilities:
+            verdict = "model does not support tools"
+        elif model is not None and wants_vision and "vision" not in model.capabilities:
+            verdict = "model does not accept images"
+        elif model is not None and max_out and max_out > model.max_output_tokens:
+            verdict = f"max_tokens {max_out} exceeds the model's output limit {model.max_output_tokens}"
+        elif model is not None and prompt_tokens > model.context_window:
+            verdict = f"prompt (~{prompt_tokens} tokens) exceeds the context window {model.context_window}"
+        elif model is not None and max_cost is not None and _worst_cost(model, prompt_tokens, max_out) > max_cost:
+            verdict = "estimated cost exceeds spidergate_options.max_cost_usd"
+        usable: tuple[UsableKey, ...] = ()
+        if not verdict:
+            usable = tuple(
+                k
+                for k in keys.keys_for(client_id, item.provider.id)
+                if resolve_base_url(item.provider, k) is not None
+            )
+            if not usable:
+                verdict = "no usable key for this provider"
+        verdicts.append(
+            {
+                "provider": item.provider.id,
+                "model": item.model_id,
+                "verdict": verdict or "qualifies",
+            }
+        )
+        if not verdict:
+            planned.append(Planned(item, usable))
+    if preferred:
+        rank = {p: i for i, p in enumerate(preferred)}
+        planned.sort(key=lambda p: rank.get(p.item.provider.id, len(rank)))
+    if not planned:
+        raise GateError(
+            "no_qualifying_model",
+            "No candidate model can serve this request.",
+            body={"spidergate_error": {"candidates": verdicts}},
+        )
+    return planned
+
+
+def _worst_cost(model: Any, prompt_tokens: int, max_out: int | None) -> float:
+    out_tokens = max_out or min(model.max_output_tokens, 4096)
+    return (
+        prompt_tokens * model.input_per_million + out_tokens * model.output_per_million
+    ) / 1_000_000

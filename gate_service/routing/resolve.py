@@ -1,0 +1,93 @@
+"""Resolve what a client asked for (alias, concrete id, provider-qualified id) to a chain.
+
+Pure functions over the catalog snapshot: no I/O, no keys (filtering by keys and by the
+request's needs happens in ``plan``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gate_service.catalog.schema import Candidate, ModelInfo, ProviderInfo
+from gate_service.catalog.snapshot import Catalog
+from gate_service.errors import GateError
+
+
+@dataclass(frozen=True, slots=True)
+class ChainItem:
+    """One candidate with its catalog entries (``model`` is None for any-model servers)."""
+
+    provider: ProviderInfo
+    model_id: str
+    model: ModelInfo | None
+    # The alias this candidate came from, when it came through an alias.
+    via_alias: str | None = None
+
+
+def resolve(catalog: Catalog, requested: str, extra: tuple[str, ...] = ()) -> list[ChainItem]:
+    """The ordered chain for ``requested`` plus ``fallback_models``; 404 when unknown."""
+    chain = _resolve_one(catalog, requested)
+    if chain is None:
+        raise GateError(
+            "model_not_found",
+            f"The model '{requested}' does not exist or is not an alias.",
+            param="model",
+        )
+    for name in extra:
+        more = _resolve_one(catalog, name)
+        if more is None:
+            raise GateError(
+                "model_not_found",
+                f"The fallback model '{name}' does not exist.",
+                param="spidergate_options.fallback_models",
+            )
+        chain.extend(more)
+    return _dedupe(chain)
+
+
+def _resolve_one(catalog: Catalog, name: str) -> list[ChainItem] | None:
+    alias = catalog.alias(name)
+    if alias is not None and alias.kind == "chat":
+        items = _alias_chain(catalog, alias.id, alias.chain)
+        # agent/* aliases fall through to agent/chat when their own chain is exhausted.
+        seen = {alias.id}
+        nxt = alias.falls_through_to
+        while nxt and nxt not in seen and (fallthrough := catalog.alias(nxt)) is not None:
+            seen.add(nxt)
+            items.extend(_alias_chain(catalog, fallthrough.id, fallthrough.chain))
+            nxt = fallthrough.falls_through_to
+        return items
+    models = catalog.models_serving(name)
+    if models:
+        return [
+            ChainItem(p, m.provider_model, m)
+            for m in models
+            if (p := catalog.provider(m.provider)) is not None
+        ]
+    # Local servers serve any model name: "vllm/<name>" goes to the vLLM server.
+    head, sep, rest = name.partition("/")
+    provider = catalog.provider(head) if sep and rest else None
+    if provider is not None and provider.any_model:
+        return [ChainItem(provider, rest, catalog.model(name))]
+    return None
+
+
+def _alias_chain(catalog: Catalog, alias_id: str, chain: tuple[Candidate, ...]) -> list[ChainItem]:
+    items = []
+    for cand in chain:
+        provider = catalog.provider(cand.provider)
+        if provider is not None:
+            model = catalog.model(f"{cand.provider}/{cand.model}")
+            items.append(ChainItem(provider, cand.model, model, alias_id))
+    return items
+
+
+def _dedupe(chain: list[ChainItem]) -> list[ChainItem]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for item in chain:
+        key = (item.provider.id, item.model_id)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out

@@ -1,0 +1,309 @@
+"""The router: try the planned candidates and their keys in order, fail over per the rules
+of vault-and-routing.md, and shape the answer (served model, metadata, trace, headers).
+
+Streams fail over invisibly until the first chunk has been handed to the caller; after
+that a failure ends the stream with an ``upstream_error`` (the bridge turns it into one
+SSE error event and ``[DONE]``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import aiohttp
+
+from gate_service.catalog.snapshot import Catalog
+from gate_service.errors import GateError, invalid
+from gate_service.providers.base import FailureKind, Target, UpstreamFailure, WireAdapter
+from gate_service.providers.transport import open_stream, post
+from gate_service.routing.cost import cost_usd
+from gate_service.routing.keys import KeyPool, UsableKey, resolve_base_url
+from gate_service.routing.plan import Planned, plan
+from gate_service.routing.resolve import resolve
+
+FALLBACK_HEADER = "X-SpiderGate-Fallback-From"
+
+
+def new_completion_id() -> str:
+    """``chatcmpl-`` plus 24 hex digits (api.md)."""
+    return "chatcmpl-" + os.urandom(12).hex()
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One try at one provider with one key, for route_trace, the ledger and 502 bodies."""
+
+    provider: str
+    model: str
+    key: str
+    outcome: str
+    status: int
+    latency_ms: float
+    error_code: str = ""
+    error_message: str = ""
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """Who asks and under which id; filled by the servicer."""
+
+    client_id: str | None
+    request_id: str
+    include_route_trace: bool = False
+
+
+class Router:
+    """Routes chat requests over the catalog snapshot and the key pool."""
+
+    def __init__(
+        self,
+        catalog: Callable[[], Catalog],
+        keys: KeyPool,
+        adapters: Mapping[str, WireAdapter],
+        session: aiohttp.ClientSession,
+        *,
+        default_timeout_s: float,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._catalog = catalog
+        self._keys = keys
+        self._adapters = adapters
+        self._session = session
+        self._default_timeout_s = default_timeout_s
+        self._clock = clock
+
+    # ------------------------------------------------------------------ planning
+
+    def _plan(self, ctx: RequestContext, request: dict[str, Any]) -> list[Planned]:
+        options = request.get("spidergate_options") or {}
+        chain = resolve(
+            self._catalog(), request["model"], tuple(options.get("fallback_models") or ())
+        )
+        return plan(chain, request, ctx.client_id, self._keys, self._adapters)
+
+    def _timeout(self, request: dict[str, Any]) -> float:
+        timeout_ms = (request.get("spidergate_options") or {}).get("timeout_ms")
+        return timeout_ms / 1000 if timeout_ms else self._default_timeout_s
+
+    def _attempts(self, planned: list[Planned], request: dict[str, Any]) -> list[tuple[int, Target]]:
+        """Every (candidate index, target) in try order, capped by ``retry_count``."""
+        out = []
+        for index, cand in enumerate(planned):
+            for key in cand.keys:
+                out.append((index, self._target(cand, key)))
+        retry_count = (request.get("spidergate_options") or {}).get("retry_count")
+        return out if retry_count is None else out[: retry_count + 1]
+
+    @staticmethod
+    def _target(cand: Planned, key: UsableKey) -> Target:
+        return Target(
+            provider=cand.item.provider,
+            model=cand.item.model_id,
+            base_url=resolve_base_url(cand.item.provider, key) or "",
+            secret=key.secret,
+            key_id=key.id,
+            key_preview=key.preview,
+        )
+
+    # ------------------------------------------------------------------ unary
+
+    async def complete(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Serve a non-streaming request: the completion dict and response headers."""
+        started = self._clock()
+        planned = self._plan(ctx, request)
+        timeout = self._timeout(request)
+        attempts: list[Attempt] = []
+        skip_candidate = -1
+        for index, target in self._attempts(planned, request):
+            if index == skip_candidate:
+                continue
+            adapter = self._adapters[target.provider.api_format]
+            t0 = self._clock()
+            try:
+                upstream = adapter.build_request(target, request, stream=False)
+                resp = await post(self._session, upstream, timeout)
+                if resp.status >= 400:
+                    raise adapter.classify_error(resp.status, resp.headers, resp.body)
+                completion = adapter.parse_response(target, resp.body)
+            except UpstreamFailure as failure:
+                attempts.append(self._failed(target, failure, t0))
+                if failure.kind is FailureKind.BAD_REQUEST:
+                    raise invalid(f"{target.provider.name}: {failure.message}") from None
+                if failure.kind is FailureKind.MODEL_NOT_FOUND:
+                    skip_candidate = index
+                continue
+            attempts.append(self._succeeded(target, t0))
+            return self._finish(ctx, request, planned, index, target, completion, attempts, started)
+        raise _all_failed(attempts)
+
+    def _finish(
+        self,
+        ctx: RequestContext,
+        request: dict[str, Any],
+        planned: list[Planned],
+        index: int,
+        target: Target,
+        completion: dict[str, Any],
+        attempts: list[Attempt],
+        started: float,
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        served = planned[index].item
+        upstream_model = completion.get("model") or target.model
+        completion["id"] = new_completion_id()
+        completion["object"] = "chat.completion"
+        completion["model"] = served.model_id
+        completion.setdefault("created", int(time.time()))
+        meta = self._metadata(ctx, request, planned, index, upstream_model, started)
+        meta["cost_usd"] = cost_usd(served.model, completion.get("usage"))
+        completion["spidergate_metadata"] = meta
+        if ctx.include_route_trace:
+            completion["route_trace"] = [asdict(a) for a in attempts]
+        return completion, self._headers(planned, index)
+
+    def _metadata(
+        self,
+        ctx: RequestContext,
+        request: dict[str, Any],
+        planned: list[Planned],
+        index: int,
+        upstream_model: str,
+        started: float,
+    ) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "provider": planned[index].item.provider.id,
+            "provider_model": upstream_model,
+            "latency_ms": round((self._clock() - started) * 1000, 3),
+            "cost_usd": 0.0,
+            "cache_hit": False,
+            "fallback_used": index > 0,
+            "requested_model": request["model"],
+            "request_id": ctx.request_id,
+        }
+        if index > 0:
+            meta["original_model"] = planned[0].item.model_id
+        return meta
+
+    @staticmethod
+    def _headers(planned: list[Planned], index: int) -> dict[str, str]:
+        return {FALLBACK_HEADER: planned[0].item.model_id} if index > 0 else {}
+
+    def _failed(self, target: Target, failure: UpstreamFailure, t0: float) -> Attempt:
+        return Attempt(
+            provider=target.provider.id,
+            model=target.model,
+            key=target.key_preview,
+            outcome="error",
+            status=failure.status,
+            latency_ms=round((self._clock() - t0) * 1000, 3),
+            error_code=failure.kind.value,
+            error_message=failure.message[:300],
+        )
+
+    def _succeeded(self, target: Target, t0: float) -> Attempt:
+        return Attempt(
+            provider=target.provider.id,
+            model=target.model,
+            key=target.key_preview,
+            outcome="success",
+            status=200,
+            latency_ms=round((self._clock() - t0) * 1000, 3),
+        )
+
+    # ------------------------------------------------------------------ streaming
+
+    async def stream(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> AsyncIterator[tuple[dict[str, str] | None, dict[str, Any]]]:
+        """Yield ``(headers, chunk)``: headers with the first chunk only, then None."""
+        started = self._clock()
+        planned = self._plan(ctx, request)
+        timeout = self._timeout(request)
+        wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+        completion_id = new_completion_id()
+        attempts: list[Attempt] = []
+        skip_candidate = -1
+        for index, target in self._attempts(planned, request):
+            if index == skip_candidate:
+                continue
+            adapter = self._adapters[target.provider.api_format]
+            served = planned[index].item.model_id
+            t0 = self._clock()
+            sent = False
+            try:
+                upstream = adapter.build_request(target, request, stream=True)
+                resp = await open_stream(self._session, upstream, timeout)
+                try:
+                    if resp.status >= 400:
+                        body = await resp.read_body()
+                        raise adapter.classify_error(resp.status, resp.headers, body)
+                    decoder = adapter.stream_decoder(target)
+                    finished = False
+                    async for data in resp.events(timeout):
+                        for chunk in decoder.feed(data):
+                            out = _rewrite_chunk(chunk, completion_id, served, wants_usage)
+                            if out is None:
+                                continue
+                            if any(c.get("finish_reason") for c in out["choices"]):
+                                finished = True
+                            if sent:
+                                yield None, out
+                            else:
+                                sent = True
+                                yield self._headers(planned, index), out
+                        if decoder.done:
+                            break
+                    if not (decoder.done or finished):
+                        raise UpstreamFailure(
+                            FailureKind.CONNECTION, 502, "upstream stream ended early"
+                        )
+                finally:
+                    resp.close()
+            except UpstreamFailure as failure:
+                attempts.append(self._failed(target, failure, t0))
+                if sent:
+                    raise GateError(
+                        "upstream_error",
+                        f"The upstream stream failed after it started: {failure.message}",
+                    ) from None
+                if failure.kind is FailureKind.BAD_REQUEST:
+                    raise invalid(f"{target.provider.name}: {failure.message}") from None
+                if failure.kind is FailureKind.MODEL_NOT_FOUND:
+                    skip_candidate = index
+                continue
+            attempts.append(self._succeeded(target, t0))
+            return
+        raise _all_failed(attempts)
+
+
+def _rewrite_chunk(
+    chunk: dict[str, Any], completion_id: str, model: str, wants_usage: bool
+) -> dict[str, Any] | None:
+    """Our id and the served model on every chunk; usage only if the client asked."""
+    chunk["id"] = completion_id
+    chunk["model"] = model
+    chunk["object"] = "chat.completion.chunk"
+    if not isinstance(chunk.get("choices"), list):
+        chunk["choices"] = []
+    if not wants_usage:
+        if not chunk["choices"]:
+            return None
+        chunk.pop("usage", None)
+    return chunk
+
+
+def _all_failed(attempts: list[Attempt]) -> GateError:
+    statuses = {a.status for a in attempts}
+    # 503 when every failure was "busy" (rate limits), 502 otherwise.
+    status = 503 if statuses and statuses <= {429, 503} else 502
+    return GateError(
+        "all_providers_failed",
+        f"All {len(attempts)} attempts failed.",
+        status=status,
+        body={"spidergate_error": {"attempts": [asdict(a) for a in attempts]}},
+    )

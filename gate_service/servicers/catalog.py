@@ -1,0 +1,103 @@
+"""CatalogService: health, models, aliases, providers. Public; a valid token with the
+``gate:models`` scope makes ``is_configured`` count the brand's own keys too.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+from gate_service.catalog.schema import ModelInfo
+from gate_service.catalog.snapshot import parse_model_query
+from gate_service.core import Core
+from gate_service.errors import GateError
+from gate_service.proto_convert.catalog import (
+    alias_to_proto,
+    model_to_proto,
+    provider_to_proto,
+    query_params_from_proto,
+)
+from gate_service.servicers.common import metadata_value, unary
+from spidergate.v1 import catalog_pb2, catalog_pb2_grpc
+
+
+class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    async def _client_id(self, context: grpc.aio.ServicerContext) -> str | None:
+        header = metadata_value(context, "authorization")
+        if not header:
+            return None
+        principal = await self._core.authenticator.authenticate(header)
+        return principal.client_id if principal.has_scope("gate:models") else None
+
+    def _configured(self, client_id: str | None, provider_id: str) -> bool:
+        provider = self._core.catalog.provider(provider_id)
+        return (
+            provider is not None
+            and provider.api_format in self._core.adapters
+            and self._core.keys.has_key(client_id, provider_id)
+        )
+
+    def _model(self, model: ModelInfo, client_id: str | None) -> catalog_pb2.Model:
+        return model_to_proto(
+            model,
+            configured=self._configured(client_id, model.provider),
+            aliases=self._core.catalog.in_task_aliases(model.id),
+        )
+
+    @unary
+    async def GetHealth(
+        self, request: catalog_pb2.GetHealthRequest, context: grpc.aio.ServicerContext
+    ) -> catalog_pb2.GetHealthResponse:
+        return catalog_pb2.GetHealthResponse(
+            status="ok", version=self._core.version, uptime_seconds=self._core.uptime_s
+        )
+
+    @unary
+    async def ListModels(
+        self, request: catalog_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
+    ) -> catalog_pb2.ListModelsResponse:
+        query = parse_model_query(query_params_from_proto(request))
+        client_id = await self._client_id(context)
+        models, total = self._core.catalog.list_models(
+            query, lambda m: self._configured(client_id, m.provider)
+        )
+        return catalog_pb2.ListModelsResponse(
+            models=[self._model(m, client_id) for m in models], total=total
+        )
+
+    @unary
+    async def GetModel(
+        self, request: catalog_pb2.GetModelRequest, context: grpc.aio.ServicerContext
+    ) -> catalog_pb2.GetModelResponse:
+        catalog = self._core.catalog
+        model = catalog.model(request.id)
+        if model is None:
+            serving = catalog.models_serving(request.id)
+            model = serving[0] if serving else None
+        if model is None:
+            raise GateError(
+                "model_not_found", f"The model '{request.id}' does not exist.", param="model"
+            )
+        return catalog_pb2.GetModelResponse(model=self._model(model, await self._client_id(context)))
+
+    @unary
+    async def ListAliases(
+        self, request: catalog_pb2.ListAliasesRequest, context: grpc.aio.ServicerContext
+    ) -> catalog_pb2.ListAliasesResponse:
+        return catalog_pb2.ListAliasesResponse(
+            aliases=[alias_to_proto(a) for a in self._core.catalog.chat_aliases()]
+        )
+
+    @unary
+    async def ListProviders(
+        self, request: catalog_pb2.ListProvidersRequest, context: grpc.aio.ServicerContext
+    ) -> catalog_pb2.ListProvidersResponse:
+        client_id = await self._client_id(context)
+        return catalog_pb2.ListProvidersResponse(
+            providers=[
+                provider_to_proto(p, configured=self._configured(client_id, p.id))
+                for p in self._core.catalog.providers
+            ]
+        )

@@ -1,0 +1,67 @@
+"""ChatService and StreamService: authenticate, validate, route, convert."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from gate_service.chat.validation import validate_chat_request
+from gate_service.core import Core
+from gate_service.proto_convert.completion import chunk_to_proto, completion_to_proto
+from gate_service.proto_convert.request import request_from_proto
+from gate_service.routing.router import RequestContext
+from gate_service.servicers.common import (
+    metadata_value,
+    request_id,
+    require_scope,
+    streaming,
+    unary,
+)
+from spidergate.v1 import chat_pb2, chat_pb2_grpc, common_pb2, stream_pb2, stream_pb2_grpc
+
+
+async def _prepare(
+    core: Core, req: common_pb2.ChatCompletionRequest, context: grpc.aio.ServicerContext
+) -> tuple[RequestContext, dict]:  # type: ignore[type-arg]
+    principal = await core.authenticator.authenticate(metadata_value(context, "authorization"))
+    require_scope(principal, "gate:chat")
+    request = request_from_proto(req)
+    validate_chat_request(request)
+    ctx = RequestContext(
+        client_id=principal.client_id,
+        request_id=request_id(context),
+        include_route_trace=req.include_route_trace,
+    )
+    return ctx, request
+
+
+class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    @unary
+    async def CreateChatCompletion(
+        self, request: chat_pb2.CreateChatCompletionRequest, context: grpc.aio.ServicerContext
+    ) -> chat_pb2.CreateChatCompletionResponse:
+        ctx, chat = await _prepare(self._core, request.request, context)
+        chat.pop("stream", None)
+        completion, headers = await self._core.router.complete(ctx, chat)
+        return chat_pb2.CreateChatCompletionResponse(
+            completion=completion_to_proto(completion), headers=headers
+        )
+
+
+class StreamServicer(stream_pb2_grpc.StreamServiceServicer):
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    @streaming
+    async def StreamChatCompletion(
+        self, request: stream_pb2.StreamChatCompletionRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[stream_pb2.StreamChatCompletionResponse]:
+        ctx, chat = await _prepare(self._core, request.request, context)
+        async for headers, chunk in self._core.router.stream(ctx, chat):
+            yield stream_pb2.StreamChatCompletionResponse(
+                chunk=chunk_to_proto(chunk), headers=headers or {}
+            )

@@ -1,0 +1,1 @@
+"""Durable state through SQLModel: SQLite by default, PostgreSQL via DATABASE_URL."""

@@ -1,0 +1,92 @@
+"""The tables. Schema changes go through an Alembic migration in ``migrations/versions``.
+
+Secrets are never stored: tokens and credential secrets are kept as keyed hashes. Provider
+keys are stored in ``provider_key.secret`` in plain text until the encrypted vault lands
+(the vault issue); nothing outside the vault module reads that column.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the single clock for stored timestamps."""
+    return datetime.now(UTC)
+
+
+class Meta(SQLModel, table=True):
+    """Installation-wide values, e.g. the token hashing key."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class Brand(SQLModel, table=True):
+    """A brand (workspace): the unit of isolation. Its id is its client_id."""
+
+    __tablename__ = "brand"
+    client_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(index=True, unique=True, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ClientCredential(SQLModel, table=True):
+    """A client credential ``client_id:api_key:api_secret``; only the secret's hash is kept."""
+
+    __tablename__ = "client_credential"
+    api_key: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(foreign_key="brand.client_id", index=True, max_length=32)
+    secret_hash: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class AgentToken(SQLModel, table=True):
+    """A per-agent token ``spideriq_pat_<32 hex>``; looked up by its keyed hash."""
+
+    __tablename__ = "agent_token"
+    id: str = Field(primary_key=True, max_length=40)
+    client_id: str = Field(foreign_key="brand.client_id", index=True, max_length=32)
+    name: str = Field(max_length=200)
+    token_hash: str = Field(index=True, unique=True, max_length=128)
+    # The first characters of the token, to recognise it in a list.
+    prefix: str = Field(max_length=32)
+    # Space-separated scopes.
+    scopes: str = Field(default="gate:chat gate:models gate:usage", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class ProviderKey(SQLModel, table=True):
+    """A provider account key. ``client_id`` None means a pool key (the operator's)."""
+
+    __tablename__ = "provider_key"
+    id: str = Field(primary_key=True, max_length=40)
+    client_id: str | None = Field(default=None, foreign_key="brand.client_id", index=True)
+    provider: str = Field(index=True, max_length=64)
+    secret: str = Field(max_length=4096)
+    # Masked preview, the only form of the secret that ever leaves the vault.
+    preview: str = Field(max_length=32)
+    base_url: str | None = Field(default=None, max_length=500)
+    label: str = Field(default="", max_length=200)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CatalogEntry(SQLModel, table=True):
+    """One provider, model or alias of the catalog, as the JSON document the loader reads.
+
+    Stored as documents so the catalog's shape can grow without schema migrations; the
+    catalog module owns the document format.
+    """
+
+    __tablename__ = "catalog_entry"
+    kind: str = Field(primary_key=True, max_length=16)
+    id: str = Field(primary_key=True, max_length=200)
+    data: str
+    updated_at: datetime = Field(default_factory=utcnow)

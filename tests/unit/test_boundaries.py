@@ -1,0 +1,37 @@
+"""Only the gRPC edge imports generated code (style.md, pattern 1)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EDGE = {
+    "gate_service/server.py",
+    "bridge/core_client.py",
+    "bridge/chat.py",
+    "bridge/catalog.py",
+}
+EDGE_DIRS = ("gate_service/servicers/", "gate_service/proto_convert/")
+
+
+def _imports_generated(path: Path) -> bool:
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("spidergate"):
+            return True
+        if isinstance(node, ast.Import) and any(a.name.startswith("spidergate") for a in node.names):
+            return True
+    return False
+
+
+def test_only_the_edge_imports_generated_code() -> None:
+    offenders = []
+    for folder in ("gate_service", "bridge", "mock_provider"):
+        for path in (ROOT / folder).rglob("*.py"):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel in EDGE or rel.startswith(EDGE_DIRS):
+                continue
+            if _imports_generated(path):
+                offenders.append(rel)
+    assert not offenders, f"generated code imported outside the gRPC edge: {offenders}"
