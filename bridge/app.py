@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -40,12 +41,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(error, request_id(request))
 
 
-def create_app(core_target: str) -> Starlette:
-    """The bridge for the core at ``core_target`` (host:port)."""
+def create_app(
+    core_target: str | None = None, *, client_factory: Callable[[], Any] | None = None
+) -> Starlette:
+    """The bridge for the core at ``core_target`` (host:port), or for the client that
+    ``client_factory`` makes (the in-process channel when core and bridge share a process).
+    """
+    if (core_target is None) == (client_factory is None):
+        raise ValueError("give exactly one of core_target and client_factory")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.core = CoreClient(core_target)
+        app.state.core = client_factory() if client_factory else CoreClient(str(core_target))
         try:
             yield
         finally:

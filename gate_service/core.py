@@ -11,6 +11,8 @@ import time
 from collections.abc import Mapping
 
 import aiohttp
+from sqlalchemy import func
+from sqlmodel import select
 
 from gate_service import __version__
 from gate_service.auth.authenticator import Authenticator
@@ -24,6 +26,7 @@ from gate_service.providers.transport import create_session
 from gate_service.routing.keys import KeyPool, UsableKey, env_keys
 from gate_service.routing.router import Router
 from gate_service.storage.database import Database
+from gate_service.storage.models import CatalogEntry
 from gate_service.vault.keys import KeyStore
 
 log = logging.getLogger("spidergate.core")
@@ -59,6 +62,7 @@ class Core:
             default_timeout_s=settings.upstream_timeout_s,
         )
         self._refresher: asyncio.Task[None] | None = None
+        self._catalog_seen: tuple[int, str] | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> Core:
@@ -76,10 +80,21 @@ class Core:
     def uptime_s(self) -> float:
         return time.monotonic() - self.started_at
 
+    def _catalog_version(self) -> tuple[int, str]:
+        """A cheap fingerprint of the catalog table, so it is re-read only on change."""
+        with self.db.session() as session:
+            count, latest = session.exec(
+                select(func.count(), func.max(CatalogEntry.updated_at))  # type: ignore[arg-type]
+            ).one()
+        return int(count), str(latest)
+
     async def refresh(self) -> None:
         """Re-read keys and catalog so CLI edits and other replicas' changes show up."""
         records = await asyncio.to_thread(self.key_store.active_keys)
-        self.catalog = await asyncio.to_thread(persist.load_from_db, self.db.session_factory())
+        version = await asyncio.to_thread(self._catalog_version)
+        if version != self._catalog_seen:
+            self.catalog = await asyncio.to_thread(persist.load_from_db, self.db.session_factory())
+            self._catalog_seen = version
         vault = [
             UsableKey(
                 id=r.id,

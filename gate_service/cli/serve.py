@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -78,11 +79,18 @@ class _Bridge(uvicorn.Server):
         yield
 
 
-def _bridge(core_target: str, settings: Settings) -> _Bridge:
+def _bridge(core: str | Any, settings: Settings) -> _Bridge:
+    """A bridge for a core address (over gRPC), or for a ``Core`` in this process."""
     from bridge.app import create_app
 
+    if isinstance(core, str):
+        app = create_app(core)
+    else:
+        from gate_service.servicers.inprocess import LocalCoreClient
+
+        app = create_app(client_factory=lambda: LocalCoreClient(core))
     config = uvicorn.Config(
-        create_app(core_target),
+        app,
         host=settings.host,
         port=settings.port,
         loop="none",
@@ -133,7 +141,8 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     bridge_task = None
     bridge = None
     if args.component == "all":
-        bridge = _bridge(f"127.0.0.1:{grpc_port}", settings)
+        # Same process: the in-process channel (see servicers/inprocess.py for why).
+        bridge = _bridge(core, settings)
         bridge_task = asyncio.create_task(bridge.serve())
         while not bridge.started and not bridge_task.done():
             await asyncio.sleep(0.02)
@@ -141,6 +150,10 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
             await bridge_task
             raise SystemExit(f"the bridge could not start on {settings.host}:{settings.port}")
         _say(f"bridge on http://{settings.host}:{settings.port}/api/gate/v1")
+    # Everything built at start-up lives for the whole run: move it out of the collector's
+    # sight so gen-2 collections stop pausing requests (a p99 measured 41 ms -> see README).
+    gc.collect()
+    gc.freeze()
     if args.demo:
         token = await asyncio.to_thread(_demo_token, core)
         print("Your demo agent token (shown once):", flush=True)
