@@ -1,0 +1,1 @@
+"""Tests of the mock provider server (``mock_provider``)."""
