@@ -95,7 +95,9 @@ async def _stream(
     )
 
 
-async def _events(call: Any, first: stream_pb2.StreamChatCompletionResponse) -> AsyncIterator[bytes]:
+async def _events(
+    call: Any, first: stream_pb2.StreamChatCompletionResponse
+) -> AsyncIterator[bytes]:
     try:
         yield _sse(chunk_from_proto(first.chunk))
         while (message := await call.read()) is not grpc.aio.EOF:

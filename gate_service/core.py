@@ -114,7 +114,7 @@ class Core:
             await asyncio.sleep(self.settings.refresh_interval_s)
             try:
                 await self.refresh()
-            except Exception:  # noqa: BLE001 - keep serving on the last good snapshot
+            except Exception:
                 log.warning("refreshing keys and catalog failed; keeping the last snapshot")
 
     def add_demo_keys(self, mock_url: str) -> int:

@@ -41,14 +41,18 @@ _OPTIONS = [
 ]
 
 
-def build_server(core: Core, host: str, port: int) -> tuple[grpc.aio.Server, int, health.HealthServicer]:
+def build_server(
+    core: Core, host: str, port: int
+) -> tuple[grpc.aio.Server, int, health.HealthServicer]:
     """A ready-to-start server with every service registered, and its bound port."""
     server = grpc.aio.server(options=_OPTIONS)
     chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(core), server)
     stream_pb2_grpc.add_StreamServiceServicer_to_server(StreamServicer(core), server)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(core), server)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(core), server)
-    health_servicer = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
+    health_servicer = (
+        health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
+    )
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server

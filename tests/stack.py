@@ -70,7 +70,7 @@ class Stack:
             asyncio.set_event_loop(self.loop)
             try:
                 self.loop.run_until_complete(self._main(ready, demo))
-            except BaseException as exc:  # noqa: BLE001 - reported through the future
+            except BaseException as exc:
                 if not ready.done():
                     ready.set_exception(exc)
 

@@ -31,7 +31,10 @@ log = logging.getLogger("spidergate")
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("serve", parents=[common], help="run the gateway")
     p.add_argument(
-        "component", nargs="?", choices=("all", "core", "bridge"), default="all",
+        "component",
+        nargs="?",
+        choices=("all", "core", "bridge"),
+        default="all",
         help="what to run (default: core and bridge together)",
     )
     p.add_argument("--host", default=None, help="bridge host (default 127.0.0.1)")
@@ -111,12 +114,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     if args.component == "bridge":
-        bridge = _bridge(args.core, settings)
-        task = asyncio.create_task(bridge.serve())
-        _say(f"bridge on http://{settings.host}:{settings.port}/api/gate/v1 -> core {args.core}")
-        await _until(stop, task)
-        bridge.should_exit = True
-        await task
+        await _serve_bridge(args.core, settings, stop)
         return
 
     from gate_service.core import Core
@@ -138,13 +136,14 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     await mark_serving(health, True)
     _say(f"core (gRPC) on {settings.grpc_host}:{grpc_port}")
 
-    bridge_task = None
-    bridge = None
+    bridge_task: asyncio.Task[None] | None = None
+    bridge: _Bridge | None = None
     if args.component == "all":
         # Same process: the in-process channel (see servicers/inprocess.py for why).
         bridge = _bridge(core, settings)
         bridge_task = asyncio.create_task(bridge.serve())
-        while not bridge.started and not bridge_task.done():
+        # uvicorn exposes readiness only as a flag; poll it briefly.
+        while not bridge.started and not bridge_task.done():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         if bridge_task.done():
             await bridge_task
@@ -170,6 +169,16 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
         await mock.close()
     await core.close()
     _say("stopped")
+
+
+async def _serve_bridge(core_target: str, settings: Settings, stop: asyncio.Event) -> None:
+    """The bridge alone, talking gRPC to a core elsewhere."""
+    bridge = _bridge(core_target, settings)
+    task = asyncio.create_task(bridge.serve())
+    _say(f"bridge on http://{settings.host}:{settings.port}/api/gate/v1 -> core {core_target}")
+    await _until(stop, task)
+    bridge.should_exit = True
+    await task
 
 
 async def _until(stop: asyncio.Event, task: asyncio.Task[Any] | None) -> None:

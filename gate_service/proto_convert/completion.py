@@ -73,7 +73,10 @@ def usage_to_proto(usage: dict[str, Any]) -> pb.Usage:
     if isinstance(prompt_details, dict) and prompt_details.get("cached_tokens") is not None:
         out.cached_tokens = _int(prompt_details["cached_tokens"])
     completion_details = usage.get("completion_tokens_details")
-    if isinstance(completion_details, dict) and completion_details.get("reasoning_tokens") is not None:
+    if (
+        isinstance(completion_details, dict)
+        and completion_details.get("reasoning_tokens") is not None
+    ):
         out.reasoning_tokens = _int(completion_details["reasoning_tokens"])
     return out
 
@@ -164,7 +167,9 @@ def completion_to_proto(c: dict[str, Any]) -> pb.ChatCompletion:
                 setattr(out.spidergate_metadata, key, meta[key])
         out.spidergate_metadata.extra_json = dump_extra(meta, known)
     for attempt in c.get("route_trace") or ():
-        out.route_trace.add(**{k: attempt[k] for k in _ATTEMPT_FIELDS if attempt.get(k) is not None})
+        out.route_trace.add(
+            **{k: attempt[k] for k in _ATTEMPT_FIELDS if attempt.get(k) is not None}
+        )
     return out
 
 
@@ -208,9 +213,7 @@ def completion_from_proto(c: pb.ChatCompletion) -> dict[str, Any]:
         meta.update(load_extra(m.extra_json))
         out["spidergate_metadata"] = meta
     if c.route_trace:
-        out["route_trace"] = [
-            {k: getattr(a, k) for k in _ATTEMPT_FIELDS} for a in c.route_trace
-        ]
+        out["route_trace"] = [{k: getattr(a, k) for k in _ATTEMPT_FIELDS} for a in c.route_trace]
     out.update(load_extra(c.extra_json))
     return out
 

@@ -119,7 +119,9 @@ def _message_to_proto(message: Any, param: str) -> pb.ChatMessage:
             _part_to_proto(p, f"{param}.content[{i}]") for i, p in enumerate(content)
         )
     elif content is not None:
-        raise invalid(f"'{param}.content' must be a string or an array of parts", f"{param}.content")
+        raise invalid(
+            f"'{param}.content' must be a string or an array of parts", f"{param}.content"
+        )
     if (name := message.get("name")) is not None:
         out.name = as_str(name, f"{param}.name")
     if (calls := message.get("tool_calls")) is not None:

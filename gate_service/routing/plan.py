@@ -78,10 +78,17 @@ def plan(
         elif model is not None and wants_vision and "vision" not in model.capabilities:
             verdict = "model does not accept images"
         elif model is not None and max_out and max_out > model.max_output_tokens:
-            verdict = f"max_tokens {max_out} exceeds the model's output limit {model.max_output_tokens}"
+            verdict = (
+                f"max_tokens {max_out} exceeds the model's output limit {model.max_output_tokens}"
+            )
         elif model is not None and prompt_tokens > model.context_window:
-            verdict = f"prompt (~{prompt_tokens} tokens) exceeds the context window {model.context_window}"
-        elif model is not None and max_cost is not None and _worst_cost(model, prompt_tokens, max_out) > max_cost:
+            window = model.context_window
+            verdict = f"prompt (~{prompt_tokens} tokens) exceeds the context window {window}"
+        elif (
+            model is not None
+            and max_cost is not None
+            and _worst_cost(model, prompt_tokens, max_out) > max_cost
+        ):
             verdict = "estimated cost exceeds spidergate_options.max_cost_usd"
         usable: tuple[UsableKey, ...] = ()
         if not verdict:

@@ -89,7 +89,9 @@ class Router:
         timeout_ms = (request.get("spidergate_options") or {}).get("timeout_ms")
         return timeout_ms / 1000 if timeout_ms else self._default_timeout_s
 
-    def _attempts(self, planned: list[Planned], request: dict[str, Any]) -> list[tuple[int, Target]]:
+    def _attempts(
+        self, planned: list[Planned], request: dict[str, Any]
+    ) -> list[tuple[int, Target]]:
         """Every (candidate index, target) in try order, capped by ``retry_count``."""
         out = []
         for index, cand in enumerate(planned):
@@ -221,7 +223,6 @@ class Router:
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> AsyncIterator[tuple[dict[str, str] | None, dict[str, Any]]]:
         """Yield ``(headers, chunk)``: headers with the first chunk only, then None."""
-        started = self._clock()
         planned = self._plan(ctx, request)
         timeout = self._timeout(request)
         wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))

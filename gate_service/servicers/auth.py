@@ -57,9 +57,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self._core = core
 
     async def _caller(self, context: grpc.aio.ServicerContext) -> Principal:
-        return await self._core.authenticator.authenticate(
-            metadata_value(context, "authorization")
-        )
+        return await self._core.authenticator.authenticate(metadata_value(context, "authorization"))
 
     def _require_operator(self, context: grpc.aio.ServicerContext) -> None:
         expected = self._core.settings.operator_token
@@ -76,8 +74,8 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def Authenticate(
         self, request: auth_pb2.AuthenticateRequest, context: grpc.aio.ServicerContext
     ) -> auth_pb2.AuthenticateResponse:
-        header = f"Bearer {request.token}" if request.token else metadata_value(
-            context, "authorization"
+        header = (
+            f"Bearer {request.token}" if request.token else metadata_value(context, "authorization")
         )
         principal = await self._core.authenticator.authenticate(header)
         return auth_pb2.AuthenticateResponse(principal=_principal(principal))

@@ -80,7 +80,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             raise GateError(
                 "model_not_found", f"The model '{request.id}' does not exist.", param="model"
             )
-        return catalog_pb2.GetModelResponse(model=self._model(model, await self._client_id(context)))
+        return catalog_pb2.GetModelResponse(
+            model=self._model(model, await self._client_id(context))
+        )
 
     @unary
     async def ListAliases(

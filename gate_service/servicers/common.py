@@ -34,9 +34,7 @@ def request_id(context: grpc.aio.ServicerContext) -> str:
 
 def require_scope(principal: Principal, scope: str) -> None:
     if scope not in principal.scopes:
-        raise GateError(
-            "insufficient_scope", f"This token lacks the '{scope}' scope needed here."
-        )
+        raise GateError("insufficient_scope", f"This token lacks the '{scope}' scope needed here.")
 
 
 async def abort(context: grpc.aio.ServicerContext, error: GateError) -> None:
@@ -60,7 +58,7 @@ def unary(
             return await fn(self, request, context)
         except GateError as exc:
             await abort(context, exc)
-        except Exception as exc:  # noqa: BLE001 - the edge: nothing escapes unmapped
+        except Exception as exc:
             await abort(context, _internal(exc))
         raise AssertionError("abort returned")  # pragma: no cover
 
@@ -73,13 +71,15 @@ def streaming(
     """The same for a server-streaming handler."""
 
     @functools.wraps(fn)
-    async def wrapper(self: Any, request: Req, context: grpc.aio.ServicerContext) -> AsyncIterator[Resp]:
+    async def wrapper(
+        self: Any, request: Req, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[Resp]:
         try:
             async for item in fn(self, request, context):
                 yield item
         except GateError as exc:
             await abort(context, exc)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             await abort(context, _internal(exc))
 
     return wrapper

@@ -20,7 +20,9 @@ def _imports_generated(path: Path) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("spidergate"):
             return True
-        if isinstance(node, ast.Import) and any(a.name.startswith("spidergate") for a in node.names):
+        if isinstance(node, ast.Import) and any(
+            a.name.startswith("spidergate") for a in node.names
+        ):
             return True
     return False
 

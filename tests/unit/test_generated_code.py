@@ -15,7 +15,9 @@ def test_generated_code_is_fresh(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    fresh = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "spidergate").rglob("*.py*")}
+    fresh = {
+        p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "spidergate").rglob("*.py*")
+    }
     committed = {
         p.relative_to(ROOT): p.read_bytes()
         for p in (ROOT / "spidergate").rglob("*.py*")

@@ -23,7 +23,10 @@ FULL_REQUEST: dict[str, Any] = {
             "role": "user",
             "content": [
                 {"type": "text", "text": "what is this?"},
-                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAA", "detail": "low"}},
+                {
+                    "type": "image_url",
+                    "image_url": {"url": "data:image/png;base64,AAA", "detail": "low"},
+                },
                 {"type": "input_audio", "input_audio": {"data": "xx", "format": "wav"}},
             ],
             "name": "bob",
@@ -131,7 +134,11 @@ COMPLETION: dict[str, Any] = {
                 "content": None,
                 "refusal": None,
                 "tool_calls": [
-                    {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"a\":1}"}}
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "f", "arguments": '{"a":1}'},
+                    }
                 ],
                 "annotations": [],
             },
@@ -186,7 +193,14 @@ def test_chunk_round_trip_is_lossless() -> None:
             "object": "chat.completion.chunk",
             "created": 1,
             "model": "m",
-            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}],
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"role": "assistant", "content": ""},
+                    "logprobs": None,
+                    "finish_reason": None,
+                }
+            ],
         },
         {
             "id": "chatcmpl-1",
@@ -196,7 +210,7 @@ def test_chunk_round_trip_is_lossless() -> None:
             "choices": [
                 {
                     "index": 0,
-                    "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "{\"a"}}]},
+                    "delta": {"tool_calls": [{"index": 0, "function": {"arguments": '{"a'}}]},
                     "logprobs": None,
                     "finish_reason": None,
                 }
