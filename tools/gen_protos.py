@@ -17,7 +17,9 @@ from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
-HEADER = '"""Generated protobuf code: do not edit. Regenerate with `python tools/gen_protos.py`."""\n'
+HEADER = (
+    '"""Generated protobuf code: do not edit. Regenerate with `python tools/gen_protos.py`."""\n'
+)
 
 
 def generate(out_dir: Path) -> list[Path]:

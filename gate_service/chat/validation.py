@@ -65,9 +65,7 @@ def validate_chat_request(req: dict[str, Any]) -> None:
                         f"'messages[{i}].content[{j}].type' is not a known part type",
                         f"messages[{i}].content[{j}].type",
                     )
-                if part.get("type") == "image_url" and not (part.get("image_url") or {}).get(
-                    "url"
-                ):
+                if part.get("type") == "image_url" and not (part.get("image_url") or {}).get("url"):
                     raise invalid(
                         "image_url parts need an 'image_url.url'",
                         f"messages[{i}].content[{j}].image_url",
