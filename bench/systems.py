@@ -1,0 +1,478 @@
+"""The mock provider and the three gateways the benchmark drives.
+
+Each :class:`System` knows how to start itself (pinned to the gateway core), what an
+authenticated chat-completion request to it looks like, and how to stop. All of them talk
+to the same mock provider.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shlex
+import sys
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import (
+    DRIVER_CORE,
+    GATEWAY_CORE,
+    BenchError,
+    Managed,
+    ProcessRegistry,
+    Target,
+    free_port,
+    http_request,
+    json_body,
+    pinned,
+    run_quiet,
+    wait_for_http,
+    wait_for_log_line,
+)
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+CACHE_DIR = BENCH_DIR / ".cache"
+LITELLM_VENV = CACHE_DIR / "litellm-venv"
+PORTKEY_DIR = CACHE_DIR / "portkey"
+PORTKEY_PACKAGE = PORTKEY_DIR / "node_modules" / "@portkey-ai" / "gateway"
+
+#: The model clients ask for (SpiderGate's demo catalogue name; the competitors are
+#: configured to answer to it too, or pass it straight through to the mock).
+MODEL = "spideriq/fast"
+#: What the competitors ask the mock for (LiteLLM maps MODEL to ``openai/UPSTREAM_MODEL``).
+UPSTREAM_MODEL = "gpt-4o-mini"
+PROMPT = "Say hello in three languages."
+
+
+def chat_payload(model: str, stream: bool) -> dict[str, object]:
+    payload: dict[str, object] = {
+        "model": model,
+        "messages": [{"role": "user", "content": PROMPT}],
+    }
+    if stream:
+        payload["stream"] = True
+    return payload
+
+
+@dataclass
+class Context:
+    """What every system needs to start: the process registry, a scratch dir, the mock."""
+
+    registry: ProcessRegistry
+    work_dir: Path
+    mock_url: str
+    startup_timeout: float
+
+
+# --------------------------------------------------------------------------- mock
+
+
+class MockProvider:
+    """The colleague's OpenAI-format fake LLM (``python -m mock_provider``), on core 1."""
+
+    def __init__(self, command: str | None = None) -> None:
+        self.command = command
+        self.url = ""
+        self.proc: Managed | None = None
+
+    def start(self, registry: ProcessRegistry, timeout: float) -> str:
+        port = free_port()
+        if self.command:
+            base = shlex.split(self.command)
+        else:
+            base = [sys.executable, "-m", "mock_provider"]
+        argv = pinned(DRIVER_CORE, [*base, "--host", "127.0.0.1", "--port", str(port)])
+        self.proc = registry.start("mock_provider", argv, cwd=REPO_DIR)
+        match = wait_for_log_line(
+            self.proc, r"mock provider listening on (http://[0-9.]+:\d+)", timeout
+        )
+        self.url = match.group(1)
+        return self.url
+
+
+# --------------------------------------------------------------------------- base
+
+
+class System(ABC):
+    """A gateway (or the bare mock) under test."""
+
+    key: str = ""
+    label: str = ""
+    #: The core the system's processes are pinned to.
+    core: str = GATEWAY_CORE
+
+    def __init__(self) -> None:
+        self.proc: Managed | None = None
+        self.base_url = ""
+
+    @abstractmethod
+    def start(self, ctx: Context) -> None:
+        """Start and wait until ready; raise :class:`BenchError` if it cannot."""
+
+    @abstractmethod
+    def target(self, stream: bool) -> Target:
+        """The authenticated chat-completion request wrk sends."""
+
+    def version(self) -> str:
+        return ""
+
+    def stop(self, ctx: Context) -> None:
+        if self.proc is not None:
+            ctx.registry.stop(self.proc)
+            self.proc = None
+
+    def verify(self) -> str:
+        """One non-streaming and one streaming request; raise unless both carry a completion.
+
+        Returns the non-streaming completion text, for the log.
+        """
+        text = ""
+        for stream in (False, True):
+            target = self.target(stream)
+            try:
+                reply = http_request(
+                    target.url,
+                    method=target.method,
+                    body=target.body,
+                    headers=target.headers,
+                    timeout=30,
+                )
+            except OSError as exc:
+                raise BenchError(f"{self.label}: request failed: {exc}") from exc
+            mode = "streaming" if stream else "non-streaming"
+            if reply.status != 200:
+                raise BenchError(
+                    f"{self.label}: {mode} request answered HTTP {reply.status}: "
+                    f"{reply.text()[:300]}"
+                )
+            content = stream_content(reply.text()) if stream else json_content(reply.text())
+            if not content:
+                raise BenchError(
+                    f"{self.label}: {mode} answer carries no completion text: {reply.text()[:300]}"
+                )
+            if not stream:
+                text = content
+        return text
+
+
+def json_content(text: str) -> str:
+    """``choices[0].message.content`` of a chat completion, or ``""``."""
+    try:
+        data = json.loads(text)
+        return str(data["choices"][0]["message"]["content"] or "")
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
+
+
+def stream_content(text: str) -> str:
+    """The concatenated ``delta.content`` of an SSE chat-completion stream, or ``""``."""
+    parts: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if not data or data == "[DONE]":
+            continue
+        try:
+            chunk = json.loads(data)
+            delta = chunk["choices"][0].get("delta") or {}
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            continue
+        if delta.get("content"):
+            parts.append(str(delta["content"]))
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- mock direct
+
+
+class MockDirect(System):
+    """No gateway: wrk straight at the mock. The ceiling of the harness itself."""
+
+    key = "mock"
+    label = "mock (direct)"
+    core = DRIVER_CORE
+
+    def start(self, ctx: Context) -> None:
+        self.base_url = ctx.mock_url
+
+    def stop(self, ctx: Context) -> None:
+        """Nothing to stop: the mock outlives every system."""
+
+    def target(self, stream: bool) -> Target:
+        return Target(
+            url=f"{self.base_url}/v1/chat/completions",
+            body=json_body(chat_payload(UPSTREAM_MODEL, stream)),
+            headers={"Content-Type": "application/json", "Authorization": "Bearer dummy"},
+        )
+
+
+# --------------------------------------------------------------------------- SpiderGate
+
+
+class SpiderGate(System):
+    """This project: ``spidergate serve --demo --mock-url ...`` with a minted agent token."""
+
+    key = "spidergate"
+    label = "SpiderGate"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.token = ""
+
+    @staticmethod
+    def command() -> list[str]:
+        script = Path(sys.executable).with_name("spidergate")
+        if script.exists():
+            return [str(script)]
+        return [sys.executable, "-m", "gate_service.cli.main"]
+
+    def version(self) -> str:
+        try:
+            head = run_quiet(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"])
+        except BenchError:
+            return "working tree"
+        return f"git {head.stdout.strip()} (+ working tree)"
+
+    def start(self, ctx: Context) -> None:
+        data_dir = ctx.work_dir / "spidergate-data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        cli = self.command()
+        common = ["--data-dir", str(data_dir)]
+        env = {"PYTHONUNBUFFERED": "1"}
+        run_quiet([*cli, "brand", "create", "bench", *common], env=env)
+        minted = run_quiet(
+            [*cli, "token", "mint", "--brand", "bench", "--name", "bench", *common], env=env
+        )
+        lines = [line.strip() for line in minted.stdout.splitlines() if line.strip()]
+        if not lines:
+            raise BenchError("spidergate token mint printed no token")
+        self.token = lines[-1]
+        port, grpc_port = free_port(), free_port()
+        argv = pinned(
+            GATEWAY_CORE,
+            [
+                *cli,
+                "serve",
+                "--demo",
+                "--mock-url",
+                ctx.mock_url,
+                *common,
+                "--port",
+                str(port),
+                "--grpc-port",
+                str(grpc_port),
+            ],
+        )
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.proc = ctx.registry.start("spidergate", argv, cwd=REPO_DIR, env=env)
+        wait_for_http(f"{self.base_url}/api/gate/v1/health", self.proc, ctx.startup_timeout)
+
+    def target(self, stream: bool) -> Target:
+        return Target(
+            url=f"{self.base_url}/api/gate/v1/chat/completions",
+            body=json_body(chat_payload(MODEL, stream)),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.token}",
+            },
+        )
+
+
+# --------------------------------------------------------------------------- LiteLLM
+
+
+class LiteLLM(System):
+    """LiteLLM's proxy (PyPI ``litellm[proxy]``): one uvicorn worker, master key, no DB."""
+
+    key = "litellm"
+    label = "LiteLLM"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.master_key = "sk-bench-" + secrets.token_hex(8)
+
+    def version(self) -> str:
+        for info in LITELLM_VENV.glob("lib/python*/site-packages/litellm-*.dist-info"):
+            match = re.match(r"litellm-([^-]+)\.dist-info", info.name)
+            if match:
+                return match.group(1)
+        return ""
+
+    def start(self, ctx: Context) -> None:
+        litellm = LITELLM_VENV / "bin" / "litellm"
+        if not litellm.exists():
+            raise BenchError(
+                f"LiteLLM is not installed ({litellm}); run bench/setup_competitors.sh"
+            )
+        workdir = ctx.work_dir / "litellm"
+        workdir.mkdir(parents=True, exist_ok=True)
+        config = workdir / "config.yaml"
+        # JSON is valid YAML; no yaml dependency needed to write it.
+        config.write_text(
+            json.dumps(
+                {
+                    "model_list": [
+                        {
+                            "model_name": MODEL,
+                            "litellm_params": {
+                                "model": f"openai/{UPSTREAM_MODEL}",
+                                "api_base": f"{ctx.mock_url}/v1",
+                                "api_key": "dummy",
+                            },
+                        }
+                    ],
+                    "general_settings": {"master_key": self.master_key},
+                    # As in LiteLLM's own benchmark config: no callbacks, no retries.
+                    "litellm_settings": {
+                        "telemetry": False,
+                        "set_verbose": False,
+                        "callbacks": [],
+                        "num_retries": 0,
+                    },
+                },
+                indent=2,
+            )
+        )
+        # Access logs off (as for every system): one log line per request is not the
+        # gateway's work, and LiteLLM's default uvicorn config would print one.
+        log_config = workdir / "log_config.json"
+        log_config.write_text(json.dumps(_quiet_uvicorn_logging(), indent=2))
+        port = free_port()
+        env = {
+            "LITELLM_TELEMETRY": "False",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no fetch from GitHub at start-up
+            "LITELLM_LOG": "ERROR",
+            "LITELLM_MODE": "PRODUCTION",  # do not read a .env file
+            "DISABLE_ADMIN_UI": "True",
+            "NO_DOCS": "True",
+            "NO_REDOC": "True",
+            "STORE_MODEL_IN_DB": "False",
+        }
+        argv = pinned(
+            GATEWAY_CORE,
+            [
+                str(litellm),
+                "--config",
+                str(config),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--num_workers",
+                "1",
+                "--log_config",
+                str(log_config),
+            ],
+        )
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.proc = ctx.registry.start(
+            "litellm",
+            argv,
+            cwd=workdir,
+            env=env,
+            # No database, no cache server: LiteLLM runs in its DB-less mode.
+            unset=("DATABASE_URL", "DIRECT_URL", "REDIS_HOST", "REDIS_URL", "REDIS_PORT"),
+        )
+        wait_for_http(f"{self.base_url}/health/liveliness", self.proc, ctx.startup_timeout)
+
+    def target(self, stream: bool) -> Target:
+        return Target(
+            url=f"{self.base_url}/v1/chat/completions",
+            body=json_body(chat_payload(MODEL, stream)),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.master_key}",
+            },
+        )
+
+
+def _quiet_uvicorn_logging() -> dict[str, object]:
+    """A logging dictConfig: warnings and errors to stderr, no per-request access log."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "plain",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": "WARNING", "handlers": ["stderr"]},
+        "loggers": {
+            "uvicorn": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "uvicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        },
+    }
+
+
+# --------------------------------------------------------------------------- Portkey
+
+
+class Portkey(System):
+    """Portkey's open-source gateway (npm ``@portkey-ai/gateway``), one node process."""
+
+    key = "portkey"
+    label = "Portkey"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mock_url = ""
+
+    def version(self) -> str:
+        versions = []
+        for package in (PORTKEY_PACKAGE, PORTKEY_DIR / "node_modules" / "@hono" / "node-server"):
+            try:
+                versions.append(str(json.loads((package / "package.json").read_text())["version"]))
+            except (OSError, ValueError, KeyError):
+                versions.append("?")
+        return f"{versions[0]} (@hono/node-server {versions[1]})"
+
+    def entry_point(self) -> Path:
+        try:
+            package = json.loads((PORTKEY_PACKAGE / "package.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise BenchError(
+                f"Portkey is not installed ({PORTKEY_PACKAGE}); run bench/setup_competitors.sh"
+            ) from exc
+        binary = package.get("bin", "build/start-server.js")
+        if isinstance(binary, dict):
+            binary = next(iter(binary.values()))
+        return PORTKEY_PACKAGE / str(binary)
+
+    def start(self, ctx: Context) -> None:
+        entry = self.entry_point()
+        self.mock_url = ctx.mock_url
+        port = free_port()
+        argv = pinned(GATEWAY_CORE, ["node", str(entry), f"--port={port}", "--headless"])
+        env = {
+            "NODE_ENV": "production",
+            # 127.0.0.1 is trusted by default; say so explicitly in case the default changes.
+            "TRUSTED_CUSTOM_HOSTS": "127.0.0.1,localhost",
+        }
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.proc = ctx.registry.start("portkey", argv, cwd=PORTKEY_DIR, env=env)
+        wait_for_http(f"{self.base_url}/", self.proc, ctx.startup_timeout)
+
+    def target(self, stream: bool) -> Target:
+        return Target(
+            url=f"{self.base_url}/v1/chat/completions",
+            body=json_body(chat_payload(UPSTREAM_MODEL, stream)),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": "Bearer dummy",
+                "x-portkey-provider": "openai",
+                "x-portkey-custom-host": f"{self.mock_url}/v1",
+            },
+        )
+
+
+SYSTEMS: dict[str, type[System]] = {
+    cls.key: cls for cls in (SpiderGate, LiteLLM, Portkey, MockDirect)
+}
