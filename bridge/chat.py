@@ -33,6 +33,11 @@ def _sse(payload: dict[str, Any]) -> bytes:
     return b"data: " + orjson.dumps(payload) + b"\n\n"
 
 
+def _sse_batch(message: stream_pb2.StreamChatCompletionResponse) -> bytes:
+    """The chunks that arrived together, as one write."""
+    return b"".join(_sse(chunk_from_proto(c)) for c in message.chunks)
+
+
 def _parse_body(raw: bytes) -> dict[str, Any]:
     try:
         body = orjson.loads(raw)
@@ -99,9 +104,9 @@ async def _events(
     call: Any, first: stream_pb2.StreamChatCompletionResponse
 ) -> AsyncIterator[bytes]:
     try:
-        yield _sse(chunk_from_proto(first.chunk))
+        yield _sse_batch(first)
         while (message := await call.read()) is not grpc.aio.EOF:
-            yield _sse(chunk_from_proto(message.chunk))
+            yield _sse_batch(message)
     except grpc.aio.AioRpcError as exc:
         error = from_rpc_error(exc)
         yield _sse(error.envelope())

@@ -67,23 +67,34 @@ class StreamResponse:
     async def read_body(self) -> bytes:
         return await self._resp.read()
 
-    async def events(self, idle_timeout_s: float) -> AsyncIterator[bytes]:
-        """Yield each SSE ``data:`` payload; comments and other fields are skipped."""
+    async def events(self, idle_timeout_s: float) -> AsyncIterator[list[bytes]]:
+        """Yield the SSE ``data:`` payloads that arrived together, one list per read.
+
+        Reading whatever is buffered (``readany``) instead of line by line lets a batch of
+        events that came in one packet be forwarded in one write downstream; nothing waits
+        for more data than has arrived.
+        """
         content = self._resp.content
+        rest = b""
         while True:
             try:
                 async with asyncio.timeout(idle_timeout_s):
-                    line = await content.readline()
+                    data = await content.readany()
             except TimeoutError as exc:
                 raise UpstreamFailure(FailureKind.TIMEOUT, 504, "upstream stream stalled") from exc
             except aiohttp.ClientError as exc:
                 raise UpstreamFailure(
                     FailureKind.CONNECTION, 502, "upstream stream connection failed"
                 ) from exc
-            if not line:
+            if not data:
+                if rest.startswith(b"data:"):
+                    yield [rest[5:].strip()]
                 return
-            if line.startswith(b"data:"):
-                yield line[5:].strip()
+            lines = (rest + data).split(b"\n")
+            rest = lines.pop()
+            batch = [line[5:].strip() for line in lines if line.startswith(b"data:")]
+            if batch:
+                yield batch
 
     def close(self) -> None:
         self._resp.close()

@@ -221,8 +221,9 @@ class Router:
 
     async def stream(
         self, ctx: RequestContext, request: dict[str, Any]
-    ) -> AsyncIterator[tuple[dict[str, str] | None, dict[str, Any]]]:
-        """Yield ``(headers, chunk)``: headers with the first chunk only, then None."""
+    ) -> AsyncIterator[tuple[dict[str, str] | None, list[dict[str, Any]]]]:
+        """Yield ``(headers, chunks)``: the chunks that arrived together; headers with the
+        first batch only, then None."""
         planned = self._plan(ctx, request)
         timeout = self._timeout(request)
         wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
@@ -245,18 +246,22 @@ class Router:
                         raise adapter.classify_error(resp.status, resp.headers, body)
                     decoder = adapter.stream_decoder(target)
                     finished = False
-                    async for data in resp.events(timeout):
-                        for chunk in decoder.feed(data):
-                            out = _rewrite_chunk(chunk, completion_id, served, wants_usage)
-                            if out is None:
-                                continue
-                            if any(c.get("finish_reason") for c in out["choices"]):
-                                finished = True
-                            if sent:
-                                yield None, out
-                            else:
-                                sent = True
-                                yield self._headers(planned, index), out
+                    async for payloads in resp.events(timeout):
+                        batch = []
+                        for data in payloads:
+                            for chunk in decoder.feed(data):
+                                out = _rewrite_chunk(chunk, completion_id, served, wants_usage)
+                                if out is not None:
+                                    finished = finished or any(
+                                        c.get("finish_reason") for c in out["choices"]
+                                    )
+                                    batch.append(out)
+                            if decoder.done:
+                                break
+                        if batch:
+                            headers = None if sent else self._headers(planned, index)
+                            sent = True
+                            yield headers, batch
                         if decoder.done:
                             break
                     if not (decoder.done or finished):

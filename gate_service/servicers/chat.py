@@ -61,7 +61,7 @@ class StreamServicer(stream_pb2_grpc.StreamServiceServicer):
         self, request: stream_pb2.StreamChatCompletionRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[stream_pb2.StreamChatCompletionResponse]:
         ctx, chat = await _prepare(self._core, request.request, context)
-        async for headers, chunk in self._core.router.stream(ctx, chat):
+        async for headers, chunks in self._core.router.stream(ctx, chat):
             yield stream_pb2.StreamChatCompletionResponse(
-                chunk=chunk_to_proto(chunk), headers=headers or {}
+                chunks=[chunk_to_proto(c) for c in chunks], headers=headers or {}
             )

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from spidergate.v1 import common_pb2 as spidergate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aspidergate/v1/stream.proto\x12\rspidergate.v1\x1a\x1aspidergate/v1/common.proto\"T\n\x1bStreamChatCompletionRequest\x12\x35\n\x07request\x18\x01 \x01(\x0b\x32$.spidergate.v1.ChatCompletionRequest\"\xcc\x01\n\x1cStreamChatCompletionResponse\x12\x31\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\".spidergate.v1.ChatCompletionChunk\x12I\n\x07headers\x18\x02 \x03(\x0b\x32\x38.spidergate.v1.StreamChatCompletionResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\x82\x01\n\rStreamService\x12q\n\x14StreamChatCompletion\x12*.spidergate.v1.StreamChatCompletionRequest\x1a+.spidergate.v1.StreamChatCompletionResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aspidergate/v1/stream.proto\x12\rspidergate.v1\x1a\x1aspidergate/v1/common.proto\"T\n\x1bStreamChatCompletionRequest\x12\x35\n\x07request\x18\x01 \x01(\x0b\x32$.spidergate.v1.ChatCompletionRequest\"\xcd\x01\n\x1cStreamChatCompletionResponse\x12\x32\n\x06\x63hunks\x18\x01 \x03(\x0b\x32\".spidergate.v1.ChatCompletionChunk\x12I\n\x07headers\x18\x02 \x03(\x0b\x32\x38.spidergate.v1.StreamChatCompletionResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\x82\x01\n\rStreamService\x12q\n\x14StreamChatCompletion\x12*.spidergate.v1.StreamChatCompletionRequest\x1a+.spidergate.v1.StreamChatCompletionResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,9 +37,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STREAMCHATCOMPLETIONREQUEST']._serialized_start=73
   _globals['_STREAMCHATCOMPLETIONREQUEST']._serialized_end=157
   _globals['_STREAMCHATCOMPLETIONRESPONSE']._serialized_start=160
-  _globals['_STREAMCHATCOMPLETIONRESPONSE']._serialized_end=364
-  _globals['_STREAMCHATCOMPLETIONRESPONSE_HEADERSENTRY']._serialized_start=318
-  _globals['_STREAMCHATCOMPLETIONRESPONSE_HEADERSENTRY']._serialized_end=364
-  _globals['_STREAMSERVICE']._serialized_start=367
-  _globals['_STREAMSERVICE']._serialized_end=497
+  _globals['_STREAMCHATCOMPLETIONRESPONSE']._serialized_end=365
+  _globals['_STREAMCHATCOMPLETIONRESPONSE_HEADERSENTRY']._serialized_start=319
+  _globals['_STREAMCHATCOMPLETIONRESPONSE_HEADERSENTRY']._serialized_end=365
+  _globals['_STREAMSERVICE']._serialized_start=368
+  _globals['_STREAMSERVICE']._serialized_end=498
 # @@protoc_insertion_point(module_scope)

@@ -2,7 +2,7 @@ from spidergate.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -14,7 +14,7 @@ class StreamChatCompletionRequest(_message.Message):
     def __init__(self, request: _Optional[_Union[_common_pb2.ChatCompletionRequest, _Mapping]] = ...) -> None: ...
 
 class StreamChatCompletionResponse(_message.Message):
-    __slots__ = ("chunk", "headers")
+    __slots__ = ("chunks", "headers")
     class HeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -22,8 +22,8 @@ class StreamChatCompletionResponse(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
     HEADERS_FIELD_NUMBER: _ClassVar[int]
-    chunk: _common_pb2.ChatCompletionChunk
+    chunks: _containers.RepeatedCompositeFieldContainer[_common_pb2.ChatCompletionChunk]
     headers: _containers.ScalarMap[str, str]
-    def __init__(self, chunk: _Optional[_Union[_common_pb2.ChatCompletionChunk, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(self, chunks: _Optional[_Iterable[_Union[_common_pb2.ChatCompletionChunk, _Mapping]]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...

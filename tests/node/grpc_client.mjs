@@ -189,7 +189,7 @@ async function main() {
   result.chat_extra_json_is_buffer = Buffer.isBuffer(completion.extra_json);
 
   const messages = await serverStream(clients.stream, "StreamChatCompletion", chatRequest(CHAT_MODEL), authMetadata());
-  const chunks = messages.map((m) => m.chunk);
+  const chunks = messages.flatMap((m) => m.chunks);
   result.stream_chunks = chunks.length;
   result.stream_ids = [...new Set(chunks.map((c) => c.id))];
   result.stream_models = [...new Set(chunks.map((c) => c.model))];
