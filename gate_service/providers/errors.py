@@ -25,12 +25,12 @@ def retry_after_seconds(headers: dict[str, str]) -> float | None:
             except (TypeError, ValueError):
                 pass
     for name in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"):
-        if parsed := _duration(headers.get(name)):
+        if parsed := parse_duration(headers.get(name)):
             return parsed
     return None
 
 
-def _duration(value: str | None) -> float | None:
+def parse_duration(value: str | None) -> float | None:
     """OpenAI-style reset durations: "1s", "6m0s", "20ms", "1.5"."""
     if not value:
         return None

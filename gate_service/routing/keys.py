@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from gate_service.catalog.schema import ProviderInfo
 from gate_service.catalog.snapshot import Catalog
+from gate_service.routing.health import HealthBook, Limits
 from gate_service.vault.keys import mask
 
 
@@ -27,6 +28,10 @@ class UsableKey:
     base_url: str | None
     source: str  # vault, env or demo
     secret: str = field(repr=False, default="")
+    primary: bool = False
+    # Lower runs first (like MX records); keys of equal priority share by headroom.
+    priority: int = 100
+    limits: Limits = field(default_factory=Limits)
 
 
 def resolve_base_url(provider: ProviderInfo, key: UsableKey) -> str | None:
@@ -68,6 +73,39 @@ class KeyPool:
         if client_id and (client_id, provider) in self._brand:
             return True
         return provider in self._pool
+
+
+_STATE_RANK = {"healthy": 0, "degraded": 1, "unhealthy": 2}
+
+
+def order_keys(keys: list[UsableKey], book: HealthBook) -> list[UsableKey]:
+    """The keys that may be tried now, best first (vault-and-routing.md, "Choosing a key"):
+    brand keys before pool keys; healthy before degraded (an unhealthy key only when its
+    quarantine is over: the probe); primary, then priority; then the most headroom, so load
+    spreads across accounts; then the least recently used. Keys in cooldown, invalid or
+    without headroom are left out.
+    """
+    ranked = []
+    for k in keys:
+        if not book.available(k.id, k.limits):
+            continue
+        state = book.key(k.id)
+        health = _STATE_RANK.get(state.state(book.clock()), 3)
+        ranked.append(
+            (
+                (
+                    k.client_id is None,
+                    health,
+                    not k.primary,
+                    k.priority,
+                    -book.headroom(k.id, k.limits),
+                    state.last_used,
+                ),
+                k,
+            )
+        )
+    ranked.sort(key=lambda pair: pair[0])
+    return [k for _, k in ranked]
 
 
 def env_keys(catalog: Catalog, environ: Mapping[str, str]) -> list[UsableKey]:

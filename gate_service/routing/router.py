@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,7 +21,8 @@ from gate_service.errors import GateError, invalid
 from gate_service.providers.base import FailureKind, Target, UpstreamFailure, WireAdapter
 from gate_service.providers.transport import open_stream, post
 from gate_service.routing.cost import cost_usd
-from gate_service.routing.keys import KeyPool, UsableKey, resolve_base_url
+from gate_service.routing.health import HealthBook
+from gate_service.routing.keys import KeyPool, UsableKey, order_keys, resolve_base_url
 from gate_service.routing.plan import Planned, plan
 from gate_service.routing.resolve import resolve
 
@@ -67,10 +68,12 @@ class Router:
         session: aiohttp.ClientSession,
         *,
         default_timeout_s: float,
+        health: HealthBook | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._catalog = catalog
         self._keys = keys
+        self.health = health or HealthBook()
         self._adapters = adapters
         self._session = session
         self._default_timeout_s = default_timeout_s
@@ -89,16 +92,43 @@ class Router:
         timeout_ms = (request.get("spidergate_options") or {}).get("timeout_ms")
         return timeout_ms / 1000 if timeout_ms else self._default_timeout_s
 
-    def _attempts(
-        self, planned: list[Planned], request: dict[str, Any]
-    ) -> list[tuple[int, Target]]:
-        """Every (candidate index, target) in try order, capped by ``retry_count``."""
-        out = []
-        for index, cand in enumerate(planned):
-            for key in cand.keys:
-                out.append((index, self._target(cand, key)))
+    def _tries(
+        self, planned: list[Planned], request: dict[str, Any], attempts: list[Attempt]
+    ) -> Iterator[tuple[int, Target]]:
+        """(candidate index, target) in try order, decided lazily: a key's health may change
+        with every answer. Healthy candidates go before degraded ones; models in cooldown and
+        keys that may not be used now are recorded as skipped. ``retry_count`` caps the
+        number of upstream calls after the first."""
         retry_count = (request.get("spidergate_options") or {}).get("retry_count")
-        return out if retry_count is None else out[: retry_count + 1]
+        budget = None if retry_count is None else retry_count + 1
+        for index in self._candidate_order(planned):
+            cand = planned[index]
+            provider, model = cand.item.provider.id, cand.item.model_id
+            if not self.health.model_available(provider, model):
+                attempts.append(_skipped(provider, model, "", "model_cooldown"))
+                continue
+            usable = order_keys(list(cand.keys), self.health)
+            for key in cand.keys:
+                if key not in usable:
+                    state = self.health.key(key.id).state(self.health.clock())
+                    reason = "no_headroom" if state in ("healthy", "degraded") else state
+                    attempts.append(_skipped(provider, model, key.preview, reason))
+            for key in usable:
+                if budget is not None:
+                    if budget == 0:
+                        return
+                    budget -= 1
+                yield index, self._target(cand, key)
+
+    def _candidate_order(self, planned: list[Planned]) -> list[int]:
+        """Candidates with a healthy key first, chain order otherwise kept (stable sort)."""
+        now = self.health.clock()
+
+        def rank(i: int) -> int:
+            states = {self.health.key(k.id).state(now) for k in planned[i].keys}
+            return 0 if "healthy" in states else 1
+
+        return sorted(range(len(planned)), key=rank)
 
     @staticmethod
     def _target(cand: Planned, key: UsableKey) -> Target:
@@ -122,11 +152,12 @@ class Router:
         timeout = self._timeout(request)
         attempts: list[Attempt] = []
         skip_candidate = -1
-        for index, target in self._attempts(planned, request):
+        for index, target in self._tries(planned, request, attempts):
             if index == skip_candidate:
                 continue
             adapter = self._adapters[target.provider.api_format]
             t0 = self._clock()
+            self.health.sent(target.key_id)
             try:
                 upstream = adapter.build_request(target, request, stream=False)
                 resp = await post(self._session, upstream, timeout)
@@ -135,11 +166,13 @@ class Router:
                 completion = adapter.parse_response(target, resp.body)
             except UpstreamFailure as failure:
                 attempts.append(self._failed(target, failure, t0))
+                self.health.failed(target.key_id, failure, target.provider.id, target.model)
                 if failure.kind is FailureKind.BAD_REQUEST:
                     raise invalid(f"{target.provider.name}: {failure.message}") from None
                 if failure.kind is FailureKind.MODEL_NOT_FOUND:
                     skip_candidate = index
                 continue
+            self.health.succeeded(target.key_id, resp.headers)
             attempts.append(self._succeeded(target, t0))
             return self._finish(ctx, request, planned, index, target, completion, attempts, started)
         raise _all_failed(attempts)
@@ -230,12 +263,13 @@ class Router:
         completion_id = new_completion_id()
         attempts: list[Attempt] = []
         skip_candidate = -1
-        for index, target in self._attempts(planned, request):
+        for index, target in self._tries(planned, request, attempts):
             if index == skip_candidate:
                 continue
             adapter = self._adapters[target.provider.api_format]
             served = planned[index].item.model_id
             t0 = self._clock()
+            self.health.sent(target.key_id)
             sent = False
             try:
                 upstream = adapter.build_request(target, request, stream=True)
@@ -244,6 +278,7 @@ class Router:
                     if resp.status >= 400:
                         body = await resp.read_body()
                         raise adapter.classify_error(resp.status, resp.headers, body)
+                    self.health.succeeded(target.key_id, resp.headers)
                     decoder = adapter.stream_decoder(target)
                     finished = False
                     async for payloads in resp.events(timeout):
@@ -272,6 +307,7 @@ class Router:
                     resp.close()
             except UpstreamFailure as failure:
                 attempts.append(self._failed(target, failure, t0))
+                self.health.failed(target.key_id, failure, target.provider.id, target.model)
                 if sent:
                     raise GateError(
                         "upstream_error",
@@ -303,13 +339,23 @@ def _rewrite_chunk(
     return chunk
 
 
+def _skipped(provider: str, model: str, key: str, reason: str) -> Attempt:
+    return Attempt(provider, model, key, "skipped", 0, 0.0, reason)
+
+
 def _all_failed(attempts: list[Attempt]) -> GateError:
-    statuses = {a.status for a in attempts}
-    # 503 when every failure was "busy" (rate limits), 502 otherwise.
-    status = 503 if statuses and statuses <= {429, 503} else 502
+    tried = [a for a in attempts if a.outcome != "skipped"]
+    statuses = {a.status for a in tried}
+    # 503 when every account is busy (rate limits, cooldowns, no headroom), 502 otherwise.
+    status = 503 if not tried or statuses <= {429, 503} else 502
+    message = (
+        f"All {len(tried)} attempts failed."
+        if tried
+        else "Every provider account that could serve this is cooling down or at its limit."
+    )
     return GateError(
         "all_providers_failed",
-        f"All {len(attempts)} attempts failed.",
+        message,
         status=status,
         body={"spidergate_error": {"attempts": [asdict(a) for a in attempts]}},
     )

@@ -11,6 +11,14 @@ import pytest
 from tests.stack import Stack
 
 
+@pytest.fixture(autouse=True)
+def fresh_health(stack: Stack) -> Iterator[None]:
+    """Each test starts with every key healthy (key health outlives requests by design)."""
+    stack.core.router.health.clear()
+    yield
+    stack.core.router.health.clear()
+
+
 @pytest.fixture
 def mock_admin(stack: Stack) -> Iterator[str]:
     yield stack.mock.url
