@@ -1,0 +1,195 @@
+"""OpenAI chat request -> Anthropic Messages request body (``POST /v1/messages``).
+
+Only fields Anthropic defines are sent: the Messages API answers unknown fields with a
+400, so OpenAI parameters without an Anthropic equivalent (``n``, ``seed``, penalties,
+``logprobs``, ``response_format``, ``reasoning_effort``...) are left out rather than
+passed through. Anthropic also wants strictly alternating user/assistant turns, system
+text outside the turns, and tool results as user content; the conversion provides that.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gate_service.providers.base import Json
+from gate_service.providers.openai_request import (
+    bad_request,
+    content_parts,
+    function_tools,
+    image_url,
+    max_output_tokens,
+    named_tool_choice,
+    parse_data_url,
+    part_text,
+    stop_sequences,
+    text_of,
+    tool_arguments,
+)
+
+# Anthropic requires max_tokens; OpenAI clients often leave it out.
+DEFAULT_MAX_TOKENS = 4096
+
+# Sampling knobs are being retired: Claude Opus 4.7 and every later model answer any
+# temperature/top_p/top_k with a 400 ("temperature is deprecated for this model"), and
+# API version 2026-10-21 removed them for all models. A 400 is not retried, so they are
+# only sent to the families known to take them (Claude 3.x and 4.0-4.6) on older API
+# versions; any newer or unknown model simply gets the API default.
+_SAMPLING_MODELS = re.compile(
+    r"^claude-(?:\d|instant|(?:opus|sonnet|haiku)-4(?:-[0-6])?(?:-\d{8})?$)"
+)
+_SAMPLING_REMOVED_IN = "2026-10-21"
+
+
+def accepts_sampling(model: str, api_version: str) -> bool:
+    """Whether ``temperature`` / ``top_p`` may be sent to ``model`` on ``api_version``."""
+    return api_version < _SAMPLING_REMOVED_IN and bool(_SAMPLING_MODELS.match(model))
+
+
+def build_body(request: Json, model: str, *, stream: bool, sampling: bool = True) -> Json:
+    """The Messages API body for ``request`` sent to ``model``; ``sampling`` says whether
+    the model still takes temperature/top_p (see ``accepts_sampling``)."""
+    system, messages = convert_messages(request.get("messages") or [])
+    body: Json = {
+        "model": model,
+        "max_tokens": max_output_tokens(request) or DEFAULT_MAX_TOKENS,
+        "messages": messages,
+    }
+    if system:
+        body["system"] = system
+    if sampling:
+        body.update(_sampling(request))
+    if stops := stop_sequences(request):
+        body["stop_sequences"] = stops
+    if tools := function_tools(request):
+        body["tools"] = [_tool(f) for f in tools]
+        if choice := _tool_choice(request):
+            body["tool_choice"] = choice
+    if isinstance(request.get("user"), str):
+        body["metadata"] = {"user_id": request["user"]}
+    if stream:
+        body["stream"] = True
+    return body
+
+
+def _sampling(request: Json) -> Json:
+    temperature = request.get("temperature")
+    if isinstance(temperature, int | float):
+        # OpenAI's range is 0-2, Anthropic's 0-1.
+        return {"temperature": min(max(float(temperature), 0.0), 1.0)}
+    if isinstance(request.get("top_p"), int | float):
+        # Claude 4.5+ refuse temperature and top_p together, so temperature wins above.
+        return {"top_p": request["top_p"]}
+    return {}
+
+
+def convert_messages(raw: list[Any]) -> tuple[str, list[Json]]:
+    """``(system text, alternating messages)`` from OpenAI messages.
+
+    System and developer messages become the top-level system text. Tool results become
+    ``tool_result`` blocks of a user turn; consecutive turns of the same role are merged
+    because Anthropic rejects two user (or two assistant) messages in a row.
+    """
+    system: list[str] = []
+    out: list[Json] = []
+    for msg in raw:
+        if not isinstance(msg, dict):
+            raise bad_request("each message must be an object")
+        role = msg.get("role")
+        if role in ("system", "developer"):
+            if text := text_of(msg.get("content")):
+                system.append(text)
+            continue
+        if role == "user":
+            turn, blocks = "user", _user_blocks(msg.get("content"))
+        elif role == "assistant":
+            turn, blocks = "assistant", _assistant_blocks(msg)
+        elif role == "tool":
+            turn, blocks = "user", [_tool_result(msg)]
+        else:
+            raise bad_request(f"message role {role!r} is not supported")
+        if not blocks:
+            continue
+        if out and out[-1]["role"] == turn:
+            out[-1]["content"].extend(blocks)
+        else:
+            out.append({"role": turn, "content": blocks})
+    return "\n\n".join(system), out
+
+
+def _user_blocks(content: Any) -> list[Json]:
+    blocks: list[Json] = []
+    for part in content_parts(content):
+        kind = part.get("type", "text")
+        if (text := part_text(part)) is not None:
+            if text:  # Anthropic rejects empty text blocks.
+                blocks.append({"type": "text", "text": text})
+        elif kind == "image_url":
+            blocks.append(_image(image_url(part)))
+        else:
+            raise bad_request(f"content part type {kind!r} is not supported by Anthropic")
+    return blocks
+
+
+def _image(url: str) -> Json:
+    data_url = parse_data_url(url)
+    if data_url is None:
+        return {"type": "image", "source": {"type": "url", "url": url}}
+    media_type, data = data_url
+    return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+
+
+def _assistant_blocks(msg: Json) -> list[Json]:
+    # Earlier reasoning is not replayed: Anthropic only accepts thinking blocks with the
+    # signature it issued, which the OpenAI format does not carry.
+    blocks: list[Json] = [
+        {"type": "text", "text": text}
+        for part in content_parts(msg.get("content"))
+        if (text := part_text(part))
+    ]
+    for call in msg.get("tool_calls") or []:
+        function = call.get("function") or {}
+        blocks.append(
+            {
+                "type": "tool_use",
+                "id": call.get("id") or "",
+                "name": function.get("name") or "",
+                "input": tool_arguments(function.get("arguments")),
+            }
+        )
+    return blocks
+
+
+def _tool_result(msg: Json) -> Json:
+    block: Json = {"type": "tool_result", "tool_use_id": msg.get("tool_call_id") or ""}
+    if text := text_of(msg.get("content")):
+        block["content"] = text
+    return block
+
+
+def _tool(function: Json) -> Json:
+    tool: Json = {
+        "name": function["name"],
+        "input_schema": function.get("parameters") or {"type": "object", "properties": {}},
+    }
+    if function.get("description"):
+        tool["description"] = function["description"]
+    return tool
+
+
+def _tool_choice(request: Json) -> Json | None:
+    choice = request.get("tool_choice")
+    out: Json | None
+    if choice == "auto":
+        out = {"type": "auto"}
+    elif choice == "required":
+        out = {"type": "any"}
+    elif choice == "none":
+        return {"type": "none"}  # disable_parallel_tool_use is not allowed with none.
+    elif (name := named_tool_choice(choice)) is not None:
+        out = {"type": "tool", "name": name}
+    else:
+        out = None
+    if request.get("parallel_tool_calls") is False:
+        out = {**(out or {"type": "auto"}), "disable_parallel_tool_use": True}
+    return out
