@@ -1,0 +1,139 @@
+"""Per-request authentication with a short-lived in-memory cache.
+
+Every request is authenticated, so the hot path is a regex and a dictionary lookup: a
+token seen within the last ``ttl_s`` seconds is answered from memory without hashing or
+touching the database. Misses go to :class:`IdentityStore` in a worker thread, and
+concurrent misses for the same token share one lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gate_service.auth.identity import IdentityStore
+from gate_service.auth.principal import Principal
+from gate_service.auth.tokens import parse_bearer
+from gate_service.errors import GateError
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """A cached answer: a principal, or the error to raise again."""
+
+    expires_at: float
+    principal: Principal | None = None
+    error: GateError | None = None
+
+
+class Authenticator:
+    """Turns an ``Authorization`` header into a :class:`Principal`, caching results.
+
+    **Revocation bound**: a token revoked in another process (another replica, or the
+    CLI) keeps working here for at most ``ttl_s`` seconds (``Settings.auth_cache_ttl_s``,
+    5 s by default), the lifetime of a cached success. A revocation made through this
+    process should also call :meth:`invalidate_token` so it takes effect at once.
+    Rejections are cached for ``negative_ttl_s`` so a client retrying a bad token does not
+    reach the database each time, while a token minted on another replica is accepted
+    within that many seconds. At most ``max_entries`` tokens are cached; the least
+    recently used go first.
+
+    Use one instance per event loop: the cache is not shared between threads.
+    """
+
+    def __init__(
+        self,
+        store: IdentityStore,
+        ttl_s: float,
+        *,
+        negative_ttl_s: float = 2.0,
+        max_entries: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self._store = store
+        self._ttl_s = ttl_s
+        self._negative_ttl_s = negative_ttl_s
+        self._max_entries = max_entries
+        self._clock = clock
+        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._inflight: dict[str, asyncio.Task[_Entry]] = {}
+        # Bumped by invalidations: a lookup that started before one must not be cached.
+        self._generation = 0
+
+    @property
+    def ttl_s(self) -> float:
+        """The revocation bound across processes, in seconds."""
+        return self._ttl_s
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        """The principal for this header value, or a 401 :class:`GateError`."""
+        token = parse_bearer(authorization).raw
+        entry = self._cache.get(token)
+        if entry is not None:
+            if entry.expires_at > self._clock():
+                self._cache.move_to_end(token)
+                return _answer(entry)
+            del self._cache[token]
+        task = self._inflight.get(token)
+        if task is None:
+            task = asyncio.create_task(self._lookup(token))
+            self._inflight[token] = task
+        # Shielded: one caller going away must not cancel the lookup the others await.
+        return _answer(await asyncio.shield(task))
+
+    async def _lookup(self, token: str) -> _Entry:
+        generation = self._generation
+        try:
+            try:
+                principal = await asyncio.to_thread(self._store.authenticate, token)
+            except GateError as error:
+                if error.http_status != 401:
+                    raise
+                entry = _Entry(self._clock() + self._negative_ttl_s, error=error)
+            else:
+                entry = _Entry(self._clock() + self._ttl_s, principal=principal)
+            if generation == self._generation:
+                self._remember(token, entry)
+            return entry
+        finally:
+            self._inflight.pop(token, None)
+
+    def _remember(self, token: str, entry: _Entry) -> None:
+        self._cache[token] = entry
+        self._cache.move_to_end(token)
+        while len(self._cache) > self._max_entries:
+            self._cache.popitem(last=False)
+
+    def invalidate_token(self, token_id: str) -> None:
+        """Forget the cached answer for an agent token revoked through this process."""
+        self._generation += 1
+        stale = [
+            token
+            for token, entry in self._cache.items()
+            if entry.principal is not None and entry.principal.token_id == token_id
+        ]
+        for token in stale:
+            del self._cache[token]
+
+    def clear(self) -> None:
+        """Forget every cached answer (e.g. after revoking a client credential)."""
+        self._generation += 1
+        self._cache.clear()
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+
+def _answer(entry: _Entry) -> Principal:
+    if entry.error is not None:
+        # A fresh copy each time: re-raising one shared instance would keep growing its
+        # traceback and mix up concurrent requests.
+        raise dataclasses.replace(entry.error)
+    assert entry.principal is not None
+    return entry.principal

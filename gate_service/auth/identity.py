@@ -1,0 +1,304 @@
+"""Brands, their client credentials and agent tokens, in the database.
+
+Synchronous on purpose: the async request path calls it through ``asyncio.to_thread``
+(see :mod:`gate_service.auth.authenticator`), the CLI calls it directly. Secrets are
+returned exactly once, when created; only keyed hashes are stored. The hashing key lives
+in the ``meta`` table so that every replica sharing the database hashes alike.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import col, select
+
+from gate_service import errors
+from gate_service.auth import tokens
+from gate_service.auth.principal import ALL_SCOPES, Principal
+from gate_service.errors import GateError
+from gate_service.storage.database import Database
+from gate_service.storage.models import AgentToken, Brand, ClientCredential, utcnow
+
+HASH_KEY_META = "token_hash_key"
+_NAME_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class BrandView:
+    """A brand as shown to operators; holds no secret."""
+
+    client_id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """An agent token as listed: its public id and prefix, never the token itself."""
+
+    id: str
+    client_id: str
+    name: str
+    scopes: tuple[str, ...]
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+def invalid_api_key() -> GateError:
+    """The one answer for unknown, revoked or wrong secrets, so none can be told apart."""
+    return GateError("invalid_api_key", "Invalid API key.")
+
+
+def _brand_not_found() -> GateError:
+    return GateError("not_found", "brand not found")
+
+
+def _clean_name(value: str, param: str) -> str:
+    name = value.strip()
+    if not name:
+        raise errors.invalid(f"{param} must not be empty", param)
+    if len(name) > _NAME_MAX:
+        raise errors.invalid(f"{param} is longer than {_NAME_MAX} characters", param)
+    return name
+
+
+def _check_scopes(scopes: Sequence[str] | None) -> tuple[str, ...]:
+    """Validated scopes in canonical order; None means all of them."""
+    if scopes is None:
+        return ALL_SCOPES
+    wanted = {s.strip() for s in scopes if s.strip()}
+    unknown = sorted(wanted - set(ALL_SCOPES))
+    if unknown:
+        raise errors.invalid(
+            f"unknown scope '{unknown[0]}'; expected some of {', '.join(ALL_SCOPES)}", "scopes"
+        )
+    if not wanted:
+        raise errors.invalid("at least one scope is required", "scopes")
+    return tuple(s for s in ALL_SCOPES if s in wanted)
+
+
+def _brand_view(row: Brand) -> BrandView:
+    return BrandView(client_id=row.client_id, name=row.name, created_at=row.created_at)
+
+
+def _token_view(row: AgentToken) -> TokenView:
+    return TokenView(
+        id=row.id,
+        client_id=row.client_id,
+        name=row.name,
+        scopes=tuple(row.scopes.split()),
+        prefix=row.prefix,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class IdentityStore:
+    """Creates, lists, revokes and authenticates brands, credentials and agent tokens."""
+
+    def __init__(self, db: Database, hash_key: bytes | None = None) -> None:
+        self._db = db
+        self._hash_key = hash_key
+        self._key_lock = threading.Lock()
+
+    def _key(self) -> bytes:
+        """The token hashing key, created in the meta table by whoever needs it first."""
+        if self._hash_key is None:
+            with self._key_lock:
+                if self._hash_key is None:
+                    stored = self._db.get_meta(HASH_KEY_META)
+                    if stored is None:
+                        stored = self._db.set_meta_if_absent(HASH_KEY_META, secrets.token_hex(32))
+                    self._hash_key = bytes.fromhex(stored)
+        return self._hash_key
+
+    # Brands and credentials -------------------------------------------------------------
+
+    def create_brand(self, name: str) -> tuple[BrandView, str]:
+        """Create a brand and its first client credential; the token is shown only now."""
+        name = _clean_name(name, "name")
+        duplicate = errors.invalid(f"brand '{name}' already exists", "name")
+        client_id = tokens.new_client_id()
+        api_key, api_secret = tokens.new_api_key(), tokens.new_api_secret()
+        brand = Brand(client_id=client_id, name=name)
+        credential = ClientCredential(
+            api_key=api_key,
+            client_id=client_id,
+            secret_hash=tokens.hash_secret(self._key(), api_secret),
+        )
+        with self._db.session() as session:
+            if session.exec(select(Brand).where(Brand.name == name)).first() is not None:
+                raise duplicate
+            session.add(brand)
+            try:
+                session.flush()  # the brand row first: the credential references it
+                session.add(credential)
+                session.commit()
+            except IntegrityError:
+                # Lost a race with another process creating the same name.
+                session.rollback()
+                raise duplicate from None
+        return _brand_view(brand), tokens.credential_token(client_id, api_key, api_secret)
+
+    def brand(self, client_id: str) -> BrandView | None:
+        """The brand with this client id, or None."""
+        with self._db.session() as session:
+            row = session.get(Brand, client_id)
+        return None if row is None else _brand_view(row)
+
+    def brand_by_name(self, name: str) -> BrandView | None:
+        """The brand with this exact name, or None."""
+        with self._db.session() as session:
+            row = session.exec(select(Brand).where(Brand.name == name.strip())).first()
+        return None if row is None else _brand_view(row)
+
+    def list_brands(self) -> list[BrandView]:
+        """Every brand, by name."""
+        with self._db.session() as session:
+            rows = session.exec(select(Brand).order_by(col(Brand.name))).all()
+        return [_brand_view(row) for row in rows]
+
+    def create_credential(self, client_id: str) -> str:
+        """Another client credential for an existing brand; the token is shown only now."""
+        api_key, api_secret = tokens.new_api_key(), tokens.new_api_secret()
+        credential = ClientCredential(
+            api_key=api_key,
+            client_id=client_id,
+            secret_hash=tokens.hash_secret(self._key(), api_secret),
+        )
+        with self._db.session() as session:
+            if session.get(Brand, client_id) is None:
+                raise _brand_not_found()
+            session.add(credential)
+            session.commit()
+        return tokens.credential_token(client_id, api_key, api_secret)
+
+    # Agent tokens -----------------------------------------------------------------------
+
+    def mint_token(
+        self, client_id: str, name: str, scopes: Sequence[str] | None = None
+    ) -> tuple[TokenView, str]:
+        """A new agent token for one agent of a brand (all scopes unless narrowed).
+
+        Returns the listing view and the token itself, which is never available again.
+        """
+        name = _clean_name(name, "name")
+        granted = _check_scopes(scopes)
+        token = tokens.new_agent_token()
+        row = AgentToken(
+            id=tokens.new_token_id(),
+            client_id=client_id,
+            name=name,
+            token_hash=tokens.hash_secret(self._key(), token),
+            prefix=tokens.token_prefix(token),
+            scopes=" ".join(granted),
+        )
+        with self._db.session() as session:
+            if session.get(Brand, client_id) is None:
+                raise _brand_not_found()
+            session.add(row)
+            session.commit()
+        return _token_view(row), token
+
+    def list_tokens(self, client_id: str, include_revoked: bool = False) -> list[TokenView]:
+        """A brand's agent tokens, oldest first; revoked ones only when asked."""
+        query = select(AgentToken).where(AgentToken.client_id == client_id)
+        if not include_revoked:
+            query = query.where(col(AgentToken.revoked_at).is_(None))
+        query = query.order_by(col(AgentToken.created_at), col(AgentToken.id))
+        with self._db.session() as session:
+            rows = session.exec(query).all()
+        return [_token_view(row) for row in rows]
+
+    def revoke_token(self, client_id: str, token_id: str) -> TokenView:
+        """Revoke one of the brand's tokens (idempotent).
+
+        Another brand's token answers ``not_found`` exactly like an unknown id. Other
+        replicas stop accepting it once their authentication cache expires.
+        """
+        with self._db.session() as session:
+            row = session.get(AgentToken, token_id)
+            if row is None or row.client_id != client_id:
+                raise GateError("not_found", "token not found")
+            if row.revoked_at is None:
+                row.revoked_at = utcnow()
+                session.add(row)
+                session.commit()
+        return _token_view(row)
+
+    # Authentication ---------------------------------------------------------------------
+
+    def authenticate(self, token: str) -> Principal:
+        """Resolve a bare token (without ``Bearer``) to its principal.
+
+        Raises ``invalid_token_format`` for a malformed token and ``invalid_api_key``, with
+        one fixed message, for an unknown, revoked or wrong one. The hash is computed before
+        any lookup so every path does the same work. A database failure is a 503
+        ``service_unavailable`` (the cause chained), never a rejection of a good token.
+        """
+        parsed = tokens.parse_token(token)
+        try:
+            if parsed.kind == "agent_token":
+                return self._authenticate_agent(parsed)
+            return self._authenticate_credential(parsed)
+        except SQLAlchemyError as error:
+            raise GateError(
+                "service_unavailable", "Authentication is unavailable right now; retry shortly."
+            ) from error
+
+    def _authenticate_agent(self, parsed: tokens.ParsedToken) -> Principal:
+        digest = tokens.hash_secret(self._key(), parsed.raw)
+        query = select(AgentToken, Brand.name).join(Brand).where(AgentToken.token_hash == digest)
+        with self._db.session() as session:
+            found = session.exec(query).first()
+        if found is None:
+            raise invalid_api_key()
+        row, brand_name = found
+        if row.revoked_at is not None or not tokens.digests_equal(row.token_hash, digest):
+            raise invalid_api_key()
+        return Principal(
+            client_id=row.client_id,
+            brand_name=brand_name,
+            kind="agent_token",
+            token_id=row.id,
+            agent_name=row.name,
+            scopes=frozenset(row.scopes.split()),
+        )
+
+    def _authenticate_credential(self, parsed: tokens.ParsedToken) -> Principal:
+        if parsed.client_id is None or parsed.api_key is None or parsed.api_secret is None:
+            raise invalid_api_key()  # unreachable: parse_token fills all three
+        digest = tokens.hash_secret(self._key(), parsed.api_secret)
+        query = (
+            select(ClientCredential, Brand.name)
+            .join(Brand)
+            .where(ClientCredential.api_key == parsed.api_key)
+        )
+        with self._db.session() as session:
+            found = session.exec(query).first()
+        if found is None:
+            raise invalid_api_key()
+        row, brand_name = found
+        # Both comparisons always run: the answer takes as long whichever part is wrong.
+        same_client = tokens.digests_equal(row.client_id, parsed.client_id)
+        same_secret = tokens.digests_equal(row.secret_hash, digest)
+        if not (same_client and same_secret) or row.revoked_at is not None:
+            raise invalid_api_key()
+        return Principal(
+            client_id=row.client_id,
+            brand_name=brand_name,
+            kind="client_credential",
+            token_id=None,
+            agent_name=None,
+            scopes=frozenset(ALL_SCOPES),
+        )
