@@ -22,7 +22,9 @@ __all__ = ["main"]
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="spidergate-mock",
-        description="Deterministic mock LLM provider (OpenAI wire format).",
+        description=(
+            "Deterministic mock LLM provider (OpenAI, Anthropic and Gemini wire formats)."
+        ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(

@@ -8,8 +8,9 @@ benchmark, end-to-end tests of the gateway binary).
 * ``GET    /__mock/requests``  -> counters + last records
   (query: ``limit`` (default 100), ``model``, ``key``, ``endpoint``)
 * ``POST   /__mock/reset``     -> forget records, counters and faults
-* ``GET    /__mock/faults``    -> the active fault rules
-* ``POST   /__mock/faults``    -> add a rule (see ``state.FaultRule.from_dict``)
+* ``GET    /__mock/faults``    -> the active fault rules, and every fault kind
+  with its description and fields (``{"faults": [...], "kinds": {...}}``)
+* ``POST   /__mock/faults``    -> add a rule (see ``fault_rules`` for the kinds)
 * ``DELETE /__mock/faults``    -> remove all rules
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from mock_provider.fault_rules import describe_kinds
 from mock_provider.state import MockState
 
 __all__ = ["ADMIN_PREFIX", "add_admin_routes"]
@@ -57,7 +59,9 @@ def add_admin_routes(router: web.UrlDispatcher, state: MockState) -> None:
         return _json({"ok": True})
 
     async def list_faults(request: web.Request) -> web.Response:
-        return _json({"faults": [rule.to_json() for rule in state.faults]})
+        return _json(
+            {"faults": [rule.to_json() for rule in state.faults], "kinds": describe_kinds()}
+        )
 
     async def add_fault(request: web.Request) -> web.Response:
         try:

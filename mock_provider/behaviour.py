@@ -18,6 +18,9 @@ Rules (kept deliberately small so tests can predict them):
 * ``response_format`` json_object / json_schema -> the text is JSON.
 * ``stop`` cuts at the earliest stop string; ``max_tokens`` truncates to N
   "tokens" (whitespace-led words) and yields ``finish_reason="length"``.
+* Formats that report prompt caching (Anthropic, Gemini) report half of the
+  prompt as read from cache when the system prompt is longer than
+  :data:`CACHE_TRIGGER_CHARS` (:func:`cached_prompt_tokens`).
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ from typing import Any
 import orjson
 
 __all__ = [
+    "CACHE_TRIGGER_CHARS",
     "Reply",
     "ToolCall",
     "argument_fragments",
+    "cached_prompt_tokens",
     "content_text",
     "decide",
     "estimate_prompt_tokens",
@@ -53,6 +58,8 @@ IMAGE_TOKENS = 85
 """What OpenAI bills for a low-detail image; any constant would do."""
 ARGUMENT_FRAGMENT_CHARS = 8
 """Streamed tool-call arguments are cut into fragments of this many chars."""
+CACHE_TRIGGER_CHARS = 100
+"""A system prompt longer than this counts as a cache hit (see :func:`cached_prompt_tokens`)."""
 
 _PIECE = re.compile(r"\s*\S+")
 _WORDS_DIRECTIVE = re.compile(r"\[mock:words=(\d{1,6})\]")
@@ -209,6 +216,18 @@ def estimate_prompt_tokens(
     if tools:
         tokens += math.ceil(len(orjson.dumps(tools)) / 4)
     return tokens
+
+
+def cached_prompt_tokens(system_text: str, prompt_tokens: int) -> int:
+    """How many prompt tokens a caching provider reports as read from its cache.
+
+    Real prompt caches hit on a long, repeated prefix, which a stateless mock
+    cannot observe; its stand-in is "a system prompt longer than
+    :data:`CACHE_TRIGGER_CHARS`", which reads half of the prompt from cache.
+    That is deterministic and easy to trigger, so the gateway can test its
+    cached-token accounting.
+    """
+    return prompt_tokens // 2 if len(system_text) > CACHE_TRIGGER_CHARS else 0
 
 
 def sample_value(schema: Any, depth: int = 0) -> Any:

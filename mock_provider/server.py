@@ -7,8 +7,14 @@ does the work shared by all formats in a fixed order:
 2. parse the JSON body once;
 3. record the request in :class:`MockState` (even if it is then rejected);
 4. reject a missing credential with the format's 401;
-5. apply the first matching scripted fault;
-6. hand over to the endpoint's handler.
+5. take the first matching scripted fault and let it act if it can do so
+   before the format answers (``delay_ms``, ``error``, ``reset``);
+6. hand over to the endpoint's handler, which carries the fault for the kinds
+   that shape the answer itself (stream kinds, ``headers``).
+
+Formats are told apart by path suffix: ``.../chat/completions`` is OpenAI,
+``.../messages`` Anthropic, ``.../models/{model}:generateContent`` and
+``:streamGenerateContent`` Gemini; whatever precedes is the provider prefix.
 
 The path is lean on purpose: the gateway benchmark drives this server at
 thousands of requests per second on one core.
@@ -22,13 +28,16 @@ import orjson
 from aiohttp import web
 
 from mock_provider.admin import add_admin_routes
+from mock_provider.formats.answer import before_handler
+from mock_provider.formats.anthropic import ANTHROPIC
 from mock_provider.formats.base import Call, Endpoint, WireFormat
+from mock_provider.formats.gemini import GEMINI
 from mock_provider.formats.openai import OPENAI
 from mock_provider.state import MockState
 
 __all__ = ["FORMATS", "STATE_KEY", "Dispatcher", "MockServer", "create_app", "start_mock"]
 
-FORMATS: tuple[WireFormat, ...] = (OPENAI,)
+FORMATS: tuple[WireFormat, ...] = (OPENAI, ANTHROPIC, GEMINI)
 """The wire formats the server speaks; endpoints are tried in this order."""
 STATE_KEY = web.AppKey("mock_state", MockState)
 CLIENT_MAX_SIZE = 64 * 1024 * 1024
@@ -73,9 +82,10 @@ class Dispatcher:
             key = model = None
             prefix, name = path, "unknown"
         else:
-            key = endpoint.format.api_key(request)
-            model = endpoint.format.model_of(request, body)
-            prefix, name = path[: len(path) - len(endpoint.suffix)], endpoint.name
+            fmt = endpoint.format
+            key = fmt.api_key(request)
+            model = fmt.model_of(request, body)
+            prefix, name = fmt.prefix_of(endpoint, path), endpoint.name
         state.record(
             method=method,
             path=path,
@@ -97,8 +107,10 @@ class Dispatcher:
         fault = None
         if state.faults:
             fault = state.take_fault(model=model, key=key, path=path, fmt=fmt.name)
-            if fault is not None and fault.kind == "error":
-                return fmt.fault_response(fault)
+            if fault is not None:
+                early = await before_handler(fault, request, fmt)
+                if early is not None:
+                    return early
         call = Call(request, body, invalid_json, model, key, prefix, state, fault)
         return await endpoint.handler(call)
 

@@ -7,10 +7,9 @@ rate-limited" or "exactly one upstream call was made".
 
 Scripted faults are rules consulted before a request is answered.  A rule
 matches on any of model / key / path prefix / wire format and fires ``times``
-times (forever when ``times`` is omitted).  Only ``kind="error"`` (answer with
-an HTTP error status in the format's error shape) exists so far; delays,
-connection resets, stream cuts and malformed SSE are meant to be added as new
-kinds in :data:`FAULT_KINDS` and handled where the rule is applied.
+times (forever when ``times`` is omitted); the first matching rule wins.  The
+rules themselves (kinds, fields, validation) live in :mod:`fault_rules` and are
+re-exported here; :mod:`formats.answer` carries them out.
 """
 
 from __future__ import annotations
@@ -18,13 +17,14 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from mock_provider.fault_rules import FAULT_KINDS, FaultMatch, FaultRule
 
 __all__ = ["FAULT_KINDS", "FaultMatch", "FaultRule", "MockState", "RequestRecord"]
 
 DEFAULT_MAX_RECORDS = 1000
-FAULT_KINDS = frozenset({"error"})
 
 
 @dataclass(slots=True)
@@ -63,109 +63,6 @@ class RequestRecord:
             "x_api_key": self.x_api_key,
             "headers": self.headers,
             "body": self.body,
-        }
-
-
-@dataclass(slots=True)
-class FaultMatch:
-    """Which requests a fault applies to; ``None`` fields match anything."""
-
-    model: str | None = None
-    key: str | None = None
-    path: str | None = None
-    """A path prefix, e.g. ``/groq`` to fail only the Groq-shaped upstream."""
-    format: str | None = None
-    """A wire-format name, e.g. ``openai``."""
-
-    def matches(self, *, model: str | None, key: str | None, path: str, fmt: str) -> bool:
-        return (
-            (self.model is None or self.model == model)
-            and (self.key is None or self.key == key)
-            and (self.path is None or path.startswith(self.path))
-            and (self.format is None or self.format == fmt)
-        )
-
-
-@dataclass(slots=True)
-class FaultRule:
-    """A scripted misbehaviour.  Build from JSON with :meth:`from_dict`."""
-
-    status: int = 500
-    kind: str = "error"
-    headers: dict[str, str] = field(default_factory=dict)
-    times: int | None = None
-    """How many more times the rule fires; ``None`` means forever."""
-    match: FaultMatch = field(default_factory=FaultMatch)
-    message: str | None = None
-    """Overrides the format's default error message for this status."""
-    error_type: str | None = None
-    """Overrides the error ``type`` (e.g. ``insufficient_quota`` for a dead key)."""
-    code: str | None = None
-    """Overrides the error ``code``."""
-    id: int = 0
-    hits: int = 0
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FaultRule:
-        """Validate a rule posted as JSON; raises ``ValueError`` with a readable reason."""
-        if not isinstance(data, Mapping):
-            raise ValueError("a fault rule must be a JSON object")
-        known = {"kind", "status", "headers", "times", "match", "message", "error_type", "code"}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
-        kind = data.get("kind", "error")
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(FAULT_KINDS)}")
-        status = data.get("status", 500)
-        if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
-            raise ValueError("status must be an integer HTTP error status (400-599)")
-        headers = data.get("headers") or {}
-        if not isinstance(headers, Mapping):
-            raise ValueError("headers must be an object")
-        times = data.get("times")
-        if times is not None and (
-            not isinstance(times, int) or isinstance(times, bool) or times < 1
-        ):
-            raise ValueError("times must be a positive integer (omit it for 'forever')")
-        raw_match = data.get("match") or {}
-        if not isinstance(raw_match, Mapping):
-            raise ValueError("match must be an object")
-        unknown = set(raw_match) - {"model", "key", "path", "format"}
-        if unknown:
-            raise ValueError(f"unknown match fields: {sorted(unknown)}")
-        if any(v is not None and not isinstance(v, str) for v in raw_match.values()):
-            raise ValueError("match values must be strings")
-        texts = {name: data.get(name) for name in ("message", "error_type", "code")}
-        if any(v is not None and not isinstance(v, str) for v in texts.values()):
-            raise ValueError("message, error_type and code must be strings")
-        return cls(
-            status=status,
-            kind=kind,
-            headers={str(k): str(v) for k, v in headers.items()},
-            times=times,
-            match=FaultMatch(**raw_match),
-            message=texts["message"],
-            error_type=texts["error_type"],
-            code=texts["code"],
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "status": self.status,
-            "headers": self.headers,
-            "times": self.times,
-            "hits": self.hits,
-            "match": {
-                name: value
-                for name in ("model", "key", "path", "format")
-                if (value := getattr(self.match, name)) is not None
-            },
-            "message": self.message,
-            "error_type": self.error_type,
-            "code": self.code,
         }
 
 

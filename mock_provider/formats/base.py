@@ -2,10 +2,12 @@
 
 The dispatcher (``server.Dispatcher``) does the work every format shares:
 resolve the endpoint, parse the JSON body once, record the request, reject
-missing credentials and apply scripted faults.  A format only says how *it*
-reads the key and the model, how its errors look, and how its endpoints answer.
-Adding Anthropic or Gemini means subclassing :class:`WireFormat` and adding
-the instance to ``server.FORMATS``.
+missing credentials and apply the scripted faults that act before a handler
+runs.  A format only says how *it* reads the key, the model and the path
+prefix, how its errors look, and how its endpoints answer (passing its answer
+through :mod:`mock_provider.formats.answer` so the stream faults can act on it).
+Adding a format means subclassing :class:`WireFormat` and adding the instance
+to ``server.FORMATS``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class Call:
     prefix: str
     state: MockState
     fault: FaultRule | None = None
-    """A matched non-error fault the handler must act on (delays, stream cuts...)."""
+    """The matched fault the handler must act on (stream kinds, ``headers``...), if any."""
 
 
 Handler = Callable[[Call], Awaitable[web.StreamResponse]]
@@ -82,6 +84,10 @@ class WireFormat:
         """The requested model (used for recording and fault matching)."""
         model = body.get("model") if isinstance(body, dict) else None
         return model if isinstance(model, str) else None
+
+    def prefix_of(self, endpoint: Endpoint, path: str) -> str:
+        """The part of ``path`` before the endpoint proper: identifies the provider."""
+        return path[: len(path) - len(endpoint.suffix)]
 
     def error(
         self,

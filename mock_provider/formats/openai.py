@@ -23,11 +23,12 @@ import orjson
 from aiohttp import web
 
 from mock_provider.behaviour import Reply
+from mock_provider.formats.answer import json_answer, stream_answer
 from mock_provider.formats.base import Call, Endpoint, WireFormat
 from mock_provider.formats.openai_request import InvalidRequest, parse_chat_request
-from mock_provider.formats.sse import DONE, data_event, send_events
+from mock_provider.formats.sse import DONE, data_event
 
-__all__ = ["MODELS", "OpenAIFormat", "stream_events"]
+__all__ = ["MALFORMED_EVENT", "MODELS", "OpenAIFormat", "stream_events"]
 
 SYSTEM_FINGERPRINT = "fp_mock0penai"
 MODELS = (
@@ -51,6 +52,8 @@ _MODELS_BODY = orjson.dumps(
     }
 )
 
+MALFORMED_EVENT = b"data: {not json\n\n"
+"""What a ``malformed_sse`` fault sends: a data line the SDK cannot parse."""
 RATE_LIMIT_HEADERS: Mapping[str, str] = {
     "x-ratelimit-limit-requests": "10000",
     "x-ratelimit-remaining-requests": "9999",
@@ -59,7 +62,7 @@ RATE_LIMIT_HEADERS: Mapping[str, str] = {
     "x-ratelimit-remaining-tokens": "29999000",
     "x-ratelimit-reset-tokens": "2ms",
 }
-"""Static for now; the fault/script machinery will make them scriptable."""
+"""Static; a ``headers`` fault rule overrides them per request."""
 _BASE_HEADERS: Mapping[str, str] = {
     "openai-version": "2020-10-01",
     "openai-organization": "mock-org",
@@ -210,9 +213,9 @@ async def chat_completions(call: Call) -> web.StreamResponse:
     headers = response_headers(ident)
     if params.stream:
         events = stream_events(completion_id, created, params.model, reply, params.include_usage)
-        return await send_events(call.request, events, headers)
+        return await stream_answer(call, events, headers, malformed=MALFORMED_EVENT)
     body = completion_object(completion_id, created, params.model, reply)
-    return web.Response(body=orjson.dumps(body), content_type="application/json", headers=headers)
+    return json_answer(call, orjson.dumps(body), headers)
 
 
 def completion_object(completion_id: str, created: int, model: str, reply: Reply) -> dict[str, Any]:

@@ -53,11 +53,43 @@ def test_records_are_bounded_but_counters_are_not() -> None:
         ({"match": {"model": 3}}, "strings"),
         ({"colour": "red"}, "unknown fault fields"),
         ({"headers": ["x"]}, "headers"),
+        ({"kind": "delay"}, "kind 'delay' needs 'delay_ms'"),
+        ({"kind": "delay", "delay_ms": -1}, "delay_ms must be a non-negative integer"),
+        ({"kind": "delay", "delay_ms": 1.5}, "delay_ms must be a non-negative integer"),
+        ({"kind": "delay", "delay_ms": True}, "delay_ms must be a non-negative integer"),
+        ({"kind": "stream_cut", "after_chunks": "3"}, "after_chunks must be a non-negative"),
+        ({"kind": "slow_stream"}, "needs 'chunk_delay_ms'"),
+        ({"kind": "slow_stream", "chunk_delay_ms": -5}, "chunk_delay_ms must be a non-negative"),
+        ({"kind": "headers"}, "needs 'headers'"),
+        ({"kind": "headers", "headers": {}}, "non-empty 'headers'"),
+        ({"kind": "reset", "status": 500}, "status cannot be used with kind 'reset'"),
+        ({"kind": "reset", "headers": {"a": "b"}}, "headers cannot be used with kind 'reset'"),
+        ({"kind": "error", "after_chunks": 2}, "after_chunks cannot be used with kind 'error'"),
+        ({"kind": "delay", "delay_ms": 5, "chunk_delay_ms": 1}, "chunk_delay_ms cannot be used"),
+        ({"kind": 3}, "unknown fault kind"),
     ],
 )
 def test_fault_rule_validation(data: dict[str, Any], reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         FaultRule.from_dict(data)
+
+
+def test_fault_rule_fields_per_kind() -> None:
+    cut = FaultRule.from_dict(
+        {"kind": "stream_cut", "after_chunks": 0, "chunk_delay_ms": 5, "delay_ms": 10, "times": 1}
+    )
+    assert (cut.kind, cut.after_chunks, cut.chunk_delay_ms, cut.delay_ms) == (
+        "stream_cut",
+        0,
+        5,
+        10,
+    )
+    assert cut.to_json()["status"] is None  # meaningless for a non-error kind
+    slow_error = FaultRule.from_dict({"status": 503, "delay_ms": 250})
+    assert (slow_error.kind, slow_error.status, slow_error.delay_ms) == ("error", 503, 250)
+    assert FaultRule.from_dict({"kind": "delay", "delay_ms": 0}).delay_ms == 0
+    quota = FaultRule.from_dict({"kind": "headers", "headers": {"x-a": 1}})
+    assert quota.headers == {"x-a": "1"}
 
 
 def test_fault_matching_order_and_times() -> None:
