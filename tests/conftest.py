@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +31,21 @@ def token(stack: Stack, brand: tuple[str, str]) -> str:
     """An agent token with every scope."""
     _, token = stack.core.identity.mint_token(brand[0], "agent-1", None)
     return str(token)
+
+
+@pytest.fixture
+def add_key(stack: Stack) -> Iterator[Callable[..., Any]]:
+    """Add a provider key for one test (refreshing the routing snapshot); it is
+    deactivated afterwards so other tests on the shared stack do not see it."""
+    added: list[Any] = []
+
+    def add(provider: str, secret: str, **kw: Any) -> Any:
+        view = stack.core.key_store.add_key(provider, secret, **kw)
+        added.append(view)
+        stack.run(stack.core.refresh())
+        return view
+
+    yield add
+    for view in added:
+        stack.core.key_store.deactivate(view.id, view.client_id)
+    stack.run(stack.core.refresh())

@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from gate_service.providers.base import FailureKind, UpstreamFailure
 from gate_service.providers.errors import parse_duration
@@ -57,6 +57,8 @@ class KeyState:
     # Our own counts of requests sent, for the key's per-minute and per-day limits.
     minute: deque[float] = field(default_factory=deque)
     day: deque[float] = field(default_factory=deque)
+    # USD spent per period bucket ("2026-11-25" for daily, "2026-11" for monthly).
+    spend: dict[str, float] = field(default_factory=dict)
 
     def state(self, now: float) -> str:
         if self.invalid:
@@ -70,10 +72,18 @@ class KeyState:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """A key's own limits (None = unlimited)."""
+    """A key's own limits (None = unlimited).
+
+    ``spend_limit_usd`` over ``spend_period`` ("daily" or "monthly", UTC): with
+    ``spend_block`` the key is not picked once its spend reaches the limit; without it
+    (action "warn") it stays usable and ``over_spend`` says so.
+    """
 
     rpm: int | None = None
     rpd: int | None = None
+    spend_limit_usd: float | None = None
+    spend_period: str = "monthly"
+    spend_block: bool = False
 
 
 def _int(headers: Mapping[str, str], *names: str) -> int | None:
@@ -150,7 +160,30 @@ class HealthBook:
             return False
         if s.failures >= UNHEALTHY_AFTER and s.quarantine_until > now:
             return False
+        if limits.spend_block and self.over_spend(key_id, limits):
+            return False
         return self.headroom(key_id, limits) > 0
+
+    def _period(self, period: str) -> str:
+        day = datetime.fromtimestamp(self._wall(), UTC).strftime("%Y-%m-%d")
+        return day if period == "daily" else day[:7]
+
+    def spent(self, key_id: str, usd: float, period: str = "monthly") -> None:
+        """Add what a request on this key cost, to the key's current period."""
+        if usd > 0:
+            bucket = self._period(period)
+            spend = self.key(key_id).spend
+            spend[bucket] = spend.get(bucket, 0.0) + usd
+
+    def spend_in_period(self, key_id: str, period: str) -> float:
+        s = self._keys.get(key_id)
+        return s.spend.get(self._period(period), 0.0) if s else 0.0
+
+    def over_spend(self, key_id: str, limits: Limits) -> bool:
+        """Whether the key reached its spend limit in the current period."""
+        if limits.spend_limit_usd is None:
+            return False
+        return self.spend_in_period(key_id, limits.spend_period) >= limits.spend_limit_usd
 
     def headroom(self, key_id: str, limits: Limits) -> float:
         """0 (none left) .. 1 (all left): the tightest of every limit we know of."""

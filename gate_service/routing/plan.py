@@ -71,6 +71,12 @@ def plan(
         verdict = ""
         if item.provider.id in excluded:
             verdict = "provider excluded by spidergate_options.excluded_providers"
+        elif (
+            item.pii_safe
+            and item.provider.trains_on_free_tier
+            and (model is None or model.free_tier)
+        ):
+            verdict = "PII-safe alias: this free tier may use request data for training"
         elif item.provider.api_format not in adapters:
             verdict = f"wire format '{item.provider.api_format}' is not supported yet"
         elif model is not None and wants_tools and "function_calling" not in model.capabilities:

@@ -22,6 +22,8 @@ class ChainItem:
     model: ModelInfo | None
     # The alias this candidate came from, when it came through an alias.
     via_alias: str | None = None
+    # Came through a PII-safe alias: never to a free tier that may train on the data.
+    pii_safe: bool = False
 
 
 def resolve(catalog: Catalog, requested: str, extra: tuple[str, ...] = ()) -> list[ChainItem]:
@@ -48,13 +50,15 @@ def resolve(catalog: Catalog, requested: str, extra: tuple[str, ...] = ()) -> li
 def _resolve_one(catalog: Catalog, name: str) -> list[ChainItem] | None:
     alias = catalog.alias(name)
     if alias is not None and alias.kind == "chat":
-        items = _alias_chain(catalog, alias.id, alias.chain)
+        items = _alias_chain(catalog, alias.id, alias.chain, alias.pii_safe)
         # agent/* aliases fall through to agent/chat when their own chain is exhausted.
         seen = {alias.id}
         nxt = alias.falls_through_to
         while nxt and nxt not in seen and (fallthrough := catalog.alias(nxt)) is not None:
             seen.add(nxt)
-            items.extend(_alias_chain(catalog, fallthrough.id, fallthrough.chain))
+            items.extend(
+                _alias_chain(catalog, fallthrough.id, fallthrough.chain, fallthrough.pii_safe)
+            )
             nxt = fallthrough.falls_through_to
         return items
     models = catalog.models_serving(name)
@@ -72,13 +76,15 @@ def _resolve_one(catalog: Catalog, name: str) -> list[ChainItem] | None:
     return None
 
 
-def _alias_chain(catalog: Catalog, alias_id: str, chain: tuple[Candidate, ...]) -> list[ChainItem]:
+def _alias_chain(
+    catalog: Catalog, alias_id: str, chain: tuple[Candidate, ...], pii_safe: bool
+) -> list[ChainItem]:
     items = []
     for cand in chain:
         provider = catalog.provider(cand.provider)
         if provider is not None:
             model = catalog.model(f"{cand.provider}/{cand.model}")
-            items.append(ChainItem(provider, cand.model, model, alias_id))
+            items.append(ChainItem(provider, cand.model, model, alias_id, pii_safe))
     return items
 
 

@@ -196,6 +196,7 @@ class Router:
         completion.setdefault("created", int(time.time()))
         meta = self._metadata(ctx, request, planned, index, upstream_model, started)
         meta["cost_usd"] = cost_usd(served.model, completion.get("usage"))
+        self._record_spend(planned[index], target.key_id, meta["cost_usd"])
         completion["spidergate_metadata"] = meta
         if ctx.include_route_trace:
             completion["route_trace"] = [asdict(a) for a in attempts]
@@ -223,6 +224,13 @@ class Router:
         if index > 0:
             meta["original_model"] = planned[0].item.model_id
         return meta
+
+    def _record_spend(self, cand: Planned, key_id: str, usd: float) -> None:
+        """Count the cost against the key's spend limit period."""
+        for key in cand.keys:
+            if key.id == key_id:
+                self.health.spent(key_id, usd, key.limits.spend_period)
+                return
 
     @staticmethod
     def _headers(planned: list[Planned], index: int) -> dict[str, str]:
@@ -281,10 +289,20 @@ class Router:
                     self.health.succeeded(target.key_id, resp.headers)
                     decoder = adapter.stream_decoder(target)
                     finished = False
+                    usage: dict[str, Any] | None = None
                     async for payloads in resp.events(timeout):
                         batch = []
+                        broken: UpstreamFailure | None = None
                         for data in payloads:
-                            for chunk in decoder.feed(data):
+                            try:
+                                chunks = decoder.feed(data)
+                            except UpstreamFailure as exc:
+                                # What arrived before the bad event is good: send it first.
+                                broken = exc
+                                break
+                            for chunk in chunks:
+                                if isinstance(chunk.get("usage"), dict):
+                                    usage = chunk["usage"]
                                 out = _rewrite_chunk(chunk, completion_id, served, wants_usage)
                                 if out is not None:
                                     finished = finished or any(
@@ -297,6 +315,8 @@ class Router:
                             headers = None if sent else self._headers(planned, index)
                             sent = True
                             yield headers, batch
+                        if broken is not None:
+                            raise broken
                         if decoder.done:
                             break
                     if not (decoder.done or finished):
@@ -319,6 +339,8 @@ class Router:
                     skip_candidate = index
                 continue
             attempts.append(self._succeeded(target, t0))
+            spent = cost_usd(planned[index].item.model, usage)
+            self._record_spend(planned[index], target.key_id, spent)
             return
         raise _all_failed(attempts)
 

@@ -3,7 +3,8 @@ this build implements (upstream 5xx/429 -> next candidate, provider 400 -> retur
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -39,16 +40,17 @@ def _fault(url: str, **rule: object) -> None:
     httpx.post(url + "/__mock/faults", json=rule).raise_for_status()
 
 
-def test_brand_keys_come_before_pool_keys(stack: Stack, token: str, brand: tuple[str, str]) -> None:
+def test_brand_keys_come_before_pool_keys(
+    stack: Stack, token: str, brand: tuple[str, str], add_key: Callable[..., Any]
+) -> None:
     other_brand, _ = stack.core.identity.create_brand("globex")
     _, other_token = stack.core.identity.mint_token(other_brand.client_id, "g", None)
-    stack.core.key_store.add_key(
+    add_key(
         "cerebras",
         "csk-acme-own-key",
         client_id=brand[0],
         base_url=stack.mock.url + "/acme-cerebras/v1",
     )
-    stack.run(stack.core.refresh())
     r = _chat(stack, token, model="cerebras/llama3.1-8b")
     assert r.status_code == 200
     last = stack.mock.state.records[-1]
@@ -59,12 +61,9 @@ def test_brand_keys_come_before_pool_keys(stack: Stack, token: str, brand: tuple
 
 
 def test_local_server_serves_any_model_name(
-    stack: Stack, token: str, brand: tuple[str, str]
+    stack: Stack, token: str, brand: tuple[str, str], add_key: Callable[..., Any]
 ) -> None:
-    stack.core.key_store.add_key(
-        "vllm", "vllm-api-key", client_id=brand[0], base_url=stack.mock.url + "/my-vllm/v1"
-    )
-    stack.run(stack.core.refresh())
+    add_key("vllm", "vllm-api-key", client_id=brand[0], base_url=stack.mock.url + "/my-vllm/v1")
     r = _chat(stack, token, model="vllm/Qwen/Qwen2.5-7B-Instruct")
     assert r.status_code == 200, r.text
     assert r.json()["model"] == "Qwen/Qwen2.5-7B-Instruct"

@@ -1,0 +1,26 @@
+"""The one interface every response-cache backend implements."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class ResponseCache(Protocol):
+    """An exact-match store of finished chat completions, keyed by ``cache_key``.
+
+    A cache is an optimisation: backends never raise for a missing, expired or
+    unreadable entry, they return None, and the caller answers from a provider.
+    """
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        """The completion stored under ``key``, as a fresh dict the caller may edit."""
+        ...
+
+    async def set(self, key: str, completion: dict[str, Any], ttl_s: int) -> None:
+        """Store ``completion`` under ``key`` for ``ttl_s`` seconds (<= 0: not stored)."""
+        ...
+
+    async def close(self) -> None:
+        """Release what the backend holds (connections, memory)."""
+        ...
