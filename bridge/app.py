@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from bridge import catalog, chat
+from bridge import catalog, chat, vault
 from bridge.core_client import CoreClient
 from bridge.responses import error_response, request_id
 from gate_service.errors import GateError
@@ -28,6 +28,14 @@ def _routes() -> list[Route]:
         Route("/models/{model_id:path}", catalog.get_model, methods=["GET"]),
         Route("/aliases", catalog.list_aliases, methods=["GET"]),
         Route("/providers", catalog.list_providers, methods=["GET"]),
+        Route("/vault/keys", vault.list_keys, methods=["GET"]),
+        Route("/vault/keys", vault.create_key, methods=["POST"]),
+        Route("/vault/keys/{key_id}", vault.get_key, methods=["GET"]),
+        Route("/vault/keys/{key_id}", vault.update_key, methods=["PATCH"]),
+        Route("/vault/keys/{key_id}", vault.delete_key, methods=["DELETE"]),
+        Route("/vault/keys/{key_id}/deactivate", vault.deactivate_key, methods=["POST"]),
+        Route("/vault/keys/{key_id}/activate", vault.activate_key, methods=["POST"]),
+        Route("/vault/health", vault.health_summary, methods=["GET"]),
     ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import grpc
 
-from spidergate.v1 import catalog_pb2_grpc, chat_pb2_grpc, stream_pb2_grpc
+from spidergate.v1 import catalog_pb2_grpc, chat_pb2_grpc, stream_pb2_grpc, vault_pb2_grpc
 
 _OPTIONS = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
@@ -30,6 +30,7 @@ class CoreClient:
         self.chat = chat_pb2_grpc.ChatServiceStub(self.channel)
         self.stream = stream_pb2_grpc.StreamServiceStub(self.channel)
         self.catalog = catalog_pb2_grpc.CatalogServiceStub(self.channel)
+        self.vault = vault_pb2_grpc.VaultServiceStub(self.channel)
 
     async def close(self) -> None:
         await self.channel.close()

@@ -35,12 +35,18 @@ class Settings:
     shutdown_grace_s: float = 10.0
     # Default upstream timeout when the request gives no spidergate_options.timeout_ms.
     upstream_timeout_s: float = 120.0
-    # Operator token for operator-only RPCs (brand creation over gRPC); empty disables them.
+    # Operator token for operator-only RPCs (brand creation, the vault's pool keys); empty
+    # disables them.
     operator_token: str = ""
     # Provider keys from the environment: variable name (GROQ_API_KEY, ...) -> secret. The
     # catalog says which variables each provider reads.
     env_keys: dict[str, str] = field(default_factory=dict)
     log_level: str = "INFO"
+    # Master keys of the provider-key vault (Fernet, url-safe base64): the first encrypts,
+    # every one decrypts, so a new key goes first and old ones stay until `vault rotate`
+    # has re-encrypted every row. Empty: the key file <data_dir>/vault.key (made on first
+    # start, owner-only). Kept out of repr so it never reaches a log line.
+    vault_keys: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def effective_database_url(self) -> str:
@@ -48,6 +54,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'spidergate.db'}"
+
+    @property
+    def vault_key_file(self) -> Path:
+        """Where the embedded default keeps its vault key when no vault_keys are set."""
+        return self.data_dir / "vault.key"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -58,6 +69,9 @@ class Settings:
             database_url=env.get("DATABASE_URL") or None,
             operator_token=env.get("SPIDERGATE_OPERATOR_TOKEN", ""),
             log_level=env.get("SPIDERGATE_LOG_LEVEL", "INFO"),
+            vault_keys=tuple(
+                k.strip() for k in env.get("SPIDERGATE_VAULT_KEYS", "").split(",") if k.strip()
+            ),
             env_keys={k: v for k, v in env.items() if k.endswith("_API_KEY") and v},
         )
         clean = {k: v for k, v in overrides.items() if v is not None}

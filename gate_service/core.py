@@ -9,6 +9,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 
 import aiohttp
 from sqlalchemy import func
@@ -27,7 +28,8 @@ from gate_service.routing.keys import KeyPool, UsableKey, env_keys
 from gate_service.routing.router import Router
 from gate_service.storage.database import Database
 from gate_service.storage.models import CatalogEntry
-from gate_service.vault.keys import KeyStore
+from gate_service.vault.cipher import load_cipher
+from gate_service.vault.keys import KeyRecord, KeyStore
 
 log = logging.getLogger("spidergate.core")
 
@@ -50,7 +52,12 @@ class Core:
         self.catalog = catalog
         self.identity = IdentityStore(db)
         self.authenticator = Authenticator(self.identity, settings.auth_cache_ttl_s)
-        self.key_store = KeyStore(db)
+        # Reads (or on first start creates) the vault key; refuses an unsafe key file.
+        self.key_store = KeyStore(db, load_cipher(settings))
+        self._vault_opened = False
+        # Each vault key's (secret, address) in the last snapshot, to spot edits made by
+        # the CLI or another replica.
+        self._vault_seen: dict[str, tuple[str, str | None]] = {}
         self.keys = KeyPool()
         self.adapters = adapters or default_adapters()
         self.session = session
@@ -89,24 +96,28 @@ class Core:
         return int(count), str(latest)
 
     async def refresh(self) -> None:
-        """Re-read keys and catalog so CLI edits and other replicas' changes show up."""
+        """Re-read keys and catalog so CLI edits and other replicas' changes show up.
+
+        The first call opens the vault: it encrypts rows left in plain text by an older
+        release and fails (``VaultKeyError``) if stored keys do not decrypt, so a wrong
+        master key stops the start instead of silently dropping keys. A key whose secret
+        or address changed, or that is back (added or reactivated), gets a clean health
+        record, wherever the change was made.
+        """
+        if not self._vault_opened:
+            await asyncio.to_thread(self.key_store.open)
+            self._vault_opened = True
         records = await asyncio.to_thread(self.key_store.active_keys)
         version = await asyncio.to_thread(self._catalog_version)
         if version != self._catalog_seen:
             self.catalog = await asyncio.to_thread(persist.load_from_db, self.db.session_factory())
             self._catalog_seen = version
-        vault = [
-            UsableKey(
-                id=r.id,
-                provider=r.provider,
-                client_id=r.client_id,
-                preview=r.preview,
-                base_url=r.base_url,
-                source="vault",
-                secret=r.secret,
-            )
-            for r in records
-        ]
+        seen = {r.id: (r.secret, r.view.base_url) for r in records}
+        for key_id, identity in seen.items():
+            if self._vault_seen.get(key_id) != identity:
+                self.router.health.forget(key_id)
+        self._vault_seen = seen
+        vault = [key for record in records for key in _usable(record)]
         self.keys.replace([*vault, *env_keys(self.catalog, self.settings.env_keys)])
 
     async def _refresh_loop(self) -> None:
@@ -143,3 +154,25 @@ class Core:
                 await self._refresher
         await self.session.close()
         await asyncio.to_thread(self.db.dispose)
+
+
+def _usable(record: KeyRecord) -> list[UsableKey]:
+    """A vault key as routing sees it. A brand key shared into the pool appears twice,
+    with one id and so one health record: as the brand's own key, and as a pool key
+    (``client_id`` None) for every other brand."""
+    view, options = record.view, record.view.options
+    key = UsableKey(
+        id=view.id,
+        provider=view.provider,
+        client_id=view.client_id,
+        preview=view.preview,
+        base_url=view.base_url,
+        source="vault",
+        secret=record.secret,
+        primary=options.primary,
+        priority=options.priority,
+        limits=options.limits,
+    )
+    if view.client_id is not None and options.shared:
+        return [key, replace(key, client_id=None)]
+    return [key]

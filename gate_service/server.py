@@ -15,6 +15,7 @@ from gate_service.core import Core
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.vault import VaultServicer
 from spidergate.v1 import (
     auth_pb2,
     auth_pb2_grpc,
@@ -24,6 +25,8 @@ from spidergate.v1 import (
     chat_pb2_grpc,
     stream_pb2,
     stream_pb2_grpc,
+    vault_pb2,
+    vault_pb2_grpc,
 )
 
 SERVICE_NAMES = (
@@ -31,6 +34,7 @@ SERVICE_NAMES = (
     stream_pb2.DESCRIPTOR.services_by_name["StreamService"].full_name,
     catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
     auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
+    vault_pb2.DESCRIPTOR.services_by_name["VaultService"].full_name,
 )
 
 _OPTIONS = [
@@ -50,6 +54,7 @@ def build_server(
     stream_pb2_grpc.add_StreamServiceServicer_to_server(StreamServicer(core), server)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(core), server)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(core), server)
+    vault_pb2_grpc.add_VaultServiceServicer_to_server(VaultServicer(core), server)
     health_servicer = (
         health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
     )

@@ -20,6 +20,7 @@ import grpc
 from gate_service.core import Core
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.vault import VaultServicer
 
 Metadata = Sequence[tuple[str, str]]
 
@@ -110,15 +111,28 @@ class _CatalogStub:
         self.ListProviders = _Unary(servicer.ListProviders)
 
 
+class _VaultStub:
+    def __init__(self, servicer: VaultServicer) -> None:
+        self.CreateKey = _Unary(servicer.CreateKey)
+        self.ListKeys = _Unary(servicer.ListKeys)
+        self.GetKey = _Unary(servicer.GetKey)
+        self.UpdateKey = _Unary(servicer.UpdateKey)
+        self.DeleteKey = _Unary(servicer.DeleteKey)
+        self.DeactivateKey = _Unary(servicer.DeactivateKey)
+        self.ActivateKey = _Unary(servicer.ActivateKey)
+        self.GetHealthSummary = _Unary(servicer.GetHealthSummary)
+
+
 class LocalCoreClient:
     """Same attributes as the bridge's network ``CoreClient``: ``chat``, ``stream``,
-    ``catalog`` stubs and ``close``."""
+    ``catalog``, ``vault`` stubs and ``close``."""
 
     def __init__(self, core: Core) -> None:
         self.target = "in-process"
         self.chat = _ChatStub(ChatServicer(core))
         self.stream = _StreamStub(StreamServicer(core))
         self.catalog = _CatalogStub(CatalogServicer(core))
+        self.vault = _VaultStub(VaultServicer(core))
 
     async def close(self) -> None:
         return None

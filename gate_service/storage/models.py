@@ -1,8 +1,8 @@
 """The tables. Schema changes go through an Alembic migration in ``migrations/versions``.
 
-Secrets are never stored: tokens and credential secrets are kept as keyed hashes. Provider
-keys are stored in ``provider_key.secret`` in plain text until the encrypted vault lands
-(the vault issue); nothing outside the vault module reads that column.
+Secrets are never stored in the clear: tokens and credential secrets are kept as keyed
+hashes, provider keys encrypted (Fernet) in ``provider_key.secret``; nothing outside the
+vault module reads that column.
 """
 
 from __future__ import annotations
@@ -62,7 +62,12 @@ class AgentToken(SQLModel, table=True):
 
 
 class ProviderKey(SQLModel, table=True):
-    """A provider account key. ``client_id`` None means a pool key (the operator's)."""
+    """A provider account key. ``client_id`` None means a pool key (the operator's).
+
+    ``secret`` holds ``fernet:<token>`` (see ``gate_service/vault/cipher.py``); only the
+    vault module reads it. A deleted key keeps its row (``deleted_at`` set, secret wiped)
+    so usage history still names it.
+    """
 
     __tablename__ = "provider_key"
     id: str = Field(primary_key=True, max_length=40)
@@ -74,6 +79,20 @@ class ProviderKey(SQLModel, table=True):
     base_url: str | None = Field(default=None, max_length=500)
     label: str = Field(default="", max_length=200)
     active: bool = True
+    # Routing order among a brand's (or the pool's) keys: primary first, then priority
+    # (lower first), then headroom.
+    primary: bool = False
+    priority: int = 100
+    # The account's own limits; None = unlimited.
+    rpm_limit: int | None = None
+    rpd_limit: int | None = None
+    spend_limit_usd: float | None = None
+    spend_period: str = Field(default="monthly", max_length=16)  # daily | monthly
+    spend_action: str = Field(default="warn", max_length=16)  # warn | block
+    supports_embeddings: bool = False
+    # A brand key its owner shared into the pool: serves every brand, after their own keys.
+    shared: bool = False
+    deleted_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

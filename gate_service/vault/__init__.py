@@ -1,9 +1,22 @@
 """The vault: provider keys (API keys of provider accounts), pool and brand-owned.
 
-For now a plain table behind :class:`~gate_service.vault.keys.KeyStore`; encryption at
-rest and key pooling/health arrive with the vault issue, behind the same interface.
+Encrypted at rest (``cipher``), stored and owned (``keys``), validated (``validation``),
+summarised for humans (``health``), tested against the provider (``probe``) and managed
+on behalf of a caller (``manager``). Only masked previews ever leave it.
 """
 
-from gate_service.vault.keys import KeyRecord, KeyStore, KeyView, mask
+from gate_service.vault.cipher import VaultCipher, VaultKeyError, load_cipher
+from gate_service.vault.keys import KeyStore
+from gate_service.vault.records import KeyOptions, KeyPatch, KeyRecord, KeyView, mask
 
-__all__ = ["KeyRecord", "KeyStore", "KeyView", "mask"]
+__all__ = [
+    "KeyOptions",
+    "KeyPatch",
+    "KeyRecord",
+    "KeyStore",
+    "KeyView",
+    "VaultCipher",
+    "VaultKeyError",
+    "load_cipher",
+    "mask",
+]

@@ -11,6 +11,7 @@ EDGE = {
     "bridge/core_client.py",
     "bridge/chat.py",
     "bridge/catalog.py",
+    "bridge/vault.py",
 }
 EDGE_DIRS = ("gate_service/servicers/", "gate_service/proto_convert/")
 

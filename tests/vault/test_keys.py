@@ -1,4 +1,5 @@
-"""KeyStore on SQLite and PostgreSQL, and the masked preview."""
+"""KeyStore on SQLite and PostgreSQL (owners, listing, the routing snapshot), and the
+masked preview."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from gate_service.auth.identity import IdentityStore
 from gate_service.errors import GateError
 from gate_service.storage.database import Database
-from gate_service.vault import KeyRecord, KeyStore, KeyView, mask
+from gate_service.vault import KeyRecord, KeyStore, KeyView, VaultCipher, mask
+from gate_service.vault.cipher import generate_key
 
 SECRET = "sk-or-v1-0123456789abcdefxyz"
 
@@ -46,7 +48,9 @@ def brands(db: Database) -> tuple[str, str]:
 
 @pytest.fixture
 def keys(db: Database) -> KeyStore:
-    return KeyStore(db)
+    store = KeyStore(db, VaultCipher([generate_key()]))
+    store.open()
+    return store
 
 
 def test_add_and_list_keep_secrets_out(keys: KeyStore, brands: tuple[str, str]) -> None:
