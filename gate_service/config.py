@@ -47,6 +47,9 @@ class Settings:
     # has re-encrypted every row. Empty: the key file <data_dir>/vault.key (made on first
     # start, owner-only). Kept out of repr so it never reaches a log line.
     vault_keys: tuple[str, ...] = field(default=(), repr=False)
+    # Redis for state shared by replicas (the response cache now; counters later). None:
+    # in-process, for the embedded default.
+    redis_url: str | None = field(default=None, repr=False)
 
     @property
     def effective_database_url(self) -> str:
@@ -68,6 +71,7 @@ class Settings:
             data_dir=Path(env.get("SPIDERGATE_DATA_DIR", str(DEFAULT_DATA_DIR))),
             database_url=env.get("DATABASE_URL") or None,
             operator_token=env.get("SPIDERGATE_OPERATOR_TOKEN", ""),
+            redis_url=env.get("REDIS_URL") or None,
             log_level=env.get("SPIDERGATE_LOG_LEVEL", "INFO"),
             vault_keys=tuple(
                 k.strip() for k in env.get("SPIDERGATE_VAULT_KEYS", "").split(",") if k.strip()

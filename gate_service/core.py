@@ -18,8 +18,10 @@ from sqlmodel import select
 from gate_service import __version__
 from gate_service.auth.authenticator import Authenticator
 from gate_service.auth.identity import IdentityStore
+from gate_service.cache import create_cache
 from gate_service.catalog import persist
 from gate_service.catalog.snapshot import Catalog
+from gate_service.chat.service import ChatService
 from gate_service.config import Settings
 from gate_service.providers.base import WireAdapter
 from gate_service.providers.registry import default_adapters
@@ -68,6 +70,7 @@ class Core:
             session,
             default_timeout_s=settings.upstream_timeout_s,
         )
+        self.chat = ChatService(self.router, create_cache(settings.redis_url))
         self._refresher: asyncio.Task[None] | None = None
         self._catalog_seen: tuple[int, str] | None = None
 
@@ -78,8 +81,13 @@ class Core:
         await asyncio.to_thread(db.migrate)
         await asyncio.to_thread(persist.seed_if_empty, db.session_factory())
         catalog = await asyncio.to_thread(persist.load_from_db, db.session_factory())
-        core = cls(settings, db, catalog, create_session())
-        await core.refresh()
+        session = create_session()
+        try:
+            core = cls(settings, db, catalog, session)
+            await core.refresh()
+        except BaseException:
+            await session.close()
+            raise
         core._refresher = asyncio.create_task(core._refresh_loop(), name="refresh")
         return core
 
@@ -153,6 +161,8 @@ class Core:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
         await self.session.close()
+        if self.chat.cache is not None:
+            await self.chat.cache.close()
         await asyncio.to_thread(self.db.dispose)
 
 

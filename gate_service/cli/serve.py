@@ -42,6 +42,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--grpc-host", default=None, help="core host (default 127.0.0.1)")
     p.add_argument("--grpc-port", type=int, default=None, help="core port (default 50051)")
     p.add_argument("--core", default=None, help="bridge only: the core's host:port")
+    p.add_argument("--redis-url", default=None, help="Redis for shared state (default: in-process)")
     p.add_argument("--demo", action="store_true", help="serve every alias from the mock provider")
     p.add_argument("--mock-url", default=None, help="with --demo: use this mock instead")
     p.set_defaults(handler=handle)
@@ -57,6 +58,7 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
             "port": args.port,
             "grpc_host": args.grpc_host,
             "grpc_port": args.grpc_port,
+            "redis_url": args.redis_url,
         }.items()
         if v is not None
     }

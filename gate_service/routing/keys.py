@@ -65,9 +65,12 @@ class KeyPool:
         self._pool.setdefault(key.provider, []).append(key)
 
     def keys_for(self, client_id: str | None, provider: str) -> list[UsableKey]:
-        """Brand keys first, then pool keys."""
+        """Brand keys first, then pool keys; a brand key it shared into the pool once."""
         own = self._brand.get((client_id, provider), []) if client_id else []
-        return [*own, *self._pool.get(provider, ())]
+        if not own:
+            return list(self._pool.get(provider, ()))
+        mine = {k.id for k in own}
+        return [*own, *(k for k in self._pool.get(provider, ()) if k.id not in mine)]
 
     def has_key(self, client_id: str | None, provider: str) -> bool:
         if client_id and (client_id, provider) in self._brand:

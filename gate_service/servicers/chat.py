@@ -46,7 +46,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
     ) -> chat_pb2.CreateChatCompletionResponse:
         ctx, chat = await _prepare(self._core, request.request, context)
         chat.pop("stream", None)
-        completion, headers = await self._core.router.complete(ctx, chat)
+        completion, headers = await self._core.chat.complete(ctx, chat)
         return chat_pb2.CreateChatCompletionResponse(
             completion=completion_to_proto(completion), headers=headers
         )
@@ -61,7 +61,7 @@ class StreamServicer(stream_pb2_grpc.StreamServiceServicer):
         self, request: stream_pb2.StreamChatCompletionRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[stream_pb2.StreamChatCompletionResponse]:
         ctx, chat = await _prepare(self._core, request.request, context)
-        async for headers, chunks in self._core.router.stream(ctx, chat):
+        async for headers, chunks in self._core.chat.stream(ctx, chat):
             yield stream_pb2.StreamChatCompletionResponse(
                 chunks=[chunk_to_proto(c) for c in chunks], headers=headers or {}
             )
