@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -32,6 +33,11 @@ class Brand(SQLModel, table=True):
     client_id: str = Field(primary_key=True, max_length=32)
     name: str = Field(index=True, unique=True, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+    # Monthly budget for the whole brand (None: no cap); soft warns, hard blocks (402).
+    budget_usd: float | None = None
+    budget_mode: str = Field(default="hard", max_length=8)
+    # Budgets reset on this day of each month (UTC); 1..28.
+    billing_anchor_day: int = 1
 
 
 class ClientCredential(SQLModel, table=True):
@@ -59,6 +65,14 @@ class AgentToken(SQLModel, table=True):
     scopes: str = Field(default="gate:chat gate:models gate:usage", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+    # Per-token controls (auth-and-controls.md); None: no limit.
+    rpm_limit: int | None = None
+    rpd_limit: int | None = None
+    budget_usd: float | None = None
+    budget_mode: str = Field(default="hard", max_length=8)
+    # Space-separated aliases and model ids; empty: every model.
+    allowed_models: str = Field(default="", max_length=4000)
+    free_only: bool = False
 
 
 class ProviderKey(SQLModel, table=True):
@@ -109,3 +123,55 @@ class CatalogEntry(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=200)
     data: str
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RequestLog(SQLModel, table=True):
+    """The ledger: one row per request (written behind, in batches)."""
+
+    __tablename__ = "request_log"
+    __table_args__ = (
+        Index("ix_request_log_client_created", "client_id", "created_at"),
+        Index("ix_request_log_token_created", "token_id", "created_at"),
+    )
+    id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=32)
+    token_id: str | None = Field(default=None, max_length=40)
+    agent_name: str | None = Field(default=None, max_length=200)
+    requested_model: str = Field(max_length=300)
+    # The alias asked for, when the request named one.
+    alias: str | None = Field(default=None, max_length=100)
+    served_model: str | None = Field(default=None, max_length=300)
+    provider: str | None = Field(default=None, max_length=64)
+    key_id: str | None = Field(default=None, max_length=64)
+    key_preview: str | None = Field(default=None, max_length=32)
+    status: int
+    error_code: str | None = Field(default=None, max_length=64)
+    latency_ms: float
+    ttft_ms: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: float = 0.0
+    streamed: bool = False
+    cache_hit: bool = False
+    # JSON list of "provider:model" tried before the one that served (or all, on failure).
+    fallback_chain: str = "[]"
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AttemptLog(SQLModel, table=True):
+    """The ledger: one row per attempt at a provider within a request."""
+
+    __tablename__ = "attempt_log"
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(index=True, max_length=64)
+    seq: int
+    provider: str = Field(max_length=64)
+    model: str = Field(max_length=300)
+    key_preview: str = Field(max_length=32)
+    outcome: str = Field(max_length=16)
+    status: int
+    latency_ms: float
+    error_code: str = Field(max_length=64)
+    error_message: str = Field(max_length=300)
