@@ -21,7 +21,7 @@ from gate_service.auth.identity import IdentityStore
 from gate_service.cache import create_cache
 from gate_service.catalog import persist
 from gate_service.catalog.snapshot import Catalog
-from gate_service.chat.service import ChatService
+from gate_service.chat.service import ChatService, NullGovernor, NullLedger
 from gate_service.config import Settings
 from gate_service.providers.base import WireAdapter
 from gate_service.providers.registry import default_adapters
@@ -70,7 +70,11 @@ class Core:
             session,
             default_timeout_s=settings.upstream_timeout_s,
         )
-        self.chat = ChatService(self.router, create_cache(settings.redis_url))
+        self.governor = NullGovernor()
+        self.ledger = NullLedger()
+        self.chat = ChatService(
+            self.router, create_cache(settings.redis_url), self.governor, self.ledger
+        )
         self._refresher: asyncio.Task[None] | None = None
         self._catalog_seen: tuple[int, str] | None = None
 
@@ -88,6 +92,7 @@ class Core:
         except BaseException:
             await session.close()
             raise
+        await core.ledger.start()
         core._refresher = asyncio.create_task(core._refresh_loop(), name="refresh")
         return core
 
@@ -160,6 +165,8 @@ class Core:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
+        await self.ledger.close()
+        await self.governor.close()
         await self.session.close()
         if self.chat.cache is not None:
             await self.chat.cache.close()

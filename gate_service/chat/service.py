@@ -1,28 +1,104 @@
-"""The chat service: what both gRPC servicers call. It owns the exact-match response cache
-in front of the router.
+"""The chat service: what both gRPC servicers call, around the router.
 
-A hit answers with the stored completion marked ``cache_hit: true`` and ``cost_usd: 0``
-(``prepare_hit``); the key includes the brand, so one brand never gets another's answer.
-Only whole, successful completions are stored: a streaming request is served from the
-cache when a hit exists (replayed as chunks) but a streamed answer is not stored, since
-storing it would mean holding the whole answer back or re-assembling it.
+For every request, in this order: plan the route (404/403/422 need no I/O); admit it
+(the governor checks rate limits and reserves the worst-case cost against budgets, so a
+hard budget is never overspent by concurrent requests); answer from the exact-match cache
+or the router; settle the reservation to the real cost, or release it on failure; and
+hand one record to the ledger (write-behind: never blocks the request).
+
+The cache: a hit answers with the stored completion marked ``cache_hit: true`` and
+``cost_usd: 0`` (the key includes the brand, so one brand never gets another's answer).
+Only whole completions are stored: a streaming request is served from a hit (replayed
+as chunks) but a streamed answer is not stored.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
+from gate_service.auth.principal import Principal
 from gate_service.cache import ResponseCache, cache_key, cacheable, prepare_hit
 from gate_service.chat.replay import completion_to_chunks
+from gate_service.errors import GateError
 from gate_service.routing.router import RequestContext, Router
+
+Chunks = tuple[dict[str, str] | None, list[dict[str, Any]]]
+
+
+class Admission(Protocol):
+    headers: dict[str, str]
+
+
+class Governor(Protocol):
+    """Rate limits and budgets (gate_service.governance)."""
+
+    async def admit(self, principal: Principal, worst_case_usd: float) -> Any: ...
+    async def settle(self, admission: Any, actual_usd: float) -> None: ...
+    async def release(self, admission: Any) -> None: ...
+    async def close(self) -> None: ...
+
+
+class LedgerSink(Protocol):
+    """The write-behind ledger (gate_service.ledger)."""
+
+    def record(self, entry: Any) -> None: ...
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+class _Admitted:
+    __slots__ = ("headers",)
+
+    def __init__(self) -> None:
+        self.headers: dict[str, str] = {}
+
+
+class NullGovernor:
+    """Admits everything: no limits configured."""
+
+    async def admit(self, principal: Principal, worst_case_usd: float) -> _Admitted:
+        return _Admitted()
+
+    async def settle(self, admission: Any, actual_usd: float) -> None:
+        return None
+
+    async def release(self, admission: Any) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class NullLedger:
+    """Records nothing."""
+
+    def record(self, entry: Any) -> None:
+        return None
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
 
 
 class ChatService:
-    def __init__(self, router: Router, cache: ResponseCache | None) -> None:
+    def __init__(
+        self,
+        router: Router,
+        cache: ResponseCache | None,
+        governor: Governor | None = None,
+        ledger: LedgerSink | None = None,
+    ) -> None:
         self.router = router
         self.cache = cache
+        self.governor: Governor = governor or NullGovernor()
+        self.ledger: LedgerSink = ledger or NullLedger()
+
+    # ------------------------------------------------------------------ cache
 
     async def _hit(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -38,25 +114,155 @@ class ChatService:
         latency = round((time.perf_counter() - started) * 1000, 3)
         return key, ttl, prepare_hit(stored, request_id=ctx.request_id, latency_ms=latency)
 
+    # ------------------------------------------------------------------ unary
+
     async def complete(
-        self, ctx: RequestContext, request: dict[str, Any]
+        self, principal: Principal, ctx: RequestContext, request: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, str]]:
-        key, ttl, hit = await self._hit(ctx, request)
-        if hit is not None:
-            return hit, {}
-        completion, headers = await self.router.complete(ctx, request)
+        started = time.perf_counter()
+        admission = None
+        try:
+            planned = self.router.prepare(ctx, request)
+            admission = await self.governor.admit(
+                principal, self.router.worst_case_usd(planned, request)
+            )
+            key, ttl, hit = await self._hit(ctx, request)
+            if hit is not None:
+                await self.governor.settle(admission, 0.0)
+                self._record(principal, ctx, request, started, 200, hit=hit)
+                return hit, dict(admission.headers)
+            completion, headers = await self.router.complete(ctx, request, planned)
+        except GateError as exc:
+            await self._fail(principal, ctx, request, started, admission, exc)
+            raise
+        cost = ctx.served.cost_usd if ctx.served else 0.0
+        await self.governor.settle(admission, cost)
         if key is not None and self.cache is not None:
             stored = {k: v for k, v in completion.items() if k != "route_trace"}
             await self.cache.set(key, stored, ttl)
-        return completion, headers
+        self._record(principal, ctx, request, started, 200)
+        return completion, {**headers, **admission.headers}
+
+    # ------------------------------------------------------------------ streaming
 
     async def stream(
-        self, ctx: RequestContext, request: dict[str, Any]
-    ) -> AsyncIterator[tuple[dict[str, str] | None, list[dict[str, Any]]]]:
-        _, _, hit = await self._hit(ctx, request)
-        if hit is not None:
-            wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
-            yield {}, completion_to_chunks(hit, include_usage=wants_usage)
+        self, principal: Principal, ctx: RequestContext, request: dict[str, Any]
+    ) -> AsyncIterator[Chunks]:
+        started = time.perf_counter()
+        admission = None
+        try:
+            planned = self.router.prepare(ctx, request)
+            admission = await self.governor.admit(
+                principal, self.router.worst_case_usd(planned, request)
+            )
+            _, _, hit = await self._hit(ctx, request)
+            if hit is not None:
+                wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+                await self.governor.settle(admission, 0.0)
+                self._record(principal, ctx, request, started, 200, hit=hit, streamed=True)
+                yield dict(admission.headers), completion_to_chunks(hit, include_usage=wants_usage)
+                return
+            first = True
+            async for headers, chunks in self.router.stream(ctx, request, planned):
+                if first:
+                    first = False
+                    headers = {**(headers or {}), **admission.headers}
+                yield headers, chunks
+        except GateError as exc:
+            await self._fail(principal, ctx, request, started, admission, exc, streamed=True)
+            raise
+        except BaseException:
+            # The client went away (cancellation): settle what the upstream reported, if
+            # anything, and record the request as cut short.
+            cost = ctx.served.cost_usd if ctx.served else 0.0
+            if admission is not None:
+                await self.governor.settle(admission, cost)
+            self._record(
+                principal, ctx, request, started, 499, error_code="client_closed", streamed=True
+            )
+            raise
+        cost = ctx.served.cost_usd if ctx.served else 0.0
+        await self.governor.settle(admission, cost)
+        self._record(principal, ctx, request, started, 200, streamed=True)
+
+    # ------------------------------------------------------------------ outcomes
+
+    async def _fail(
+        self,
+        principal: Principal,
+        ctx: RequestContext,
+        request: dict[str, Any],
+        started: float,
+        admission: Any,
+        exc: GateError,
+        *,
+        streamed: bool = False,
+    ) -> None:
+        if admission is not None:
+            if ctx.served is not None and ctx.served.cost_usd:
+                # A stream that failed after it started was still paid for.
+                await self.governor.settle(admission, ctx.served.cost_usd)
+            else:
+                await self.governor.release(admission)
+            exc.headers = {**admission.headers, **exc.headers}
+        self._record(
+            principal,
+            ctx,
+            request,
+            started,
+            exc.http_status,
+            error_code=exc.code,
+            streamed=streamed,
+        )
+
+    def _record(
+        self,
+        principal: Principal,
+        ctx: RequestContext,
+        request: dict[str, Any],
+        started: float,
+        status: int,
+        *,
+        error_code: str | None = None,
+        hit: dict[str, Any] | None = None,
+        streamed: bool = False,
+    ) -> None:
+        if isinstance(self.ledger, NullLedger):
             return
-        async for item in self.router.stream(ctx, request):
-            yield item
+        from gate_service.ledger import LedgerEntry
+
+        served = ctx.served
+        usage = (hit or {}).get("usage") if hit else (served.usage if served else None)
+        usage = usage or {}
+        prompt_details = usage.get("prompt_tokens_details") or {}
+        completion_details = usage.get("completion_tokens_details") or {}
+        meta = (hit or {}).get("spidergate_metadata") or {}
+        requested = str(request.get("model", ""))
+        self.ledger.record(
+            LedgerEntry(
+                request_id=ctx.request_id,
+                client_id=principal.client_id,
+                token_id=principal.token_id,
+                agent_name=principal.agent_name,
+                requested_model=requested,
+                alias=requested if self.router.is_alias(requested) else None,
+                served_model=hit["model"] if hit else (served.model if served else None),
+                provider=meta.get("provider") if hit else (served.provider if served else None),
+                key_id=served.key_id if served and not hit else None,
+                key_preview=served.key_preview if served and not hit else None,
+                status=status,
+                error_code=error_code,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                ttft_ms=served.ttft_ms if served and not hit else None,
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+                cached_tokens=int(prompt_details.get("cached_tokens") or 0),
+                reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+                cost_usd=0.0 if hit else (served.cost_usd if served else 0.0),
+                streamed=streamed,
+                cache_hit=hit is not None,
+                fallback_chain=[f"{a.provider}:{a.model}" for a in ctx.attempts],
+                attempts=list(ctx.attempts),
+                created_at=datetime.now(UTC),
+            )
+        )

@@ -20,6 +20,24 @@ _CHARS_PER_TOKEN = 4
 
 
 @dataclass(frozen=True, slots=True)
+class ModelControls:
+    """A token's model controls (auth-and-controls.md): an allow-list of aliases and ids
+    (empty: everything; an allowed alias allows whatever its chain serves) and free-only."""
+
+    requested: str
+    allowed: frozenset[str] = frozenset()
+    free_only: bool = False
+
+    def allows(self, item: ChainItem) -> bool:
+        if not self.allowed or self.requested in self.allowed:
+            return True
+        names = {item.model_id, f"{item.provider.id}/{item.model_id}", item.via_alias}
+        if item.model is not None:
+            names.update(item.model.also_known_as)
+        return bool(names & self.allowed)
+
+
+@dataclass(frozen=True, slots=True)
 class Planned:
     """A candidate that qualifies, with its usable keys in the order to try them."""
 
@@ -53,8 +71,12 @@ def plan(
     client_id: str | None,
     keys: KeyPool,
     adapters: Mapping[str, WireAdapter],
+    controls: ModelControls | None = None,
 ) -> list[Planned]:
-    """The qualifying candidates in try order; 422 with verdicts when none qualify."""
+    """The qualifying candidates in try order; 422 with verdicts when none qualify, 403
+    ``model_not_allowed`` when the token may not use what it asked for."""
+    if controls is not None:
+        chain = _apply_controls(chain, controls)
     options = request.get("spidergate_options") or {}
     excluded = set(options.get("excluded_providers") or ())
     preferred = list(options.get("preferred_providers") or ())
@@ -93,7 +115,7 @@ def plan(
         elif (
             model is not None
             and max_cost is not None
-            and _worst_cost(model, prompt_tokens, max_out) > max_cost
+            and worst_cost(model, prompt_tokens, max_out) > max_cost
         ):
             verdict = "estimated cost exceeds spidergate_options.max_cost_usd"
         usable: tuple[UsableKey, ...] = ()
@@ -126,7 +148,46 @@ def plan(
     return planned
 
 
-def _worst_cost(model: Any, prompt_tokens: int, max_out: int | None) -> float:
+def _apply_controls(chain: list[ChainItem], controls: ModelControls) -> list[ChainItem]:
+    allowed = [item for item in chain if controls.allows(item)]
+    if not allowed:
+        raise GateError(
+            "model_not_allowed",
+            f"This token may not use '{controls.requested}'.",
+            param="model",
+        )
+    if not controls.free_only:
+        return allowed
+    is_alias = any(item.via_alias == controls.requested for item in allowed)
+    free = [item for item in allowed if item.model is not None and item.model.free_tier]
+    if free:
+        return free
+    if not is_alias:
+        raise GateError(
+            "model_not_allowed",
+            f"This token may only use free-tier models; '{controls.requested}' is not one.",
+            param="model",
+        )
+    raise GateError(
+        "no_qualifying_model",
+        "This token may only use free-tier models and no free candidate can serve this.",
+        body={
+            "spidergate_error": {
+                "candidates": [
+                    {
+                        "provider": i.provider.id,
+                        "model": i.model_id,
+                        "verdict": "not a free-tier model (token is free-only)",
+                    }
+                    for i in allowed
+                ]
+            }
+        },
+    )
+
+
+def worst_cost(model: Any, prompt_tokens: int, max_out: int | None) -> float:
+    """USD for the prompt plus the longest answer allowed, at this model's prices."""
     out_tokens = max_out or min(model.max_output_tokens, 4096)
     return (
         prompt_tokens * model.input_per_million + out_tokens * model.output_per_million

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import aiohttp
@@ -23,7 +23,13 @@ from gate_service.providers.transport import open_stream, post
 from gate_service.routing.cost import cost_usd
 from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool, UsableKey, order_keys, resolve_base_url
-from gate_service.routing.plan import Planned, plan
+from gate_service.routing.plan import (
+    ModelControls,
+    Planned,
+    estimate_prompt_tokens,
+    plan,
+    worst_cost,
+)
 from gate_service.routing.resolve import resolve
 
 FALLBACK_HEADER = "X-SpiderGate-Fallback-From"
@@ -49,12 +55,30 @@ class Attempt:
 
 
 @dataclass(slots=True)
+class Served:
+    """What served a request, for metadata, the ledger and budget settlement."""
+
+    provider: str
+    model: str
+    key_id: str
+    key_preview: str
+    usage: dict[str, Any] | None = None
+    cost_usd: float = 0.0
+    ttft_ms: float | None = None
+
+
+@dataclass(slots=True)
 class RequestContext:
-    """Who asks and under which id; filled by the servicer."""
+    """Who asks, under which id and with which model controls (filled by the servicer);
+    the router adds every attempt and what served, for the ledger."""
 
     client_id: str | None
     request_id: str
     include_route_trace: bool = False
+    allowed_models: frozenset[str] = frozenset()
+    free_only: bool = False
+    attempts: list[Attempt] = field(default_factory=list)
+    served: Served | None = None
 
 
 class Router:
@@ -81,12 +105,27 @@ class Router:
 
     # ------------------------------------------------------------------ planning
 
-    def _plan(self, ctx: RequestContext, request: dict[str, Any]) -> list[Planned]:
+    def prepare(self, ctx: RequestContext, request: dict[str, Any]) -> list[Planned]:
+        """Resolve and filter the chain (404, 403 model_not_allowed, 422): no I/O, so it
+        runs before limits are charged and before any provider is called."""
         options = request.get("spidergate_options") or {}
         chain = resolve(
             self._catalog(), request["model"], tuple(options.get("fallback_models") or ())
         )
-        return plan(chain, request, ctx.client_id, self._keys, self._adapters)
+        controls = ModelControls(request["model"], ctx.allowed_models, ctx.free_only)
+        return plan(chain, request, ctx.client_id, self._keys, self._adapters, controls)
+
+    def is_alias(self, name: str) -> bool:
+        return self._catalog().alias(name) is not None
+
+    @staticmethod
+    def worst_case_usd(planned: list[Planned], request: dict[str, Any]) -> float:
+        """The most this request can cost: the prompt estimate plus ``max_tokens`` (or the
+        output limit) at the dearest candidate that may serve it (for budget reservation)."""
+        prompt = estimate_prompt_tokens(request)
+        max_out = request.get("max_completion_tokens") or request.get("max_tokens")
+        costs = [worst_cost(p.item.model, prompt, max_out) for p in planned if p.item.model]
+        return max(costs, default=0.0)
 
     def _timeout(self, request: dict[str, Any]) -> float:
         timeout_ms = (request.get("spidergate_options") or {}).get("timeout_ms")
@@ -144,13 +183,13 @@ class Router:
     # ------------------------------------------------------------------ unary
 
     async def complete(
-        self, ctx: RequestContext, request: dict[str, Any]
+        self, ctx: RequestContext, request: dict[str, Any], planned: list[Planned] | None = None
     ) -> tuple[dict[str, Any], dict[str, str]]:
         """Serve a non-streaming request: the completion dict and response headers."""
         started = self._clock()
-        planned = self._plan(ctx, request)
+        planned = self.prepare(ctx, request) if planned is None else planned
         timeout = self._timeout(request)
-        attempts: list[Attempt] = []
+        attempts = ctx.attempts
         skip_candidate = -1
         for index, target in self._tries(planned, request, attempts):
             if index == skip_candidate:
@@ -197,6 +236,14 @@ class Router:
         meta = self._metadata(ctx, request, planned, index, upstream_model, started)
         meta["cost_usd"] = cost_usd(served.model, completion.get("usage"))
         self._record_spend(planned[index], target.key_id, meta["cost_usd"])
+        ctx.served = Served(
+            provider=target.provider.id,
+            model=served.model_id,
+            key_id=target.key_id,
+            key_preview=target.key_preview,
+            usage=completion.get("usage"),
+            cost_usd=meta["cost_usd"],
+        )
         completion["spidergate_metadata"] = meta
         if ctx.include_route_trace:
             completion["route_trace"] = [asdict(a) for a in attempts]
@@ -261,15 +308,16 @@ class Router:
     # ------------------------------------------------------------------ streaming
 
     async def stream(
-        self, ctx: RequestContext, request: dict[str, Any]
+        self, ctx: RequestContext, request: dict[str, Any], planned: list[Planned] | None = None
     ) -> AsyncIterator[tuple[dict[str, str] | None, list[dict[str, Any]]]]:
         """Yield ``(headers, chunks)``: the chunks that arrived together; headers with the
         first batch only, then None."""
-        planned = self._plan(ctx, request)
+        started = self._clock()
+        planned = self.prepare(ctx, request) if planned is None else planned
         timeout = self._timeout(request)
         wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
         completion_id = new_completion_id()
-        attempts: list[Attempt] = []
+        attempts = ctx.attempts
         skip_candidate = -1
         for index, target in self._tries(planned, request, attempts):
             if index == skip_candidate:
@@ -313,7 +361,16 @@ class Router:
                                 break
                         if batch:
                             headers = None if sent else self._headers(planned, index)
-                            sent = True
+                            if not sent:
+                                sent = True
+                                ttft = round((self._clock() - started) * 1000, 3)
+                                ctx.served = Served(
+                                    target.provider.id,
+                                    served,
+                                    target.key_id,
+                                    target.key_preview,
+                                    ttft_ms=ttft,
+                                )
                             yield headers, batch
                         if broken is not None:
                             raise broken
@@ -341,6 +398,9 @@ class Router:
             attempts.append(self._succeeded(target, t0))
             spent = cost_usd(planned[index].item.model, usage)
             self._record_spend(planned[index], target.key_id, spent)
+            if ctx.served is not None:
+                ctx.served.usage = usage
+                ctx.served.cost_usd = spent
             return
         raise _all_failed(attempts)
 

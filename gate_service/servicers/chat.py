@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 
+from gate_service.auth.principal import Principal
 from gate_service.chat.validation import validate_chat_request
 from gate_service.core import Core
 from gate_service.proto_convert.completion import chunk_to_proto, completion_to_proto
@@ -23,17 +25,20 @@ from spidergate.v1 import chat_pb2, chat_pb2_grpc, common_pb2, stream_pb2, strea
 
 async def _prepare(
     core: Core, req: common_pb2.ChatCompletionRequest, context: grpc.aio.ServicerContext
-) -> tuple[RequestContext, dict]:  # type: ignore[type-arg]
+) -> tuple[Principal, RequestContext, dict[str, Any]]:
     principal = await core.authenticator.authenticate(metadata_value(context, "authorization"))
     require_scope(principal, "gate:chat")
     request = request_from_proto(req)
     validate_chat_request(request)
+    controls = getattr(principal, "controls", None)
     ctx = RequestContext(
         client_id=principal.client_id,
         request_id=request_id(context),
         include_route_trace=req.include_route_trace,
+        allowed_models=getattr(controls, "allowed_models", frozenset()),
+        free_only=bool(getattr(controls, "free_only", False)),
     )
-    return ctx, request
+    return principal, ctx, request
 
 
 class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
@@ -44,9 +49,9 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
     async def CreateChatCompletion(
         self, request: chat_pb2.CreateChatCompletionRequest, context: grpc.aio.ServicerContext
     ) -> chat_pb2.CreateChatCompletionResponse:
-        ctx, chat = await _prepare(self._core, request.request, context)
+        principal, ctx, chat = await _prepare(self._core, request.request, context)
         chat.pop("stream", None)
-        completion, headers = await self._core.chat.complete(ctx, chat)
+        completion, headers = await self._core.chat.complete(principal, ctx, chat)
         return chat_pb2.CreateChatCompletionResponse(
             completion=completion_to_proto(completion), headers=headers
         )
@@ -60,8 +65,8 @@ class StreamServicer(stream_pb2_grpc.StreamServiceServicer):
     async def StreamChatCompletion(
         self, request: stream_pb2.StreamChatCompletionRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[stream_pb2.StreamChatCompletionResponse]:
-        ctx, chat = await _prepare(self._core, request.request, context)
-        async for headers, chunks in self._core.chat.stream(ctx, chat):
+        principal, ctx, chat = await _prepare(self._core, request.request, context)
+        async for headers, chunks in self._core.chat.stream(principal, ctx, chat):
             yield stream_pb2.StreamChatCompletionResponse(
                 chunks=[chunk_to_proto(c) for c in chunks], headers=headers or {}
             )
