@@ -23,6 +23,7 @@ from gate_service.auth.principal import Principal
 from gate_service.cache import ResponseCache, cache_key, cacheable, prepare_hit
 from gate_service.chat.replay import completion_to_chunks
 from gate_service.errors import GateError
+from gate_service.routing.plan import Planned
 from gate_service.routing.router import RequestContext, Router
 
 Chunks = tuple[dict[str, str] | None, list[dict[str, Any]]]
@@ -114,6 +115,16 @@ class ChatService:
         latency = round((time.perf_counter() - started) * 1000, 3)
         return key, ttl, prepare_hit(stored, request_id=ctx.request_id, latency_ms=latency)
 
+    async def _admit(
+        self, principal: Principal, ctx: RequestContext, request: dict[str, Any]
+    ) -> tuple[list[Planned], Any]:
+        """Plan the route, then charge limits and reserve the plan's worst-case cost."""
+        planned = self.router.prepare(ctx, request)
+        admission = await self.governor.admit(
+            principal, self.router.worst_case_usd(planned, request)
+        )
+        return planned, admission
+
     # ------------------------------------------------------------------ unary
 
     async def complete(
@@ -122,10 +133,7 @@ class ChatService:
         started = time.perf_counter()
         admission = None
         try:
-            planned = self.router.prepare(ctx, request)
-            admission = await self.governor.admit(
-                principal, self.router.worst_case_usd(planned, request)
-            )
+            planned, admission = await self._admit(principal, ctx, request)
             key, ttl, hit = await self._hit(ctx, request)
             if hit is not None:
                 await self.governor.settle(admission, 0.0)
@@ -151,10 +159,7 @@ class ChatService:
         started = time.perf_counter()
         admission = None
         try:
-            planned = self.router.prepare(ctx, request)
-            admission = await self.governor.admit(
-                principal, self.router.worst_case_usd(planned, request)
-            )
+            planned, admission = await self._admit(principal, ctx, request)
             _, _, hit = await self._hit(ctx, request)
             if hit is not None:
                 wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
