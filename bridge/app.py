@@ -8,12 +8,14 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from bridge import catalog, chat, vault
+from bridge import catalog, chat, usage, vault
 from bridge.core_client import CoreClient
+from bridge.metrics import HttpMetrics, MetricsMiddleware, metrics_endpoint
 from bridge.responses import error_response, request_id
 from gate_service.errors import GateError
 
@@ -36,6 +38,9 @@ def _routes() -> list[Route]:
         Route("/vault/keys/{key_id}/deactivate", vault.deactivate_key, methods=["POST"]),
         Route("/vault/keys/{key_id}/activate", vault.activate_key, methods=["POST"]),
         Route("/vault/health", vault.health_summary, methods=["GET"]),
+        Route("/usage", usage.get_usage, methods=["GET"]),
+        Route("/traces", usage.list_traces, methods=["GET"]),
+        Route("/traces/{trace_id}", usage.get_trace, methods=["GET"]),
     ]
 
 
@@ -66,8 +71,16 @@ def create_app(
         finally:
             await app.state.core.close()
 
-    return Starlette(
-        routes=[Mount(prefix, routes=_routes()) for prefix in PREFIXES],
+    http_metrics = HttpMetrics()
+    app = Starlette(
+        routes=[
+            # Prometheus scrapes the root path, outside the API prefixes.
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *(Mount(prefix, routes=_routes()) for prefix in PREFIXES),
+        ],
         exception_handlers={HTTPException: _http_error},
+        middleware=[Middleware(MetricsMiddleware, metrics=http_metrics)],
         lifespan=lifespan,
     )
+    app.state.http_metrics = http_metrics
+    return app

@@ -21,8 +21,11 @@ from gate_service.auth.identity import IdentityStore
 from gate_service.cache import create_cache
 from gate_service.catalog import persist
 from gate_service.catalog.snapshot import Catalog
-from gate_service.chat.service import ChatService, NullGovernor, NullLedger
+from gate_service.chat.service import ChatService
 from gate_service.config import Settings
+from gate_service.governance import create_governor
+from gate_service.ledger import create_ledger
+from gate_service.metrics import create_metrics
 from gate_service.providers.base import WireAdapter
 from gate_service.providers.registry import default_adapters
 from gate_service.providers.transport import create_session
@@ -70,10 +73,17 @@ class Core:
             session,
             default_timeout_s=settings.upstream_timeout_s,
         )
-        self.governor = NullGovernor()
-        self.ledger = NullLedger()
+        self.governor = create_governor(settings, db)
+        self.ledger = create_ledger(db, settings)
+        self.metrics = create_metrics(
+            keys=self.keys.all, health=self.router.health, ledger=self.ledger
+        )
         self.chat = ChatService(
-            self.router, create_cache(settings.redis_url), self.governor, self.ledger
+            self.router,
+            create_cache(settings.redis_url),
+            self.governor,
+            self.ledger,
+            self.metrics,
         )
         self._refresher: asyncio.Task[None] | None = None
         self._catalog_seen: tuple[int, str] | None = None

@@ -15,6 +15,7 @@ from gate_service.core import Core
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.usage import UsageServicer
 from gate_service.servicers.vault import VaultServicer
 from spidergate.v1 import (
     auth_pb2,
@@ -25,6 +26,8 @@ from spidergate.v1 import (
     chat_pb2_grpc,
     stream_pb2,
     stream_pb2_grpc,
+    usage_pb2,
+    usage_pb2_grpc,
     vault_pb2,
     vault_pb2_grpc,
 )
@@ -35,6 +38,7 @@ SERVICE_NAMES = (
     catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
     auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
     vault_pb2.DESCRIPTOR.services_by_name["VaultService"].full_name,
+    usage_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name,
 )
 
 _OPTIONS = [
@@ -55,6 +59,7 @@ def build_server(
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(core), server)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(core), server)
     vault_pb2_grpc.add_VaultServiceServicer_to_server(VaultServicer(core), server)
+    usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageServicer(core), server)
     health_servicer = (
         health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
     )

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col, select
 
 from gate_service import errors
+from gate_service.auth import controls as checks
 from gate_service.auth import tokens
-from gate_service.auth.principal import ALL_SCOPES, Principal
+from gate_service.auth.controls import UNSET, Unset
+from gate_service.auth.principal import ALL_SCOPES, BrandControls, Principal, TokenControls
 from gate_service.errors import GateError
 from gate_service.storage.database import Database
 from gate_service.storage.models import AgentToken, Brand, ClientCredential, utcnow
@@ -35,6 +37,7 @@ class BrandView:
     client_id: str
     name: str
     created_at: datetime
+    controls: BrandControls = field(default_factory=BrandControls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,7 @@ class TokenView:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+    controls: TokenControls = field(default_factory=TokenControls)
 
     @property
     def revoked(self) -> bool:
@@ -88,7 +92,12 @@ def _check_scopes(scopes: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def _brand_view(row: Brand) -> BrandView:
-    return BrandView(client_id=row.client_id, name=row.name, created_at=row.created_at)
+    return BrandView(
+        client_id=row.client_id,
+        name=row.name,
+        created_at=row.created_at,
+        controls=checks.brand_controls(row),
+    )
 
 
 def _token_view(row: AgentToken) -> TokenView:
@@ -100,6 +109,7 @@ def _token_view(row: AgentToken) -> TokenView:
         prefix=row.prefix,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        controls=checks.token_controls(row),
     )
 
 
@@ -168,6 +178,33 @@ class IdentityStore:
             rows = session.exec(select(Brand).order_by(col(Brand.name))).all()
         return [_brand_view(row) for row in rows]
 
+    def set_brand_budget(
+        self,
+        client_id: str,
+        *,
+        budget_usd: float | Unset | None = UNSET,
+        budget_mode: str | Unset = UNSET,
+        billing_anchor_day: int | Unset = UNSET,
+    ) -> BrandView:
+        """Change a brand's monthly budget, its mode or its billing anchor day.
+
+        ``None`` removes the cap. What is not given stays. Running gateways apply the
+        change when their authentication cache expires (``Settings.auth_cache_ttl_s``).
+        """
+        with self._db.session() as session:
+            row = session.get(Brand, client_id)
+            if row is None:
+                raise _brand_not_found()
+            if not isinstance(budget_usd, Unset):
+                row.budget_usd = checks.check_budget(budget_usd)
+            if not isinstance(budget_mode, Unset):
+                row.budget_mode = checks.check_mode(budget_mode)
+            if not isinstance(billing_anchor_day, Unset):
+                row.billing_anchor_day = checks.check_anchor_day(billing_anchor_day)
+            session.add(row)
+            session.commit()
+        return _brand_view(row)
+
     def create_credential(self, client_id: str) -> str:
         """Another client credential for an existing brand; the token is shown only now."""
         api_key, api_secret = tokens.new_api_key(), tokens.new_api_secret()
@@ -186,14 +223,20 @@ class IdentityStore:
     # Agent tokens -----------------------------------------------------------------------
 
     def mint_token(
-        self, client_id: str, name: str, scopes: Sequence[str] | None = None
+        self,
+        client_id: str,
+        name: str,
+        scopes: Sequence[str] | None = None,
+        controls: TokenControls | None = None,
     ) -> tuple[TokenView, str]:
-        """A new agent token for one agent of a brand (all scopes unless narrowed).
+        """A new agent token for one agent of a brand (all scopes unless narrowed, no
+        limits unless ``controls`` sets some).
 
         Returns the listing view and the token itself, which is never available again.
         """
         name = _clean_name(name, "name")
         granted = _check_scopes(scopes)
+        checked = checks.check_token_controls(controls or TokenControls())
         token = tokens.new_agent_token()
         row = AgentToken(
             id=tokens.new_token_id(),
@@ -203,12 +246,55 @@ class IdentityStore:
             prefix=tokens.token_prefix(token),
             scopes=" ".join(granted),
         )
+        checks.apply_token_controls(row, checked)
         with self._db.session() as session:
             if session.get(Brand, client_id) is None:
                 raise _brand_not_found()
             session.add(row)
             session.commit()
         return _token_view(row), token
+
+    def update_token(
+        self,
+        client_id: str,
+        token_id: str,
+        *,
+        rpm: int | Unset | None = UNSET,
+        rpd: int | Unset | None = UNSET,
+        budget_usd: float | Unset | None = UNSET,
+        budget_mode: str | Unset = UNSET,
+        allowed_models: Iterable[str] | Unset = UNSET,
+        free_only: bool | Unset = UNSET,
+        scopes: Sequence[str] | Unset = UNSET,
+    ) -> TokenView:
+        """Change some of a token's controls (or scopes); what is not given stays.
+
+        ``None`` clears a limit or the budget; an empty ``allowed_models`` allows every
+        model. Another brand's token answers ``not_found`` like an unknown id; a revoked
+        token cannot be changed. Running gateways apply the change when their
+        authentication cache expires (``Settings.auth_cache_ttl_s``).
+        """
+        with self._db.session() as session:
+            row = session.get(AgentToken, token_id)
+            if row is None or row.client_id != client_id:
+                raise GateError("not_found", "token not found")
+            if row.revoked_at is not None:
+                raise errors.invalid("token is revoked; mint a new one", "token_id")
+            checked = checks.merge_token_controls(
+                checks.token_controls(row),
+                rpm=rpm,
+                rpd=rpd,
+                budget_usd=budget_usd,
+                budget_mode=budget_mode,
+                allowed_models=allowed_models,
+                free_only=free_only,
+            )
+            checks.apply_token_controls(row, checked)
+            if not isinstance(scopes, Unset):
+                row.scopes = " ".join(_check_scopes(scopes))
+            session.add(row)
+            session.commit()
+        return _token_view(row)
 
     def list_tokens(self, client_id: str, include_revoked: bool = False) -> list[TokenView]:
         """A brand's agent tokens, oldest first; revoked ones only when asked."""
@@ -258,21 +344,23 @@ class IdentityStore:
 
     def _authenticate_agent(self, parsed: tokens.ParsedToken) -> Principal:
         digest = tokens.hash_secret(self._key(), parsed.raw)
-        query = select(AgentToken, Brand.name).join(Brand).where(AgentToken.token_hash == digest)
+        query = select(AgentToken, Brand).join(Brand).where(AgentToken.token_hash == digest)
         with self._db.session() as session:
             found = session.exec(query).first()
         if found is None:
             raise invalid_api_key()
-        row, brand_name = found
+        row, brand = found
         if row.revoked_at is not None or not tokens.digests_equal(row.token_hash, digest):
             raise invalid_api_key()
         return Principal(
             client_id=row.client_id,
-            brand_name=brand_name,
+            brand_name=brand.name,
             kind="agent_token",
             token_id=row.id,
             agent_name=row.name,
             scopes=frozenset(row.scopes.split()),
+            controls=checks.token_controls(row),
+            brand_controls=checks.brand_controls(brand),
         )
 
     def _authenticate_credential(self, parsed: tokens.ParsedToken) -> Principal:
@@ -280,7 +368,7 @@ class IdentityStore:
             raise invalid_api_key()  # unreachable: parse_token fills all three
         digest = tokens.hash_secret(self._key(), parsed.api_secret)
         query = (
-            select(ClientCredential, Brand.name)
+            select(ClientCredential, Brand)
             .join(Brand)
             .where(ClientCredential.api_key == parsed.api_key)
         )
@@ -288,7 +376,7 @@ class IdentityStore:
             found = session.exec(query).first()
         if found is None:
             raise invalid_api_key()
-        row, brand_name = found
+        row, brand = found
         # Both comparisons always run: the answer takes as long whichever part is wrong.
         same_client = tokens.digests_equal(row.client_id, parsed.client_id)
         same_secret = tokens.digests_equal(row.secret_hash, digest)
@@ -296,9 +384,11 @@ class IdentityStore:
             raise invalid_api_key()
         return Principal(
             client_id=row.client_id,
-            brand_name=brand_name,
+            brand_name=brand.name,
             kind="client_credential",
             token_id=None,
             agent_name=None,
             scopes=frozenset(ALL_SCOPES),
+            controls=TokenControls(),
+            brand_controls=checks.brand_controls(brand),
         )

@@ -23,6 +23,8 @@ from gate_service.auth.principal import Principal
 from gate_service.cache import ResponseCache, cache_key, cacheable, prepare_hit
 from gate_service.chat.replay import completion_to_chunks
 from gate_service.errors import GateError
+from gate_service.ledger import LedgerEntry
+from gate_service.metrics import Metrics
 from gate_service.routing.plan import Planned
 from gate_service.routing.router import RequestContext, Router
 
@@ -93,11 +95,13 @@ class ChatService:
         cache: ResponseCache | None,
         governor: Governor | None = None,
         ledger: LedgerSink | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.router = router
         self.cache = cache
         self.governor: Governor = governor or NullGovernor()
         self.ledger: LedgerSink = ledger or NullLedger()
+        self.metrics = metrics
 
     # ------------------------------------------------------------------ cache
 
@@ -232,10 +236,8 @@ class ChatService:
         hit: dict[str, Any] | None = None,
         streamed: bool = False,
     ) -> None:
-        if isinstance(self.ledger, NullLedger):
+        if isinstance(self.ledger, NullLedger) and self.metrics is None:
             return
-        from gate_service.ledger import LedgerEntry
-
         served = ctx.served
         usage = (hit or {}).get("usage") if hit else (served.usage if served else None)
         usage = usage or {}
@@ -243,31 +245,32 @@ class ChatService:
         completion_details = usage.get("completion_tokens_details") or {}
         meta = (hit or {}).get("spidergate_metadata") or {}
         requested = str(request.get("model", ""))
-        self.ledger.record(
-            LedgerEntry(
-                request_id=ctx.request_id,
-                client_id=principal.client_id,
-                token_id=principal.token_id,
-                agent_name=principal.agent_name,
-                requested_model=requested,
-                alias=requested if self.router.is_alias(requested) else None,
-                served_model=hit["model"] if hit else (served.model if served else None),
-                provider=meta.get("provider") if hit else (served.provider if served else None),
-                key_id=served.key_id if served and not hit else None,
-                key_preview=served.key_preview if served and not hit else None,
-                status=status,
-                error_code=error_code,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                ttft_ms=served.ttft_ms if served and not hit else None,
-                prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                completion_tokens=int(usage.get("completion_tokens") or 0),
-                cached_tokens=int(prompt_details.get("cached_tokens") or 0),
-                reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
-                cost_usd=0.0 if hit else (served.cost_usd if served else 0.0),
-                streamed=streamed,
-                cache_hit=hit is not None,
-                fallback_chain=[f"{a.provider}:{a.model}" for a in ctx.attempts],
-                attempts=list(ctx.attempts),
-                created_at=datetime.now(UTC),
-            )
+        entry = LedgerEntry(
+            request_id=ctx.request_id,
+            client_id=principal.client_id,
+            token_id=principal.token_id,
+            agent_name=principal.agent_name,
+            requested_model=requested,
+            alias=requested if self.router.is_alias(requested) else None,
+            served_model=hit["model"] if hit else (served.model if served else None),
+            provider=meta.get("provider") if hit else (served.provider if served else None),
+            key_id=served.key_id if served and not hit else None,
+            key_preview=served.key_preview if served and not hit else None,
+            status=status,
+            error_code=error_code,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            ttft_ms=served.ttft_ms if served and not hit else None,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            cached_tokens=int(prompt_details.get("cached_tokens") or 0),
+            reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+            cost_usd=0.0 if hit else (served.cost_usd if served else 0.0),
+            streamed=streamed,
+            cache_hit=hit is not None,
+            fallback_chain=[f"{a.provider}:{a.model}" for a in ctx.attempts],
+            attempts=list(ctx.attempts),
+            created_at=datetime.now(UTC),
         )
+        self.ledger.record(entry)
+        if self.metrics is not None:
+            self.metrics.observe_request(entry)

@@ -3,15 +3,21 @@
 
 Secrets are shown once, as the last line of stdout, so
 ``TOKEN=$(spidergate token mint ... | tail -n 1)`` works; notes for humans go to stderr.
-Opening the database and failing cleanly are shared (``cli/support.py``).
+Opening the database and failing cleanly are shared (``cli/support.py``); the control
+flags (``--rpm``, ``--budget``, ``--allow``...) live in ``cli/controls.py``.
+
+Controls are read with the token when a gateway authenticates it, so a change made here
+reaches running gateways when their authentication cache expires (``auth_cache_ttl_s``,
+5 s by default); every command that changes one says so.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from gate_service.auth.controls import UNSET
 from gate_service.auth.identity import IdentityStore
-from gate_service.cli import keys
+from gate_service.cli import controls, keys
 from gate_service.cli.support import (
     SubParsers,
     brand_named,
@@ -21,6 +27,7 @@ from gate_service.cli.support import (
     when,
 )
 from gate_service.config import Settings
+from gate_service.errors import GateError
 from gate_service.storage.database import Database
 
 
@@ -41,6 +48,20 @@ def _register_brand(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     create.set_defaults(handler=handler(brand_create))
     listing = commands.add_parser("list", parents=[common], help="list brands")
     listing.set_defaults(handler=handler(brand_list))
+    budget = commands.add_parser(
+        "budget",
+        parents=[common],
+        help="show or set a brand's monthly budget and billing anchor day",
+    )
+    budget.add_argument("name", help="brand name")
+    cap = budget.add_mutually_exclusive_group()
+    cap.add_argument("--budget", type=controls.dollars, metavar="USD", help="monthly budget")
+    cap.add_argument("--no-budget", action="store_true", help="remove the budget")
+    budget.add_argument("--mode", choices=("soft", "hard"), help="soft: warn; hard: 402")
+    budget.add_argument(
+        "--anchor-day", type=int, metavar="N", help="day of the month budgets reset (1-28, UTC)"
+    )
+    budget.set_defaults(handler=handler(brand_budget))
 
 
 def _register_token(sub: SubParsers, common: argparse.ArgumentParser) -> None:
@@ -49,8 +70,15 @@ def _register_token(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     mint = commands.add_parser("mint", parents=[common], help="mint an agent token")
     mint.add_argument("--brand", required=True, help="brand name")
     mint.add_argument("--name", required=True, help="agent name")
-    mint.add_argument("--scopes", help="comma-separated, e.g. gate:chat,gate:models (default: all)")
+    controls.add_token_flags(mint, update=False)
     mint.set_defaults(handler=handler(token_mint))
+    update = commands.add_parser(
+        "update", parents=[common], help="change an agent token's controls or scopes"
+    )
+    update.add_argument("--brand", required=True, help="brand name")
+    update.add_argument("token_id", help="the token's id (tok_...)")
+    controls.add_token_flags(update, update=True)
+    update.set_defaults(handler=handler(token_update))
     listing = commands.add_parser("list", parents=[common], help="list a brand's tokens")
     listing.add_argument("--brand", required=True, help="brand name")
     listing.add_argument("--all", action="store_true", help="include revoked tokens")
@@ -74,8 +102,29 @@ def brand_create(args: argparse.Namespace, settings: Settings, db: Database) -> 
 def brand_list(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     """``brand list``."""
     brands = IdentityStore(db).list_brands()
-    rows = [(b.client_id, b.name, when(b.created_at)) for b in brands]
-    table(("CLIENT_ID", "NAME", "CREATED"), rows, "no brands")
+    rows = [
+        (b.client_id, b.name, when(b.created_at), controls.describe_brand(b.controls))
+        for b in brands
+    ]
+    table(("CLIENT_ID", "NAME", "CREATED", "BUDGET"), rows, "no brands")
+    return 0
+
+
+def brand_budget(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """``brand budget NAME [--budget USD | --no-budget] [--mode] [--anchor-day]``."""
+    store = IdentityStore(db)
+    brand = brand_named(store, args.name)
+    budget = None if args.no_budget else UNSET if args.budget is None else args.budget
+    mode = UNSET if args.mode is None else args.mode
+    anchor = UNSET if args.anchor_day is None else args.anchor_day
+    changed = any(v is not UNSET for v in (budget, mode, anchor))
+    if changed:
+        brand = store.set_brand_budget(
+            brand.client_id, budget_usd=budget, budget_mode=mode, billing_anchor_day=anchor
+        )
+    print(f"brand {brand.name}: {controls.describe_brand(brand.controls)}")
+    if changed:
+        _applies_within(settings)
     return 0
 
 
@@ -83,14 +132,47 @@ def token_mint(args: argparse.Namespace, settings: Settings, db: Database) -> in
     """``token mint``: details on stderr, the token alone on stdout."""
     store = IdentityStore(db)
     brand = brand_named(store, args.brand)
-    scopes = None if args.scopes is None else args.scopes.replace(",", " ").split()
-    view, token = store.mint_token(brand.client_id, args.name, scopes)
+    wanted = controls.mint_controls(args)
+    view, token = store.mint_token(brand.client_id, args.name, controls.scopes_from(args), wanted)
+    _warn_unknown(db, view.controls.allowed_models)
     note(
         f"token {view.id} for agent '{view.name}' of brand '{brand.name}'"
-        f" (scopes: {' '.join(view.scopes)}); shown only once, store it now:"
+        f" (scopes: {' '.join(view.scopes)}; {controls.describe_token(view.controls)});"
+        " shown only once, store it now:"
     )
     print(token)
     return 0
+
+
+def token_update(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """``token update --brand NAME TOKEN_ID [flags]``: what changes, and when it applies."""
+    changes = controls.update_changes(args)
+    if not changes:
+        raise GateError(
+            "invalid_request",
+            "nothing to change: give --rpm, --rpd, --budget, --budget-mode, --allow, "
+            "--free-only, --scopes or one of their --no-* forms",
+        )
+    store = IdentityStore(db)
+    brand = brand_named(store, args.brand)
+    view = store.update_token(brand.client_id, args.token_id, **changes)
+    _warn_unknown(db, view.controls.allowed_models)
+    print(f"token {view.id} ({view.name}): {controls.describe_token(view.controls)}")
+    print(f"scopes: {' '.join(view.scopes)}")
+    _applies_within(settings)
+    return 0
+
+
+def _applies_within(settings: Settings) -> None:
+    note(
+        f"running gateways apply this within {settings.auth_cache_ttl_s:g} s"
+        " (their authentication cache)"
+    )
+
+
+def _warn_unknown(db: Database, models: frozenset[str]) -> None:
+    for name in controls.unknown_models(db, models):
+        note(f"warning: '{name}' is not a model or alias of the catalog; it allows nothing")
 
 
 def token_list(args: argparse.Namespace, settings: Settings, db: Database) -> int:
@@ -99,10 +181,19 @@ def token_list(args: argparse.Namespace, settings: Settings, db: Database) -> in
     brand = brand_named(store, args.brand)
     views = store.list_tokens(brand.client_id, include_revoked=args.all)
     rows = [
-        (v.id, v.name, v.prefix + "…", ",".join(v.scopes), when(v.created_at), when(v.revoked_at))
+        (
+            v.id,
+            v.name,
+            v.prefix + "…",
+            ",".join(v.scopes),
+            when(v.created_at),
+            when(v.revoked_at),
+            controls.describe_token(v.controls),
+        )
         for v in views
     ]
-    table(("ID", "NAME", "PREFIX", "SCOPES", "CREATED", "REVOKED"), rows, "no tokens")
+    header = ("ID", "NAME", "PREFIX", "SCOPES", "CREATED", "REVOKED", "CONTROLS")
+    table(header, rows, "no tokens")
     return 0
 
 

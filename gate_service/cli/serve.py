@@ -41,8 +41,20 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=None, help="bridge port (default 8080)")
     p.add_argument("--grpc-host", default=None, help="core host (default 127.0.0.1)")
     p.add_argument("--grpc-port", type=int, default=None, help="core port (default 50051)")
-    p.add_argument("--core", default=None, help="bridge only: the core's host:port")
+    p.add_argument(
+        "--core",
+        default=None,
+        metavar="ADDR[,ADDR...]",
+        help="bridge only: the core's host:port, or several comma-separated (calls are "
+        "spread round-robin over the ones that answer)",
+    )
     p.add_argument("--redis-url", default=None, help="Redis for shared state (default: in-process)")
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve the core's Prometheus /metrics on this port (the bridge has its own)",
+    )
     p.add_argument("--demo", action="store_true", help="serve every alias from the mock provider")
     p.add_argument("--mock-url", default=None, help="with --demo: use this mock instead")
     p.set_defaults(handler=handle)
@@ -137,6 +149,13 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     await server.start()
     await mark_serving(health, True)
     _say(f"core (gRPC) on {settings.grpc_host}:{grpc_port}")
+    metrics_server = None
+    if args.metrics_port is not None:
+        from gate_service.metrics import MetricsServer
+
+        metrics_server = MetricsServer(core.metrics.registry)
+        bound = await metrics_server.start(settings.grpc_host, args.metrics_port)
+        _say(f"core metrics on http://{settings.grpc_host}:{bound}/metrics")
 
     bridge_task: asyncio.Task[None] | None = None
     bridge: _Bridge | None = None
@@ -167,6 +186,8 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
         bridge.should_exit = True
         await bridge_task
     await server.stop(settings.shutdown_grace_s)
+    if metrics_server is not None:
+        await metrics_server.close()
     if mock is not None:
         await mock.close()
     await core.close()
@@ -174,10 +195,17 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def _serve_bridge(core_target: str, settings: Settings, stop: asyncio.Event) -> None:
-    """The bridge alone, talking gRPC to a core elsewhere."""
-    bridge = _bridge(core_target, settings)
+    """The bridge alone, talking gRPC to one core or spreading calls over several."""
+    from bridge.core_client import parse_targets
+
+    try:
+        targets = parse_targets(core_target)
+    except ValueError as error:
+        raise SystemExit(f"error: --core: {error}") from None
+    bridge = _bridge(",".join(targets), settings)
     task = asyncio.create_task(bridge.serve())
-    _say(f"bridge on http://{settings.host}:{settings.port}/api/gate/v1 -> core {core_target}")
+    cores = "core " + targets[0] if len(targets) == 1 else f"cores {', '.join(targets)}"
+    _say(f"bridge on http://{settings.host}:{settings.port}/api/gate/v1 -> {cores}")
     await _until(stop, task)
     bridge.should_exit = True
     await task

@@ -72,6 +72,11 @@ class KeyPool:
         mine = {k.id for k in own}
         return [*own, *(k for k in self._pool.get(provider, ()) if k.id not in mine)]
 
+    def all(self) -> list[UsableKey]:
+        """Every key once (a shared brand key sits in two lists), for metrics."""
+        keys = {k.id: k for ks in (*self._brand.values(), *self._pool.values()) for k in ks}
+        return list(keys.values())
+
     def has_key(self, client_id: str | None, provider: str) -> bool:
         if client_id and (client_id, provider) in self._brand:
             return True

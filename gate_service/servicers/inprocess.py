@@ -20,6 +20,7 @@ import grpc
 from gate_service.core import Core
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.usage import UsageServicer
 from gate_service.servicers.vault import VaultServicer
 
 Metadata = Sequence[tuple[str, str]]
@@ -123,9 +124,16 @@ class _VaultStub:
         self.GetHealthSummary = _Unary(servicer.GetHealthSummary)
 
 
+class _UsageStub:
+    def __init__(self, servicer: UsageServicer) -> None:
+        self.GetUsage = _Unary(servicer.GetUsage)
+        self.ListTraces = _Unary(servicer.ListTraces)
+        self.GetTrace = _Unary(servicer.GetTrace)
+
+
 class LocalCoreClient:
     """Same attributes as the bridge's network ``CoreClient``: ``chat``, ``stream``,
-    ``catalog``, ``vault`` stubs and ``close``."""
+    ``catalog``, ``vault``, ``usage`` stubs and ``close``."""
 
     def __init__(self, core: Core) -> None:
         self.target = "in-process"
@@ -133,6 +141,9 @@ class LocalCoreClient:
         self.stream = _StreamStub(StreamServicer(core))
         self.catalog = _CatalogStub(CatalogServicer(core))
         self.vault = _VaultStub(VaultServicer(core))
+        self.usage = _UsageStub(UsageServicer(core))
+        # The core's Prometheus registry: the bridge's /metrics renders it beside its own.
+        self.registry = core.metrics.registry
 
     async def close(self) -> None:
         return None

@@ -12,6 +12,7 @@ EDGE = {
     "bridge/chat.py",
     "bridge/catalog.py",
     "bridge/vault.py",
+    "bridge/usage.py",
 }
 EDGE_DIRS = ("gate_service/servicers/", "gate_service/proto_convert/")
 

@@ -1,0 +1,162 @@
+"""The in-process counter store, for the embedded default (one gateway process).
+
+**Exactness**: every method does all its reading and writing without an ``await`` in
+between, so on one event loop no other request can run between the check and the record;
+each ``admit`` is atomic with respect to every other one. (It is not thread-safe: use it
+from one event loop, as the core does.) Counts are exact within the process; several
+processes each counting their own share would not be, which is what the Redis store is for.
+
+Spend does not survive a restart here: the governor seeds each period's spend from the
+ledger the first time it is used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from gate_service.governance.store import (
+    AdmitRequest,
+    AdmitResult,
+    BudgetSlot,
+    BudgetState,
+    WindowState,
+)
+
+# Forget idle windows and ended budgets every this many admissions.
+_SWEEP_EVERY = 1024
+
+
+@dataclass(slots=True)
+class _Log:
+    """A window's admitted request times (ms), oldest first."""
+
+    span_ms: int
+    times: deque[int] = field(default_factory=deque)
+
+    def trim(self, now_ms: int) -> None:
+        cutoff = now_ms - self.span_ms
+        while self.times and self.times[0] <= cutoff:
+            self.times.popleft()
+
+    def reset_ms(self, now_ms: int) -> int:
+        return self.times[0] + self.span_ms - now_ms if self.times else self.span_ms
+
+
+@dataclass(slots=True)
+class _Budget:
+    """A budget counter: settled spend, open reservations (member -> amount, expiry)."""
+
+    expire_at_ms: int
+    spent: int = 0
+    reserved: int = 0
+    reservations: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def expire(self, now_ms: int) -> None:
+        expired = [m for m, (_, until) in self.reservations.items() if until <= now_ms]
+        for member in expired:
+            self.drop(member)
+
+    def drop(self, member: str) -> None:
+        amount, _ = self.reservations.pop(member, (0, 0))
+        self.reserved -= amount
+
+
+class MemoryCounterStore:
+    """:class:`~gate_service.governance.store.CounterStore` in this process's memory.
+
+    ``clock`` gives epoch seconds (injected by tests to cross window boundaries). A clock
+    that steps backwards is held at its latest value so windows stay ordered.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._last_ms = 0
+        self._logs: dict[str, _Log] = {}
+        self._budgets: dict[str, _Budget] = {}
+        self._admits = 0
+
+    def _now_ms(self) -> int:
+        self._last_ms = max(self._last_ms, int(self._clock() * 1000))
+        return self._last_ms
+
+    def _budget(self, slot: BudgetSlot) -> _Budget:
+        budget = self._budgets.get(slot.key)
+        if budget is None:
+            budget = self._budgets[slot.key] = _Budget(slot.expire_at_ms)
+        return budget
+
+    async def admit(self, request: AdmitRequest) -> AdmitResult:
+        now = self._now_ms()
+        self._admits += 1
+        if self._admits % _SWEEP_EVERY == 0:
+            self._sweep(now)
+        logs = []
+        refused_window: int | None = None
+        for i, window in enumerate(request.windows):
+            log = self._logs.get(window.key)
+            if log is None or log.span_ms != window.span_ms:
+                log = self._logs[window.key] = _Log(window.span_ms)
+            log.trim(now)
+            logs.append(log)
+            if refused_window is None and len(log.times) >= window.limit:
+                refused_window = i
+        budgets = []
+        states = []
+        refused_budget: int | None = None
+        for j, slot in enumerate(request.budgets):
+            budget = self._budget(slot)
+            budget.expire(now)
+            budgets.append(budget)
+            states.append(BudgetState(budget.spent, budget.reserved))
+            over = budget.spent + budget.reserved + request.amount_nano > slot.cap_nano
+            if slot.hard and over and refused_budget is None:
+                refused_budget = j
+        if refused_window is None and refused_budget is None:
+            for log in logs:
+                log.times.append(now)
+            until = now + request.reservation_ttl_ms
+            for slot, budget in zip(request.budgets, budgets, strict=True):
+                budget.reservations[request.member] = (request.amount_nano, until)
+                budget.reserved += request.amount_nano
+                budget.expire_at_ms = max(budget.expire_at_ms, slot.expire_at_ms)
+        return AdmitResult(
+            refused_window=refused_window,
+            refused_budget=refused_budget,
+            windows=tuple(WindowState(len(log.times), log.reset_ms(now)) for log in logs),
+            budgets=tuple(states),
+        )
+
+    async def settle(self, budgets: Sequence[BudgetSlot], member: str, actual_nano: int) -> None:
+        for slot in budgets:
+            budget = self._budget(slot)
+            budget.drop(member)
+            budget.spent += actual_nano
+
+    async def release(self, budgets: Sequence[BudgetSlot], member: str) -> None:
+        for slot in budgets:
+            budget = self._budgets.get(slot.key)
+            if budget is not None:
+                budget.drop(member)
+
+    async def seed(self, budget: BudgetSlot, spent_nano: int) -> None:
+        counter = self._budget(budget)
+        counter.spent = max(counter.spent, spent_nano)
+
+    async def close(self) -> None:
+        self._logs.clear()
+        self._budgets.clear()
+
+    def _sweep(self, now_ms: int) -> None:
+        """Drop windows with nothing left in them and budgets whose period is long over."""
+        idle = [
+            key
+            for key, log in self._logs.items()
+            if not log.times or log.times[-1] + log.span_ms <= now_ms
+        ]
+        for key in idle:
+            del self._logs[key]
+        for key in [k for k, b in self._budgets.items() if b.expire_at_ms <= now_ms]:
+            del self._budgets[key]

@@ -1,0 +1,183 @@
+"""What the usage and traces API asks the ledger, and what it answers: plain types.
+
+The scope is part of every query rather than a filter a caller may set: an agent token
+reads its own rows, a client credential its brand's, and no parameter can widen that.
+Range checks live here, once, whichever edge (gRPC or REST) the query came through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from gate_service.auth.principal import Principal
+from gate_service.errors import invalid
+
+Bucket = Literal["hour", "day"]
+StatusClass = Literal["success", "error"]
+
+DEFAULT_WINDOW = timedelta(days=30)
+DEFAULT_TRACE_LIMIT = 50
+MAX_TRACE_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerScope:
+    """Whose rows a query may read: a brand, or one agent token of it."""
+
+    client_id: str
+    token_id: str | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> LedgerScope:
+        """An agent token sees its own requests; a client credential its whole brand."""
+        if principal.kind == "agent_token":
+            return cls(principal.client_id, principal.token_id or "")
+        return cls(principal.client_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """``[start, end]``, both inclusive, aware UTC."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def build(cls, start: datetime | None, end: datetime | None, now: datetime) -> TimeWindow:
+        """Defaults: the end is now, the start 30 days before the end."""
+        end = end or now
+        start = start or end - DEFAULT_WINDOW
+        if start > end:
+            raise invalid("'from' must not be after 'to'", "from")
+        return cls(start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageQuery:
+    scope: LedgerScope
+    window: TimeWindow
+    bucket: Bucket = "day"
+
+
+@dataclass(frozen=True, slots=True)
+class UsageMetrics:
+    """The same figures for any set of requests. Latency percentiles are over the
+    successful requests (a 429 answered in a millisecond says nothing about latency);
+    None when there are none."""
+
+    requests: int = 0
+    errors: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    latency_p99_ms: float | None = None
+
+    @property
+    def error_rate(self) -> float:
+        return round(self.errors / self.requests, 6) if self.requests else 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class UsageGroup:
+    """The requests sharing one value (None: requests without one) of a dimension."""
+
+    key: str | None
+    metrics: UsageMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class UsageBucket:
+    start: datetime
+    metrics: UsageMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    window: TimeWindow
+    bucket: Bucket
+    totals: UsageMetrics
+    by_model: tuple[UsageGroup, ...] = ()
+    by_provider: tuple[UsageGroup, ...] = ()
+    by_alias: tuple[UsageGroup, ...] = ()
+    by_agent: tuple[UsageGroup, ...] = ()
+    by_bucket: tuple[UsageBucket, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TraceQuery:
+    """A page of the scope's requests, newest first. ``model`` matches the model or
+    alias asked for and the model that served."""
+
+    scope: LedgerScope
+    window: TimeWindow
+    agent: str | None = None
+    model: str | None = None
+    status_class: StatusClass | None = None
+    status: int | None = None
+    limit: int = DEFAULT_TRACE_LIMIT
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_TRACE_LIMIT:
+            raise invalid(f"'limit' must be between 1 and {MAX_TRACE_LIMIT}", "limit")
+        if self.offset < 0:
+            raise invalid("'offset' must not be negative", "offset")
+        if self.status is not None and not 100 <= self.status <= 599:
+            raise invalid("'status' must be success, error or an HTTP status", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class TraceAttempt:
+    provider: str
+    model: str
+    key: str
+    outcome: str
+    status: int
+    latency_ms: float
+    error_code: str = ""
+    error_message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """One request as recorded; ``attempts`` only when asked for one trace."""
+
+    id: str
+    created_at: datetime
+    client_id: str
+    token_id: str | None
+    agent: str | None
+    requested_model: str
+    alias: str | None
+    model: str | None
+    provider: str | None
+    key_preview: str | None
+    status: int
+    error_code: str | None
+    latency_ms: float
+    ttft_ms: float | None
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    reasoning_tokens: int
+    cost_usd: float
+    streamed: bool
+    cache_hit: bool
+    fallback_chain: tuple[str, ...] = ()
+    attempts: tuple[TraceAttempt, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class TracePage:
+    traces: tuple[Trace, ...]
+    has_more: bool

@@ -1,0 +1,453 @@
+"""Usage and traces: REST query ⇄ proto for the bridge, proto ⇄ domain for both sides,
+domain → JSON for the bridge's answers.
+
+REST query parameters: ``from`` / ``to`` (ISO 8601, or unix seconds), ``bucket``
+(``day`` | ``hour``), and for traces ``agent``, ``model``, ``status`` (``success``,
+``error`` or an HTTP status), ``limit`` (1-500, default 50), ``offset``. A bad value is a
+400 ``invalid_request`` naming the parameter. On the wire times are unix milliseconds.
+
+JSON answers (``GET /usage``)::
+
+    {"object": "usage", "from": "2026-10-26T12:00:00.000Z", "to": "...", "bucket": "day",
+     "totals": METRICS,
+     "by_model": [{"model": "gpt-4o", **METRICS}, ...],      # null: not served
+     "by_provider": [{"provider": ...}], "by_alias": [{"alias": ...}],
+     "by_agent": [{"agent": ...}],                            # null: a client credential
+     "by_bucket": [{"start": "2026-11-25T00:00:00.000Z", **METRICS}, ...]}
+
+    METRICS = {"requests", "errors", "error_rate", "prompt_tokens", "completion_tokens",
+               "cached_tokens", "reasoning_tokens", "total_tokens", "cost_usd",
+               "latency_ms": {"p50", "p95", "p99"}}   # of successes; null without any
+
+(``GET /traces``) ``{"object": "list", "data": [TRACE, ...], "has_more", "limit",
+"offset"}``; (``GET /traces/{id}``) one ``TRACE`` with ``attempts``::
+
+    TRACE = {"id", "object": "trace", "created" (unix s), "created_at" (ISO), "client_id",
+             "token_id", "agent", "requested_model", "alias", "model", "provider",
+             "key_preview", "status", "error_code", "latency_ms", "ttft_ms",
+             "usage": {"prompt_tokens", "completion_tokens", "total_tokens",
+                       "cached_tokens", "reasoning_tokens"},
+             "cost_usd", "streamed", "cache_hit", "fallback_chain": ["provider:model"],
+             "attempts": [{"provider", "model", "key", "outcome", "status", "latency_ms",
+                           "error_code", "error_message"}]}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from gate_service.errors import invalid
+from gate_service.ledger.views import (
+    DEFAULT_TRACE_LIMIT,
+    Bucket,
+    LedgerScope,
+    StatusClass,
+    TimeWindow,
+    Trace,
+    TraceAttempt,
+    TracePage,
+    TraceQuery,
+    UsageBucket,
+    UsageGroup,
+    UsageMetrics,
+    UsageQuery,
+    UsageReport,
+)
+from spidergate.v1 import usage_pb2 as pb
+
+BUCKETS: dict[str, int] = {"hour": pb.BUCKET_SIZE_HOUR, "day": pb.BUCKET_SIZE_DAY}
+BUCKET_NAMES: dict[int, Bucket] = {pb.BUCKET_SIZE_HOUR: "hour", pb.BUCKET_SIZE_DAY: "day"}
+STATUS_CLASSES: dict[str, int] = {
+    "success": pb.STATUS_CLASS_SUCCESS,
+    "error": pb.STATUS_CLASS_ERROR,
+}
+STATUS_CLASS_NAMES: dict[int, StatusClass] = {
+    pb.STATUS_CLASS_SUCCESS: "success",
+    pb.STATUS_CLASS_ERROR: "error",
+}
+_UNIX = re.compile(r"-?\d+(\.\d+)?")
+_MAX_UNIX_S = 253_402_300_799  # 9999-12-31T23:59:59Z
+_INT32 = 2**31
+
+# ------------------------------------------------------------------ times
+
+
+def parse_time(value: str, param: str) -> datetime:
+    """ISO 8601 (a naive time is UTC; a date alone is its midnight) or unix seconds."""
+    text = value.strip()
+    try:
+        if _UNIX.fullmatch(text):
+            seconds = float(text)
+            if not 0 <= seconds <= _MAX_UNIX_S:
+                raise ValueError(text)
+            return datetime.fromtimestamp(seconds, UTC)
+        parsed = datetime.fromisoformat(text)
+    except (ValueError, OverflowError):
+        raise invalid(
+            f"'{param}' must be an ISO 8601 time or unix seconds, not {value!r}", param
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def to_ms(value: datetime) -> int:
+    return round(value.timestamp() * 1000)
+
+
+def from_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+def iso(value: datetime) -> str:
+    """``2026-11-25T10:00:00.000Z``: millisecond precision, UTC."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _window_to_proto(params: Mapping[str, str], message: Any) -> None:
+    for param, field in (("from", "start_time_ms"), ("to", "end_time_ms")):
+        if (value := params.get(param)) is not None:
+            setattr(message, field, to_ms(parse_time(value, param)))
+
+
+def _window_from_proto(message: Any, now: datetime) -> TimeWindow:
+    start = from_ms(message.start_time_ms) if message.HasField("start_time_ms") else None
+    end = from_ms(message.end_time_ms) if message.HasField("end_time_ms") else None
+    return TimeWindow.build(start, end, now)
+
+
+def _int_param(params: Mapping[str, str], param: str) -> int | None:
+    value = params.get(param)
+    if value is None:
+        return None
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise invalid(f"'{param}' must be an integer", param) from None
+    if not -_INT32 <= number < _INT32:
+        raise invalid(f"'{param}' is out of range", param)
+    return number
+
+
+# ------------------------------------------------------------------ REST query -> proto
+
+
+def usage_request_from_query(params: Mapping[str, str]) -> pb.GetUsageRequest:
+    message = pb.GetUsageRequest()
+    _window_to_proto(params, message)
+    if (bucket := params.get("bucket")) is not None:
+        if bucket not in BUCKETS:
+            raise invalid("'bucket' must be day or hour", "bucket")
+        message.bucket = BUCKETS[bucket]  # type: ignore[assignment]
+    return message
+
+
+def traces_request_from_query(params: Mapping[str, str]) -> pb.ListTracesRequest:
+    message = pb.ListTracesRequest(agent=params.get("agent", ""), model=params.get("model", ""))
+    _window_to_proto(params, message)
+    limit = _int_param(params, "limit")
+    if limit is not None:
+        if limit == 0:  # on the wire 0 means "the default"
+            raise invalid("'limit' must be between 1 and 500", "limit")
+        message.limit = limit
+    offset = _int_param(params, "offset")
+    if offset is not None:
+        message.offset = offset
+    if (status := params.get("status")) is not None:
+        if status in STATUS_CLASSES:
+            message.status_class = STATUS_CLASSES[status]  # type: ignore[assignment]
+        elif status.isdigit() and 100 <= int(status) <= 599:
+            message.status_code = int(status)
+        else:
+            raise invalid("'status' must be success, error or an HTTP status", "status")
+    return message
+
+
+# ------------------------------------------------------------------ proto -> domain queries
+
+
+def usage_query_from_proto(
+    req: pb.GetUsageRequest, scope: LedgerScope, now: datetime
+) -> UsageQuery:
+    bucket = BUCKET_NAMES.get(req.bucket, "day")
+    return UsageQuery(scope, _window_from_proto(req, now), bucket)
+
+
+def trace_query_from_proto(
+    req: pb.ListTracesRequest, scope: LedgerScope, now: datetime
+) -> TraceQuery:
+    return TraceQuery(
+        scope,
+        _window_from_proto(req, now),
+        agent=req.agent or None,
+        model=req.model or None,
+        status_class=STATUS_CLASS_NAMES.get(req.status_class),
+        status=req.status_code or None,
+        limit=req.limit or DEFAULT_TRACE_LIMIT,
+        offset=req.offset,
+    )
+
+
+# ------------------------------------------------------------------ domain <-> proto
+
+
+def _opt(message: Any, name: str) -> Any:
+    return getattr(message, name) if message.HasField(name) else None
+
+
+def metrics_to_proto(m: UsageMetrics) -> pb.UsageMetrics:
+    return pb.UsageMetrics(
+        requests=m.requests,
+        errors=m.errors,
+        error_rate=m.error_rate,
+        prompt_tokens=m.prompt_tokens,
+        completion_tokens=m.completion_tokens,
+        cached_tokens=m.cached_tokens,
+        reasoning_tokens=m.reasoning_tokens,
+        cost_usd=m.cost_usd,
+        latency_p50_ms=m.latency_p50_ms,
+        latency_p95_ms=m.latency_p95_ms,
+        latency_p99_ms=m.latency_p99_ms,
+    )
+
+
+def metrics_from_proto(m: pb.UsageMetrics) -> UsageMetrics:
+    return UsageMetrics(
+        requests=m.requests,
+        errors=m.errors,
+        prompt_tokens=m.prompt_tokens,
+        completion_tokens=m.completion_tokens,
+        cached_tokens=m.cached_tokens,
+        reasoning_tokens=m.reasoning_tokens,
+        cost_usd=m.cost_usd,
+        latency_p50_ms=_opt(m, "latency_p50_ms"),
+        latency_p95_ms=_opt(m, "latency_p95_ms"),
+        latency_p99_ms=_opt(m, "latency_p99_ms"),
+    )
+
+
+def _groups_to_proto(groups: tuple[UsageGroup, ...]) -> list[pb.UsageGroup]:
+    return [pb.UsageGroup(key=g.key, metrics=metrics_to_proto(g.metrics)) for g in groups]
+
+
+def _groups_from_proto(groups: Any) -> tuple[UsageGroup, ...]:
+    return tuple(UsageGroup(_opt(g, "key"), metrics_from_proto(g.metrics)) for g in groups)
+
+
+def usage_to_proto(report: UsageReport) -> pb.GetUsageResponse:
+    return pb.GetUsageResponse(
+        start_time_ms=to_ms(report.window.start),
+        end_time_ms=to_ms(report.window.end),
+        bucket=BUCKETS[report.bucket],  # type: ignore[arg-type]
+        totals=metrics_to_proto(report.totals),
+        by_model=_groups_to_proto(report.by_model),
+        by_provider=_groups_to_proto(report.by_provider),
+        by_alias=_groups_to_proto(report.by_alias),
+        by_agent=_groups_to_proto(report.by_agent),
+        by_bucket=[
+            pb.UsageBucket(start_time_ms=to_ms(b.start), metrics=metrics_to_proto(b.metrics))
+            for b in report.by_bucket
+        ],
+    )
+
+
+def usage_from_proto(msg: pb.GetUsageResponse) -> UsageReport:
+    return UsageReport(
+        window=TimeWindow(from_ms(msg.start_time_ms), from_ms(msg.end_time_ms)),
+        bucket=BUCKET_NAMES.get(msg.bucket, "day"),
+        totals=metrics_from_proto(msg.totals),
+        by_model=_groups_from_proto(msg.by_model),
+        by_provider=_groups_from_proto(msg.by_provider),
+        by_alias=_groups_from_proto(msg.by_alias),
+        by_agent=_groups_from_proto(msg.by_agent),
+        by_bucket=tuple(
+            UsageBucket(from_ms(b.start_time_ms), metrics_from_proto(b.metrics))
+            for b in msg.by_bucket
+        ),
+    )
+
+
+def trace_to_proto(t: Trace) -> pb.Trace:
+    return pb.Trace(
+        id=t.id,
+        created_ms=to_ms(t.created_at),
+        client_id=t.client_id,
+        token_id=t.token_id,
+        agent=t.agent,
+        requested_model=t.requested_model,
+        alias=t.alias,
+        model=t.model,
+        provider=t.provider,
+        key_preview=t.key_preview,
+        status=t.status,
+        error_code=t.error_code,
+        latency_ms=t.latency_ms,
+        ttft_ms=t.ttft_ms,
+        prompt_tokens=t.prompt_tokens,
+        completion_tokens=t.completion_tokens,
+        cached_tokens=t.cached_tokens,
+        reasoning_tokens=t.reasoning_tokens,
+        cost_usd=t.cost_usd,
+        streamed=t.streamed,
+        cache_hit=t.cache_hit,
+        fallback_chain=list(t.fallback_chain),
+        attempts=[
+            pb.TraceAttempt(
+                provider=a.provider,
+                model=a.model,
+                key=a.key,
+                outcome=a.outcome,
+                status=a.status,
+                latency_ms=a.latency_ms,
+                error_code=a.error_code,
+                error_message=a.error_message,
+            )
+            for a in t.attempts
+        ],
+    )
+
+
+def trace_from_proto(t: pb.Trace) -> Trace:
+    return Trace(
+        id=t.id,
+        created_at=from_ms(t.created_ms),
+        client_id=t.client_id,
+        token_id=_opt(t, "token_id"),
+        agent=_opt(t, "agent"),
+        requested_model=t.requested_model,
+        alias=_opt(t, "alias"),
+        model=_opt(t, "model"),
+        provider=_opt(t, "provider"),
+        key_preview=_opt(t, "key_preview"),
+        status=t.status,
+        error_code=_opt(t, "error_code"),
+        latency_ms=t.latency_ms,
+        ttft_ms=_opt(t, "ttft_ms"),
+        prompt_tokens=t.prompt_tokens,
+        completion_tokens=t.completion_tokens,
+        cached_tokens=t.cached_tokens,
+        reasoning_tokens=t.reasoning_tokens,
+        cost_usd=t.cost_usd,
+        streamed=t.streamed,
+        cache_hit=t.cache_hit,
+        fallback_chain=tuple(t.fallback_chain),
+        attempts=tuple(
+            TraceAttempt(
+                provider=a.provider,
+                model=a.model,
+                key=a.key,
+                outcome=a.outcome,
+                status=a.status,
+                latency_ms=a.latency_ms,
+                error_code=a.error_code,
+                error_message=a.error_message,
+            )
+            for a in t.attempts
+        ),
+    )
+
+
+def page_to_proto(page: TracePage) -> pb.ListTracesResponse:
+    return pb.ListTracesResponse(
+        traces=[trace_to_proto(t) for t in page.traces], has_more=page.has_more
+    )
+
+
+def page_from_proto(msg: pb.ListTracesResponse) -> TracePage:
+    return TracePage(tuple(trace_from_proto(t) for t in msg.traces), msg.has_more)
+
+
+# ------------------------------------------------------------------ domain -> JSON
+
+
+def metrics_to_json(m: UsageMetrics) -> dict[str, Any]:
+    return {
+        "requests": m.requests,
+        "errors": m.errors,
+        "error_rate": m.error_rate,
+        "prompt_tokens": m.prompt_tokens,
+        "completion_tokens": m.completion_tokens,
+        "cached_tokens": m.cached_tokens,
+        "reasoning_tokens": m.reasoning_tokens,
+        "total_tokens": m.total_tokens,
+        "cost_usd": m.cost_usd,
+        "latency_ms": {"p50": m.latency_p50_ms, "p95": m.latency_p95_ms, "p99": m.latency_p99_ms},
+    }
+
+
+def usage_to_json(report: UsageReport) -> dict[str, Any]:
+    def groups(name: str, items: tuple[UsageGroup, ...]) -> list[dict[str, Any]]:
+        return [{name: g.key, **metrics_to_json(g.metrics)} for g in items]
+
+    return {
+        "object": "usage",
+        "from": iso(report.window.start),
+        "to": iso(report.window.end),
+        "bucket": report.bucket,
+        "totals": metrics_to_json(report.totals),
+        "by_model": groups("model", report.by_model),
+        "by_provider": groups("provider", report.by_provider),
+        "by_alias": groups("alias", report.by_alias),
+        "by_agent": groups("agent", report.by_agent),
+        "by_bucket": [
+            {"start": iso(b.start), **metrics_to_json(b.metrics)} for b in report.by_bucket
+        ],
+    }
+
+
+def trace_to_json(t: Trace, *, attempts: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": t.id,
+        "object": "trace",
+        "created": int(t.created_at.timestamp()),
+        "created_at": iso(t.created_at),
+        "client_id": t.client_id,
+        "token_id": t.token_id,
+        "agent": t.agent,
+        "requested_model": t.requested_model,
+        "alias": t.alias,
+        "model": t.model,
+        "provider": t.provider,
+        "key_preview": t.key_preview,
+        "status": t.status,
+        "error_code": t.error_code,
+        "latency_ms": t.latency_ms,
+        "ttft_ms": t.ttft_ms,
+        "usage": {
+            "prompt_tokens": t.prompt_tokens,
+            "completion_tokens": t.completion_tokens,
+            "total_tokens": t.prompt_tokens + t.completion_tokens,
+            "cached_tokens": t.cached_tokens,
+            "reasoning_tokens": t.reasoning_tokens,
+        },
+        "cost_usd": t.cost_usd,
+        "streamed": t.streamed,
+        "cache_hit": t.cache_hit,
+        "fallback_chain": list(t.fallback_chain),
+    }
+    if attempts:
+        body["attempts"] = [
+            {
+                "provider": a.provider,
+                "model": a.model,
+                "key": a.key,
+                "outcome": a.outcome,
+                "status": a.status,
+                "latency_ms": a.latency_ms,
+                "error_code": a.error_code,
+                "error_message": a.error_message,
+            }
+            for a in t.attempts
+        ]
+    return body
+
+
+def page_to_json(page: TracePage, limit: int, offset: int) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [trace_to_json(t, attempts=False) for t in page.traces],
+        "has_more": page.has_more,
+        "limit": limit,
+        "offset": offset,
+    }

@@ -1,0 +1,210 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class BucketSize(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BUCKET_SIZE_UNSPECIFIED: _ClassVar[BucketSize]
+    BUCKET_SIZE_HOUR: _ClassVar[BucketSize]
+    BUCKET_SIZE_DAY: _ClassVar[BucketSize]
+
+class StatusClass(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STATUS_CLASS_UNSPECIFIED: _ClassVar[StatusClass]
+    STATUS_CLASS_SUCCESS: _ClassVar[StatusClass]
+    STATUS_CLASS_ERROR: _ClassVar[StatusClass]
+BUCKET_SIZE_UNSPECIFIED: BucketSize
+BUCKET_SIZE_HOUR: BucketSize
+BUCKET_SIZE_DAY: BucketSize
+STATUS_CLASS_UNSPECIFIED: StatusClass
+STATUS_CLASS_SUCCESS: StatusClass
+STATUS_CLASS_ERROR: StatusClass
+
+class GetUsageRequest(_message.Message):
+    __slots__ = ("start_time_ms", "end_time_ms", "bucket")
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_FIELD_NUMBER: _ClassVar[int]
+    start_time_ms: int
+    end_time_ms: int
+    bucket: BucketSize
+    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ...) -> None: ...
+
+class UsageMetrics(_message.Message):
+    __slots__ = ("requests", "errors", "error_rate", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_RATE_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHED_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REASONING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COST_USD_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P95_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P99_MS_FIELD_NUMBER: _ClassVar[int]
+    requests: int
+    errors: int
+    error_rate: float
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    reasoning_tokens: int
+    cost_usd: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    latency_p99_ms: float
+    def __init__(self, requests: _Optional[int] = ..., errors: _Optional[int] = ..., error_rate: _Optional[float] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., latency_p50_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., latency_p99_ms: _Optional[float] = ...) -> None: ...
+
+class UsageGroup(_message.Message):
+    __slots__ = ("key", "metrics")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    metrics: UsageMetrics
+    def __init__(self, key: _Optional[str] = ..., metrics: _Optional[_Union[UsageMetrics, _Mapping]] = ...) -> None: ...
+
+class UsageBucket(_message.Message):
+    __slots__ = ("start_time_ms", "metrics")
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    start_time_ms: int
+    metrics: UsageMetrics
+    def __init__(self, start_time_ms: _Optional[int] = ..., metrics: _Optional[_Union[UsageMetrics, _Mapping]] = ...) -> None: ...
+
+class GetUsageResponse(_message.Message):
+    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "totals", "by_model", "by_provider", "by_alias", "by_agent", "by_bucket")
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_FIELD_NUMBER: _ClassVar[int]
+    TOTALS_FIELD_NUMBER: _ClassVar[int]
+    BY_MODEL_FIELD_NUMBER: _ClassVar[int]
+    BY_PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    BY_ALIAS_FIELD_NUMBER: _ClassVar[int]
+    BY_AGENT_FIELD_NUMBER: _ClassVar[int]
+    BY_BUCKET_FIELD_NUMBER: _ClassVar[int]
+    start_time_ms: int
+    end_time_ms: int
+    bucket: BucketSize
+    totals: UsageMetrics
+    by_model: _containers.RepeatedCompositeFieldContainer[UsageGroup]
+    by_provider: _containers.RepeatedCompositeFieldContainer[UsageGroup]
+    by_alias: _containers.RepeatedCompositeFieldContainer[UsageGroup]
+    by_agent: _containers.RepeatedCompositeFieldContainer[UsageGroup]
+    by_bucket: _containers.RepeatedCompositeFieldContainer[UsageBucket]
+    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., totals: _Optional[_Union[UsageMetrics, _Mapping]] = ..., by_model: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_provider: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_alias: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_agent: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_bucket: _Optional[_Iterable[_Union[UsageBucket, _Mapping]]] = ...) -> None: ...
+
+class ListTracesRequest(_message.Message):
+    __slots__ = ("agent", "model", "status_class", "status_code", "limit", "offset", "start_time_ms", "end_time_ms")
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CLASS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    agent: str
+    model: str
+    status_class: StatusClass
+    status_code: int
+    limit: int
+    offset: int
+    start_time_ms: int
+    end_time_ms: int
+    def __init__(self, agent: _Optional[str] = ..., model: _Optional[str] = ..., status_class: _Optional[_Union[StatusClass, str]] = ..., status_code: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ...) -> None: ...
+
+class TraceAttempt(_message.Message):
+    __slots__ = ("provider", "model", "key", "outcome", "status", "latency_ms", "error_code", "error_message")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    model: str
+    key: str
+    outcome: str
+    status: int
+    latency_ms: float
+    error_code: str
+    error_message: str
+    def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., key: _Optional[str] = ..., outcome: _Optional[str] = ..., status: _Optional[int] = ..., latency_ms: _Optional[float] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ...) -> None: ...
+
+class Trace(_message.Message):
+    __slots__ = ("id", "created_ms", "client_id", "token_id", "agent", "requested_model", "alias", "model", "provider", "key_preview", "status", "error_code", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "streamed", "cache_hit", "fallback_chain", "attempts")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_MS_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_MODEL_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    KEY_PREVIEW_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    TTFT_MS_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHED_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REASONING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COST_USD_FIELD_NUMBER: _ClassVar[int]
+    STREAMED_FIELD_NUMBER: _ClassVar[int]
+    CACHE_HIT_FIELD_NUMBER: _ClassVar[int]
+    FALLBACK_CHAIN_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    created_ms: int
+    client_id: str
+    token_id: str
+    agent: str
+    requested_model: str
+    alias: str
+    model: str
+    provider: str
+    key_preview: str
+    status: int
+    error_code: str
+    latency_ms: float
+    ttft_ms: float
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    reasoning_tokens: int
+    cost_usd: float
+    streamed: bool
+    cache_hit: bool
+    fallback_chain: _containers.RepeatedScalarFieldContainer[str]
+    attempts: _containers.RepeatedCompositeFieldContainer[TraceAttempt]
+    def __init__(self, id: _Optional[str] = ..., created_ms: _Optional[int] = ..., client_id: _Optional[str] = ..., token_id: _Optional[str] = ..., agent: _Optional[str] = ..., requested_model: _Optional[str] = ..., alias: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., key_preview: _Optional[str] = ..., status: _Optional[int] = ..., error_code: _Optional[str] = ..., latency_ms: _Optional[float] = ..., ttft_ms: _Optional[float] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., streamed: _Optional[bool] = ..., cache_hit: _Optional[bool] = ..., fallback_chain: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[TraceAttempt, _Mapping]]] = ...) -> None: ...
+
+class ListTracesResponse(_message.Message):
+    __slots__ = ("traces", "has_more")
+    TRACES_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    traces: _containers.RepeatedCompositeFieldContainer[Trace]
+    has_more: bool
+    def __init__(self, traces: _Optional[_Iterable[_Union[Trace, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class GetTraceRequest(_message.Message):
+    __slots__ = ("trace_id",)
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    trace_id: str
+    def __init__(self, trace_id: _Optional[str] = ...) -> None: ...
+
+class GetTraceResponse(_message.Message):
+    __slots__ = ("trace",)
+    TRACE_FIELD_NUMBER: _ClassVar[int]
+    trace: Trace
+    def __init__(self, trace: _Optional[_Union[Trace, _Mapping]] = ...) -> None: ...

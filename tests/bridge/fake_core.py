@@ -1,0 +1,80 @@
+"""A stand-in core for the bridge's client tests: answers ``GetHealth`` with its own name,
+takes 30 s over ``ListAliases``, fails ``GetModel`` the way a real core reports an upstream
+outage (UNAVAILABLE *with* an ErrorDetail), and streams two messages.
+
+``python -m tests.bridge.fake_core NAME PORT`` runs one in its own process (to be killed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+
+import grpc
+
+from gate_service.errors import GateError
+from gate_service.proto_convert.errors import to_status
+from spidergate.v1 import catalog_pb2, catalog_pb2_grpc, stream_pb2, stream_pb2_grpc
+
+
+class _Catalog(catalog_pb2_grpc.CatalogServiceServicer):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.calls = 0
+
+    async def GetHealth(
+        self, request: catalog_pb2.GetHealthRequest, context: grpc.aio.ServicerContext
+    ) -> catalog_pb2.GetHealthResponse:
+        self.calls += 1
+        return catalog_pb2.GetHealthResponse(status=self.name)
+
+    async def ListAliases(
+        self, request: catalog_pb2.ListAliasesRequest, context: grpc.aio.ServicerContext
+    ) -> catalog_pb2.ListAliasesResponse:
+        self.calls += 1
+        await asyncio.sleep(30)
+        return catalog_pb2.ListAliasesResponse()
+
+    async def GetModel(
+        self, request: catalog_pb2.GetModelRequest, context: grpc.aio.ServicerContext
+    ) -> catalog_pb2.GetModelResponse:
+        self.calls += 1
+        status = to_status(GateError("all_providers_failed", "every upstream failed"))
+        await context.abort(status.code, status.details, status.trailing_metadata)
+        raise AssertionError("abort returned")
+
+
+class _Stream(stream_pb2_grpc.StreamServiceServicer):
+    def __init__(self, catalog: _Catalog) -> None:
+        self._catalog = catalog
+
+    async def StreamChatCompletion(
+        self, request: stream_pb2.StreamChatCompletionRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[stream_pb2.StreamChatCompletionResponse]:
+        self._catalog.calls += 1
+        for i in range(2):
+            yield stream_pb2.StreamChatCompletionResponse(headers={"core": self._catalog.name})
+            if i == 0:
+                await asyncio.sleep(0.05)
+
+
+async def start(name: str, port: int = 0) -> tuple[grpc.aio.Server, int, _Catalog]:
+    """A running fake core: (server, bound port, its catalog servicer with ``calls``)."""
+    server = grpc.aio.server()
+    catalog = _Catalog(name)
+    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(catalog, server)
+    stream_pb2_grpc.add_StreamServiceServicer_to_server(_Stream(catalog), server)
+    bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    return server, bound, catalog
+
+
+async def _main(name: str, port: int) -> None:
+    server, _, _ = await start(name, port)
+    print("ready", flush=True)
+    await server.wait_for_termination()
+
+
+if __name__ == "__main__":
+    asyncio.run(_main(sys.argv[1], int(sys.argv[2])))
