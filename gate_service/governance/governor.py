@@ -149,11 +149,12 @@ class CountingGovernor:
 
     async def admit(self, principal: Principal, worst_case_usd: float) -> Admission:
         windows = _windows(principal)
+        token_budget = principal.token_id is not None and principal.controls.budget_usd is not None
+        if not windows and not token_budget and principal.brand_controls.budget_usd is None:
+            return Admission()  # nothing to count: no store call, no headers
         now = datetime.fromtimestamp(self._clock(), UTC)
         period = billing_period(now, principal.brand_controls.billing_anchor_day)
         budgets = self._budgets(principal, period)
-        if not windows and not budgets:
-            return Admission()
         slots = tuple(slot for _, slot, _ in budgets)
         for _, slot, token_id in budgets:
             seeded = await self._seeded(principal.client_id, token_id, slot, period)

@@ -12,6 +12,7 @@ ledger the first time it is used.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -47,17 +48,29 @@ class _Log:
 
 @dataclass(slots=True)
 class _Budget:
-    """A budget counter: settled spend, open reservations (member -> amount, expiry)."""
+    """A budget counter: settled spend, open reservations (member -> amount, expiry), and
+    a heap of (expiry, member) so expiring them costs O(log n), not a scan."""
 
     expire_at_ms: int
     spent: int = 0
     reserved: int = 0
     reservations: dict[str, tuple[int, int]] = field(default_factory=dict)
+    expiries: list[tuple[int, str]] = field(default_factory=list)
+
+    def reserve(self, member: str, amount: int, until_ms: int) -> None:
+        self.reservations[member] = (amount, until_ms)
+        self.reserved += amount
+        if len(self.expiries) > 2 * len(self.reservations) + 1024:
+            # Mostly settled entries: rebuild from the open reservations (amortised O(1)).
+            self.expiries = [(until, m) for m, (_, until) in self.reservations.items()]
+            heapq.heapify(self.expiries)
+        else:
+            heapq.heappush(self.expiries, (until_ms, member))
 
     def expire(self, now_ms: int) -> None:
-        expired = [m for m, (_, until) in self.reservations.items() if until <= now_ms]
-        for member in expired:
-            self.drop(member)
+        while self.expiries and self.expiries[0][0] <= now_ms:
+            _, member = heapq.heappop(self.expiries)
+            self.drop(member)  # a no-op if it was settled or released already
 
     def drop(self, member: str) -> None:
         amount, _ = self.reservations.pop(member, (0, 0))
@@ -119,8 +132,7 @@ class MemoryCounterStore:
                 log.times.append(now)
             until = now + request.reservation_ttl_ms
             for slot, budget in zip(request.budgets, budgets, strict=True):
-                budget.reservations[request.member] = (request.amount_nano, until)
-                budget.reserved += request.amount_nano
+                budget.reserve(request.member, request.amount_nano, until)
                 budget.expire_at_ms = max(budget.expire_at_ms, slot.expire_at_ms)
         return AdmitResult(
             refused_window=refused_window,

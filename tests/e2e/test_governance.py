@@ -85,11 +85,18 @@ def test_hard_budget_refuses_before_any_provider_call(stack: Stack) -> None:
     worst = worst_case_usd(DEAR, 100)
     cap = 0.01
     token = _mint(stack, "budget-hard", budget_usd=cap)
+    # The provider holds every answer for a second, so all 30 are in flight together and
+    # none settles (to its much smaller real cost) before the others are admitted.
+    fault = {"kind": "delay", "delay_ms": 1000, "match": {"model": DEAR}}
+    httpx.post(stack.mock.url + "/__mock/faults", json=fault).raise_for_status()
     before = stack.mock.state.total
-    responses = asyncio.run(_fire(stack, token, 30, model=DEAR, max_tokens=100))
+    try:
+        responses = asyncio.run(_fire(stack, token, 30, model=DEAR, max_tokens=100))
+    finally:
+        httpx.delete(stack.mock.url + "/__mock/faults").raise_for_status()
     served = [r for r in responses if r.status_code == 200]
     refused = [r for r in responses if r.status_code != 200]
-    assert len(served) >= math.floor(cap / worst)  # whatever fits is served
+    assert len(served) == math.floor(cap / worst)  # exactly what fits in the cap
     assert {r.status_code for r in refused} == {402}
     assert {r.json()["error"]["code"] for r in refused} == {"budget_exceeded"}
     assert "hard monthly budget is $0.01" in refused[0].json()["error"]["message"]

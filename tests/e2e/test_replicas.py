@@ -216,13 +216,20 @@ def test_hard_budget_is_never_overspent_across_replicas(replicas: Replicas) -> N
     worst = worst_case_usd(DEAR, 100)
     assert 0.0009 < worst < 0.0011  # about $0.001 per request
     token = replicas.mint("budget-brand", "--budget", str(cap))
+    # The provider holds every answer for 1.5 s: all 50 requests are in flight together,
+    # so none is settled (to its much smaller real cost) before the others are admitted.
+    fault = {"kind": "delay", "delay_ms": 1500, "match": {"model": DEAR}}
+    httpx.post(replicas.mock_url + "/__mock/faults", json=fault).raise_for_status()
     before = replicas.mock_total()
-    responses = asyncio.run(_burst(replicas.bridges, token, 50, model=DEAR, max_tokens=100))
+    try:
+        responses = asyncio.run(_burst(replicas.bridges, token, 50, model=DEAR, max_tokens=100))
+    finally:
+        httpx.delete(replicas.mock_url + "/__mock/faults").raise_for_status()
     served = [r for r in responses if r.status_code == 200]
     refused = [r for r in responses if r.status_code != 200]
     assert {r.status_code for r in refused} == {402}, [r.text for r in refused[:3]]
     assert {r.json()["error"]["code"] for r in refused} == {"budget_exceeded"}
-    assert len(served) >= math.floor(cap / worst)
+    assert len(served) == math.floor(cap / worst)  # exactly the reservations that fit
     spent = sum(r.json()["spidergate_metadata"]["cost_usd"] for r in served)
     assert 0 < spent <= cap
     # Each refused request was refused before a provider was called.
