@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -76,15 +76,19 @@ class RedisCache:
         Nothing connects here: the first command opens the connection. Options in the
         URL's query string (e.g. ``?socket_timeout=1``) override the defaults.
         """
-        client = Redis.from_url(
+        # A pool that waits for a free connection: redis-py's default one raises "Too many
+        # connections" past 100 concurrent commands, which would read as an outage.
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=16,
+            timeout=timeout_s,
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,
             # redis-py retries three times with backoff by default: seconds of stall
             # per request against a dead server. A cache miss is cheaper.
             retry=Retry(NoBackoff(), 0),
         )
-        return cls(client, retry_after_s=retry_after_s)
+        return cls(Redis(connection_pool=pool), retry_after_s=retry_after_s)
 
     async def get(self, key: str) -> dict[str, Any] | None:
         if self._paused():

@@ -147,6 +147,11 @@ class ChatService:
         except GateError as exc:
             await self._fail(principal, ctx, request, started, admission, exc)
             raise
+        except BaseException:
+            # A bug or a cancelled call: never keep budget reserved for an answer that
+            # will not come (settle what was served, if anything).
+            await self._abandon(principal, ctx, request, started, admission, streamed=False)
+            raise
         cost = ctx.served.cost_usd if ctx.served else 0.0
         await self.governor.settle(admission, cost)
         if key is not None and self.cache is not None:
@@ -183,18 +188,32 @@ class ChatService:
         except BaseException:
             # The client went away (cancellation): settle what the upstream reported, if
             # anything, and record the request as cut short.
-            cost = ctx.served.cost_usd if ctx.served else 0.0
-            if admission is not None:
-                await self.governor.settle(admission, cost)
-            self._record(
-                principal, ctx, request, started, 499, error_code="client_closed", streamed=True
-            )
+            await self._abandon(principal, ctx, request, started, admission, streamed=True)
             raise
         cost = ctx.served.cost_usd if ctx.served else 0.0
         await self.governor.settle(admission, cost)
         self._record(principal, ctx, request, started, 200, streamed=True)
 
     # ------------------------------------------------------------------ outcomes
+
+    async def _abandon(
+        self,
+        principal: Principal,
+        ctx: RequestContext,
+        request: dict[str, Any],
+        started: float,
+        admission: Any,
+        *,
+        streamed: bool,
+    ) -> None:
+        if admission is not None:
+            if ctx.served is not None:
+                await self.governor.settle(admission, ctx.served.cost_usd)
+            else:
+                await self.governor.release(admission)
+        self._record(
+            principal, ctx, request, started, 499, error_code="client_closed", streamed=streamed
+        )
 
     async def _fail(
         self,

@@ -57,6 +57,27 @@ def estimate_prompt_tokens(request: dict[str, Any]) -> int:
     return chars // _CHARS_PER_TOKEN + 1
 
 
+def bound_prompt_tokens(request: dict[str, Any]) -> int:
+    """A generous bound on the prompt's tokens, for budget reservations (an estimate that
+    errs high): ASCII text at four characters a token, any other character as a token of
+    its own (CJK text is about one a character), 1,000 tokens an image (the dearest
+    detail level of the providers we know), and the tool schemas sent with the request."""
+    tokens = 0
+    for message in request.get("messages") or ():
+        content = message.get("content")
+        parts = [content] if isinstance(content, str) else content or []
+        for part in parts:
+            text = part if isinstance(part, str) else (part.get("text") or "")
+            if not isinstance(part, str) and part.get("type") == "image_url":
+                tokens += 1000
+            ascii_chars = sum(1 for ch in text if ch < "\x80")
+            tokens += ascii_chars // _CHARS_PER_TOKEN + (len(text) - ascii_chars) + 1
+        tokens += 8
+    for tool in request.get("tools") or ():
+        tokens += len(str(tool)) // _CHARS_PER_TOKEN + 1
+    return tokens
+
+
 def _has_images(request: dict[str, Any]) -> bool:
     for message in request.get("messages") or ():
         content = message.get("content")

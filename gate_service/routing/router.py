@@ -26,7 +26,7 @@ from gate_service.routing.keys import KeyPool, UsableKey, order_keys, resolve_ba
 from gate_service.routing.plan import (
     ModelControls,
     Planned,
-    estimate_prompt_tokens,
+    bound_prompt_tokens,
     plan,
     worst_cost,
 )
@@ -120,11 +120,16 @@ class Router:
 
     @staticmethod
     def worst_case_usd(planned: list[Planned], request: dict[str, Any]) -> float:
-        """The most this request can cost: the prompt estimate plus ``max_tokens`` (or the
-        output limit) at the dearest candidate that may serve it (for budget reservation)."""
-        prompt = estimate_prompt_tokens(request)
+        """The most this request can cost, for budget reservation: a generous bound on the
+        prompt plus ``max_tokens`` — or, without it, the model's whole output limit — at
+        the dearest candidate that may serve it."""
+        prompt = bound_prompt_tokens(request)
         max_out = request.get("max_completion_tokens") or request.get("max_tokens")
-        costs = [worst_cost(p.item.model, prompt, max_out) for p in planned if p.item.model]
+        costs = [
+            worst_cost(p.item.model, prompt, max_out or p.item.model.max_output_tokens)
+            for p in planned
+            if p.item.model
+        ]
         return max(costs, default=0.0)
 
     def _timeout(self, request: dict[str, Any]) -> float:

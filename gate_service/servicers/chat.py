@@ -30,13 +30,12 @@ async def _prepare(
     require_scope(principal, "gate:chat")
     request = request_from_proto(req)
     validate_chat_request(request)
-    controls = getattr(principal, "controls", None)
     ctx = RequestContext(
         client_id=principal.client_id,
         request_id=request_id(context),
         include_route_trace=req.include_route_trace,
-        allowed_models=getattr(controls, "allowed_models", frozenset()),
-        free_only=bool(getattr(controls, "free_only", False)),
+        allowed_models=principal.controls.allowed_models,
+        free_only=principal.controls.free_only,
     )
     return principal, ctx, request
 
