@@ -8,6 +8,8 @@ processes can use one file; the psycopg driver and a UTC session for PostgreSQL.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,10 +67,30 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _ensure_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
+
+
+# SQLite result codes: the database (or a table) is locked by another connection.
+_SQLITE_BUSY_CODES = (5, 6)
+
+
+def _ensure_wal(cursor: Any) -> None:
+    """Switch the file to WAL once (the mode persists in the file). The switch needs the
+    file to itself and SQLite may answer BUSY at once, without its busy handler, while
+    another process opens the same file (several replicas starting together): retry."""
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    for attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) not in _SQLITE_BUSY_CODES or attempt == 99:
+                raise
+            time.sleep(0.05)
 
 
 class Database:
