@@ -7,6 +7,18 @@ from typing import Any
 from gate_service.catalog.schema import ModelInfo
 
 
+def counted_usage(prompt_tokens: int, completion_chars: int) -> dict[str, Any]:
+    """Usage counted by us, for an upstream stream that reported none: the prompt
+    estimate and the streamed text at four characters a token (marked ``estimated``)."""
+    completion = -(-completion_chars // 4)
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion,
+        "total_tokens": prompt_tokens + completion,
+        "estimated": True,
+    }
+
+
 def cost_usd(model: ModelInfo | None, usage: dict[str, Any] | None) -> float:
     """USD for one completion; cached input is priced apart; unknown models cost 0."""
     if model is None or not usage:

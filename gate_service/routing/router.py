@@ -20,13 +20,14 @@ from gate_service.catalog.snapshot import Catalog
 from gate_service.errors import GateError, invalid
 from gate_service.providers.base import FailureKind, Target, UpstreamFailure, WireAdapter
 from gate_service.providers.transport import open_stream, post
-from gate_service.routing.cost import cost_usd
+from gate_service.routing.cost import cost_usd, counted_usage
 from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool, UsableKey, order_keys, resolve_base_url
 from gate_service.routing.plan import (
     ModelControls,
     Planned,
     bound_prompt_tokens,
+    estimate_prompt_tokens,
     plan,
     worst_cost,
 )
@@ -343,6 +344,7 @@ class Router:
                     decoder = adapter.stream_decoder(target)
                     finished = False
                     usage: dict[str, Any] | None = None
+                    streamed_chars = 0
                     async for payloads in resp.events(timeout):
                         batch = []
                         broken: UpstreamFailure | None = None
@@ -356,6 +358,7 @@ class Router:
                             for chunk in chunks:
                                 if isinstance(chunk.get("usage"), dict):
                                     usage = chunk["usage"]
+                                streamed_chars += _text_length(chunk)
                                 out = _rewrite_chunk(chunk, completion_id, served, wants_usage)
                                 if out is not None:
                                     finished = finished or any(
@@ -401,6 +404,9 @@ class Router:
                     skip_candidate = index
                 continue
             attempts.append(self._succeeded(target, t0))
+            if usage is None:
+                # The upstream reported no usage: meter the stream by counting it.
+                usage = counted_usage(estimate_prompt_tokens(request), streamed_chars)
             spent = cost_usd(planned[index].item.model, usage)
             self._record_spend(planned[index], target.key_id, spent)
             if ctx.served is not None:
@@ -408,6 +414,17 @@ class Router:
                 ctx.served.cost_usd = spent
             return
         raise _all_failed(attempts)
+
+
+def _text_length(chunk: dict[str, Any]) -> int:
+    """Characters of generated text in a chunk (content, reasoning, tool arguments)."""
+    total = 0
+    for choice in chunk.get("choices") or ():
+        delta = choice.get("delta") or {}
+        total += len(delta.get("content") or "") + len(delta.get("reasoning_content") or "")
+        for call in delta.get("tool_calls") or ():
+            total += len((call.get("function") or {}).get("arguments") or "")
+    return total
 
 
 def _rewrite_chunk(
