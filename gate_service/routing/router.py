@@ -8,10 +8,9 @@ SSE error event and ``[DONE]``).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 import aiohttp
@@ -23,6 +22,16 @@ from gate_service.providers.transport import open_stream, post
 from gate_service.routing.cost import cost_usd, counted_usage
 from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool, UsableKey, order_keys, resolve_base_url
+from gate_service.routing.outcome import (
+    Attempt,
+    RequestContext,
+    Served,
+    all_failed,
+    new_completion_id,
+    rewrite_chunk,
+    skipped,
+    text_length,
+)
 from gate_service.routing.plan import (
     ModelControls,
     Planned,
@@ -34,52 +43,6 @@ from gate_service.routing.plan import (
 from gate_service.routing.resolve import resolve
 
 FALLBACK_HEADER = "X-SpiderGate-Fallback-From"
-
-
-def new_completion_id() -> str:
-    """``chatcmpl-`` plus 24 hex digits (api.md)."""
-    return "chatcmpl-" + os.urandom(12).hex()
-
-
-@dataclass(slots=True)
-class Attempt:
-    """One try at one provider with one key, for route_trace, the ledger and 502 bodies."""
-
-    provider: str
-    model: str
-    key: str
-    outcome: str
-    status: int
-    latency_ms: float
-    error_code: str = ""
-    error_message: str = ""
-
-
-@dataclass(slots=True)
-class Served:
-    """What served a request, for metadata, the ledger and budget settlement."""
-
-    provider: str
-    model: str
-    key_id: str
-    key_preview: str
-    usage: dict[str, Any] | None = None
-    cost_usd: float = 0.0
-    ttft_ms: float | None = None
-
-
-@dataclass(slots=True)
-class RequestContext:
-    """Who asks, under which id and with which model controls (filled by the servicer);
-    the router adds every attempt and what served, for the ledger."""
-
-    client_id: str | None
-    request_id: str
-    include_route_trace: bool = False
-    allowed_models: frozenset[str] = frozenset()
-    free_only: bool = False
-    attempts: list[Attempt] = field(default_factory=list)
-    served: Served | None = None
 
 
 class Router:
@@ -150,14 +113,14 @@ class Router:
             cand = planned[index]
             provider, model = cand.item.provider.id, cand.item.model_id
             if not self.health.model_available(provider, model):
-                attempts.append(_skipped(provider, model, "", "model_cooldown"))
+                attempts.append(skipped(provider, model, "", "model_cooldown"))
                 continue
             usable = order_keys(list(cand.keys), self.health)
             for key in cand.keys:
                 if key not in usable:
                     state = self.health.key(key.id).state(self.health.clock())
                     reason = "no_headroom" if state in ("healthy", "degraded") else state
-                    attempts.append(_skipped(provider, model, key.preview, reason))
+                    attempts.append(skipped(provider, model, key.preview, reason))
             for key in usable:
                 if budget is not None:
                     if budget == 0:
@@ -220,7 +183,7 @@ class Router:
             self.health.succeeded(target.key_id, resp.headers)
             attempts.append(self._succeeded(target, t0))
             return self._finish(ctx, request, planned, index, target, completion, attempts, started)
-        raise _all_failed(attempts)
+        raise all_failed(attempts)
 
     def _finish(
         self,
@@ -358,8 +321,8 @@ class Router:
                             for chunk in chunks:
                                 if isinstance(chunk.get("usage"), dict):
                                     usage = chunk["usage"]
-                                streamed_chars += _text_length(chunk)
-                                out = _rewrite_chunk(chunk, completion_id, served, wants_usage)
+                                streamed_chars += text_length(chunk)
+                                out = rewrite_chunk(chunk, completion_id, served, wants_usage)
                                 if out is not None:
                                     finished = finished or any(
                                         c.get("finish_reason") for c in out["choices"]
@@ -413,53 +376,4 @@ class Router:
                 ctx.served.usage = usage
                 ctx.served.cost_usd = spent
             return
-        raise _all_failed(attempts)
-
-
-def _text_length(chunk: dict[str, Any]) -> int:
-    """Characters of generated text in a chunk (content, reasoning, tool arguments)."""
-    total = 0
-    for choice in chunk.get("choices") or ():
-        delta = choice.get("delta") or {}
-        total += len(delta.get("content") or "") + len(delta.get("reasoning_content") or "")
-        for call in delta.get("tool_calls") or ():
-            total += len((call.get("function") or {}).get("arguments") or "")
-    return total
-
-
-def _rewrite_chunk(
-    chunk: dict[str, Any], completion_id: str, model: str, wants_usage: bool
-) -> dict[str, Any] | None:
-    """Our id and the served model on every chunk; usage only if the client asked."""
-    chunk["id"] = completion_id
-    chunk["model"] = model
-    chunk["object"] = "chat.completion.chunk"
-    if not isinstance(chunk.get("choices"), list):
-        chunk["choices"] = []
-    if not wants_usage:
-        if not chunk["choices"]:
-            return None
-        chunk.pop("usage", None)
-    return chunk
-
-
-def _skipped(provider: str, model: str, key: str, reason: str) -> Attempt:
-    return Attempt(provider, model, key, "skipped", 0, 0.0, reason)
-
-
-def _all_failed(attempts: list[Attempt]) -> GateError:
-    tried = [a for a in attempts if a.outcome != "skipped"]
-    statuses = {a.status for a in tried}
-    # 503 when every account is busy (rate limits, cooldowns, no headroom), 502 otherwise.
-    status = 503 if not tried or statuses <= {429, 503} else 502
-    message = (
-        f"All {len(tried)} attempts failed."
-        if tried
-        else "Every provider account that could serve this is cooling down or at its limit."
-    )
-    return GateError(
-        "all_providers_failed",
-        message,
-        status=status,
-        body={"spidergate_error": {"attempts": [asdict(a) for a in attempts]}},
-    )
+        raise all_failed(attempts)

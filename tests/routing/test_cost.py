@@ -13,7 +13,7 @@ from gate_service.providers.base import Target
 from gate_service.providers.gemini import GeminiAdapter
 from gate_service.providers.openai_compat import OpenAIAdapter
 from gate_service.routing.cost import cost_usd, counted_usage
-from gate_service.routing.router import _text_length
+from gate_service.routing.outcome import text_length
 
 CATALOG = Catalog(load_bundled())
 
@@ -138,7 +138,7 @@ def test_a_stream_without_usage_is_metered_by_counting() -> None:
             {"delta": {"content": "abcd" * 10, "tool_calls": [{"function": {"arguments": "{}"}}]}}
         ]
     }
-    chars = _text_length(chunk)
+    chars = text_length(chunk)
     assert chars == 42
     usage = counted_usage(30, chars)
     assert usage == {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from gate_service.providers.base import FailureKind, UpstreamFailure
 from gate_service.routing.health import HealthBook, Limits
@@ -17,10 +18,10 @@ class Clock:
         return self.now
 
 
-def key(id_: str, *, brand: str | None = None, **kw: object) -> UsableKey:
+def key(id_: str, *, brand: str | None = None, **kw: Any) -> UsableKey:
     return UsableKey(
         id=id_, provider="groq", client_id=brand, preview=id_, base_url=None, source="vault", **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def fail(kind: FailureKind, status: int, retry_after: float | None = None) -> UpstreamFailure:

@@ -1,0 +1,106 @@
+"""What one routed request leaves behind: its context, every attempt, what served it,
+and the shapes the router gives back (completion ids, stream chunks, the 502/503 error).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from gate_service.errors import GateError
+
+
+def new_completion_id() -> str:
+    """``chatcmpl-`` plus 24 hex digits (api.md)."""
+    return "chatcmpl-" + os.urandom(12).hex()
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One try at one provider with one key, for route_trace, the ledger and 502 bodies."""
+
+    provider: str
+    model: str
+    key: str
+    outcome: str
+    status: int
+    latency_ms: float
+    error_code: str = ""
+    error_message: str = ""
+
+
+@dataclass(slots=True)
+class Served:
+    """What served a request, for metadata, the ledger and budget settlement."""
+
+    provider: str
+    model: str
+    key_id: str
+    key_preview: str
+    usage: dict[str, Any] | None = None
+    cost_usd: float = 0.0
+    ttft_ms: float | None = None
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """Who asks, under which id and with which model controls (filled by the servicer);
+    the router adds every attempt and what served, for the ledger."""
+
+    client_id: str | None
+    request_id: str
+    include_route_trace: bool = False
+    allowed_models: frozenset[str] = frozenset()
+    free_only: bool = False
+    attempts: list[Attempt] = field(default_factory=list)
+    served: Served | None = None
+
+
+def skipped(provider: str, model: str, key: str, reason: str) -> Attempt:
+    return Attempt(provider, model, key, "skipped", 0, 0.0, reason)
+
+
+def all_failed(attempts: list[Attempt]) -> GateError:
+    tried = [a for a in attempts if a.outcome != "skipped"]
+    statuses = {a.status for a in tried}
+    # 503 when every account is busy (rate limits, cooldowns, no headroom), 502 otherwise.
+    status = 503 if not tried or statuses <= {429, 503} else 502
+    message = (
+        f"All {len(tried)} attempts failed."
+        if tried
+        else "Every provider account that could serve this is cooling down or at its limit."
+    )
+    return GateError(
+        "all_providers_failed",
+        message,
+        status=status,
+        body={"spidergate_error": {"attempts": [asdict(a) for a in attempts]}},
+    )
+
+
+def text_length(chunk: dict[str, Any]) -> int:
+    """Characters of generated text in a chunk (content, reasoning, tool arguments)."""
+    total = 0
+    for choice in chunk.get("choices") or ():
+        delta = choice.get("delta") or {}
+        total += len(delta.get("content") or "") + len(delta.get("reasoning_content") or "")
+        for call in delta.get("tool_calls") or ():
+            total += len((call.get("function") or {}).get("arguments") or "")
+    return total
+
+
+def rewrite_chunk(
+    chunk: dict[str, Any], completion_id: str, model: str, wants_usage: bool
+) -> dict[str, Any] | None:
+    """Our id and the served model on every chunk; usage only if the client asked."""
+    chunk["id"] = completion_id
+    chunk["model"] = model
+    chunk["object"] = "chat.completion.chunk"
+    if not isinstance(chunk.get("choices"), list):
+        chunk["choices"] = []
+    if not wants_usage:
+        if not chunk["choices"]:
+            return None
+        chunk.pop("usage", None)
+    return chunk
