@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bridge.core_client import CoreClient
-from bridge.responses import REQUEST_ID, JSONResponse, error_response, request_id
+from bridge.responses import REQUEST_ID, JSONResponse, call_metadata, error_response, request_id
 from gate_service.catalog.snapshot import parse_model_query
 from gate_service.errors import GateError
 from gate_service.proto_convert.catalog import (
@@ -22,12 +22,6 @@ from gate_service.proto_convert.errors import from_rpc_error
 from spidergate.v1 import catalog_pb2
 
 _TIMEOUT_S = 10.0
-
-
-def _metadata(request: Request, rid: str) -> tuple[tuple[str, str], ...]:
-    auth = request.headers.get("authorization")
-    md: tuple[tuple[str, str], ...] = (("x-request-id", rid),)
-    return (*md, ("authorization", auth)) if auth else md
 
 
 async def health(request: Request) -> Response:
@@ -48,7 +42,7 @@ async def list_models(request: Request) -> Response:
     try:
         query = parse_model_query(request.query_params)
         reply = await core.catalog.ListModels(
-            query_to_proto(query), metadata=_metadata(request, rid), timeout=_TIMEOUT_S
+            query_to_proto(query), metadata=call_metadata(request, rid), timeout=_TIMEOUT_S
         )
     except GateError as exc:
         return error_response(exc, rid)
@@ -72,7 +66,7 @@ async def get_model(request: Request) -> Response:
     try:
         reply = await core.catalog.GetModel(
             catalog_pb2.GetModelRequest(id=request.path_params["model_id"]),
-            metadata=_metadata(request, rid),
+            metadata=call_metadata(request, rid),
             timeout=_TIMEOUT_S,
         )
     except grpc.aio.AioRpcError as exc:
@@ -97,7 +91,7 @@ async def list_providers(request: Request) -> Response:
     try:
         reply = await core.catalog.ListProviders(
             catalog_pb2.ListProvidersRequest(),
-            metadata=_metadata(request, rid),
+            metadata=call_metadata(request, rid),
             timeout=_TIMEOUT_S,
         )
     except grpc.aio.AioRpcError as exc:

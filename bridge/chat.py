@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge.core_client import CoreClient
-from bridge.responses import REQUEST_ID, JSONResponse, error_response, request_id
+from bridge.responses import REQUEST_ID, JSONResponse, call_metadata, error_response, request_id
 from gate_service.errors import GateError, invalid
 from gate_service.proto_convert.completion import chunk_from_proto, completion_from_proto
 from gate_service.proto_convert.errors import from_rpc_error
@@ -48,12 +48,6 @@ def _parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _metadata(request: Request, rid: str) -> tuple[tuple[str, str], ...]:
-    auth = request.headers.get("authorization")
-    md: tuple[tuple[str, str], ...] = (("x-request-id", rid),)
-    return (*md, ("authorization", auth)) if auth is not None else md
-
-
 async def chat_completions(request: Request) -> Response:
     core: CoreClient = request.app.state.core
     rid = request_id(request)
@@ -64,7 +58,7 @@ async def chat_completions(request: Request) -> Response:
             "1",
             "true",
         )
-        metadata = _metadata(request, rid)
+        metadata = call_metadata(request, rid)
         if chat.stream:
             return await _stream(core, chat, metadata, rid)
         reply = await core.chat.CreateChatCompletion(

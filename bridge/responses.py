@@ -33,6 +33,17 @@ def request_id(request: Request) -> str:
     return uuid.uuid4().hex
 
 
+Metadata = tuple[tuple[str, str], ...]
+
+
+def call_metadata(request: Request, rid: str) -> Metadata:
+    """The gRPC metadata of a call: the request id, and the caller's Authorization as is
+    (the core authenticates; the bridge holds no state)."""
+    auth = request.headers.get("authorization")
+    md: Metadata = (("x-request-id", rid),)
+    return (*md, ("authorization", auth)) if auth is not None else md
+
+
 def error_response(error: GateError, rid: str) -> JSONResponse:
     """The documented envelope with the error's status and headers."""
     return JSONResponse(

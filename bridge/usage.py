@@ -15,7 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bridge.core_client import CoreClient
-from bridge.responses import REQUEST_ID, JSONResponse, error_response, request_id
+from bridge.responses import (
+    REQUEST_ID,
+    JSONResponse,
+    Metadata,
+    call_metadata,
+    error_response,
+    request_id,
+)
 from gate_service.errors import GateError
 from gate_service.ledger.views import DEFAULT_TRACE_LIMIT
 from gate_service.proto_convert.errors import from_rpc_error
@@ -32,20 +39,13 @@ from gate_service.proto_convert.usage import (
 from spidergate.v1 import usage_pb2 as pb
 
 _TIMEOUT_S = 30.0
-Metadata = tuple[tuple[str, str], ...]
 Call = Callable[[CoreClient, Metadata], Awaitable[dict[str, Any]]]
-
-
-def _metadata(request: Request, rid: str) -> Metadata:
-    auth = request.headers.get("authorization")
-    md: Metadata = (("x-request-id", rid),)
-    return (*md, ("authorization", auth)) if auth is not None else md
 
 
 async def _answer(request: Request, call: Call) -> Response:
     rid = request_id(request)
     try:
-        body = await call(request.app.state.core, _metadata(request, rid))
+        body = await call(request.app.state.core, call_metadata(request, rid))
     except GateError as exc:
         return error_response(exc, rid)
     except grpc.aio.AioRpcError as exc:

@@ -14,7 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bridge.core_client import CoreClient
-from bridge.responses import REQUEST_ID, JSONResponse, error_response, request_id
+from bridge.responses import (
+    REQUEST_ID,
+    JSONResponse,
+    Metadata,
+    call_metadata,
+    error_response,
+    request_id,
+)
 from gate_service.errors import GateError, invalid
 from gate_service.proto_convert.errors import from_rpc_error
 from gate_service.proto_convert.vault import (
@@ -28,14 +35,7 @@ from gate_service.proto_convert.vault import (
 from spidergate.v1 import vault_pb2 as pb
 
 _TIMEOUT_S = 60.0  # a connection test waits for the provider
-Metadata = tuple[tuple[str, str], ...]
 Call = Callable[[CoreClient, Metadata], Awaitable[tuple[int, dict[str, Any]]]]
-
-
-def _metadata(request: Request, rid: str) -> Metadata:
-    auth = request.headers.get("authorization")
-    md: Metadata = (("x-request-id", rid),)
-    return (*md, ("authorization", auth)) if auth is not None else md
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -52,7 +52,7 @@ async def _answer(request: Request, call: Call) -> Response:
     """Run one core call and shape its answer or its error."""
     rid = request_id(request)
     try:
-        status, body = await call(request.app.state.core, _metadata(request, rid))
+        status, body = await call(request.app.state.core, call_metadata(request, rid))
     except GateError as exc:
         return error_response(exc, rid)
     except grpc.aio.AioRpcError as exc:

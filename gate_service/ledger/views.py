@@ -13,6 +13,7 @@ from typing import Literal
 
 from gate_service.auth.principal import Principal
 from gate_service.errors import invalid
+from gate_service.routing.outcome import Attempt as TraceAttempt
 
 Bucket = Literal["hour", "day"]
 StatusClass = Literal["success", "error"]
@@ -134,18 +135,6 @@ class TraceQuery:
             raise invalid("'offset' must not be negative", "offset")
         if self.status is not None and not 100 <= self.status <= 599:
             raise invalid("'status' must be success, error or an HTTP status", "status")
-
-
-@dataclass(frozen=True, slots=True)
-class TraceAttempt:
-    provider: str
-    model: str
-    key: str
-    outcome: str
-    status: int
-    latency_ms: float
-    error_code: str = ""
-    error_message: str = ""
 
 
 @dataclass(frozen=True, slots=True)
