@@ -70,7 +70,8 @@ def bound_prompt_tokens(request: dict[str, Any]) -> int:
             text = part if isinstance(part, str) else (part.get("text") or "")
             if not isinstance(part, str) and part.get("type") == "image_url":
                 tokens += 1000
-            ascii_chars = sum(1 for ch in text if ch < "\x80")
+            # isascii() runs in C: the character walk is for non-ASCII text only.
+            ascii_chars = len(text) if text.isascii() else sum(ch < "\x80" for ch in text)
             tokens += ascii_chars // _CHARS_PER_TOKEN + (len(text) - ascii_chars) + 1
         tokens += 8
     for tool in request.get("tools") or ():
