@@ -51,7 +51,7 @@ _OPTIONS = [
 
 def build_server(
     core: Core, host: str, port: int
-) -> tuple[grpc.aio.Server, int, health.HealthServicer]:
+) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
     """A ready-to-start server with every service registered, and its bound port."""
     server = grpc.aio.server(options=_OPTIONS)
     chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(core), server)
@@ -60,9 +60,7 @@ def build_server(
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(core), server)
     vault_pb2_grpc.add_VaultServiceServicer_to_server(VaultServicer(core), server)
     usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageServicer(core), server)
-    health_servicer = (
-        health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
-    )
+    health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
@@ -73,7 +71,7 @@ def build_server(
     return server, bound, health_servicer
 
 
-async def mark_serving(health_servicer: health.HealthServicer, serving: bool) -> None:
+async def mark_serving(health_servicer: health.aio.HealthServicer, serving: bool) -> None:
     """Flip every service's health status (NOT_SERVING during shutdown)."""
     status = (
         health_pb2.HealthCheckResponse.SERVING
@@ -81,6 +79,4 @@ async def mark_serving(health_servicer: health.HealthServicer, serving: bool) ->
         else health_pb2.HealthCheckResponse.NOT_SERVING
     )
     for name in ("", *SERVICE_NAMES):
-        result = health_servicer.set(name, status)
-        if result is not None:
-            await result
+        await health_servicer.set(name, status)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import grpc
 
+from gate_service.auth.identity import TokenView
 from gate_service.auth.principal import Principal
 from gate_service.core import Core
 from gate_service.errors import GateError
@@ -23,15 +24,15 @@ def _ts(value: datetime | None) -> int:
     return int(value.timestamp()) if value else 0
 
 
-def _token(view: object, token: str = "") -> auth_pb2.AgentToken:
+def _token(view: TokenView, token: str = "") -> auth_pb2.AgentToken:
     return auth_pb2.AgentToken(
-        id=view.id,  # type: ignore[attr-defined]
-        client_id=view.client_id,  # type: ignore[attr-defined]
-        name=view.name,  # type: ignore[attr-defined]
-        scopes=list(view.scopes),  # type: ignore[attr-defined]
-        prefix=view.prefix,  # type: ignore[attr-defined]
-        created=_ts(view.created_at),  # type: ignore[attr-defined]
-        revoked=_ts(view.revoked_at),  # type: ignore[attr-defined]
+        id=view.id,
+        client_id=view.client_id,
+        name=view.name,
+        scopes=list(view.scopes),
+        prefix=view.prefix,
+        created=_ts(view.created_at),
+        revoked=_ts(view.revoked_at),
         token=token,
     )
 

@@ -12,6 +12,7 @@ use the network server.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -75,8 +76,6 @@ class _StreamCall:
         # Closing the generator runs its finally blocks, which close the upstream request.
         aclose = getattr(self._items, "aclose", None)
         if aclose is not None:
-            import asyncio
-
             asyncio.get_running_loop().create_task(aclose())
         return True
 
