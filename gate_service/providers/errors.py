@@ -6,6 +6,8 @@ Classified by status code and headers, never by matching message text.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 import orjson
@@ -13,7 +15,22 @@ import orjson
 from gate_service.providers.base import FailureKind, UpstreamFailure
 
 
-def retry_after_seconds(headers: dict[str, str]) -> float | None:
+def quota_reset_seconds(headers: Mapping[str, str], now_wall: float) -> float | None:
+    """Seconds until the provider's reported quota resets: OpenAI-style durations
+    (``x-ratelimit-reset-requests: 6m0s``) or Anthropic's timestamps."""
+    for name in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"):
+        if (parsed := parse_duration(headers.get(name))) is not None:
+            return parsed
+    for name in ("anthropic-ratelimit-requests-reset", "anthropic-ratelimit-tokens-reset"):
+        if value := headers.get(name):
+            try:
+                return max(0.0, datetime.fromisoformat(value).timestamp() - now_wall)
+            except ValueError:
+                continue
+    return None
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait from ``Retry-After`` (seconds or HTTP date) or rate-limit resets."""
     value = headers.get("retry-after")
     if value:
@@ -24,10 +41,7 @@ def retry_after_seconds(headers: dict[str, str]) -> float | None:
                 return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
             except (TypeError, ValueError):
                 pass
-    for name in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"):
-        if parsed := parse_duration(headers.get(name)):
-            return parsed
-    return None
+    return quota_reset_seconds(headers, time.time()) or None
 
 
 def parse_duration(value: str | None) -> float | None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gate_service.providers.base import FailureKind, UpstreamFailure
-from gate_service.providers.errors import parse_duration
+from gate_service.providers.errors import quota_reset_seconds
 
 UNHEALTHY_AFTER = 3
 DAY_S = 86_400.0
@@ -92,19 +92,6 @@ def _int(headers: Mapping[str, str], *names: str) -> int | None:
         if value is not None:
             try:
                 return int(float(value))
-            except ValueError:
-                continue
-    return None
-
-
-def _reset_seconds(headers: Mapping[str, str], now_wall: float) -> float | None:
-    for name in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"):
-        if (parsed := parse_duration(headers.get(name))) is not None:
-            return parsed
-    for name in ("anthropic-ratelimit-requests-reset", "anthropic-ratelimit-tokens-reset"):
-        if value := headers.get(name):
-            try:
-                return max(0.0, datetime.fromisoformat(value).timestamp() - now_wall)
             except ValueError:
                 continue
     return None
@@ -274,7 +261,7 @@ class HealthBook:
         s.limit_tokens = _int(
             headers, "x-ratelimit-limit-tokens", "anthropic-ratelimit-tokens-limit"
         )
-        reset = _reset_seconds(headers, self._wall())
+        reset = quota_reset_seconds(headers, self._wall())
         s.quota_reset_at = self.clock() + (reset if reset is not None else 60.0)
 
 
