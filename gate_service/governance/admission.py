@@ -50,6 +50,10 @@ class Governor(Protocol):
         ``service_unavailable`` (503) when a hard budget cannot be checked."""
         ...
 
+    async def peek(self, principal: Principal) -> dict[str, str]:
+        """The principal's ``X-RateLimit-*`` headers as they stand, counting nothing."""
+        ...
+
     async def settle(self, admission: Admission, actual_usd: float) -> None:
         """The request succeeded: replace its reservation by its real cost."""
         ...
@@ -66,6 +70,9 @@ class NullGovernor:
 
     async def admit(self, principal: Principal, worst_case_usd: float) -> Admission:
         return Admission()
+
+    async def peek(self, principal: Principal) -> dict[str, str]:
+        return {}
 
     async def settle(self, admission: Admission, actual_usd: float) -> None:
         admission.done = True

@@ -188,6 +188,22 @@ class CountingGovernor:
             headers[answers.BUDGET_WARNING] = "; ".join(w for w in warnings if w)
         return Admission(headers=headers, member=request.member, budgets=slots)
 
+    async def peek(self, principal: Principal) -> dict[str, str]:
+        """The token's ``X-RateLimit-*`` as they stand, counting nothing: for every
+        authenticated answer that is not a chat request (usage, traces, the catalog, and
+        errors raised before admission). Empty without limits or when the store is down
+        (rate limits fail open, so there is nothing truthful to report)."""
+        windows = _windows(principal)
+        if not windows:
+            return {}
+        try:
+            states = await self._store.peek(windows)
+        except StoreUnavailable as exc:
+            self._store_outage.failed(str(exc))
+            return {}
+        self._store_outage.recovered()
+        return answers.rate_headers(windows, states)
+
     # ------------------------------------------------------------------ seeding
 
     async def _seeded(

@@ -23,6 +23,7 @@ from gate_service.governance.store import (
     AdmitResult,
     BudgetSlot,
     BudgetState,
+    Window,
     WindowState,
 )
 
@@ -140,6 +141,18 @@ class MemoryCounterStore:
             windows=tuple(WindowState(len(log.times), log.reset_ms(now)) for log in logs),
             budgets=tuple(states),
         )
+
+    async def peek(self, windows: Sequence[Window]) -> tuple[WindowState, ...]:
+        now = self._now_ms()
+        states = []
+        for window in windows:
+            log = self._logs.get(window.key)
+            if log is None or log.span_ms != window.span_ms:
+                states.append(WindowState(0, window.span_ms))
+                continue
+            log.trim(now)  # only forgets what has left the window: admit would too
+            states.append(WindowState(len(log.times), log.reset_ms(now)))
+        return tuple(states)
 
     async def settle(self, budgets: Sequence[BudgetSlot], member: str, actual_nano: int) -> None:
         for slot in budgets:

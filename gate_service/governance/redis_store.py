@@ -37,6 +37,7 @@ from gate_service.governance.store import (
     BudgetSlot,
     BudgetState,
     StoreUnavailable,
+    Window,
     WindowState,
 )
 
@@ -76,6 +77,7 @@ class RedisCounterStore:
         self._admit: AsyncScript = client.register_script(scripts.ADMIT)
         self._settle: AsyncScript = client.register_script(scripts.SETTLE)
         self._seed: AsyncScript = client.register_script(scripts.SEED)
+        self._peek: AsyncScript = client.register_script(scripts.PEEK)
 
     @classmethod
     def from_url(
@@ -149,6 +151,14 @@ class RedisCounterStore:
                 for j in range(len(request.budgets))
             ),
         )
+
+    async def peek(self, windows: Sequence[Window]) -> tuple[WindowState, ...]:
+        if not windows:
+            return ()
+        keys = [self._prefix + w.key for w in windows]
+        args: list[Any] = [self._now_arg(), *(w.span_ms for w in windows)]
+        reply = [int(v) for v in await self._run(self._peek, keys, args)]
+        return tuple(WindowState(reply[2 * i], reply[2 * i + 1]) for i in range(len(windows)))
 
     async def settle(self, budgets: Sequence[BudgetSlot], member: str, actual_nano: int) -> None:
         expiries = (b.expire_at_ms for b in budgets)

@@ -115,6 +115,28 @@ return out
 """
 )
 
+# KEYS: the window sets. ARGV: now_ms|'', per window: span_ms.
+# Returns: per window: count, reset_ms, as ADMIT reports them but recording nothing.
+# Read-only: a request is in its window while ``now - score < span``, which is exactly
+# what ADMIT leaves after trimming ``score <= now - span``.
+PEEK = (
+    _NOW
+    + """
+local out = {}
+for i = 1, #KEYS do
+  local span = tonumber(ARGV[i + 1])
+  local after = '(' .. (now - span)
+  local count = redis.call('ZCOUNT', KEYS[i], after, '+inf')
+  local reset = span
+  local oldest = redis.call('ZRANGEBYSCORE', KEYS[i], after, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if oldest[2] then reset = tonumber(oldest[2]) + span - now end
+  out[#out + 1] = count
+  out[#out + 1] = reset
+end
+return out
+"""
+)
+
 # KEYS: per budget its hash and its reservation set.
 # ARGV: now_ms|'', member, actual (nano, '' to release without spending),
 #       per budget: expire_at_ms.

@@ -127,6 +127,11 @@ class CounterStore(Protocol):
         """Check every window and budget; if all allow it, record and reserve atomically."""
         ...
 
+    async def peek(self, windows: Sequence[Window]) -> tuple[WindowState, ...]:
+        """Each window as it stands now, recording nothing: for the ``X-RateLimit-*`` of
+        answers that do not count as requests (reads of usage, traces, the catalog)."""
+        ...
+
     async def settle(self, budgets: Sequence[BudgetSlot], member: str, actual_nano: int) -> None:
         """Replace ``member``'s reservation in each budget by the real cost."""
         ...

@@ -168,3 +168,50 @@ async def test_no_controls_no_headers(make_governor: MakeGovernor) -> None:
     credential = principal(token_id=None, rpm=1)  # client credentials have no token limits
     for _ in range(3):
         assert (await governor.admit(credential, 1.0)).headers == {}
+
+
+async def test_peek_reports_the_windows_without_counting(
+    make_governor: MakeGovernor, clock: Clock
+) -> None:
+    """What every authenticated non-chat answer carries: the limits as they stand."""
+    governor = make_governor()
+    who = principal(rpm=3)
+    fresh = {
+        "X-RateLimit-Limit-Requests": "3",
+        "X-RateLimit-Remaining-Requests": "3",
+        "X-RateLimit-Reset": "60",
+    }
+    assert await governor.peek(who) == fresh  # nothing logged yet: a whole window
+    await governor.admit(who, 0)  # t=0
+    clock.advance(20)
+    await governor.admit(who, 0)  # t=20
+    for _ in range(5):  # peeks never use a slot
+        assert await governor.peek(who) == {
+            "X-RateLimit-Limit-Requests": "3",
+            "X-RateLimit-Remaining-Requests": "1",
+            "X-RateLimit-Reset": "40",  # the request of t=0 leaves at t=60
+        }
+    last = await governor.admit(who, 0)
+    assert last.headers["X-RateLimit-Remaining-Requests"] == "0"
+    assert (await governor.peek(who))["X-RateLimit-Remaining-Requests"] == "0"
+    clock.advance(40)  # t=60: the first left the window (as admit sees it too)
+    assert (await governor.peek(who))["X-RateLimit-Remaining-Requests"] == "1"
+    assert (await governor.peek(who))["X-RateLimit-Reset"] == "20"
+    await governor.admit(who, 0)
+    clock.advance(60)  # all gone
+    assert await governor.peek(who) == fresh
+
+
+async def test_peek_follows_the_tighter_window_and_skips_credentials(
+    make_governor: MakeGovernor,
+) -> None:
+    governor = make_governor()
+    who = principal(rpm=10, rpd=2)
+    await governor.admit(who, 0)
+    assert await governor.peek(who) == {
+        "X-RateLimit-Limit-Requests": "2",
+        "X-RateLimit-Remaining-Requests": "1",
+        "X-RateLimit-Reset": "86400",
+    }
+    assert await governor.peek(principal()) == {}  # no limits, nothing to report
+    assert await governor.peek(principal(token_id=None, rpm=1)) == {}

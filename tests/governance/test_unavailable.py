@@ -18,6 +18,8 @@ from gate_service.governance.store import (
     AdmitResult,
     BudgetSlot,
     StoreUnavailable,
+    Window,
+    WindowState,
 )
 from tests.governance.conftest import FakeLedger, principal
 
@@ -83,6 +85,10 @@ class FlakyStore(MemoryCounterStore):
         self._check()
         return await super().admit(request)
 
+    async def peek(self, windows: Sequence[Window]) -> tuple[WindowState, ...]:
+        self._check()
+        return await super().peek(windows)
+
     async def settle(self, budgets: Sequence[BudgetSlot], member: str, actual_nano: int) -> None:
         self._check()
         await super().settle(budgets, member, actual_nano)
@@ -134,3 +140,14 @@ async def test_an_unreadable_ledger(caplog: pytest.LogCaptureFixture) -> None:
     ledger.fail = True
     now[0] = 120.0  # a resync is due, and fails
     await governor.admit(principal(token_id="tok_2", budget=1.0), 0.001)
+
+
+async def test_peek_reports_nothing_while_the_store_is_down(
+    down: CountingGovernor, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rate limits fail open, so there is no true count to report: no headers, no error."""
+    caplog.set_level(logging.INFO, LOGGER)
+    for _ in range(5):
+        assert await down.peek(principal(rpm=1)) == {}
+    [warning] = _warnings(caplog)
+    assert "rate limits are NOT enforced" in warning.getMessage()
