@@ -1,5 +1,7 @@
 """The public catalog routes: ``/health``, ``/models``, ``/models/{id}``, ``/aliases``,
-``/providers``. A bearer token, when sent, is passed on (it refines ``is_configured``).
+``/providers``. A bearer token, when sent, is passed on: the core checks it (401 when
+invalid), counts the brand's own keys in ``is_configured`` and answers with the token's
+``X-RateLimit-*`` headers, which are copied onto the response.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bridge.core_client import CoreClient
+from bridge.precheck import refuse
 from bridge.responses import REQUEST_ID, JSONResponse, call_metadata, error_response, request_id
 from gate_service.catalog.snapshot import parse_model_query
 from gate_service.errors import GateError
@@ -45,7 +48,7 @@ async def list_models(request: Request) -> Response:
             query_to_proto(query), metadata=call_metadata(request, rid), timeout=_TIMEOUT_S
         )
     except GateError as exc:
-        return error_response(exc, rid)
+        return await refuse(request, exc, rid)
     except grpc.aio.AioRpcError as exc:
         return error_response(from_rpc_error(exc), rid)
     data = [model_to_json(m) for m in reply.models]
@@ -57,7 +60,7 @@ async def list_models(request: Request) -> Response:
         "offset": query.offset,
         "has_more": query.offset + len(data) < reply.total,
     }
-    return JSONResponse(body, headers={REQUEST_ID: rid})
+    return JSONResponse(body, headers={**reply.headers, REQUEST_ID: rid})
 
 
 async def get_model(request: Request) -> Response:
@@ -71,18 +74,24 @@ async def get_model(request: Request) -> Response:
         )
     except grpc.aio.AioRpcError as exc:
         return error_response(from_rpc_error(exc), rid)
-    return JSONResponse(model_to_json(reply.model), headers={REQUEST_ID: rid})
+    return JSONResponse(model_to_json(reply.model), headers={**reply.headers, REQUEST_ID: rid})
 
 
 async def list_aliases(request: Request) -> Response:
     core: CoreClient = request.app.state.core
     rid = request_id(request)
     try:
-        reply = await core.catalog.ListAliases(catalog_pb2.ListAliasesRequest(), timeout=_TIMEOUT_S)
+        reply = await core.catalog.ListAliases(
+            catalog_pb2.ListAliasesRequest(),
+            metadata=call_metadata(request, rid),
+            timeout=_TIMEOUT_S,
+        )
     except grpc.aio.AioRpcError as exc:
         return error_response(from_rpc_error(exc), rid)
     data = [alias_to_json(a) for a in reply.aliases]
-    return JSONResponse({"object": "list", "data": data}, headers={REQUEST_ID: rid})
+    return JSONResponse(
+        {"object": "list", "data": data}, headers={**reply.headers, REQUEST_ID: rid}
+    )
 
 
 async def list_providers(request: Request) -> Response:
@@ -97,4 +106,6 @@ async def list_providers(request: Request) -> Response:
     except grpc.aio.AioRpcError as exc:
         return error_response(from_rpc_error(exc), rid)
     data = [provider_to_json(p) for p in reply.providers]
-    return JSONResponse({"object": "list", "data": data}, headers={REQUEST_ID: rid})
+    return JSONResponse(
+        {"object": "list", "data": data}, headers={**reply.headers, REQUEST_ID: rid}
+    )

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge.core_client import CoreClient
+from bridge.precheck import refuse
 from bridge.responses import REQUEST_ID, JSONResponse, call_metadata, error_response, request_id
 from gate_service.errors import GateError, invalid
 from gate_service.proto_convert.completion import chunk_from_proto, completion_from_proto
@@ -65,7 +66,7 @@ async def chat_completions(request: Request) -> Response:
             chat_pb2.CreateChatCompletionRequest(request=chat), metadata=metadata
         )
     except GateError as exc:
-        return error_response(exc, rid)
+        return await refuse(request, exc, rid)
     except grpc.aio.AioRpcError as exc:
         return error_response(from_rpc_error(exc), rid)
     return JSONResponse(

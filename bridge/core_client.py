@@ -15,6 +15,7 @@ import grpc
 
 from bridge.balancer import Core, Pool, Service
 from spidergate.v1 import (
+    auth_pb2_grpc,
     catalog_pb2_grpc,
     chat_pb2_grpc,
     stream_pb2_grpc,
@@ -39,6 +40,7 @@ _SERVICES: dict[str, Any] = {
     "catalog": catalog_pb2_grpc.CatalogServiceStub,
     "vault": vault_pb2_grpc.VaultServiceStub,
     "usage": usage_pb2_grpc.UsageServiceStub,
+    "auth": auth_pb2_grpc.AuthServiceStub,
 }
 
 
@@ -69,6 +71,7 @@ class CoreClient:
     catalog: Any
     vault: Any
     usage: Any
+    auth: Any
 
     def __init__(self, target: str) -> None:
         self.target = target

@@ -39,6 +39,7 @@ class Governor(Protocol):
     """Rate limits and budgets (gate_service.governance)."""
 
     async def admit(self, principal: Principal, worst_case_usd: float) -> Any: ...
+    async def peek(self, principal: Principal) -> dict[str, str]: ...
     async def settle(self, admission: Any, actual_usd: float) -> None: ...
     async def release(self, admission: Any) -> None: ...
     async def close(self) -> None: ...
@@ -64,6 +65,9 @@ class NullGovernor:
 
     async def admit(self, principal: Principal, worst_case_usd: float) -> _Admitted:
         return _Admitted()
+
+    async def peek(self, principal: Principal) -> dict[str, str]:
+        return {}
 
     async def settle(self, admission: Any, actual_usd: float) -> None:
         return None
@@ -123,7 +127,13 @@ class ChatService:
         self, principal: Principal, ctx: RequestContext, request: dict[str, Any]
     ) -> tuple[list[Planned], Any]:
         """Plan the route, then charge limits and reserve the plan's worst-case cost."""
-        planned = self.router.prepare(ctx, request)
+        try:
+            planned = self.router.prepare(ctx, request)
+        except GateError as exc:
+            # Refused by the plan (404, 403, 422): still an authenticated answer, so it
+            # reports the token's limits as they stand (the admit below reports its own).
+            exc.headers = {**await self.governor.peek(principal), **exc.headers}
+            raise
         admission = await self.governor.admit(
             principal, self.router.worst_case_usd(planned, request)
         )

@@ -16,7 +16,7 @@ from gate_service.auth.identity import TokenView
 from gate_service.auth.principal import Principal
 from gate_service.core import Core
 from gate_service.errors import GateError
-from gate_service.servicers.common import metadata_value, unary
+from gate_service.servicers.common import authenticate, metadata_value, unary
 from spidergate.v1 import auth_pb2, auth_pb2_grpc
 
 
@@ -58,7 +58,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self._core = core
 
     async def _caller(self, context: grpc.aio.ServicerContext) -> Principal:
-        return await self._core.authenticator.authenticate(metadata_value(context, "authorization"))
+        # Refusals of an agent token (these calls need the brand's credential) carry its
+        # rate-limit headers, like every authenticated answer.
+        return await authenticate(self._core, context)
 
     def _require_operator(self, context: grpc.aio.ServicerContext) -> None:
         expected = self._core.settings.operator_token
@@ -79,7 +81,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             f"Bearer {request.token}" if request.token else metadata_value(context, "authorization")
         )
         principal = await self._core.authenticator.authenticate(header)
-        return auth_pb2.AuthenticateResponse(principal=_principal(principal))
+        return auth_pb2.AuthenticateResponse(
+            principal=_principal(principal), headers=await self._core.governor.peek(principal)
+        )
 
     @unary
     async def CreateBrand(

@@ -1,5 +1,6 @@
 """CatalogService: health, models, aliases, providers. Public; a valid token with the
-``gate:models`` scope makes ``is_configured`` count the brand's own keys too.
+``gate:models`` scope makes ``is_configured`` count the brand's own keys too, and the
+answer then carries the token's rate-limit headers (an invalid one is a 401).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from gate_service.proto_convert.catalog import (
     provider_to_proto,
     query_params_from_proto,
 )
-from gate_service.servicers.common import metadata_value, unary
+from gate_service.servicers.common import authenticate, call_headers, metadata_value, unary
 from spidergate.v1 import catalog_pb2, catalog_pb2_grpc
 
 
@@ -25,10 +26,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self._core = core
 
     async def _client_id(self, context: grpc.aio.ServicerContext) -> str | None:
-        header = metadata_value(context, "authorization")
-        if not header:
+        if not metadata_value(context, "authorization"):
             return None
-        principal = await self._core.authenticator.authenticate(header)
+        principal = await authenticate(self._core, context)
         return principal.client_id if principal.has_scope("gate:models") else None
 
     def _configured(self, client_id: str | None, provider_id: str) -> bool:
@@ -64,13 +64,16 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             query, lambda m: self._configured(client_id, m.provider)
         )
         return catalog_pb2.ListModelsResponse(
-            models=[self._model(m, client_id) for m in models], total=total
+            models=[self._model(m, client_id) for m in models],
+            total=total,
+            headers=call_headers(),
         )
 
     @unary
     async def GetModel(
         self, request: catalog_pb2.GetModelRequest, context: grpc.aio.ServicerContext
     ) -> catalog_pb2.GetModelResponse:
+        client_id = await self._client_id(context)
         catalog = self._core.catalog
         model = catalog.model(request.id)
         if model is None:
@@ -81,15 +84,17 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
                 "model_not_found", f"The model '{request.id}' does not exist.", param="model"
             )
         return catalog_pb2.GetModelResponse(
-            model=self._model(model, await self._client_id(context))
+            model=self._model(model, client_id), headers=call_headers()
         )
 
     @unary
     async def ListAliases(
         self, request: catalog_pb2.ListAliasesRequest, context: grpc.aio.ServicerContext
     ) -> catalog_pb2.ListAliasesResponse:
+        await self._client_id(context)  # a credential, when given, must be valid
         return catalog_pb2.ListAliasesResponse(
-            aliases=[alias_to_proto(a) for a in self._core.catalog.chat_aliases()]
+            aliases=[alias_to_proto(a) for a in self._core.catalog.chat_aliases()],
+            headers=call_headers(),
         )
 
     @unary
@@ -101,5 +106,6 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             providers=[
                 provider_to_proto(p, configured=self._configured(client_id, p.id))
                 for p in self._core.catalog.providers
-            ]
+            ],
+            headers=call_headers(),
         )

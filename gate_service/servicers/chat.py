@@ -10,6 +10,7 @@ import grpc
 from gate_service.auth.principal import Principal
 from gate_service.chat.validation import validate_chat_request
 from gate_service.core import Core
+from gate_service.errors import GateError
 from gate_service.proto_convert.completion import chunk_to_proto, completion_to_proto
 from gate_service.proto_convert.request import request_from_proto
 from gate_service.routing.router import RequestContext
@@ -27,9 +28,14 @@ async def _prepare(
     core: Core, req: common_pb2.ChatCompletionRequest, context: grpc.aio.ServicerContext
 ) -> tuple[Principal, RequestContext, dict[str, Any]]:
     principal = await core.authenticator.authenticate(metadata_value(context, "authorization"))
-    require_scope(principal, "gate:chat")
-    request = request_from_proto(req)
-    validate_chat_request(request)
+    try:
+        require_scope(principal, "gate:chat")
+        request = request_from_proto(req)
+        validate_chat_request(request)
+    except GateError as exc:
+        # Refused before admission: the limits as they stand (admit reports them after).
+        exc.headers = {**await core.governor.peek(principal), **exc.headers}
+        raise
     ctx = RequestContext(
         client_id=principal.client_id,
         request_id=request_id(context),

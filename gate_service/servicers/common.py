@@ -1,4 +1,14 @@
-"""What every servicer shares: metadata reads, scope checks and error mapping."""
+"""What every servicer shares: authentication, scope checks, error mapping, and the
+headers every authenticated answer carries.
+
+**Rate-limit headers on every authenticated answer** (api.md): ``authenticate`` notes the
+caller's ``X-RateLimit-*`` as they stand (a read of the counters; only chat requests
+count against the limits) for the current unary call; a handler puts ``call_headers()``
+in its response's ``headers`` field, and ``unary`` adds them to any error the handler
+raises after authenticating, so no error path can forget them. The note lives in a
+context variable that ``unary`` sets and resets around each call: one call, one value,
+whether it runs in the gRPC server's task for it or in the bridge's (in-process).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +16,8 @@ import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 
@@ -14,10 +25,15 @@ from gate_service.auth.principal import Principal
 from gate_service.errors import GateError
 from gate_service.proto_convert.errors import to_status
 
+if TYPE_CHECKING:
+    from gate_service.core import Core
+
 log = logging.getLogger("spidergate.core")
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
+
+_CALL_HEADERS: ContextVar[dict[str, str]] = ContextVar("spidergate_call_headers")
 
 
 def metadata_value(context: grpc.aio.ServicerContext, key: str) -> str | None:
@@ -37,6 +53,25 @@ def require_scope(principal: Principal, scope: str) -> None:
         raise GateError("insufficient_scope", f"This token lacks the '{scope}' scope needed here.")
 
 
+async def authenticate(
+    core: Core, context: grpc.aio.ServicerContext, scope: str | None = None
+) -> Principal:
+    """The caller (401 without a valid credential), holding ``scope`` if one is named
+    (else 403); notes its rate-limit headers for every answer of this call."""
+    principal = await core.authenticator.authenticate(metadata_value(context, "authorization"))
+    headers = await core.governor.peek(principal)
+    if headers:
+        _CALL_HEADERS.set(headers)
+    if scope is not None:
+        require_scope(principal, scope)
+    return principal
+
+
+def call_headers() -> dict[str, str]:
+    """The headers noted by ``authenticate`` for the current call (empty if none)."""
+    return dict(_CALL_HEADERS.get({}))
+
+
 async def abort(context: grpc.aio.ServicerContext, error: GateError) -> None:
     status = to_status(error)
     await context.abort(status.code, status.details, status.trailing_metadata)
@@ -54,12 +89,16 @@ def unary(
 
     @functools.wraps(fn)
     async def wrapper(self: Any, request: Req, context: grpc.aio.ServicerContext) -> Resp:
+        noted = _CALL_HEADERS.set({})
         try:
             return await fn(self, request, context)
         except GateError as exc:
+            exc.headers = {**_CALL_HEADERS.get(), **exc.headers}
             await abort(context, exc)
         except Exception as exc:
             await abort(context, _internal(exc))
+        finally:
+            _CALL_HEADERS.reset(noted)
         raise AssertionError("abort returned")  # pragma: no cover
 
     return wrapper

@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 
 from gate_service.core import Core
+from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
 from gate_service.servicers.usage import UsageServicer
@@ -123,6 +124,13 @@ class _VaultStub:
         self.GetHealthSummary = _Unary(servicer.GetHealthSummary)
 
 
+class _AuthStub:
+    """Only what the bridge calls: ``Authenticate`` (see :mod:`bridge.precheck`)."""
+
+    def __init__(self, servicer: AuthServicer) -> None:
+        self.Authenticate = _Unary(servicer.Authenticate)
+
+
 class _UsageStub:
     def __init__(self, servicer: UsageServicer) -> None:
         self.GetUsage = _Unary(servicer.GetUsage)
@@ -132,7 +140,7 @@ class _UsageStub:
 
 class LocalCoreClient:
     """Same attributes as the bridge's network ``CoreClient``: ``chat``, ``stream``,
-    ``catalog``, ``vault``, ``usage`` stubs and ``close``."""
+    ``catalog``, ``vault``, ``usage``, ``auth`` stubs and ``close``."""
 
     def __init__(self, core: Core) -> None:
         self.target = "in-process"
@@ -141,6 +149,7 @@ class LocalCoreClient:
         self.catalog = _CatalogStub(CatalogServicer(core))
         self.vault = _VaultStub(VaultServicer(core))
         self.usage = _UsageStub(UsageServicer(core))
+        self.auth = _AuthStub(AuthServicer(core))
         # The core's Prometheus registry: the bridge's /metrics renders it beside its own.
         self.registry = core.metrics.registry
 

@@ -24,7 +24,7 @@ from gate_service.proto_convert.usage import (
     usage_query_from_proto,
     usage_to_proto,
 )
-from gate_service.servicers.common import metadata_value, require_scope, unary
+from gate_service.servicers.common import authenticate, call_headers, unary
 from spidergate.v1 import usage_pb2 as pb
 from spidergate.v1 import usage_pb2_grpc
 
@@ -34,10 +34,7 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
         self._core = core
 
     async def _scope(self, context: grpc.aio.ServicerContext) -> LedgerScope:
-        header = metadata_value(context, "authorization")
-        principal = await self._core.authenticator.authenticate(header)
-        require_scope(principal, "gate:usage")
-        return LedgerScope.of(principal)
+        return LedgerScope.of(await authenticate(self._core, context, "gate:usage"))
 
     @unary
     async def GetUsage(
@@ -46,7 +43,9 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
         scope = await self._scope(context)
         query = usage_query_from_proto(request, scope, datetime.now(UTC))
         report = await asyncio.to_thread(queries.usage, self._core.db, query)
-        return usage_to_proto(report)
+        reply = usage_to_proto(report)
+        reply.headers.update(call_headers())
+        return reply
 
     @unary
     async def ListTraces(
@@ -55,7 +54,9 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
         scope = await self._scope(context)
         query = trace_query_from_proto(request, scope, datetime.now(UTC))
         page = await asyncio.to_thread(queries.list_traces, self._core.db, query)
-        return page_to_proto(page)
+        reply = page_to_proto(page)
+        reply.headers.update(call_headers())
+        return reply
 
     @unary
     async def GetTrace(
@@ -69,4 +70,4 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
             )
         if trace is None:
             raise GateError("not_found", "No such trace.", param="trace_id")
-        return pb.GetTraceResponse(trace=trace_to_proto(trace))
+        return pb.GetTraceResponse(trace=trace_to_proto(trace), headers=call_headers())

@@ -20,7 +20,7 @@ from gate_service.proto_convert.vault import (
     patch_from_proto,
     query_from_proto,
 )
-from gate_service.servicers.common import metadata_value, unary
+from gate_service.servicers.common import authenticate, metadata_value, unary
 from gate_service.vault.manager import Caller, VaultManager
 from gate_service.vault.records import KeyView
 from spidergate.v1 import vault_pb2 as pb
@@ -41,7 +41,7 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
             and hmac.compare_digest(header.encode(), f"Bearer {operator}".encode())
         ):
             return Caller(client_id=None)
-        principal = await self._core.authenticator.authenticate(header)
+        principal = await authenticate(self._core, context)
         if principal.kind != "client_credential":
             raise GateError(
                 "permission_denied",

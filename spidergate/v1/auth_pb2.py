@@ -24,45 +24,49 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18spidergate/v1/auth.proto\x12\rspidergate.v1\"$\n\x13\x41uthenticateRequest\x12\r\n\x05token\x18\x01 \x01(\t\"v\n\tPrincipal\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\nbrand_name\x18\x02 \x01(\t\x12\x10\n\x08token_id\x18\x03 \x01(\t\x12\x12\n\nagent_name\x18\x04 \x01(\t\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\"C\n\x14\x41uthenticateResponse\x12+\n\tprincipal\x18\x01 \x01(\x0b\x32\x18.spidergate.v1.Principal\"\"\n\x12\x43reateBrandRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"9\n\x05\x42rand\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\"V\n\x10\x43lientCredential\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12\x0f\n\x07\x63reated\x18\x04 \x01(\x03\"o\n\x13\x43reateBrandResponse\x12#\n\x05\x62rand\x18\x01 \x01(\x0b\x32\x14.spidergate.v1.Brand\x12\x33\n\ncredential\x18\x02 \x01(\x0b\x32\x1f.spidergate.v1.ClientCredential\"\x1f\n\x1d\x43reateClientCredentialRequest\"U\n\x1e\x43reateClientCredentialResponse\x12\x33\n\ncredential\x18\x01 \x01(\x0b\x32\x1f.spidergate.v1.ClientCredential\"\x8a\x01\n\nAgentToken\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12\x0e\n\x06prefix\x18\x05 \x01(\t\x12\x0f\n\x07\x63reated\x18\x06 \x01(\x03\x12\x0f\n\x07revoked\x18\x07 \x01(\x03\x12\r\n\x05token\x18\x08 \x01(\t\"5\n\x15MintAgentTokenRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\"B\n\x16MintAgentTokenResponse\x12(\n\x05token\x18\x01 \x01(\x0b\x32\x19.spidergate.v1.AgentToken\"1\n\x16ListAgentTokensRequest\x12\x17\n\x0finclude_revoked\x18\x01 \x01(\x08\"D\n\x17ListAgentTokensResponse\x12)\n\x06tokens\x18\x01 \x03(\x0b\x32\x19.spidergate.v1.AgentToken\"%\n\x17RevokeAgentTokenRequest\x12\n\n\x02id\x18\x01 \x01(\t\"D\n\x18RevokeAgentTokenResponse\x12(\n\x05token\x18\x01 \x01(\x0b\x32\x19.spidergate.v1.AgentToken2\xd9\x04\n\x0b\x41uthService\x12W\n\x0c\x41uthenticate\x12\".spidergate.v1.AuthenticateRequest\x1a#.spidergate.v1.AuthenticateResponse\x12T\n\x0b\x43reateBrand\x12!.spidergate.v1.CreateBrandRequest\x1a\".spidergate.v1.CreateBrandResponse\x12u\n\x16\x43reateClientCredential\x12,.spidergate.v1.CreateClientCredentialRequest\x1a-.spidergate.v1.CreateClientCredentialResponse\x12]\n\x0eMintAgentToken\x12$.spidergate.v1.MintAgentTokenRequest\x1a%.spidergate.v1.MintAgentTokenResponse\x12`\n\x0fListAgentTokens\x12%.spidergate.v1.ListAgentTokensRequest\x1a&.spidergate.v1.ListAgentTokensResponse\x12\x63\n\x10RevokeAgentToken\x12&.spidergate.v1.RevokeAgentTokenRequest\x1a\'.spidergate.v1.RevokeAgentTokenResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18spidergate/v1/auth.proto\x12\rspidergate.v1\"$\n\x13\x41uthenticateRequest\x12\r\n\x05token\x18\x01 \x01(\t\"v\n\tPrincipal\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\nbrand_name\x18\x02 \x01(\t\x12\x10\n\x08token_id\x18\x03 \x01(\t\x12\x12\n\nagent_name\x18\x04 \x01(\t\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\"\xb6\x01\n\x14\x41uthenticateResponse\x12+\n\tprincipal\x18\x01 \x01(\x0b\x32\x18.spidergate.v1.Principal\x12\x41\n\x07headers\x18\x02 \x03(\x0b\x32\x30.spidergate.v1.AuthenticateResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\"\n\x12\x43reateBrandRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"9\n\x05\x42rand\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\"V\n\x10\x43lientCredential\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12\x0f\n\x07\x63reated\x18\x04 \x01(\x03\"o\n\x13\x43reateBrandResponse\x12#\n\x05\x62rand\x18\x01 \x01(\x0b\x32\x14.spidergate.v1.Brand\x12\x33\n\ncredential\x18\x02 \x01(\x0b\x32\x1f.spidergate.v1.ClientCredential\"\x1f\n\x1d\x43reateClientCredentialRequest\"U\n\x1e\x43reateClientCredentialResponse\x12\x33\n\ncredential\x18\x01 \x01(\x0b\x32\x1f.spidergate.v1.ClientCredential\"\x8a\x01\n\nAgentToken\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12\x0e\n\x06prefix\x18\x05 \x01(\t\x12\x0f\n\x07\x63reated\x18\x06 \x01(\x03\x12\x0f\n\x07revoked\x18\x07 \x01(\x03\x12\r\n\x05token\x18\x08 \x01(\t\"5\n\x15MintAgentTokenRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\"B\n\x16MintAgentTokenResponse\x12(\n\x05token\x18\x01 \x01(\x0b\x32\x19.spidergate.v1.AgentToken\"1\n\x16ListAgentTokensRequest\x12\x17\n\x0finclude_revoked\x18\x01 \x01(\x08\"D\n\x17ListAgentTokensResponse\x12)\n\x06tokens\x18\x01 \x03(\x0b\x32\x19.spidergate.v1.AgentToken\"%\n\x17RevokeAgentTokenRequest\x12\n\n\x02id\x18\x01 \x01(\t\"D\n\x18RevokeAgentTokenResponse\x12(\n\x05token\x18\x01 \x01(\x0b\x32\x19.spidergate.v1.AgentToken2\xd9\x04\n\x0b\x41uthService\x12W\n\x0c\x41uthenticate\x12\".spidergate.v1.AuthenticateRequest\x1a#.spidergate.v1.AuthenticateResponse\x12T\n\x0b\x43reateBrand\x12!.spidergate.v1.CreateBrandRequest\x1a\".spidergate.v1.CreateBrandResponse\x12u\n\x16\x43reateClientCredential\x12,.spidergate.v1.CreateClientCredentialRequest\x1a-.spidergate.v1.CreateClientCredentialResponse\x12]\n\x0eMintAgentToken\x12$.spidergate.v1.MintAgentTokenRequest\x1a%.spidergate.v1.MintAgentTokenResponse\x12`\n\x0fListAgentTokens\x12%.spidergate.v1.ListAgentTokensRequest\x1a&.spidergate.v1.ListAgentTokensResponse\x12\x63\n\x10RevokeAgentToken\x12&.spidergate.v1.RevokeAgentTokenRequest\x1a\'.spidergate.v1.RevokeAgentTokenResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'spidergate.v1.auth_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_AUTHENTICATERESPONSE_HEADERSENTRY']._loaded_options = None
+  _globals['_AUTHENTICATERESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
   _globals['_AUTHENTICATEREQUEST']._serialized_start=43
   _globals['_AUTHENTICATEREQUEST']._serialized_end=79
   _globals['_PRINCIPAL']._serialized_start=81
   _globals['_PRINCIPAL']._serialized_end=199
-  _globals['_AUTHENTICATERESPONSE']._serialized_start=201
-  _globals['_AUTHENTICATERESPONSE']._serialized_end=268
-  _globals['_CREATEBRANDREQUEST']._serialized_start=270
-  _globals['_CREATEBRANDREQUEST']._serialized_end=304
-  _globals['_BRAND']._serialized_start=306
-  _globals['_BRAND']._serialized_end=363
-  _globals['_CLIENTCREDENTIAL']._serialized_start=365
-  _globals['_CLIENTCREDENTIAL']._serialized_end=451
-  _globals['_CREATEBRANDRESPONSE']._serialized_start=453
-  _globals['_CREATEBRANDRESPONSE']._serialized_end=564
-  _globals['_CREATECLIENTCREDENTIALREQUEST']._serialized_start=566
-  _globals['_CREATECLIENTCREDENTIALREQUEST']._serialized_end=597
-  _globals['_CREATECLIENTCREDENTIALRESPONSE']._serialized_start=599
-  _globals['_CREATECLIENTCREDENTIALRESPONSE']._serialized_end=684
-  _globals['_AGENTTOKEN']._serialized_start=687
-  _globals['_AGENTTOKEN']._serialized_end=825
-  _globals['_MINTAGENTTOKENREQUEST']._serialized_start=827
-  _globals['_MINTAGENTTOKENREQUEST']._serialized_end=880
-  _globals['_MINTAGENTTOKENRESPONSE']._serialized_start=882
-  _globals['_MINTAGENTTOKENRESPONSE']._serialized_end=948
-  _globals['_LISTAGENTTOKENSREQUEST']._serialized_start=950
-  _globals['_LISTAGENTTOKENSREQUEST']._serialized_end=999
-  _globals['_LISTAGENTTOKENSRESPONSE']._serialized_start=1001
-  _globals['_LISTAGENTTOKENSRESPONSE']._serialized_end=1069
-  _globals['_REVOKEAGENTTOKENREQUEST']._serialized_start=1071
-  _globals['_REVOKEAGENTTOKENREQUEST']._serialized_end=1108
-  _globals['_REVOKEAGENTTOKENRESPONSE']._serialized_start=1110
-  _globals['_REVOKEAGENTTOKENRESPONSE']._serialized_end=1178
-  _globals['_AUTHSERVICE']._serialized_start=1181
-  _globals['_AUTHSERVICE']._serialized_end=1782
+  _globals['_AUTHENTICATERESPONSE']._serialized_start=202
+  _globals['_AUTHENTICATERESPONSE']._serialized_end=384
+  _globals['_AUTHENTICATERESPONSE_HEADERSENTRY']._serialized_start=338
+  _globals['_AUTHENTICATERESPONSE_HEADERSENTRY']._serialized_end=384
+  _globals['_CREATEBRANDREQUEST']._serialized_start=386
+  _globals['_CREATEBRANDREQUEST']._serialized_end=420
+  _globals['_BRAND']._serialized_start=422
+  _globals['_BRAND']._serialized_end=479
+  _globals['_CLIENTCREDENTIAL']._serialized_start=481
+  _globals['_CLIENTCREDENTIAL']._serialized_end=567
+  _globals['_CREATEBRANDRESPONSE']._serialized_start=569
+  _globals['_CREATEBRANDRESPONSE']._serialized_end=680
+  _globals['_CREATECLIENTCREDENTIALREQUEST']._serialized_start=682
+  _globals['_CREATECLIENTCREDENTIALREQUEST']._serialized_end=713
+  _globals['_CREATECLIENTCREDENTIALRESPONSE']._serialized_start=715
+  _globals['_CREATECLIENTCREDENTIALRESPONSE']._serialized_end=800
+  _globals['_AGENTTOKEN']._serialized_start=803
+  _globals['_AGENTTOKEN']._serialized_end=941
+  _globals['_MINTAGENTTOKENREQUEST']._serialized_start=943
+  _globals['_MINTAGENTTOKENREQUEST']._serialized_end=996
+  _globals['_MINTAGENTTOKENRESPONSE']._serialized_start=998
+  _globals['_MINTAGENTTOKENRESPONSE']._serialized_end=1064
+  _globals['_LISTAGENTTOKENSREQUEST']._serialized_start=1066
+  _globals['_LISTAGENTTOKENSREQUEST']._serialized_end=1115
+  _globals['_LISTAGENTTOKENSRESPONSE']._serialized_start=1117
+  _globals['_LISTAGENTTOKENSRESPONSE']._serialized_end=1185
+  _globals['_REVOKEAGENTTOKENREQUEST']._serialized_start=1187
+  _globals['_REVOKEAGENTTOKENREQUEST']._serialized_end=1224
+  _globals['_REVOKEAGENTTOKENRESPONSE']._serialized_start=1226
+  _globals['_REVOKEAGENTTOKENRESPONSE']._serialized_end=1294
+  _globals['_AUTHSERVICE']._serialized_start=1297
+  _globals['_AUTHSERVICE']._serialized_end=1898
 # @@protoc_insertion_point(module_scope)

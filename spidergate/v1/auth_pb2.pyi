@@ -29,10 +29,19 @@ class Principal(_message.Message):
     def __init__(self, client_id: _Optional[str] = ..., brand_name: _Optional[str] = ..., token_id: _Optional[str] = ..., agent_name: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., kind: _Optional[str] = ...) -> None: ...
 
 class AuthenticateResponse(_message.Message):
-    __slots__ = ("principal",)
+    __slots__ = ("principal", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     principal: Principal
-    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class CreateBrandRequest(_message.Message):
     __slots__ = ("name",)

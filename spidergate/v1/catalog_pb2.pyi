@@ -97,12 +97,21 @@ class Model(_message.Message):
     def __init__(self, id: _Optional[str] = ..., created: _Optional[int] = ..., owned_by: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model: _Optional[str] = ..., display_name: _Optional[str] = ..., context_window: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., free_tier: _Optional[bool] = ..., is_configured: _Optional[bool] = ..., in_task_aliases: _Optional[_Iterable[str]] = ..., pricing: _Optional[_Union[ModelPricing, _Mapping]] = ...) -> None: ...
 
 class ListModelsResponse(_message.Message):
-    __slots__ = ("models", "total")
+    __slots__ = ("models", "total", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     MODELS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     models: _containers.RepeatedCompositeFieldContainer[Model]
     total: int
-    def __init__(self, models: _Optional[_Iterable[_Union[Model, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, models: _Optional[_Iterable[_Union[Model, _Mapping]]] = ..., total: _Optional[int] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class GetModelRequest(_message.Message):
     __slots__ = ("id",)
@@ -111,10 +120,19 @@ class GetModelRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class GetModelResponse(_message.Message):
-    __slots__ = ("model",)
+    __slots__ = ("model", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     model: Model
-    def __init__(self, model: _Optional[_Union[Model, _Mapping]] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, model: _Optional[_Union[Model, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ListAliasesRequest(_message.Message):
     __slots__ = ()
@@ -145,10 +163,19 @@ class Alias(_message.Message):
     def __init__(self, id: _Optional[str] = ..., use_case: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., candidates: _Optional[_Iterable[_Union[AliasCandidate, _Mapping]]] = ..., pii_safe: _Optional[bool] = ..., falls_through_to: _Optional[str] = ...) -> None: ...
 
 class ListAliasesResponse(_message.Message):
-    __slots__ = ("aliases",)
+    __slots__ = ("aliases", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ALIASES_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     aliases: _containers.RepeatedCompositeFieldContainer[Alias]
-    def __init__(self, aliases: _Optional[_Iterable[_Union[Alias, _Mapping]]] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, aliases: _Optional[_Iterable[_Union[Alias, _Mapping]]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ListProvidersRequest(_message.Message):
     __slots__ = ()
@@ -175,7 +202,16 @@ class Provider(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., api_format: _Optional[str] = ..., free_tier: _Optional[bool] = ..., free_tier_note: _Optional[str] = ..., is_configured: _Optional[bool] = ..., base_url: _Optional[str] = ..., local: _Optional[bool] = ...) -> None: ...
 
 class ListProvidersResponse(_message.Message):
-    __slots__ = ("providers",)
+    __slots__ = ("providers", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     providers: _containers.RepeatedCompositeFieldContainer[Provider]
-    def __init__(self, providers: _Optional[_Iterable[_Union[Provider, _Mapping]]] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, providers: _Optional[_Iterable[_Union[Provider, _Mapping]]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...

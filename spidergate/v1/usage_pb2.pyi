@@ -78,7 +78,14 @@ class UsageBucket(_message.Message):
     def __init__(self, start_time_ms: _Optional[int] = ..., metrics: _Optional[_Union[UsageMetrics, _Mapping]] = ...) -> None: ...
 
 class GetUsageResponse(_message.Message):
-    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "totals", "by_model", "by_provider", "by_alias", "by_agent", "by_bucket")
+    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "totals", "by_model", "by_provider", "by_alias", "by_agent", "by_bucket", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     BUCKET_FIELD_NUMBER: _ClassVar[int]
@@ -88,6 +95,7 @@ class GetUsageResponse(_message.Message):
     BY_ALIAS_FIELD_NUMBER: _ClassVar[int]
     BY_AGENT_FIELD_NUMBER: _ClassVar[int]
     BY_BUCKET_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     start_time_ms: int
     end_time_ms: int
     bucket: BucketSize
@@ -97,7 +105,8 @@ class GetUsageResponse(_message.Message):
     by_alias: _containers.RepeatedCompositeFieldContainer[UsageGroup]
     by_agent: _containers.RepeatedCompositeFieldContainer[UsageGroup]
     by_bucket: _containers.RepeatedCompositeFieldContainer[UsageBucket]
-    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., totals: _Optional[_Union[UsageMetrics, _Mapping]] = ..., by_model: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_provider: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_alias: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_agent: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_bucket: _Optional[_Iterable[_Union[UsageBucket, _Mapping]]] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., totals: _Optional[_Union[UsageMetrics, _Mapping]] = ..., by_model: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_provider: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_alias: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_agent: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_bucket: _Optional[_Iterable[_Union[UsageBucket, _Mapping]]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ListTracesRequest(_message.Message):
     __slots__ = ("agent", "model", "status_class", "status_code", "limit", "offset", "start_time_ms", "end_time_ms")
@@ -190,12 +199,21 @@ class Trace(_message.Message):
     def __init__(self, id: _Optional[str] = ..., created_ms: _Optional[int] = ..., client_id: _Optional[str] = ..., token_id: _Optional[str] = ..., agent: _Optional[str] = ..., requested_model: _Optional[str] = ..., alias: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., key_preview: _Optional[str] = ..., status: _Optional[int] = ..., error_code: _Optional[str] = ..., latency_ms: _Optional[float] = ..., ttft_ms: _Optional[float] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., streamed: _Optional[bool] = ..., cache_hit: _Optional[bool] = ..., fallback_chain: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[TraceAttempt, _Mapping]]] = ...) -> None: ...
 
 class ListTracesResponse(_message.Message):
-    __slots__ = ("traces", "has_more")
+    __slots__ = ("traces", "has_more", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     TRACES_FIELD_NUMBER: _ClassVar[int]
     HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     traces: _containers.RepeatedCompositeFieldContainer[Trace]
     has_more: bool
-    def __init__(self, traces: _Optional[_Iterable[_Union[Trace, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, traces: _Optional[_Iterable[_Union[Trace, _Mapping]]] = ..., has_more: _Optional[bool] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class GetTraceRequest(_message.Message):
     __slots__ = ("trace_id",)
@@ -204,7 +222,16 @@ class GetTraceRequest(_message.Message):
     def __init__(self, trace_id: _Optional[str] = ...) -> None: ...
 
 class GetTraceResponse(_message.Message):
-    __slots__ = ("trace",)
+    __slots__ = ("trace", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     TRACE_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     trace: Trace
-    def __init__(self, trace: _Optional[_Union[Trace, _Mapping]] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, trace: _Optional[_Union[Trace, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...

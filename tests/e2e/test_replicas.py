@@ -209,6 +209,15 @@ def test_rate_limit_is_exact_across_replicas(replicas: Replicas) -> None:
     remaining = sorted(int(r.headers["X-RateLimit-Remaining-Requests"]) for r in served)
     assert remaining == list(range(60))  # every slot handed out exactly once
     assert replicas.mock_total() - before == 60
+    # Other routes report the same shared window (read from Redis, counting nothing),
+    # whichever bridge and core answer them.
+    auth = {"Authorization": f"Bearer {token}"}
+    for base in replicas.bridges * 2:
+        for path in ("/usage", "/models", "/traces?limit=1"):
+            r = httpx.get(base + path, headers=auth, timeout=30)
+            assert r.status_code == 200, r.text
+            assert r.headers["X-RateLimit-Limit-Requests"] == "60"
+            assert r.headers["X-RateLimit-Remaining-Requests"] == "0"
 
 
 def test_hard_budget_is_never_overspent_across_replicas(replicas: Replicas) -> None:

@@ -13,6 +13,7 @@ EDGE = {
     "bridge/catalog.py",
     "bridge/vault.py",
     "bridge/usage.py",
+    "bridge/precheck.py",
 }
 EDGE_DIRS = ("gate_service/servicers/", "gate_service/proto_convert/")
 
