@@ -1,8 +1,8 @@
 """The write-behind ledger: requests hand over entries, one background task writes them.
 
 Why write behind: a request must not wait for a database round trip (let alone a SQLite
-write lock held by the CLI) to be answered, and one transaction of 500 rows costs about
-what one row costs.
+write lock held by the CLI) to be answered, and one transaction of a hundred rows costs far
+less than a hundred transactions of one row (one commit, one round trip).
 
 The path of an entry:
 
@@ -58,7 +58,11 @@ class WriterConfig:
 
     queue_size: int = 10_000
     overflow_cap: int = 50_000
-    batch_size: int = 500
+    # Measured with the gateway on one core at ~2,000 requests/s: a row costs about 22 µs
+    # of CPU to write, so a batch of 500 took the event loop's core for ~11 ms at once and
+    # doubled the p99 latency (8.5 -> 17 ms); batches of 100 keep it at 12-13 ms for the
+    # same throughput (the per-transaction cost is small next to the per-row one).
+    batch_size: int = 100
     flush_interval_s: float = 0.2
     retry_initial_s: float = 0.1
     retry_max_s: float = 5.0
