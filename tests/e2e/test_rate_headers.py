@@ -157,6 +157,7 @@ def test_errors_after_authentication_carry_them(stack: Stack, acme: Brand, send:
     ]
     chat_errors: list[tuple[dict[str, Any], int, str]] = [
         ({"model": "no-such-model"}, 404, "model_not_found"),
+        ({"model": "no-such-model", "stream": True}, 404, "model_not_found"),
         ({"model": "spideriq/coding", "max_tokens": 10_000_000}, 422, "no_qualifying_model"),
         ({"messages": []}, 400, "invalid_request"),
     ]
