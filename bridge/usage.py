@@ -3,7 +3,7 @@
 Query parameters become a gRPC request (a bad one is a 400 naming it, before the core is
 asked); the Authorization header travels as metadata and the core decides whose rows the
 caller may read; its answer's ``headers`` (the token's ``X-RateLimit-*``) become response
-headers. The JSON shapes are documented in :mod:`gate_service.proto_convert.usage`.
+headers. The JSON shapes are documented in :mod:`gate_service.ledger.json_shapes`.
 """
 
 from __future__ import annotations
@@ -26,17 +26,15 @@ from bridge.responses import (
     request_id,
 )
 from gate_service.errors import GateError
+from gate_service.ledger.json_shapes import page_to_json, trace_to_json, usage_to_json
 from gate_service.ledger.views import DEFAULT_TRACE_LIMIT
 from gate_service.proto_convert.errors import from_rpc_error
 from gate_service.proto_convert.usage import (
     page_from_proto,
-    page_to_json,
     trace_from_proto,
-    trace_to_json,
     traces_request_from_query,
     usage_from_proto,
     usage_request_from_query,
-    usage_to_json,
 )
 from spidergate.v1 import usage_pb2 as pb
 

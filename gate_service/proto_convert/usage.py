@@ -1,35 +1,10 @@
-"""Usage and traces: REST query ⇄ proto for the bridge, proto ⇄ domain for both sides,
-domain → JSON for the bridge's answers.
+"""Usage and traces: REST query ⇄ proto for the bridge, proto ⇄ domain for both sides.
+The JSON the bridge answers with is shaped by :mod:`gate_service.ledger.json_shapes`.
 
 REST query parameters: ``from`` / ``to`` (ISO 8601, or unix seconds), ``bucket``
 (``day`` | ``hour``), and for traces ``agent``, ``model``, ``status`` (``success``,
 ``error`` or an HTTP status), ``limit`` (1-500, default 50), ``offset``. A bad value is a
 400 ``invalid_request`` naming the parameter. On the wire times are unix milliseconds.
-
-JSON answers (``GET /usage``)::
-
-    {"object": "usage", "from": "2026-10-26T12:00:00.000Z", "to": "...", "bucket": "day",
-     "totals": METRICS,
-     "by_model": [{"model": "gpt-4o", **METRICS}, ...],      # null: not served
-     "by_provider": [{"provider": ...}], "by_alias": [{"alias": ...}],
-     "by_agent": [{"agent": ...}],                            # null: a client credential
-     "by_bucket": [{"start": "2026-11-25T00:00:00.000Z", **METRICS}, ...]}
-
-    METRICS = {"requests", "errors", "error_rate", "prompt_tokens", "completion_tokens",
-               "cached_tokens", "reasoning_tokens", "total_tokens", "cost_usd",
-               "latency_ms": {"p50", "p95", "p99"}}   # of successes; null without any
-
-(``GET /traces``) ``{"object": "list", "data": [TRACE, ...], "has_more", "limit",
-"offset"}``; (``GET /traces/{id}``) one ``TRACE`` with ``attempts``::
-
-    TRACE = {"id", "object": "trace", "created" (unix s), "created_at" (ISO), "client_id",
-             "token_id", "agent", "requested_model", "alias", "model", "provider",
-             "key_preview", "status", "error_code", "latency_ms", "ttft_ms",
-             "usage": {"prompt_tokens", "completion_tokens", "total_tokens",
-                       "cached_tokens", "reasoning_tokens"},
-             "cost_usd", "streamed", "cache_hit", "fallback_chain": ["provider:model"],
-             "attempts": [{"provider", "model", "key", "outcome", "status", "latency_ms",
-                           "error_code", "error_message"}]}
 """
 
 from __future__ import annotations
@@ -98,11 +73,6 @@ def to_ms(value: datetime) -> int:
 
 def from_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, UTC)
-
-
-def iso(value: datetime) -> str:
-    """``2026-11-25T10:00:00.000Z``: millisecond precision, UTC."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _window_to_proto(params: Mapping[str, str], message: Any) -> None:
@@ -356,98 +326,3 @@ def page_to_proto(page: TracePage) -> pb.ListTracesResponse:
 
 def page_from_proto(msg: pb.ListTracesResponse) -> TracePage:
     return TracePage(tuple(trace_from_proto(t) for t in msg.traces), msg.has_more)
-
-
-# ------------------------------------------------------------------ domain -> JSON
-
-
-def metrics_to_json(m: UsageMetrics) -> dict[str, Any]:
-    return {
-        "requests": m.requests,
-        "errors": m.errors,
-        "error_rate": m.error_rate,
-        "prompt_tokens": m.prompt_tokens,
-        "completion_tokens": m.completion_tokens,
-        "cached_tokens": m.cached_tokens,
-        "reasoning_tokens": m.reasoning_tokens,
-        "total_tokens": m.total_tokens,
-        "cost_usd": m.cost_usd,
-        "latency_ms": {"p50": m.latency_p50_ms, "p95": m.latency_p95_ms, "p99": m.latency_p99_ms},
-    }
-
-
-def usage_to_json(report: UsageReport) -> dict[str, Any]:
-    def groups(name: str, items: tuple[UsageGroup, ...]) -> list[dict[str, Any]]:
-        return [{name: g.key, **metrics_to_json(g.metrics)} for g in items]
-
-    return {
-        "object": "usage",
-        "from": iso(report.window.start),
-        "to": iso(report.window.end),
-        "bucket": report.bucket,
-        "totals": metrics_to_json(report.totals),
-        "by_model": groups("model", report.by_model),
-        "by_provider": groups("provider", report.by_provider),
-        "by_alias": groups("alias", report.by_alias),
-        "by_agent": groups("agent", report.by_agent),
-        "by_bucket": [
-            {"start": iso(b.start), **metrics_to_json(b.metrics)} for b in report.by_bucket
-        ],
-    }
-
-
-def trace_to_json(t: Trace, *, attempts: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": t.id,
-        "object": "trace",
-        "created": int(t.created_at.timestamp()),
-        "created_at": iso(t.created_at),
-        "client_id": t.client_id,
-        "token_id": t.token_id,
-        "agent": t.agent,
-        "requested_model": t.requested_model,
-        "alias": t.alias,
-        "model": t.model,
-        "provider": t.provider,
-        "key_preview": t.key_preview,
-        "status": t.status,
-        "error_code": t.error_code,
-        "latency_ms": t.latency_ms,
-        "ttft_ms": t.ttft_ms,
-        "usage": {
-            "prompt_tokens": t.prompt_tokens,
-            "completion_tokens": t.completion_tokens,
-            "total_tokens": t.prompt_tokens + t.completion_tokens,
-            "cached_tokens": t.cached_tokens,
-            "reasoning_tokens": t.reasoning_tokens,
-        },
-        "cost_usd": t.cost_usd,
-        "streamed": t.streamed,
-        "cache_hit": t.cache_hit,
-        "fallback_chain": list(t.fallback_chain),
-    }
-    if attempts:
-        body["attempts"] = [
-            {
-                "provider": a.provider,
-                "model": a.model,
-                "key": a.key,
-                "outcome": a.outcome,
-                "status": a.status,
-                "latency_ms": a.latency_ms,
-                "error_code": a.error_code,
-                "error_message": a.error_message,
-            }
-            for a in t.attempts
-        ]
-    return body
-
-
-def page_to_json(page: TracePage, limit: int, offset: int) -> dict[str, Any]:
-    return {
-        "object": "list",
-        "data": [trace_to_json(t, attempts=False) for t in page.traces],
-        "has_more": page.has_more,
-        "limit": limit,
-        "offset": offset,
-    }

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gate_service.errors import GateError
+from gate_service.ledger.json_shapes import trace_to_json, usage_to_json
 from gate_service.ledger.views import (
     LedgerScope,
     TimeWindow,
@@ -24,13 +25,11 @@ from gate_service.proto_convert.usage import (
     parse_time,
     trace_from_proto,
     trace_query_from_proto,
-    trace_to_json,
     trace_to_proto,
     traces_request_from_query,
     usage_from_proto,
     usage_query_from_proto,
     usage_request_from_query,
-    usage_to_json,
     usage_to_proto,
 )
 
