@@ -17,79 +17,20 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from gate_service.auth.principal import Principal
 from gate_service.cache import ResponseCache, cache_key, cacheable, prepare_hit
 from gate_service.chat.replay import completion_to_chunks
 from gate_service.errors import GateError
+from gate_service.governance.admission import Governor, NullGovernor
 from gate_service.ledger import LedgerEntry
+from gate_service.ledger.entry import Ledger, NullLedger
 from gate_service.metrics import Metrics
 from gate_service.routing.plan import Planned
 from gate_service.routing.router import RequestContext, Router
 
 Chunks = tuple[dict[str, str] | None, list[dict[str, Any]]]
-
-
-class Admission(Protocol):
-    headers: dict[str, str]
-
-
-class Governor(Protocol):
-    """Rate limits and budgets (gate_service.governance)."""
-
-    async def admit(self, principal: Principal, worst_case_usd: float) -> Any: ...
-    async def peek(self, principal: Principal) -> dict[str, str]: ...
-    async def settle(self, admission: Any, actual_usd: float) -> None: ...
-    async def release(self, admission: Any) -> None: ...
-    async def close(self) -> None: ...
-
-
-class LedgerSink(Protocol):
-    """The write-behind ledger (gate_service.ledger)."""
-
-    def record(self, entry: Any) -> None: ...
-    async def start(self) -> None: ...
-    async def close(self) -> None: ...
-
-
-class _Admitted:
-    __slots__ = ("headers",)
-
-    def __init__(self) -> None:
-        self.headers: dict[str, str] = {}
-
-
-class NullGovernor:
-    """Admits everything: no limits configured."""
-
-    async def admit(self, principal: Principal, worst_case_usd: float) -> _Admitted:
-        return _Admitted()
-
-    async def peek(self, principal: Principal) -> dict[str, str]:
-        return {}
-
-    async def settle(self, admission: Any, actual_usd: float) -> None:
-        return None
-
-    async def release(self, admission: Any) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-
-class NullLedger:
-    """Records nothing."""
-
-    def record(self, entry: Any) -> None:
-        return None
-
-    async def start(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
 
 
 class ChatService:
@@ -98,13 +39,13 @@ class ChatService:
         router: Router,
         cache: ResponseCache | None,
         governor: Governor | None = None,
-        ledger: LedgerSink | None = None,
+        ledger: Ledger | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.router = router
         self.cache = cache
         self.governor: Governor = governor or NullGovernor()
-        self.ledger: LedgerSink = ledger or NullLedger()
+        self.ledger: Ledger = ledger or NullLedger()
         self.metrics = metrics
 
     # ------------------------------------------------------------------ cache
@@ -130,14 +71,18 @@ class ChatService:
         try:
             planned = self.router.prepare(ctx, request)
         except GateError as exc:
-            # Refused by the plan (404, 403, 422): still an authenticated answer, so it
-            # reports the token's limits as they stand (the admit below reports its own).
-            exc.headers = {**await self.governor.peek(principal), **exc.headers}
+            await self.report_limits(principal, exc)  # the admit below reports its own
             raise
         admission = await self.governor.admit(
             principal, self.router.worst_case_usd(planned, request)
         )
         return planned, admission
+
+    async def report_limits(self, principal: Principal, exc: GateError) -> None:
+        """A request refused before admission (scope, validation, plan: 400, 403, 404,
+        422) is still an authenticated answer: it carries the token's limits as they
+        stand. Asked only on this error path, so a served request costs no extra read."""
+        exc.headers = {**await self.governor.peek(principal), **exc.headers}
 
     # ------------------------------------------------------------------ unary
 

@@ -33,8 +33,7 @@ async def _prepare(
         request = request_from_proto(req)
         validate_chat_request(request)
     except GateError as exc:
-        # Refused before admission: the limits as they stand (admit reports them after).
-        exc.headers = {**await core.governor.peek(principal), **exc.headers}
+        await core.chat.report_limits(principal, exc)
         raise
     ctx = RequestContext(
         client_id=principal.client_id,
