@@ -20,6 +20,7 @@ from tests.stack import Stack
 CHEAP = "llama-3.1-8b-instant"
 DEAR = "gpt-4o"
 MESSAGES = [{"role": "user", "content": "hi"}]
+BRAND = "governance-agents"
 
 
 def worst_case_usd(model: str, max_tokens: int) -> float:
@@ -32,7 +33,9 @@ def worst_case_usd(model: str, max_tokens: int) -> float:
 
 
 def _mint(stack: Stack, name: str, **controls: Any) -> str:
-    brand = stack.core.identity.brand_by_name("acme") or stack.core.identity.create_brand("acme")[0]
+    # A brand of this module's own: the session's "acme" belongs to the `brand` fixture.
+    identity = stack.core.identity
+    brand = identity.brand_by_name(BRAND) or identity.create_brand(BRAND)[0]
     _, token = stack.core.identity.mint_token(
         brand.client_id, name, None, TokenControls(**controls)
     )
@@ -143,7 +146,7 @@ def test_brand_budget_applies_to_client_credentials(stack: Stack) -> None:
 def test_a_control_change_reaches_the_request_path(stack: Stack) -> None:
     token = _mint(stack, "changed", rpm=1)
     assert _codes(asyncio.run(_fire(stack, token, 2))) == [200, 429]
-    brand = stack.core.identity.brand_by_name("acme")
+    brand = stack.core.identity.brand_by_name(BRAND)
     assert brand is not None
     token_id = stack.core.identity.authenticate(token).token_id
     assert token_id is not None
