@@ -33,8 +33,29 @@ class Settings:
     refresh_interval_s: float = 5.0
     # Seconds SIGTERM waits for in-flight requests and streams before cutting them.
     shutdown_grace_s: float = 10.0
-    # Default upstream timeout when the request gives no spidergate_options.timeout_ms.
-    upstream_timeout_s: float = 120.0
+    # Per attempt: how long one upstream call may take to answer (to its headers, and
+    # between two stream events) when the request gives no spidergate_options.timeout_ms.
+    upstream_timeout_s: float = 60.0
+    # ---- Bounds (issue "promises hold under faults and load") -------------------------
+    # The overall deadline of a request, over every attempt: a non-streaming answer, or a
+    # stream's first chunk, must come within this or the client gets 504
+    # upstream_timeout. Separate from (and above) the per-attempt timeout.
+    request_deadline_s: float = 120.0
+    # Largest request body the bridge reads; past it 413 request_too_large, refused
+    # before the body is read past the limit. Sized for a large chat with images.
+    max_body_bytes: int = 20 * 1024 * 1024
+    # Bodies larger than this are parsed in a worker thread, off the event loop.
+    json_offload_bytes: int = 256 * 1024
+    # Deepest JSON nesting accepted in a request body (400 beyond).
+    max_json_depth: int = 64
+    # A connection must finish sending a request's headers within this many seconds.
+    header_timeout_s: float = 10.0
+    # Requests (and streams) served at once by one process; past it an immediate 503
+    # overloaded with Retry-After. /health and /metrics are never refused.
+    max_concurrent_requests: int = 1024
+    # Brand keys may not point at loopback, link-local, private or reserved addresses
+    # unless the address is inside one of these networks (CIDR, e.g. "10.0.0.0/8").
+    allowed_upstream_networks: tuple[str, ...] = ()
     # Operator token for operator-only RPCs (brand creation, the vault's pool keys); empty
     # disables them.
     operator_token: str = ""
@@ -77,6 +98,11 @@ class Settings:
                 k.strip() for k in env.get("SPIDERGATE_VAULT_KEYS", "").split(",") if k.strip()
             ),
             env_keys={k: v for k, v in env.items() if k.endswith("_API_KEY") and v},
+            allowed_upstream_networks=tuple(
+                n.strip()
+                for n in env.get("SPIDERGATE_ALLOWED_UPSTREAM_NETWORKS", "").split(",")
+                if n.strip()
+            ),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in clean:

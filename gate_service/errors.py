@@ -41,6 +41,7 @@ CATALOGUE: dict[str, Reason] = {
     "model_not_found": Reason(404, "not_found_error", grpc.StatusCode.NOT_FOUND),
     "not_found": Reason(404, "not_found_error", grpc.StatusCode.NOT_FOUND),
     "no_qualifying_model": Reason(422, _INVALID, grpc.StatusCode.FAILED_PRECONDITION),
+    "request_too_large": Reason(413, _INVALID, grpc.StatusCode.INVALID_ARGUMENT),
     "rate_limit_exceeded": Reason(429, "rate_limit_error", grpc.StatusCode.RESOURCE_EXHAUSTED),
     "daily_rate_limit_exceeded": Reason(
         429, "rate_limit_error", grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -49,6 +50,10 @@ CATALOGUE: dict[str, Reason] = {
     "all_providers_failed": Reason(502, _API, grpc.StatusCode.UNAVAILABLE),
     "service_unavailable": Reason(503, _API, grpc.StatusCode.UNAVAILABLE),
     "no_openai_key": Reason(503, _API, grpc.StatusCode.UNAVAILABLE),
+    # The process is at its bound on concurrent requests: refused before any work.
+    "overloaded": Reason(503, _API, grpc.StatusCode.UNAVAILABLE),
+    # Every attempt timed out, or the request's overall deadline passed.
+    "upstream_timeout": Reason(504, _API, grpc.StatusCode.DEADLINE_EXCEEDED),
     "internal_error": Reason(500, _API, grpc.StatusCode.INTERNAL),
 }
 

@@ -25,6 +25,9 @@ SPEC_CODES = {
     "all_providers_failed": 502,
     "service_unavailable": 503,
     "no_openai_key": 503,
+    "request_too_large": 413,
+    "overloaded": 503,
+    "upstream_timeout": 504,
 }
 OPENAI_TYPES = {
     "invalid_request_error",
