@@ -26,9 +26,10 @@ from gate_service.config import Settings
 from gate_service.governance import create_governor
 from gate_service.ledger import create_ledger
 from gate_service.metrics import create_metrics
+from gate_service.providers.address_policy import AddressPolicy
 from gate_service.providers.base import WireAdapter
 from gate_service.providers.registry import default_adapters
-from gate_service.providers.transport import create_session
+from gate_service.providers.transport import create_session, restrict_base_urls
 from gate_service.routing.keys import KeyPool, UsableKey, env_keys
 from gate_service.routing.router import Router
 from gate_service.storage.database import Database
@@ -95,7 +96,7 @@ class Core:
         await asyncio.to_thread(db.migrate)
         await asyncio.to_thread(persist.seed_if_empty, db.session_factory())
         catalog = await asyncio.to_thread(persist.load_from_db, db.session_factory())
-        session = create_session()
+        session = create_session(AddressPolicy.from_settings(settings.allowed_upstream_networks))
         try:
             core = cls(settings, db, catalog, session)
             await core.refresh()
@@ -142,6 +143,8 @@ class Core:
         self._vault_seen = seen
         vault = [key for record in records for key in _usable(record)]
         self.keys.replace([*vault, *env_keys(self.catalog, self.settings.env_keys)])
+        restrict_base_urls(self.session, self.keys.brand_base_urls)
+        await asyncio.to_thread(self.identity.refresh_known)
 
     async def _refresh_loop(self) -> None:
         while True:

@@ -110,5 +110,14 @@ class Stack:
 
 
 def make_settings(data_dir: Path, database_url: str | None = None) -> Settings:
-    """Settings isolated from the developer's environment (no real provider keys)."""
-    return Settings.from_env(env={}, data_dir=data_dir, database_url=database_url)
+    """Settings isolated from the developer's environment (no real provider keys).
+
+    Brand keys in tests point at the mock provider on 127.0.0.1, a loopback address
+    brand keys may not use unless the operator allows it: the test stack allows
+    127.0.0.0/8, and nothing else (``SPIDERGATE_ALLOWED_UPSTREAM_NETWORKS``).
+    """
+    return Settings.from_env(
+        env={"SPIDERGATE_ALLOWED_UPSTREAM_NETWORKS": "127.0.0.0/8"},
+        data_dir=data_dir,
+        database_url=database_url,
+    )

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from gate_service import errors
 from gate_service.auth.principal import BUDGET_MODES, BrandControls, TokenControls
 from gate_service.storage.models import AgentToken, Brand
+from gate_service.storage.text import check_storable
 
 # The column holding the allow-list is this long.
 ALLOWED_MODELS_MAX_CHARS = 4000
@@ -66,7 +67,7 @@ def check_anchor_day(value: int, param: str = "billing_anchor_day") -> int:
 
 def check_models(values: Iterable[str], param: str = "allowed_models") -> frozenset[str]:
     """Aliases and model ids, deduplicated; empty means every model."""
-    models = frozenset(v.strip() for v in values if v.strip())
+    models = frozenset(check_storable(v.strip(), param) for v in values if v.strip())
     for model in models:
         if any(c.isspace() for c in model):
             raise errors.invalid(f"model id '{model}' contains white space", param)

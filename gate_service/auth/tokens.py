@@ -148,6 +148,12 @@ def token_prefix(token: str) -> str:
     return token[: len(AGENT_TOKEN_PREFIX) + _PREFIX_HEX_CHARS]
 
 
+def api_key_prefix(api_key: str) -> str:
+    """The first characters of a credential's ``sk_`` part (16 of its 128 bits), kept
+    in clear beside its hash to recognise it in a list."""
+    return api_key[: len(API_KEY_PREFIX) + _PREFIX_HEX_CHARS]
+
+
 def hash_secret(key: bytes, secret: str) -> str:
     """Keyed hash of a secret (HMAC-SHA256, hex): what is stored instead of the secret."""
     return hmac.new(key, secret.encode("utf-8"), hashlib.sha256).hexdigest()

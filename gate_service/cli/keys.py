@@ -20,6 +20,7 @@ from gate_service.catalog import persist
 from gate_service.cli.remote import fetch_health
 from gate_service.cli.support import SubParsers, brand_named, fail, handler, note, table
 from gate_service.config import Settings
+from gate_service.providers.address_policy import AddressPolicy
 from gate_service.providers.registry import default_adapters
 from gate_service.providers.transport import create_session
 from gate_service.routing.health import HealthBook
@@ -157,8 +158,10 @@ def _with_manager(
     persist.seed_if_empty(db.session_factory())
     catalog = persist.load_from_db(db.session_factory())
 
+    policy = AddressPolicy.from_settings(settings.allowed_upstream_networks)
+
     async def main() -> T:
-        async with create_session() as session:
+        async with create_session(policy) as session:
             manager = VaultManager(
                 store,
                 catalog=lambda: catalog,
@@ -166,6 +169,7 @@ def _with_manager(
                 session=session,
                 health=HealthBook(),
                 refresh=_nothing,
+                policy=policy,
             )
             return await work(manager)
 

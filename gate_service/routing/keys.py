@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from gate_service.catalog.schema import ProviderInfo
 from gate_service.catalog.snapshot import Catalog
+from gate_service.providers.base import UpstreamFailure
+from gate_service.providers.redact import Redactor, redact_failure
 from gate_service.routing.health import HealthBook, Limits
 from gate_service.vault.keys import mask
 
@@ -41,28 +43,61 @@ def resolve_base_url(provider: ProviderInfo, key: UsableKey) -> str | None:
 
 
 class KeyPool:
-    """Keys by provider: pool keys and brand keys, swapped atomically on refresh."""
+    """Keys by provider: pool keys and brand keys, swapped atomically on refresh.
+
+    Also what the snapshot implies for secrets: the :class:`Redactor` of every key's
+    secret (built when a failure first needs it after the set of secrets changed) and
+    brand keys' own base URLs (whose addresses the transport checks).
+    """
 
     def __init__(self) -> None:
         self._pool: dict[str, list[UsableKey]] = {}
         self._brand: dict[tuple[str, str], list[UsableKey]] = {}
         self._ephemeral: list[UsableKey] = []
+        self._secrets: frozenset[str] = frozenset()
+        self._redactor: Redactor | None = None
+        self.brand_base_urls: frozenset[str] = frozenset()
 
     def replace(self, keys: Iterable[UsableKey]) -> None:
         """Install a new snapshot (plus the ephemeral demo keys)."""
         pool: dict[str, list[UsableKey]] = {}
         brand: dict[tuple[str, str], list[UsableKey]] = {}
-        for key in [*keys, *self._ephemeral]:
+        every = [*keys, *self._ephemeral]
+        for key in every:
             if key.client_id is None:
                 pool.setdefault(key.provider, []).append(key)
             else:
                 brand.setdefault((key.client_id, key.provider), []).append(key)
         self._pool, self._brand = pool, brand
+        self._note_secrets(every)
+        self.brand_base_urls = frozenset(
+            k.base_url
+            for k in every
+            if k.client_id is not None and k.source == "vault" and k.base_url
+        )
+
+    def _note_secrets(self, keys: Iterable[UsableKey]) -> None:
+        secrets = frozenset(k.secret for k in keys if k.secret)
+        if secrets != self._secrets:
+            self._secrets, self._redactor = secrets, None
+
+    def redactor(self) -> Redactor:
+        """Removes every secret of the snapshot (and well-known key formats) from text."""
+        redactor = self._redactor
+        if redactor is None:
+            redactor = self._redactor = Redactor(self._secrets)
+        return redactor
+
+    def redact(self, failure: UpstreamFailure, secret: str) -> UpstreamFailure:
+        """``failure`` with its provider text free of ``secret`` (the attempt's key), of
+        every secret of the snapshot and of well-known key formats."""
+        return redact_failure(failure, secret, self.redactor())
 
     def add_ephemeral(self, key: UsableKey) -> None:
         """A key that lives only as long as this process (``serve --demo``)."""
         self._ephemeral.append(key)
         self._pool.setdefault(key.provider, []).append(key)
+        self._note_secrets(self.all())
 
     def keys_for(self, client_id: str | None, provider: str) -> list[UsableKey]:
         """Brand keys first, then pool keys; a brand key it shared into the pool once."""
@@ -89,9 +124,9 @@ _STATE_RANK = {"healthy": 0, "degraded": 1, "unhealthy": 2}
 def order_keys(keys: list[UsableKey], book: HealthBook) -> list[UsableKey]:
     """The keys that may be tried now, best first (vault-and-routing.md, "Choosing a key"):
     brand keys before pool keys; healthy before degraded (an unhealthy key only when its
-    quarantine is over: the probe); primary, then priority; then the most headroom, so load
-    spreads across accounts; then the least recently used. Keys in cooldown, invalid or
-    without headroom are left out.
+    quarantine is over and no other request is probing it: it is the probe); primary, then
+    priority; then the most headroom, so load spreads across accounts; then the least
+    recently used. Keys in cooldown, invalid or without headroom are left out.
     """
     ranked = []
     for k in keys:

@@ -126,7 +126,8 @@ class Database:
             else:
                 # The file holds token hashes and provider keys: keep its folder private.
                 path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            engine = create_engine(url, **kwargs)
+            # hide_parameters: no statement's values in an error's message (see below).
+            engine = create_engine(url, hide_parameters=True, **kwargs)
             event.listen(engine, "connect", _on_sqlite_connect)
             return engine
         connect_args: dict[str, Any] = {}
@@ -139,7 +140,11 @@ class Database:
             if "connect_timeout" not in url.query:
                 connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
         # pre_ping: a replica outlives PostgreSQL restarts without failing requests.
-        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        # hide_parameters: an error's message must not carry the values of its statement
+        # into a log (a provider key's ciphertext, token hashes, ledger rows).
+        return create_engine(
+            url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args
+        )
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (Alembic ``upgrade head``); idempotent.

@@ -41,13 +41,20 @@ class Brand(SQLModel, table=True):
 
 
 class ClientCredential(SQLModel, table=True):
-    """A client credential ``client_id:api_key:api_secret``; only the secret's hash is kept."""
+    """A client credential ``client_id:api_key:api_secret``; only keyed hashes are kept.
+
+    Looked up by ``key_hash``, the keyed hash of the ``sk_`` part (migration 0004 hashed
+    the rows that held it in the clear).
+    """
 
     __tablename__ = "client_credential"
-    api_key: str = Field(primary_key=True, max_length=64)
+    key_hash: str = Field(primary_key=True, max_length=128)
+    # The first characters of the sk_ part (16 of its 128 bits), to recognise it in a list.
+    prefix: str = Field(max_length=32)
     client_id: str = Field(foreign_key="brand.client_id", index=True, max_length=32)
     secret_hash: str = Field(max_length=128)
-    created_at: datetime = Field(default_factory=utcnow)
+    # Indexed: the authenticator reads the credentials created since its last refresh.
+    created_at: datetime = Field(default_factory=utcnow, index=True)
     revoked_at: datetime | None = None
 
 
@@ -63,7 +70,8 @@ class AgentToken(SQLModel, table=True):
     prefix: str = Field(max_length=32)
     # Space-separated scopes.
     scopes: str = Field(default="gate:chat gate:models gate:usage", max_length=200)
-    created_at: datetime = Field(default_factory=utcnow)
+    # Indexed: the authenticator reads the tokens minted since its last refresh.
+    created_at: datetime = Field(default_factory=utcnow, index=True)
     revoked_at: datetime | None = None
     # Per-token controls (auth-and-controls.md); None: no limit.
     rpm_limit: int | None = None

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from gate_service.errors import GateError
 from gate_service.storage.database import Database
 from gate_service.storage.models import Brand, Meta, ProviderKey, utcnow
+from gate_service.storage.text import check_storable, storable
 from gate_service.vault import validation as check
 from gate_service.vault.cipher import VaultCipher, VaultKeyError
 from gate_service.vault.records import KeyOptions, KeyPatch, KeyRecord, KeyView, mask
@@ -255,7 +256,7 @@ class KeyStore:
 
     @staticmethod
     def _owned(session: Session, key_id: str, client_id: str | None) -> ProviderKey:
-        row = session.get(ProviderKey, key_id)
+        row = session.get(ProviderKey, key_id) if storable(key_id) else None
         if row is None or row.deleted_at is not None or row.client_id != client_id:
             raise GateError("not_found", "key not found")
         return row
@@ -263,7 +264,7 @@ class KeyStore:
     def get_key(self, key_id: str, client_id: str | None, *, any_owner: bool = False) -> KeyView:
         """One key of this owner (or of anyone, for the operator's reads)."""
         with self._db.session() as session:
-            row = session.get(ProviderKey, key_id)
+            row = session.get(ProviderKey, key_id) if storable(key_id) else None
             if row is None or row.deleted_at is not None:
                 raise GateError("not_found", "key not found")
             if not any_owner and row.client_id != client_id:
@@ -300,7 +301,8 @@ class KeyStore:
                 owners.append(col(ProviderKey.client_id).is_(None))
             query = query.where(or_(*owners))
         if provider is not None:
-            query = query.where(col(ProviderKey.provider) == provider.strip().lower())
+            provider = check_storable(provider.strip().lower(), "provider")
+            query = query.where(col(ProviderKey.provider) == provider)
         if active is not None:
             query = query.where(col(ProviderKey.active).is_(active))
         with self._db.session() as session:

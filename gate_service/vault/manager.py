@@ -5,6 +5,11 @@ A key outside the caller's reach answers ``not_found`` exactly as an unknown id 
 After every change the routing snapshot is rebuilt at once (``refresh``), so the change
 takes effect in this process immediately (other replicas pick it up on their next
 periodic refresh); an edited or reactivated key also gets a clean health record.
+
+A brand's key may only point at public addresses unless the operator allows a network
+(:mod:`gate_service.providers.address_policy`): the base URL is checked when it is saved,
+and a brand's connection test runs with the transport's address check on, so a name that
+resolves elsewhere by the time the probe connects is refused too.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import aiohttp
 
 from gate_service.catalog.snapshot import Catalog
 from gate_service.errors import invalid
+from gate_service.providers.address_policy import AddressPolicy
 from gate_service.providers.base import WireAdapter
+from gate_service.providers.transport import checked_addresses
 from gate_service.routing.health import HealthBook
 from gate_service.vault import validation as check
 from gate_service.vault.health import STATES, ProviderHealth, key_state, summarize
@@ -58,8 +65,10 @@ class VaultManager:
         session: aiohttp.ClientSession,
         health: HealthBook,
         refresh: Callable[[], Awaitable[None]],
+        policy: AddressPolicy | None = None,
     ) -> None:
         self._store = store
+        self._policy = policy or AddressPolicy()
         self._catalog = catalog
         self._adapters = adapters
         self._session = session
@@ -75,6 +84,7 @@ class VaultManager:
             session=core.session,
             health=core.router.health,
             refresh=core.refresh,
+            policy=AddressPolicy.from_settings(core.settings.allowed_upstream_networks),
         )
 
     def state(self, view: KeyView) -> str:
@@ -90,17 +100,29 @@ class VaultManager:
             log.warning("vault: refreshing the key snapshot after a change failed")
 
     async def _probe(
-        self, provider: str, secret: str, base_url: str | None, model: str | None
+        self,
+        caller: Caller,
+        provider: str,
+        secret: str,
+        base_url: str | None,
+        model: str | None,
     ) -> None:
-        await check_connection(
-            catalog=self._catalog(),
-            adapters=self._adapters,
-            session=self._session,
-            provider_id=provider,
-            secret=secret,
-            base_url=base_url,
-            model=model,
-        )
+        # The catalog's own address (a key without base_url) is the operator's choice.
+        with checked_addresses(not caller.is_operator and base_url is not None):
+            await check_connection(
+                catalog=self._catalog(),
+                adapters=self._adapters,
+                session=self._session,
+                provider_id=provider,
+                secret=secret,
+                base_url=base_url,
+                model=model,
+            )
+
+    async def _check_address(self, caller: Caller, base_url: str | None) -> None:
+        """A brand's base URL must reach allowed addresses; the pool's is the operator's."""
+        if not caller.is_operator:
+            await check.check_brand_address(self._policy, base_url)
 
     # ------------------------------------------------------------------ writes
 
@@ -109,8 +131,11 @@ class VaultManager:
         provider = check.clean_provider(new.provider)
         base_url = check.clean_base_url(new.base_url)
         check.check_against_catalog(self._catalog().provider(provider), provider, base_url)
+        await self._check_address(caller, base_url)
         if new.test_connection:
-            await self._probe(provider, check.clean_secret(new.secret), base_url, new.test_model)
+            await self._probe(
+                caller, provider, check.clean_secret(new.secret), base_url, new.test_model
+            )
         view = await asyncio.to_thread(
             self._store.add_key,
             provider,
@@ -144,12 +169,13 @@ class VaultManager:
                 info = self._catalog().provider(current.provider)
                 if info is not None:  # a key of a provider since removed stays editable
                     check.check_against_catalog(info, current.provider, base_url)
+                await self._check_address(caller, base_url)
             if test_connection:
                 secret = patch.secret
                 if secret is None:
                     secret = await asyncio.to_thread(self._store.secret_of, key_id, owner)
                 await self._probe(
-                    current.provider, check.clean_secret(secret), base_url, test_model
+                    caller, current.provider, check.clean_secret(secret), base_url, test_model
                 )
         view = await asyncio.to_thread(self._store.update_key, key_id, owner, patch)
         await self._changed(view.id, fresh=patch.gives_fresh_chance)

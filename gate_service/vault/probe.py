@@ -3,7 +3,8 @@
 A one-token chat to the provider's first chat model in the catalog (or the model the
 caller names), through the same wire adapter and transport routing uses, so a key that
 passes here is a key routing can use. A failure becomes a 400 ``invalid_request`` carrying
-the provider's own message (adapters never put a secret in it).
+the provider's own message, redacted first (:mod:`gate_service.providers.redact`): a
+provider that echoes the key it was sent must not have it repeated in our answer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from gate_service.catalog.schema import ProviderInfo
 from gate_service.catalog.snapshot import Catalog
 from gate_service.errors import invalid
 from gate_service.providers.base import FailureKind, Target, UpstreamFailure, WireAdapter
+from gate_service.providers.redact import redact_failure
 from gate_service.providers.transport import post
 from gate_service.vault.records import mask
 
@@ -73,7 +75,7 @@ async def check_connection(
             raise adapter.classify_error(response.status, response.headers, response.body)
         adapter.parse_response(target, response.body)
     except UpstreamFailure as failure:
-        raise _failed(provider, failure) from None
+        raise _failed(provider, redact_failure(failure, secret)) from None
     return target.model
 
 

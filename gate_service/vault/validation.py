@@ -1,17 +1,24 @@
 """Checks on what callers put in the vault: a bad value is a 400 naming the field.
 
 Pure functions shared by the gRPC service and the CLI, so both refuse the same things
-with the same messages. Messages never include a secret.
+with the same messages (only :func:`check_brand_address` does I/O: it resolves a host
+name). Messages never include a secret. Text with a control character is refused, never
+stripped (:mod:`gate_service.storage.text`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import math
 import re
+import socket
 from dataclasses import replace
 
 from gate_service.catalog.schema import ProviderInfo
 from gate_service.errors import invalid
+from gate_service.providers.address_policy import AddressPolicy, host_of, ip_literal
+from gate_service.storage.text import check_storable
 from gate_service.vault.records import SPEND_ACTIONS, SPEND_PERIODS, KeyOptions, KeyPatch
 
 MAX_PRIORITY = 1_000_000
@@ -21,7 +28,7 @@ _PROVIDER_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 def clean_text(value: str, param: str, max_length: int, *, required: bool) -> str:
-    value = value.strip()
+    value = check_storable(value.strip(), param)
     if required and not value:
         raise invalid(f"{param} must not be empty", param)
     if len(value) > max_length:
@@ -36,8 +43,18 @@ def clean_provider(value: str) -> str:
     return provider
 
 
+# The secret is stored encrypted in a column of 4,096 characters: "fernet:" and the
+# url-safe base64 of a Fernet token (57 bytes of overhead plus the UTF-8 bytes padded to
+# 16) leave room for 2,990 bytes; 2,048 is far above any provider's key (a Google service
+# account's JSON is about 2,300 characters but is not an API key) and always fits.
+MAX_SECRET_BYTES = 2048
+
+
 def clean_secret(value: str) -> str:
-    return clean_text(value, "secret", 4096, required=False)
+    secret = clean_text(value, "secret", MAX_SECRET_BYTES, required=False)
+    if len(secret.encode("utf-8")) > MAX_SECRET_BYTES:
+        raise invalid(f"secret is longer than {MAX_SECRET_BYTES} bytes", "secret")
+    return secret
 
 
 def clean_label(value: str) -> str:
@@ -51,7 +68,32 @@ def clean_base_url(value: str | None) -> str | None:
     base_url = clean_text(value, "base_url", 500, required=True).rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise invalid("base_url must start with http:// or https://", "base_url")
+    if any(ch.isspace() for ch in base_url):
+        raise invalid("base_url must not contain spaces", "base_url")
+    if not host_of(base_url):
+        raise invalid("base_url must name a host", "base_url")
     return base_url
+
+
+async def check_brand_address(policy: AddressPolicy, base_url: str | None) -> None:
+    """A brand key's base URL may only reach addresses the policy allows (400 naming
+    ``base_url`` otherwise): an address literal is judged as it is, a host name by every
+    address it resolves to now. A name that does not resolve is accepted: nothing can be
+    reached through it, and the transport checks the addresses again when it resolves
+    them for a request (:mod:`gate_service.providers.transport`)."""
+    if base_url is None:
+        return
+    host = host_of(base_url)
+    literal = ip_literal(host)
+    if literal is not None:
+        policy.check_addresses(host, [literal])
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos}
+    policy.check_addresses(host, sorted(addresses, key=str))
 
 
 def require_secret_or_url(secret: str, base_url: str | None) -> None:

@@ -64,10 +64,12 @@ class Replicas:
         self.mock_url = ""
         self.bridges: list[str] = []
         self.client_ids: list[str] = []
+        # Shared by the cores and the CLI (the vault's key file), never the user's own.
+        self.data = tmp / "data"
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [*CLI, *args, "--database-url", self.database_url],
+            [*CLI, *args, "--database-url", self.database_url, "--data-dir", str(self.data)],
             capture_output=True,
             text=True,
             env=_env(),
@@ -113,6 +115,7 @@ class Replicas:
                     *CLI,
                     *("serve", "core", "--demo", "--mock-url", self.mock_url),
                     *("--database-url", self.database_url, "--redis-url", REDIS_URL),
+                    *("--data-dir", str(self.data)),
                     *("--grpc-port", str(grpc_port)),
                 ],
             )

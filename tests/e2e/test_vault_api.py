@@ -24,6 +24,8 @@ from gate_service.providers.base import FailureKind, UpstreamFailure
 from gate_service.servicers.inprocess import LocalCoreClient
 from gate_service.vault import KeyPatch
 from spidergate.v1 import vault_pb2, vault_pb2_grpc
+from tests.db_backends import fresh_postgres_database
+from tests.e2e.grpc_api.support import rich_error
 from tests.stack import Stack, make_settings
 
 OPERATOR = "op-token-for-the-vault-tests"
@@ -147,6 +149,26 @@ def test_validation_errors_use_the_envelope(vstack: Stack, new_brand: Callable[[
         )
     r = api(vstack, "POST", "/vault/keys", credential, content=b"{nope")
     assert r.status_code == 400 and error_code(r) == "invalid_request"
+    r = api(vstack, "POST", "/vault/keys", OPERATOR, content=b"{nope")
+    assert r.status_code == 400 and error_code(r) == "invalid_request"
+
+
+def test_the_caller_is_refused_before_its_bad_body(
+    vstack: Stack, new_brand: Callable[[], Brand]
+) -> None:
+    """A body the bridge cannot read is a 400 only for a caller the vault accepts: no
+    token, a wrong one, or an agent token get their 401/403 first (as from the core)."""
+    client_id, _ = new_brand()
+    _, agent = vstack.core.identity.mint_token(client_id, "agent", None)
+    for token, status, code in [
+        (None, 401, "missing_api_key"),
+        ("not-the-operator-token", 401, "invalid_token_format"),
+        ("spideriq_pat_" + "0" * 32, 401, "invalid_api_key"),
+        (str(agent), 403, "permission_denied"),
+    ]:
+        for method, path in [("POST", "/vault/keys"), ("PATCH", "/vault/keys/key_x")]:
+            r = api(vstack, method, path, token, content=b"{nope")
+            assert (r.status_code, error_code(r)) == (status, code), (token, r.text)
 
 
 def test_agent_tokens_and_strangers_are_refused(
@@ -471,3 +493,101 @@ def test_edits_made_elsewhere_reset_health_on_refresh(
     vstack.core.key_store.update_key(key_id, client_id, KeyPatch(secret="f" * 24))
     vstack.run(vstack.core.refresh())
     assert api(vstack, "GET", f"/vault/keys/{key_id}", credential).json()["state"] == "healthy"
+
+
+# ------------------------------------------------------------------ addresses and input
+
+METADATA = "http://169.254.169.254/"
+
+
+def test_a_brand_key_may_not_point_inside(
+    vstack: Stack, new_brand: Callable[[], Brand], vault_stub: vault_pb2_grpc.VaultServiceStub
+) -> None:
+    """Base URLs reaching the metadata service, private networks or loopback are refused
+    when saved (this stack allows 127.0.0.0/8 only, for the mock); pool keys are the
+    operator's and are not restricted."""
+    _, credential = new_brand()
+    refused = {
+        METADATA: "169.254.169.254 is a link-local address",
+        "http://10.0.0.5:8000/v1": "10.0.0.5 is a private address",
+        "http://[::1]:8000/v1": "::1 is a loopback address",
+        "https://[::ffff:169.254.169.254]/v1": "reaching 169.254.169.254",
+        # A legacy numeric spelling, resolved the way the socket library reads it.
+        "http://0xa9fea9fe/v1": "'0xa9fea9fe' resolves to 169.254.169.254",
+    }
+    for url, reason in refused.items():
+        body = {"provider": "groq", "secret": "g" * 24, "base_url": url}
+        r = api(vstack, "POST", "/vault/keys", credential, json=body)
+        assert r.status_code == 400, (url, r.text)
+        error = r.json()["error"]
+        assert (error["code"], error["param"]) == ("invalid_request", "base_url")
+        assert reason in error["message"], error["message"]
+
+    key = api(
+        vstack, "POST", "/vault/keys", credential, json={"provider": "groq", "secret": "g" * 24}
+    ).json()
+    r = api(vstack, "PATCH", f"/vault/keys/{key['id']}", credential, json={"base_url": METADATA})
+    assert (r.status_code, r.json()["error"]["param"]) == (400, "base_url"), r.text
+    assert api(vstack, "GET", f"/vault/keys/{key['id']}", credential).json()["base_url"] is None
+
+    md = _md(credential)
+    for call, request in [
+        (
+            vault_stub.CreateKey,
+            vault_pb2.CreateKeyRequest(provider="groq", secret="g" * 24, base_url=METADATA),
+        ),
+        (vault_stub.UpdateKey, vault_pb2.UpdateKeyRequest(key_id=key["id"], base_url=METADATA)),
+    ]:
+        with pytest.raises(grpc.RpcError) as caught:
+            call(request, metadata=md)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+        assert rich_error(caught.value)[0].param == "base_url"
+
+    pool = api(
+        vstack,
+        "POST",
+        "/vault/keys",
+        OPERATOR,
+        json={"provider": "vllm", "secret": "", "base_url": "http://10.0.0.5:8000/v1"},
+    )
+    assert pool.status_code == 201, pool.text
+    assert api(vstack, "DELETE", f"/vault/keys/{pool.json()['id']}", OPERATOR).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The same gateway on PostgreSQL, which refuses a NUL in any text value."""
+    with fresh_postgres_database() as url:
+        settings = make_settings(Path(tmp_path_factory.mktemp("vault-pg")), database_url=url)
+        s = Stack(dataclasses.replace(settings, operator_token=OPERATOR)).start(demo=False)
+        try:
+            yield s
+        finally:
+            s.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_control_characters_are_400s_on_both_backends(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    stack: Stack = request.getfixturevalue("vstack" if backend == "sqlite" else "pg_stack")
+    _, credential = stack.core.identity.create_brand(f"nul-{backend}-{next(_names)}")
+    good = {"provider": "groq", "secret": "n" * 24, "label": "fine"}
+    for field, value in [
+        ("label", "a\x00b"),
+        ("label", "line\nforged"),
+        ("provider", "gr\x00oq"),
+        ("secret", "n" * 12 + "\x00" + "n" * 12),
+        ("base_url", "https://api.example.com/\x00v1"),
+    ]:
+        r = api(stack, "POST", "/vault/keys", credential, json={**good, field: value})
+        assert r.status_code == 400, (field, r.text)
+        assert r.json()["error"]["param"] == field, r.text
+    key = api(stack, "POST", "/vault/keys", credential, json=good).json()
+    r = api(stack, "PATCH", f"/vault/keys/{key['id']}", credential, json={"label": "x\x00"})
+    assert (r.status_code, r.json()["error"]["param"]) == (400, "label")
+    assert api(stack, "GET", f"/vault/keys/{key['id']}", credential).json()["label"] == "fine"
+    r = api(stack, "GET", "/vault/keys/key_%00", credential)
+    assert (r.status_code, error_code(r)) == (404, "not_found")
+    r = api(stack, "GET", "/vault/keys?provider=gr%00oq", credential)
+    assert (r.status_code, r.json()["error"]["param"]) == (400, "provider")

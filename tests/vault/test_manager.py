@@ -12,6 +12,7 @@ from gate_service.auth.identity import IdentityStore
 from gate_service.catalog.loader import load_bundled
 from gate_service.catalog.snapshot import Catalog
 from gate_service.errors import GateError
+from gate_service.providers.address_policy import AddressPolicy
 from gate_service.providers.base import FailureKind, UpstreamFailure
 from gate_service.providers.registry import default_adapters
 from gate_service.providers.transport import create_session
@@ -49,7 +50,9 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     store.open()
     catalog = Catalog(load_bundled())
     mock = await start_mock()
-    session = create_session()
+    # The mock listens on loopback, which brand keys may use only where allowed.
+    policy = AddressPolicy.from_settings(["127.0.0.0/8"])
+    session = create_session(policy)
     box: list[Harness] = []
 
     async def refresh() -> None:
@@ -62,6 +65,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         session=session,
         health=HealthBook(),
         refresh=refresh,
+        policy=policy,
     )
     box.append(Harness(manager, mock, acme, other))
     yield box[0]
