@@ -46,10 +46,11 @@ class LedgerEntry:
 
 
 class Ledger(Protocol):
-    """Write-behind storage of ``LedgerEntry`` rows.
+    """Storage of ``LedgerEntry`` rows, written behind the request path.
 
-    ``record`` is called on the request path, on the event loop: it never blocks and never
-    raises. ``close`` writes everything still queued (graceful shutdown loses nothing).
+    ``record`` is called on the request path, on the event loop, before the answer is sent:
+    it makes the entry durable (see ``gate_service/ledger/journal.py``), never blocks on the
+    database and never raises. ``close`` writes everything pending.
     """
 
     def record(self, entry: LedgerEntry) -> None: ...
@@ -65,7 +66,7 @@ class Ledger(Protocol):
 
     @property
     def dropped(self) -> int:
-        """Entries given up on since start (queue and overflow full, or unwritable)."""
+        """Entries given up on since start (refused by the database, damaged on disk)."""
         ...
 
 

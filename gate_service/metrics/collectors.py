@@ -53,7 +53,8 @@ class KeyHealthCollector(Collector):
 
 
 class LedgerCollector(Collector):
-    """``spidergate_ledger_queue_depth`` and ``spidergate_ledger_dropped_total``."""
+    """``spidergate_ledger_queue_depth``, ``spidergate_ledger_dropped_total`` and
+    ``spidergate_ledger_journal_bytes``."""
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
@@ -61,11 +62,19 @@ class LedgerCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily(
             "spidergate_ledger_queue_depth",
-            "Ledger entries recorded but not yet written to the database.",
+            "Ledger entries recorded (journaled) but not yet written to the database.",
             value=self._ledger.queue_depth,
         )
+        journal_bytes = getattr(self._ledger, "journal_bytes", None)
+        if journal_bytes is not None:
+            yield GaugeMetricFamily(
+                "spidergate_ledger_journal_bytes",
+                "Bytes of this process's ledger journal on disk (grows while the database "
+                "is slow or down: entries wait there, they are never dropped).",
+                value=journal_bytes,
+            )
         yield CounterMetricFamily(
             "spidergate_ledger_dropped",
-            "Ledger entries given up on (queue and overflow full, refused, or shutdown).",
+            "Ledger entries given up on (refused by the database, or damaged on disk).",
             value=self._ledger.dropped,
         )

@@ -31,6 +31,7 @@ from gate_service.ledger.views import (
     UsageQuery,
     UsageReport,
 )
+from gate_service.storage.text import check_storable
 from spidergate.v1 import usage_pb2 as pb
 
 BUCKETS: dict[str, int] = {"hour": pb.BUCKET_SIZE_HOUR, "day": pb.BUCKET_SIZE_DAY}
@@ -127,7 +128,7 @@ def traces_request_from_query(params: Mapping[str, str]) -> pb.ListTracesRequest
     if (status := params.get("status")) is not None:
         if status in STATUS_CLASSES:
             message.status_class = STATUS_CLASSES[status]  # type: ignore[assignment]
-        elif status.isdigit() and 100 <= int(status) <= 599:
+        elif status.isascii() and status.isdigit() and 100 <= int(status) <= 599:
             message.status_code = int(status)
         else:
             raise invalid("'status' must be success, error or an HTTP status", "status")
@@ -147,11 +148,13 @@ def usage_query_from_proto(
 def trace_query_from_proto(
     req: pb.ListTracesRequest, scope: LedgerScope, now: datetime
 ) -> TraceQuery:
+    # A filter is compared with stored text: one no column can hold (a NUL, which
+    # PostgreSQL refuses outright) is a 400, as the vault's filters are.
     return TraceQuery(
         scope,
         _window_from_proto(req, now),
-        agent=req.agent or None,
-        model=req.model or None,
+        agent=check_storable(req.agent, "agent") or None,
+        model=check_storable(req.model, "model") or None,
         status_class=STATUS_CLASS_NAMES.get(req.status_class),
         status=req.status_code or None,
         limit=req.limit or DEFAULT_TRACE_LIMIT,

@@ -4,11 +4,14 @@ Who sees what is decided here once, from the principal, and then travels inside 
 (:class:`LedgerScope`): an agent token reads the requests it made, a client credential
 its brand's. Request fields only ever narrow that, and a trace outside the scope is
 answered exactly like an unknown one (``not_found``), so ids cannot be probed.
+
+Queries go through the ledger's read gate (``gate_service/ledger/reads.py``): one at a
+time, on a thread of their own, at most a set share of the time, so readers in a loop slow
+themselves down rather than the chat path or the ledger writer.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import grpc
@@ -16,7 +19,7 @@ import grpc
 from gate_service.core import Core
 from gate_service.errors import GateError
 from gate_service.ledger import queries
-from gate_service.ledger.views import LedgerScope
+from gate_service.ledger.views import LedgerScope, TracePage, UsageReport
 from gate_service.proto_convert.usage import (
     page_to_proto,
     trace_query_from_proto,
@@ -25,6 +28,7 @@ from gate_service.proto_convert.usage import (
     usage_to_proto,
 )
 from gate_service.servicers.common import authenticate, call_headers, unary
+from gate_service.storage.text import storable
 from spidergate.v1 import usage_pb2 as pb
 from spidergate.v1 import usage_pb2_grpc
 
@@ -36,13 +40,25 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
     async def _scope(self, context: grpc.aio.ServicerContext) -> LedgerScope:
         return LedgerScope.of(await authenticate(self._core, context, "gate:usage"))
 
+    # A window's default end is "now" when the query runs, not when it was asked: a read
+    # that waited its turn at the read gate would otherwise find every row written in the
+    # meantime after its end, and count them out of the current hour one by one.
+
+    def _usage(self, request: pb.GetUsageRequest, scope: LedgerScope) -> UsageReport:
+        query = usage_query_from_proto(request, scope, datetime.now(UTC))
+        return queries.usage(self._core.db, query)
+
+    def _traces(self, request: pb.ListTracesRequest, scope: LedgerScope) -> TracePage:
+        query = trace_query_from_proto(request, scope, datetime.now(UTC))
+        return queries.list_traces(self._core.db, query)
+
     @unary
     async def GetUsage(
         self, request: pb.GetUsageRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetUsageResponse:
         scope = await self._scope(context)
-        query = usage_query_from_proto(request, scope, datetime.now(UTC))
-        report = await asyncio.to_thread(queries.usage, self._core.db, query)
+        usage_query_from_proto(request, scope, datetime.now(UTC))  # a bad parameter: 400 now
+        report = await self._core.ledger.reads.run(self._usage, request, scope)
         reply = usage_to_proto(report)
         reply.headers.update(call_headers())
         return reply
@@ -52,8 +68,8 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
         self, request: pb.ListTracesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListTracesResponse:
         scope = await self._scope(context)
-        query = trace_query_from_proto(request, scope, datetime.now(UTC))
-        page = await asyncio.to_thread(queries.list_traces, self._core.db, query)
+        trace_query_from_proto(request, scope, datetime.now(UTC))  # a bad parameter: 400 now
+        page = await self._core.ledger.reads.run(self._traces, request, scope)
         reply = page_to_proto(page)
         reply.headers.update(call_headers())
         return reply
@@ -64,8 +80,10 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
     ) -> pb.GetTraceResponse:
         scope = await self._scope(context)
         trace = None
-        if request.trace_id:
-            trace = await asyncio.to_thread(
+        # An id no row can have (a control character; PostgreSQL refuses a NUL) is
+        # simply not found.
+        if request.trace_id and storable(request.trace_id):
+            trace = await self._core.ledger.reads.run(
                 queries.get_trace, self._core.db, scope, request.trace_id
             )
         if trace is None:

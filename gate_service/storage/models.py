@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -134,7 +134,8 @@ class CatalogEntry(SQLModel, table=True):
 
 
 class RequestLog(SQLModel, table=True):
-    """The ledger: one row per request (written behind, in batches)."""
+    """The ledger: one row per request, with its attempts (journaled, then written in
+    batches; see ``gate_service/ledger``)."""
 
     __tablename__ = "request_log"
     __table_args__ = (
@@ -165,21 +166,42 @@ class RequestLog(SQLModel, table=True):
     cache_hit: bool = False
     # JSON list of "provider:model" tried before the one that served (or all, on failure).
     fallback_chain: str = "[]"
+    # JSON list of the attempts in the order tried: {"provider", "model", "key", "outcome",
+    # "status", "latency_ms", "error_code", "error_message"} (migration 0005 moved them here
+    # from a table of their own: one random-key index less per row written).
+    attempts: str = "[]"
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class AttemptLog(SQLModel, table=True):
-    """The ledger: one row per attempt at a provider within a request."""
+class UsageRollup(SQLModel, table=True):
+    """The ledger summed per hour and per (token, requested and served model, provider,
+    alias, agent), kept by the ledger writer in the transaction that writes the rows, so
+    ``GET /usage`` over months reads a few thousand of these instead of every request, and
+    ``GET /traces`` with a filter skips the hours without a match (``gate_service/ledger``).
 
-    __tablename__ = "attempt_log"
-    id: int | None = Field(default=None, primary_key=True)
-    request_id: str = Field(index=True, max_length=64)
-    seq: int
-    provider: str = Field(max_length=64)
-    model: str = Field(max_length=300)
-    key_preview: str = Field(max_length=32)
-    outcome: str = Field(max_length=16)
-    status: int
-    latency_ms: float
-    error_code: str = Field(max_length=64)
-    error_message: str = Field(max_length=300)
+    ``id`` is a digest of the grouping values and the hour; ``latency`` the histogram of the
+    successful requests' latencies (``gate_service/ledger/histogram.py``).
+    """
+
+    __tablename__ = "usage_rollup"
+    __table_args__ = (
+        Index("ix_usage_rollup_client_hour", "client_id", "hour"),
+        Index("ix_usage_rollup_token_hour", "token_id", "hour"),
+    )
+    id: str = Field(primary_key=True, max_length=32)
+    client_id: str = Field(max_length=32)
+    token_id: str | None = Field(default=None, max_length=40)
+    hour: datetime
+    requested_model: str = Field(max_length=300)
+    served_model: str | None = Field(default=None, max_length=300)
+    provider: str | None = Field(default=None, max_length=64)
+    alias: str | None = Field(default=None, max_length=100)
+    agent_name: str | None = Field(default=None, max_length=200)
+    requests: int = Field(default=0, sa_type=BigInteger)
+    errors: int = Field(default=0, sa_type=BigInteger)
+    prompt_tokens: int = Field(default=0, sa_type=BigInteger)
+    completion_tokens: int = Field(default=0, sa_type=BigInteger)
+    cached_tokens: int = Field(default=0, sa_type=BigInteger)
+    reasoning_tokens: int = Field(default=0, sa_type=BigInteger)
+    cost_usd: float = 0.0
+    latency: str = "[]"

@@ -1,19 +1,23 @@
-"""Database fixtures over SQLite and PostgreSQL, and a maker of ledger entries."""
+"""Database fixtures over SQLite and PostgreSQL, a maker of ledger entries, and writers
+over a journal in the test's folder (closed at the end)."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gate_service.ledger import LedgerEntry
+from gate_service.ledger import Journal, LedgerEntry, LedgerWriter, WriterConfig
+from gate_service.ledger.store import LedgerStore
 from gate_service.routing.router import Attempt
+from gate_service.storage.database import Database
 from tests.db_backends import database_url, db
 
-__all__ = ["database_url", "db", "make_entry"]
+__all__ = ["database_url", "db", "make_entry", "make_writer"]
 
 _ids = itertools.count()
 
@@ -54,3 +58,34 @@ def entry(**kw: Any) -> LedgerEntry:
 @pytest.fixture
 def make_entry() -> Callable[..., LedgerEntry]:
     return entry
+
+
+MakeWriter = Callable[..., LedgerWriter]
+
+
+@pytest.fixture
+def journal_dir(tmp_path: Path) -> Path:
+    return tmp_path / "ledger-journal"
+
+
+@pytest.fixture
+async def make_writer(db: Database, journal_dir: Path) -> AsyncIterator[MakeWriter]:
+    """``make_writer(store=None, segment_bytes=..., **WriterConfig fields)``: a writer on a
+    journal slot under ``journal_dir``; every one is closed (or already abandoned) after."""
+    made: list[LedgerWriter] = []
+
+    def make(
+        store: LedgerStore | None = None,
+        *,
+        segment_bytes: int = 16 * 1024 * 1024,
+        root: Path | None = None,
+        **config: Any,
+    ) -> LedgerWriter:
+        journal = Journal.open(root or journal_dir, segment_bytes=segment_bytes)
+        writer = LedgerWriter(store or LedgerStore(db), journal, WriterConfig(**config))
+        made.append(writer)
+        return writer
+
+    yield make
+    for writer in made:
+        await writer.close()

@@ -1,0 +1,99 @@
+"""One ledger entry as one line of the journal, and back.
+
+A line is ``<seq> <crc32 hex> <payload>\\n``: the payload is a JSON array of the entry's
+fields in a fixed order (format version first), the CRC covers the sequence number and the
+payload, so a line torn by a crash mid-write, or damaged later, is recognised and never
+decoded into a wrong entry. Positional rather than keyed because it is what ``record`` pays
+on the request path: building and serialising the array costs ~5 µs, orjson over the
+dataclass 12-17 µs (measured on this 2-core machine, under load).
+
+Strings orjson refuses (lone surrogates) are replaced by U+FFFD first: PostgreSQL could
+not store them either.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import fields
+from datetime import datetime
+from operator import attrgetter
+from typing import Any
+
+import orjson
+
+from gate_service.ledger.entry import LedgerEntry
+from gate_service.routing.outcome import Attempt
+
+VERSION = 1
+# The entry's fields in their order, attempts and created_at (the last two) written apart.
+# Adding a field to LedgerEntry or Attempt changes the line: bump VERSION (a test pins it).
+ENTRY_FIELDS = tuple(f.name for f in fields(LedgerEntry))
+ATTEMPT_FIELDS = tuple(f.name for f in fields(Attempt))
+_PLAIN = ENTRY_FIELDS[:-2]
+_entry_values = attrgetter(*_PLAIN)
+_attempt_values = attrgetter(*ATTEMPT_FIELDS)
+_WIDTH = 1 + len(_PLAIN) + 2
+
+
+class CorruptLine(ValueError):
+    """A journal line that is torn, damaged, or of an unknown format."""
+
+
+def _values(entry: LedgerEntry) -> list[Any]:
+    # orjson writes the datetime as ISO 8601 to the microsecond: exact, and fast.
+    attempts = [_attempt_values(a) for a in entry.attempts]
+    return [VERSION, *_entry_values(entry), attempts, entry.created_at]
+
+
+def _scrub(value: Any) -> Any:
+    """``value`` with every string made encodable (lone surrogates become U+FFFD)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def encode(seq: int, entry: LedgerEntry) -> bytes:
+    """The journal line of ``entry`` under sequence number ``seq``."""
+    values = _values(entry)
+    try:
+        payload = orjson.dumps(values)
+    except TypeError:  # orjson.JSONEncodeError: a string it cannot encode
+        payload = orjson.dumps(_scrub(values))
+    head = b"%d" % seq
+    return b"%s %08x %s\n" % (head, zlib.crc32(payload, zlib.crc32(head)), payload)
+
+
+def _checked(line: bytes) -> tuple[int, bytes]:
+    try:
+        head, crc, payload = line.rstrip(b"\n").split(b" ", 2)
+        if not line.endswith(b"\n") or int(crc, 16) != zlib.crc32(payload, zlib.crc32(head)):
+            raise CorruptLine("checksum mismatch or torn line")
+        return int(head), payload
+    except ValueError as exc:
+        raise CorruptLine(str(exc)) from exc
+
+
+def check(line: bytes) -> int:
+    """The sequence number of an intact line (checksum verified, payload not decoded)."""
+    return _checked(line)[0]
+
+
+def decode(line: bytes) -> tuple[int, LedgerEntry]:
+    """``(seq, entry)`` of a complete line (with its newline); CorruptLine if it is not one."""
+    seq, payload = _checked(line)
+    try:
+        f = orjson.loads(payload)
+        if f[0] != VERSION or len(f) != _WIDTH:
+            raise CorruptLine(f"unknown journal format {f[0]!r}")
+        entry = LedgerEntry(
+            **dict(zip(_PLAIN, f[1:-2], strict=True)),
+            attempts=[Attempt(*a) for a in f[-2]],
+            created_at=datetime.fromisoformat(f[-1]),
+        )
+        return seq, entry
+    except CorruptLine:
+        raise
+    except (ValueError, TypeError, IndexError) as exc:  # orjson.JSONDecodeError is a ValueError
+        raise CorruptLine(str(exc)) from exc

@@ -1,0 +1,206 @@
+"""Hourly rollups of the ledger: ``usage_rollup`` holds, per brand, token, hour, requested
+and served model, provider, alias and agent, the request and error counts, token and cost
+sums and a latency histogram of the successes (:mod:`.histogram`).
+
+They are kept by the ledger writer in the same transaction as the rows they sum
+(:func:`apply`), so a reader that sees a row sees it counted, in one snapshot; reports over
+months then read hours × groups rollup rows, not every request (see :mod:`.queries` for how
+the partial hours at a window's edges are taken from the raw rows).
+
+Concurrency: replicas sharing PostgreSQL update the same rollup rows. Each batch first
+inserts the rows it needs (``ON CONFLICT DO NOTHING``), then locks them in id order
+(``SELECT … FOR UPDATE``), adds its sums and writes them back: the same order everywhere,
+so two writers never deadlock, and no update is lost. On SQLite the transaction already
+holds the database's single write lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Table, TableClause, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from gate_service.ledger import histogram
+from gate_service.ledger.histogram import Histogram
+from gate_service.ledger.timeutil import hour_of, utc
+from gate_service.storage.models import UsageRollup
+
+ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
+
+# client_id, token_id, hour, requested_model, served_model, provider, alias, agent_name
+GroupKey = tuple[str, str | None, datetime, str, str | None, str | None, str | None, str | None]
+KEY_COLUMNS = (
+    "client_id",
+    "token_id",
+    "hour",
+    "requested_model",
+    "served_model",
+    "provider",
+    "alias",
+    "agent_name",
+)
+_SUMS = (
+    "requests",
+    "errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+)
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts and sums of a set of requests, and the histogram of their successes'
+    latencies; tallies add and subtract."""
+
+    requests: int = 0
+    errors: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: float = 0.0
+    latency: Histogram = field(default_factory=dict)
+
+    def count(self, row: Mapping[Any, Any], sign: int = 1) -> None:
+        """Add (or with ``sign`` -1, take away) one request: a ``request_log`` row."""
+        self.requests += sign
+        self.prompt_tokens += sign * row["prompt_tokens"]
+        self.completion_tokens += sign * row["completion_tokens"]
+        self.cached_tokens += sign * row["cached_tokens"]
+        self.reasoning_tokens += sign * row["reasoning_tokens"]
+        self.cost_usd += sign * row["cost_usd"]
+        if row["status"] >= 400:
+            self.errors += sign
+            return
+        index = histogram.bucket(row["latency_ms"])
+        total = self.latency.get(index, 0) + sign
+        if total:
+            self.latency[index] = total
+        else:
+            del self.latency[index]
+
+    def add(self, other: Tally, sign: int = 1) -> None:
+        self.requests += sign * other.requests
+        self.errors += sign * other.errors
+        self.prompt_tokens += sign * other.prompt_tokens
+        self.completion_tokens += sign * other.completion_tokens
+        self.cached_tokens += sign * other.cached_tokens
+        self.reasoning_tokens += sign * other.reasoning_tokens
+        self.cost_usd += sign * other.cost_usd
+        histogram.add(self.latency, other.latency, sign)
+
+    @classmethod
+    def of_rollup(cls, row: Any) -> Tally:
+        """The tally stored in a ``usage_rollup`` row."""
+        return cls(
+            int(row.requests),
+            int(row.errors),
+            int(row.prompt_tokens),
+            int(row.completion_tokens),
+            int(row.cached_tokens),
+            int(row.reasoning_tokens),
+            float(row.cost_usd),
+            histogram.decode(row.latency),
+        )
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            **{name: getattr(self, name) for name in _SUMS},
+            "cost_usd": self.cost_usd,
+            "latency": histogram.encode(self.latency),
+        }
+
+
+def group_key(row: Mapping[Any, Any]) -> GroupKey:
+    """The rollup a ``request_log`` row (as written) is counted in."""
+    at = row["created_at"]
+    return (
+        row["client_id"],
+        row["token_id"],
+        # Rows as written are UTC already: the common case skips the conversion.
+        at.replace(minute=0, second=0, microsecond=0) if at.tzinfo is UTC else hour_of(at),
+        row["requested_model"],
+        row["served_model"],
+        row["provider"],
+        row["alias"],
+        row["agent_name"],
+    )
+
+
+def group_id(key: GroupKey) -> str:
+    """The rollup row's primary key: a digest of its grouping values and hour."""
+    values = [*key[:2], utc(key[2]).isoformat(), *key[3:]]
+    return hashlib.blake2b(orjson.dumps(values), digest_size=16).hexdigest()
+
+
+def tally(rows: Iterable[Mapping[str, Any]]) -> dict[GroupKey, Tally]:
+    """Group rows as written (``store.request_row``) by rollup."""
+    groups: dict[GroupKey, Tally] = {}
+    for row in rows:
+        key = group_key(row)
+        acc = groups.get(key)
+        if acc is None:
+            acc = groups[key] = Tally()
+        acc.count(row)
+    return groups
+
+
+def apply(conn: Connection, groups: Mapping[GroupKey, Tally], table: Table = ROLLUPS) -> None:
+    """Add ``groups`` to the stored rollups, inside the caller's transaction."""
+    if not groups:
+        return
+    by_id = {group_id(key): (key, acc) for key, acc in groups.items()}
+    ids = sorted(by_id)
+    postgres = conn.dialect.name == "postgresql"
+    insert = pg_insert if postgres else sqlite_insert
+    fresh = [
+        {"id": i, **dict(zip(KEY_COLUMNS, by_id[i][0], strict=True)), **Tally().columns()}
+        for i in ids
+    ]
+    conn.execute(insert(table).on_conflict_do_nothing(index_elements=["id"]), fresh)
+    query = select(table).where(table.c.id.in_(ids)).order_by(table.c.id)
+    if postgres:
+        query = query.with_for_update()
+    updates = []
+    for stored in conn.execute(query):
+        acc = Tally.of_rollup(stored)
+        acc.add(by_id[stored.id][1])
+        updates.append({"_id": stored.id, **acc.columns()})
+    columns = [*_SUMS, "cost_usd", "latency"]
+    conn.execute(
+        table.update()
+        .where(table.c.id == bindparam("_id"))
+        .values({name: bindparam(name) for name in columns}),
+        updates,
+    )
+
+
+def backfill(conn: Connection, requests: TableClause, table: Table = ROLLUPS) -> int:
+    """Compute the rollups of every row of ``requests`` (for a migration: ``table`` must be
+    empty); the number of rows read. Streams the rows; memory grows with the number of
+    rollups (hours × groups), not rows."""
+    columns = [requests.c[name] for name in (*KEY_COLUMNS[:2], "created_at", *KEY_COLUMNS[3:])]
+    columns += [requests.c[name] for name in (*_SUMS[2:], "status", "cost_usd", "latency_ms")]
+    groups: dict[GroupKey, Tally] = {}
+    n = 0
+    result = conn.execute(select(*columns).execution_options(yield_per=10_000))
+    for row in result.mappings():
+        n += 1
+        key = group_key(row)
+        acc = groups.get(key)
+        if acc is None:
+            acc = groups[key] = Tally()
+        acc.count(row)
+    items = list(groups.items())
+    for start in range(0, len(items), 1_000):
+        apply(conn, dict(items[start : start + 1_000]), table)
+    return n
