@@ -48,7 +48,7 @@ async def list_models(request: Request) -> Response:
             query_to_proto(query), metadata=call_metadata(request, rid), timeout=_TIMEOUT_S
         )
     except GateError as exc:
-        return await refuse(request, exc, rid)
+        return await refuse(request, exc, rid, public=True)
     except grpc.aio.AioRpcError as exc:
         return error_response(from_rpc_error(exc), rid)
     data = [model_to_json(m) for m in reply.models]

@@ -17,10 +17,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from bridge.body import read_json
 from bridge.core_client import CoreClient
 from bridge.precheck import refuse
 from bridge.responses import REQUEST_ID, JSONResponse, call_metadata, error_response, request_id
-from gate_service.errors import GateError, invalid
+from gate_service.errors import GateError
 from gate_service.proto_convert.completion import chunk_from_proto, completion_from_proto
 from gate_service.proto_convert.errors import from_rpc_error
 from gate_service.proto_convert.request import request_to_proto
@@ -39,22 +40,11 @@ def _sse_batch(message: stream_pb2.StreamChatCompletionResponse) -> bytes:
     return b"".join(_sse(chunk_from_proto(c)) for c in message.chunks)
 
 
-def _parse_body(raw: bytes) -> dict[str, Any]:
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise invalid("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise invalid("The request body must be a JSON object.")
-    return body
-
-
 async def chat_completions(request: Request) -> Response:
     core: CoreClient = request.app.state.core
     rid = request_id(request)
     try:
-        body = _parse_body(await request.body())
-        chat = request_to_proto(body)
+        chat = await read_json(request, request_to_proto)
         chat.include_route_trace = request.query_params.get("include_route_trace", "").lower() in (
             "1",
             "true",

@@ -1,6 +1,6 @@
 """The bridge's HTTP metrics and its ``/metrics`` route.
 
-Every request is counted by route template (``/models/{model_id:path}``, never the raw
+Every request is counted by route template (``/models/{model_id:anypath}``, never the raw
 path, so label values stay bounded), method and status, and timed until its last byte
 was handed to the server (a stream: until it ended). The hook is a plain ASGI middleware
 rather than Starlette's ``BaseHTTPMiddleware``, which runs each request through an extra

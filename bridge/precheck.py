@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bridge.responses import call_metadata, error_response
+from gate_service.auth.tokens import missing_api_key
 from gate_service.errors import GateError
 from gate_service.proto_convert.errors import from_rpc_error
 from spidergate.v1 import auth_pb2
@@ -24,8 +25,12 @@ from spidergate.v1 import auth_pb2
 _TIMEOUT_S = 5.0
 
 
-async def refuse(request: Request, error: GateError, rid: str) -> Response:
-    """The error response for ``error``, found by the bridge, as the core would give it."""
+async def refuse(request: Request, error: GateError, rid: str, *, public: bool = False) -> Response:
+    """The error response for ``error``, found by the bridge, as the core would give it:
+    on a route that needs a token (not ``public``), a request without one gets its 401
+    ``missing_api_key`` before any 400."""
+    if not public and not (request.headers.get("authorization") or "").strip():
+        return error_response(missing_api_key(), rid)
     if request.headers.get("authorization") is not None:
         try:
             reply = await request.app.state.core.auth.Authenticate(
@@ -33,6 +38,8 @@ async def refuse(request: Request, error: GateError, rid: str) -> Response:
                 metadata=call_metadata(request, rid),
                 timeout=_TIMEOUT_S,
             )
+        except GateError as exc:  # a header no token can have: the 401 comes first
+            return error_response(exc, rid)
         except grpc.aio.AioRpcError as exc:
             return error_response(from_rpc_error(exc), rid)
         error.headers = {**reply.headers, **error.headers}

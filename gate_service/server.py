@@ -15,6 +15,7 @@ from gate_service.core import Core
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.shedding import ConcurrencyLimit
 from gate_service.servicers.usage import UsageServicer
 from gate_service.servicers.vault import VaultServicer
 from spidergate.v1 import (
@@ -53,7 +54,9 @@ def build_server(
     core: Core, host: str, port: int
 ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
     """A ready-to-start server with every service registered, and its bound port."""
-    server = grpc.aio.server(options=_OPTIONS)
+    # Load shedding: at most max_concurrent_requests calls at once (servicers/shedding.py).
+    shedding = ConcurrencyLimit(core.settings.max_concurrent_requests)
+    server = grpc.aio.server(options=_OPTIONS, interceptors=[shedding])
     chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(core), server)
     stream_pb2_grpc.add_StreamServiceServicer_to_server(StreamServicer(core), server)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(core), server)

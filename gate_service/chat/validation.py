@@ -1,12 +1,28 @@
 """Range and shape checks of a chat request (api.md), run in the core so that gRPC and REST
 clients get the same 400 for the same fault. Pure: raises ``invalid`` naming the param.
+
+**Nesting depth.** Free-form JSON (unknown fields, tool parameters, response_format
+schemas, message extras) travels as bytes and is serialised again for the upstream with
+orjson, which refuses more than 254 levels (a 500 before this check). A request nested
+deeper than ``max_depth`` (``Settings.max_json_depth``, 64: far above any real schema,
+far below orjson's limit even inside an adapter's envelope) is a 400 naming the path of
+the first container too deep. The bridge runs the same check on the parsed body before it
+converts it, so REST and gRPC clients meet one bound. The walk is iterative (no recursion
+limit to hit) and costs about 2 µs for an ordinary chat request.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from gate_service.errors import invalid
+
+# Settings.max_json_depth's default; the core passes the configured value.
+DEFAULT_MAX_DEPTH = 64
+# How much of the path to a too-deep container the error's param shows.
+_PATH_KEYS = 8
+_KEY_CHARS = 64
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _FORMATS = frozenset({"text", "json_object", "json_schema"})
@@ -32,7 +48,64 @@ _OPTION_RANGES: dict[str, tuple[float | None, float | None]] = {
 }
 
 
+def too_deep(value: Any, max_depth: int) -> bool:
+    """Whether ``value`` holds containers (objects, arrays) nested more than ``max_depth``
+    levels deep; the outermost container is level 1. Level by level, without recursion:
+    about 2 µs for an ordinary chat request, 0.1 s for one of 150,000 messages."""
+    level = [value]
+    depth = 1
+    while level:
+        if depth > max_depth:
+            return True
+        below = []
+        for item in level:
+            for child in item.values() if type(item) is dict else item:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    below.append(child)
+        level = below
+        depth += 1
+    return False
+
+
+def _deep_keys(value: Any, max_depth: int, depth: int = 1) -> list[str | int] | None:
+    """The keys down to the first container deeper than ``max_depth`` (outermost first),
+    or None. Recursion is bounded by ``max_depth``."""
+    if depth > max_depth:
+        return []
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, child in items:
+        if isinstance(child, dict | list):
+            found = _deep_keys(child, max_depth, depth + 1)
+            if found is not None:
+                return [key, *found]
+    return None
+
+
+def _param(keys: list[str | int]) -> str | None:
+    """``messages[0].x``: the first few keys (each cut short), enough to find the place."""
+    path = ""
+    for key in keys[:_PATH_KEYS]:
+        if isinstance(key, int):
+            path += f"[{key}]"
+        else:
+            path += f".{key[:_KEY_CHARS]}" if path else key[:_KEY_CHARS]
+    return path + ("..." if len(keys) > _PATH_KEYS else "") or None
+
+
+def check_depth(value: dict[str, Any] | list[Any], max_depth: int) -> None:
+    """A 400 naming (the start of) the path to the first container nested deeper than
+    ``max_depth`` levels."""
+    if too_deep(value, max_depth):
+        raise invalid(
+            f"The JSON is nested deeper than {max_depth} levels.",
+            _param(_deep_keys(value, max_depth) or []),
+        )
+
+
 def _check_range(value: Any, low: float | None, high: float | None, param: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise invalid(f"'{param}' must be a finite number; got {value}", param)
     if (low is not None and value < low) or (high is not None and value > high):
         if high is None:
             bound = f"at least {low:g}"
@@ -43,8 +116,9 @@ def _check_range(value: Any, low: float | None, high: float | None, param: str) 
         raise invalid(f"'{param}' must be {bound}; got {value}", param)
 
 
-def validate_chat_request(req: dict[str, Any]) -> None:
+def validate_chat_request(req: dict[str, Any], max_depth: int = DEFAULT_MAX_DEPTH) -> None:
     """Raise a 400 ``invalid_request`` for the first problem found."""
+    check_depth(req, max_depth)
     if not req.get("model"):
         raise invalid("'model' is required", "model")
     messages = req.get("messages")

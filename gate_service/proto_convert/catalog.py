@@ -6,6 +6,8 @@ from typing import Any
 
 from gate_service.catalog.schema import AliasInfo, ModelInfo, ProviderInfo
 from gate_service.catalog.snapshot import ModelQuery
+from gate_service.errors import invalid
+from gate_service.proto_convert.jsonvalues import INT32
 from spidergate.v1 import catalog_pb2 as pb
 
 SORTS = {
@@ -19,6 +21,10 @@ SORT_NAMES = {v: k for k, v in SORTS.items()}
 
 
 def query_to_proto(q: ModelQuery) -> pb.ListModelsRequest:
+    """The query as sent to the core; an ``offset`` past ``int32`` is a 400 (proto would
+    raise ``ValueError``: a 500) rather than clamped, since no catalog is that long."""
+    if q.offset >= INT32:
+        raise invalid("'offset' is out of range", "offset")
     return pb.ListModelsRequest(
         provider=q.provider or "",
         free_only=q.free_only,

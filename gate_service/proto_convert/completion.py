@@ -6,9 +6,17 @@ converts back to JSON. Keys the schema does not model ride in ``extra_json``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from gate_service.proto_convert.jsonvalues import dump_extra, dump_json, load_extra, load_json
+from gate_service.proto_convert.jsonvalues import (
+    INT32,
+    INT64,
+    dump_extra,
+    dump_json,
+    load_extra,
+    load_json,
+)
 from gate_service.proto_convert.request import tool_call_from_proto, tool_call_to_proto
 from spidergate.v1 import common_pb2 as pb
 
@@ -55,8 +63,15 @@ _ATTEMPT_FIELDS = (
 )
 
 
-def _int(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+def _int(value: Any, bound: int = INT64) -> int:
+    """An upstream's number as an integer field holds it: anything but a finite number is
+    0, and a value past the field's range is clamped (protobuf would raise, failing an
+    answer that is otherwise fine)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
+    return max(-bound, min(bound - 1, int(value)))
 
 
 # ------------------------------------------------------------------------ usage
@@ -150,7 +165,7 @@ def completion_to_proto(c: dict[str, Any]) -> pb.ChatCompletion:
     )
     for choice in c.get("choices") or ():
         pc = out.choices.add(
-            index=_int(choice.get("index")),
+            index=_int(choice.get("index"), INT32),
             finish_reason=choice.get("finish_reason") or "",
             logprobs_json=dump_json(choice.get("logprobs")),
             extra_json=dump_extra(choice, _CHOICE_KEYS),
@@ -233,7 +248,7 @@ def chunk_to_proto(c: dict[str, Any]) -> pb.ChatCompletionChunk:
     )
     for choice in c.get("choices") or ():
         pc = out.choices.add(
-            index=_int(choice.get("index")),
+            index=_int(choice.get("index"), INT32),
             finish_reason=choice.get("finish_reason") or "",
             logprobs_json=dump_json(choice.get("logprobs")),
             extra_json=dump_extra(choice, _CHOICE_KEYS),

@@ -1,8 +1,16 @@
-"""Typed reads of JSON values: a wrong type is a 400 naming the parameter, never a crash."""
+"""Typed reads of JSON values: a wrong type is a 400 naming the parameter, never a crash.
+
+Numbers are read into the width of the proto field they land in (``as_int32`` for
+``int32``, ``as_int`` for ``int64``): protobuf raises ``ValueError`` on a value out of its
+field's range, which would otherwise surface as a 500. JSON numbers too big for 64 bits
+arrive as floats from orjson (``1e19``, ``1e308``), so the range is checked after a float
+was turned into an int, not before.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import orjson
@@ -16,23 +24,39 @@ def as_str(value: Any, param: str) -> str:
     return value
 
 
+INT32 = 2**31
+INT64 = 2**63
+
+
 def as_float(value: Any, param: str) -> float:
     # bool is an int subclass in Python; JSON true is not a number.
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise invalid(f"'{param}' must be a number", param)
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond a double's range
+        raise invalid(f"'{param}' is out of range", param) from None
+    if not math.isfinite(number):
+        raise invalid(f"'{param}' must be a finite number", param)
+    return number
 
 
-def as_int(value: Any, param: str) -> int:
+def as_int(value: Any, param: str, bound: int = INT64) -> int:
+    """An integer in ``[-bound, bound)`` (int64 by default); an integral float counts."""
     if isinstance(value, bool):
         raise invalid(f"'{param}' must be an integer", param)
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
     if not isinstance(value, int):
         raise invalid(f"'{param}' must be an integer", param)
-    if not -(2**63) <= value < 2**63:
+    if not -bound <= value < bound:
         raise invalid(f"'{param}' is out of range", param)
     return value
+
+
+def as_int32(value: Any, param: str) -> int:
+    """An integer that fits a proto ``int32`` field."""
+    return as_int(value, param, INT32)
 
 
 def as_bool(value: Any, param: str) -> bool:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from gate_service.errors import invalid
 from gate_service.proto_convert.jsonvalues import (
     as_bool,
     as_dict,
     as_float,
     as_int,
+    as_int32,
     as_list,
     as_str,
     dump_extra,
@@ -73,7 +76,7 @@ def tool_call_to_proto(call: Any, param: str) -> pb.ToolCall:
     call = as_dict(call, param)
     out = pb.ToolCall(extra_json=dump_extra(call, _CALL_KEYS))
     if (index := call.get("index")) is not None:
-        out.index = as_int(index, f"{param}.index")
+        out.index = as_int32(index, f"{param}.index")
     if (cid := call.get("id")) is not None:
         out.id = as_str(cid, f"{param}.id")
     if (ctype := call.get("type")) is not None:
@@ -176,10 +179,7 @@ def _options_to_proto(options: Any) -> pb.SpidergateOptions:
         out.cache_enabled = as_bool(v, p + "cache_enabled")
     for key in ("cache_ttl_seconds", "timeout_ms", "retry_count"):
         if (v := options.get(key)) is not None:
-            number = as_int(v, p + key)
-            if not -(2**31) <= number < 2**31:
-                raise invalid(f"'{p + key}' is out of range", p + key)
-            setattr(out, key, number)
+            setattr(out, key, as_int32(v, p + key))
     for key in ("fallback_models", "preferred_providers", "excluded_providers"):
         if (v := options.get(key)) is not None:
             items = as_list(v, p + key)
@@ -202,10 +202,8 @@ def request_to_proto(body: dict[str, Any]) -> pb.ChatCompletionRequest:
             setattr(out, key, as_float(v, key))
     for key in _INTS:
         if (v := body.get(key)) is not None:
-            number = as_int(v, key)
-            if key != "seed" and not -(2**31) <= number < 2**31:
-                raise invalid(f"'{key}' is out of range", key)
-            setattr(out, key, number)
+            # seed is the only int64 of them (OpenAI takes any 64-bit seed).
+            setattr(out, key, as_int(v, key) if key == "seed" else as_int32(v, key))
     for key in _BOOLS:
         if (v := body.get(key)) is not None:
             setattr(out, key, as_bool(v, key))
@@ -332,7 +330,20 @@ def _options_from_proto(o: pb.SpidergateOptions) -> dict[str, Any]:
 
 
 def request_from_proto(req: pb.ChatCompletionRequest) -> dict[str, Any]:
-    """Proto -> the OpenAI request dict the core works with."""
+    """Proto -> the OpenAI request dict the core works with.
+
+    The ``*_json`` fields come as bytes from any gRPC client: one that is not JSON (or is
+    nested past orjson's 1,024 levels) is a 400, not a crash in the core.
+    """
+    try:
+        return _request_from_proto(req)
+    except orjson.JSONDecodeError:
+        raise invalid(
+            "A JSON field of the request (extra_json, parameters_json...) is not valid JSON."
+        ) from None
+
+
+def _request_from_proto(req: pb.ChatCompletionRequest) -> dict[str, Any]:
     out: dict[str, Any] = {
         "model": req.model,
         "messages": [_message_from_proto(m) for m in req.messages],

@@ -57,7 +57,7 @@ def test_bridge_counters_move(stack: Stack, token: str) -> None:
     assert (
         moved(
             "spidergate_http_requests_total",
-            route="/models/{model_id:path}",
+            route="/models/{model_id:anypath}",
             method="GET",
             code="200",
         )
