@@ -10,10 +10,24 @@ The cache: a hit answers with the stored completion marked ``cache_hit: true`` a
 ``cost_usd: 0`` (the key includes the brand, so one brand never gets another's answer).
 Only whole completions are stored: a streaming request is served from a hit (replayed
 as chunks) but a streamed answer is not stored.
+
+**How a request ends** is what the ledger records: served (200), refused or failed (the
+error's status and code), or cut short. A stream cut short is billed for what it produced
+(the router meters it: see :class:`~gate_service.routing.outcome.Meter`), settled against
+its reservation, and recorded with why it ended: ``client_closed`` (499: the client
+left), ``shutdown`` (503: still running when the shutdown grace ran out) or
+``upstream_error`` (502: the provider broke it). So dropping a stream before ``[DONE]``
+neither escapes the bill nor a hard budget.
+
+**Shutdown** (:meth:`ChatService.drain`): requests in flight get the grace period to
+finish; then each one still running is ended through its deadline (a stream gets one
+error event and ``[DONE]`` from the bridge), and requests that arrive later are refused.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -22,6 +36,7 @@ from typing import Any
 from gate_service.auth.principal import Principal
 from gate_service.cache import ResponseCache, cache_key, cacheable, prepare_hit
 from gate_service.chat.replay import completion_to_chunks
+from gate_service.deadline import SHUTDOWN, Deadline
 from gate_service.errors import GateError
 from gate_service.governance.admission import Governor, NullGovernor
 from gate_service.ledger import LedgerEntry
@@ -31,6 +46,8 @@ from gate_service.routing.plan import Planned
 from gate_service.routing.router import RequestContext, Router
 
 Chunks = tuple[dict[str, str] | None, list[dict[str, Any]]]
+# How long ended requests get, after the grace, to write their last event and settle.
+_LAST_WORDS_S = 5.0
 
 
 class ChatService:
@@ -47,6 +64,44 @@ class ChatService:
         self.governor: Governor = governor or NullGovernor()
         self.ledger: Ledger = ledger or NullLedger()
         self.metrics = metrics
+        # The deadline of every request in flight: shutdown ends them through it.
+        self._in_flight: set[Deadline] = set()
+        self._idle: asyncio.Event | None = None
+        # Set when the shutdown grace ran out: a request arriving now is ended at once.
+        self._ending = False
+
+    # ------------------------------------------------------------------ in flight
+
+    def _enter(self, ctx: RequestContext) -> None:
+        if self._ending:
+            ctx.deadline.ended = SHUTDOWN
+        self._in_flight.add(ctx.deadline)
+
+    def _leave(self, ctx: RequestContext) -> None:
+        self._in_flight.discard(ctx.deadline)
+        if not self._in_flight and self._idle is not None:
+            self._idle.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def drain(self, grace_s: float) -> int:
+        """Shutdown: let the requests in flight finish within ``grace_s`` seconds, then
+        end the rest (each is billed for what it produced and recorded as ``shutdown``;
+        a stream ends with one error event and ``[DONE]``). Returns how many were ended."""
+        self._idle = asyncio.Event()
+        if self._in_flight:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), grace_s)
+        self._ending = True
+        ended = list(self._in_flight)
+        for deadline in ended:
+            deadline.end(SHUTDOWN)
+        if self._in_flight:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), _LAST_WORDS_S)
+        return len(ended)
 
     # ------------------------------------------------------------------ cache
 
@@ -91,6 +146,7 @@ class ChatService:
     ) -> tuple[dict[str, Any], dict[str, str]]:
         started = time.perf_counter()
         admission = None
+        self._enter(ctx)
         try:
             planned, admission = await self._admit(principal, ctx, request)
             key, ttl, hit = await self._hit(ctx, request)
@@ -107,6 +163,8 @@ class ChatService:
             # will not come (settle what was served, if anything).
             await self._abandon(principal, ctx, request, started, admission, streamed=False)
             raise
+        finally:
+            self._leave(ctx)
         cost = ctx.served.cost_usd if ctx.served else 0.0
         await self.governor.settle(admission, cost)
         if key is not None and self.cache is not None:
@@ -122,6 +180,7 @@ class ChatService:
     ) -> AsyncIterator[Chunks]:
         started = time.perf_counter()
         admission = None
+        self._enter(ctx)
         try:
             planned, admission = await self._admit(principal, ctx, request)
             _, _, hit = await self._hit(ctx, request)
@@ -132,19 +191,24 @@ class ChatService:
                 yield dict(admission.headers), completion_to_chunks(hit, include_usage=wants_usage)
                 return
             first = True
-            async for headers, chunks in self.router.stream(ctx, request, planned):
-                if first:
-                    first = False
-                    headers = {**(headers or {}), **admission.headers}
-                yield headers, chunks
+            # aclosing: when this generator is closed (the client left), the router's is
+            # closed first, so it has billed what the stream produced before we settle.
+            async with contextlib.aclosing(self.router.stream(ctx, request, planned)) as chunks:
+                async for headers, batch in chunks:
+                    if first:
+                        first = False
+                        headers = {**(headers or {}), **admission.headers}
+                    yield headers, batch
         except GateError as exc:
             await self._fail(principal, ctx, request, started, admission, exc, streamed=True)
             raise
         except BaseException:
-            # The client went away (cancellation): settle what the upstream reported, if
-            # anything, and record the request as cut short.
+            # The client went away (cancellation): settle what the stream produced and
+            # record the request as cut short.
             await self._abandon(principal, ctx, request, started, admission, streamed=True)
             raise
+        finally:
+            self._leave(ctx)
         cost = ctx.served.cost_usd if ctx.served else 0.0
         await self.governor.settle(admission, cost)
         self._record(principal, ctx, request, started, 200, streamed=True)
@@ -166,9 +230,11 @@ class ChatService:
                 await self.governor.settle(admission, ctx.served.cost_usd)
             else:
                 await self.governor.release(admission)
-        self._record(
-            principal, ctx, request, started, 499, error_code="client_closed", streamed=streamed
-        )
+        # Cancelled while shutting down (the server's own grace ran out first), or the
+        # client left.
+        shutdown = self._ending or ctx.deadline.ended == SHUTDOWN
+        status, code = (503, SHUTDOWN) if shutdown else (499, "client_closed")
+        self._record(principal, ctx, request, started, status, error_code=code, streamed=streamed)
 
     async def _fail(
         self,
@@ -194,7 +260,7 @@ class ChatService:
             request,
             started,
             exc.http_status,
-            error_code=exc.code,
+            error_code=SHUTDOWN if ctx.deadline.ended == SHUTDOWN else exc.code,
             streamed=streamed,
         )
 

@@ -5,8 +5,9 @@
   points every provider at it, and prints a freshly minted agent token once.
 - ``serve core``: only the gRPC core. ``serve bridge --core ADDR``: only the bridge.
 
-SIGTERM/SIGINT stop gracefully: the bridge stops accepting and lets in-flight requests and
-streams finish, then the core stops with the same grace period.
+SIGTERM/SIGINT stop gracefully: the servers stop accepting, requests and streams in flight
+get ``shutdown_grace_s`` to finish, then the core ends the rest cleanly (see
+``ChatService.drain``) and stops.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ import uvicorn
 from gate_service.config import Settings
 
 log = logging.getLogger("spidergate")
+# After the shutdown grace the core ends what is still running; the servers wait this much
+# longer so the ended requests' last event reaches their clients.
+_LAST_WORDS_S = 3.0
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -55,6 +59,44 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         default=None,
         help="serve the core's Prometheus /metrics on this port (the bridge has its own)",
     )
+    p.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="on SIGTERM, how long requests in flight may take to finish (default 10)",
+    )
+    p.add_argument(
+        "--request-deadline",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="overall bound on a request (a stream: on its first chunk), over every "
+        "attempt; then 504 upstream_timeout (default 120)",
+    )
+    p.add_argument(
+        "--max-concurrent-requests",
+        type=int,
+        default=None,
+        metavar="N",
+        help="requests served at once by this process; past it an immediate 503 "
+        "overloaded with Retry-After (default 512; /health and /metrics never count)",
+    )
+    p.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="largest request body accepted; past it 413 request_too_large (default 20 MB)",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="a connection must send a request's headers within this; else it is closed "
+        "(default 10)",
+    )
     p.add_argument("--demo", action="store_true", help="serve every alias from the mock provider")
     p.add_argument("--mock-url", default=None, help="with --demo: use this mock instead")
     p.set_defaults(handler=handle)
@@ -71,6 +113,11 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
             "grpc_host": args.grpc_host,
             "grpc_port": args.grpc_port,
             "redis_url": args.redis_url,
+            "shutdown_grace_s": args.shutdown_grace,
+            "request_deadline_s": args.request_deadline,
+            "max_concurrent_requests": args.max_concurrent_requests,
+            "max_body_bytes": args.max_body_bytes,
+            "header_timeout_s": args.header_timeout,
         }.items()
         if v is not None
     }
@@ -99,23 +146,25 @@ class _Bridge(uvicorn.Server):
 def _bridge(core: str | Any, settings: Settings) -> _Bridge:
     """A bridge for a core address (over gRPC), or for a ``Core`` in this process."""
     from bridge.app import create_app
+    from bridge.protocol import with_header_timeout
 
     if isinstance(core, str):
-        app = create_app(core)
+        app = create_app(core, settings=settings)
     else:
         from gate_service.servicers.inprocess import LocalCoreClient
 
-        app = create_app(client_factory=lambda: LocalCoreClient(core))
+        app = create_app(client_factory=lambda: LocalCoreClient(core), settings=settings)
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop="none",
-        http="httptools",
+        # httptools, closing connections that do not finish their headers in time.
+        http=with_header_timeout(settings.header_timeout_s),
         lifespan="on",
         log_level="warning",
         access_log=False,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_s),
+        timeout_graceful_shutdown=int(settings.shutdown_grace_s + _LAST_WORDS_S),
         backlog=4096,
     )
     return _Bridge(config)
@@ -182,10 +231,20 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     await _until(stop, bridge_task)
     _say("shutting down: finishing requests in flight")
     await mark_serving(health, False)
+    # The grace period: requests in flight may finish; then the core ends the rest (a
+    # stream gets one error event and [DONE], billed and recorded as "shutdown"). The
+    # servers' own grace is a little longer, so they see those last words out.
+    draining = asyncio.create_task(core.chat.drain(settings.shutdown_grace_s))
+    stopping = [server.stop(settings.shutdown_grace_s + _LAST_WORDS_S)]
     if bridge is not None and bridge_task is not None:
         bridge.should_exit = True
-        await bridge_task
-    await server.stop(settings.shutdown_grace_s)
+        stopping.append(bridge_task)
+    await asyncio.gather(*stopping)
+    ended = await draining
+    if ended:
+        _say(
+            f"ended {ended} requests still running after the {settings.shutdown_grace_s:g} s grace"
+        )
     if metrics_server is not None:
         await metrics_server.close()
     if mock is not None:

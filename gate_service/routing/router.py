@@ -9,7 +9,7 @@ SSE error event and ``[DONE]``).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -19,15 +19,17 @@ from gate_service.catalog.snapshot import Catalog
 from gate_service.errors import GateError, invalid
 from gate_service.providers.base import FailureKind, Target, UpstreamFailure, WireAdapter
 from gate_service.providers.transport import open_stream, post
-from gate_service.routing.cost import cost_usd, counted_usage
+from gate_service.routing.cost import cost_usd
 from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool, UsableKey, order_keys, resolve_base_url
 from gate_service.routing.outcome import (
     Attempt,
+    Meter,
     RequestContext,
     Served,
     all_failed,
     new_completion_id,
+    out_of_time,
     rewrite_chunk,
     skipped,
     text_length,
@@ -118,10 +120,14 @@ class Router:
             usable = order_keys(list(cand.keys), self.health)
             for key in cand.keys:
                 if key not in usable:
-                    state = self.health.key(key.id).state(self.health.clock())
-                    reason = "no_headroom" if state in ("healthy", "degraded") else state
+                    reason = self.health.skip_reason(key.id)
                     attempts.append(skipped(provider, model, key.preview, reason))
             for key in usable:
+                if not self.health.available(key.id, key.limits):
+                    # Changed while an earlier key was tried (e.g. another request probes it).
+                    reason = self.health.skip_reason(key.id)
+                    attempts.append(skipped(provider, model, key.preview, reason))
+                    continue
                 if budget is not None:
                     if budget == 0:
                         return
@@ -158,29 +164,43 @@ class Router:
         started = self._clock()
         planned = self.prepare(ctx, request) if planned is None else planned
         timeout = self._timeout(request)
+        deadline = ctx.deadline
         attempts = ctx.attempts
         skip_candidate = -1
         for index, target in self._tries(planned, request, attempts):
             if index == skip_candidate:
                 continue
+            if deadline.expired:
+                raise out_of_time(deadline, attempts)
             adapter = self._adapters[target.provider.api_format]
             t0 = self._clock()
-            self.health.sent(target.key_id)
+            sent_at = self.health.sent(target.key_id)
             try:
                 upstream = adapter.build_request(target, request, stream=False)
-                resp = await post(self._session, upstream, timeout)
+                resp = await post(self._session, upstream, timeout, deadline)
                 if resp.status >= 400:
                     raise adapter.classify_error(resp.status, resp.headers, resp.body)
                 completion = adapter.parse_response(target, resp.body)
             except UpstreamFailure as failure:
+                failure = self._keys.redact(failure, target.secret)
                 attempts.append(self._failed(target, failure, t0))
-                self.health.failed(target.key_id, failure, target.provider.id, target.model)
+                if deadline.expired:
+                    # Cut short by the request's deadline or by shutdown: not the key's fault.
+                    self.health.released(target.key_id, sent_at)
+                    raise out_of_time(deadline, attempts) from None
+                self.health.failed(
+                    target.key_id, failure, target.provider.id, target.model, sent_at=sent_at
+                )
                 if failure.kind is FailureKind.BAD_REQUEST:
                     raise invalid(f"{target.provider.name}: {failure.message}") from None
                 if failure.kind is FailureKind.MODEL_NOT_FOUND:
                     skip_candidate = index
                 continue
-            self.health.succeeded(target.key_id, resp.headers)
+            except BaseException:
+                # The client left (the call was cancelled): no verdict on the key.
+                self.health.released(target.key_id, sent_at)
+                raise
+            self.health.succeeded(target.key_id, resp.headers, sent_at=sent_at)
             attempts.append(self._succeeded(target, t0))
             return self._finish(ctx, request, planned, index, target, completion, attempts, started)
         raise all_failed(attempts)
@@ -278,37 +298,48 @@ class Router:
 
     async def stream(
         self, ctx: RequestContext, request: dict[str, Any], planned: list[Planned] | None = None
-    ) -> AsyncIterator[tuple[dict[str, str] | None, list[dict[str, Any]]]]:
+    ) -> AsyncGenerator[tuple[dict[str, str] | None, list[dict[str, Any]]]]:
         """Yield ``(headers, chunks)``: the chunks that arrived together; headers with the
-        first batch only, then None."""
+        first batch only, then None.
+
+        However the stream ends (completed, cut by the upstream, ended by shutdown, or
+        closed because the client left: the generator is closed or cancelled), what it
+        produced is billed: ``ctx.served`` carries the usage and cost (see :class:`Meter`).
+        """
         started = self._clock()
         planned = self.prepare(ctx, request) if planned is None else planned
         timeout = self._timeout(request)
+        deadline = ctx.deadline
         wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
         completion_id = new_completion_id()
+        prompt_tokens = estimate_prompt_tokens(request)
         attempts = ctx.attempts
         skip_candidate = -1
         for index, target in self._tries(planned, request, attempts):
             if index == skip_candidate:
                 continue
+            if deadline.expired:
+                raise out_of_time(deadline, attempts)
             adapter = self._adapters[target.provider.api_format]
-            served = planned[index].item.model_id
+            cand = planned[index]
+            served = cand.item.model_id
             t0 = self._clock()
-            self.health.sent(target.key_id)
+            sent_at = self.health.sent(target.key_id)
             sent = False
+            meter: Meter | None = None
             try:
                 upstream = adapter.build_request(target, request, stream=True)
-                resp = await open_stream(self._session, upstream, timeout)
+                resp = await open_stream(self._session, upstream, timeout, deadline)
                 try:
                     if resp.status >= 400:
                         body = await resp.read_body()
                         raise adapter.classify_error(resp.status, resp.headers, body)
-                    self.health.succeeded(target.key_id, resp.headers)
+                    self.health.succeeded(target.key_id, resp.headers, sent_at=sent_at)
+                    # The provider took the request: from here on it bills the account.
+                    meter = Meter(cand.item.model, prompt_tokens)
                     decoder = adapter.stream_decoder(target)
                     finished = False
-                    usage: dict[str, Any] | None = None
-                    streamed_chars = 0
-                    async for payloads in resp.events(timeout):
+                    async for payloads in resp.events(timeout, deadline):
                         batch = []
                         broken: UpstreamFailure | None = None
                         for data in payloads:
@@ -320,8 +351,8 @@ class Router:
                                 break
                             for chunk in chunks:
                                 if isinstance(chunk.get("usage"), dict):
-                                    usage = chunk["usage"]
-                                streamed_chars += text_length(chunk)
+                                    meter.usage = chunk["usage"]
+                                meter.chars += text_length(chunk)
                                 out = rewrite_chunk(chunk, completion_id, served, wants_usage)
                                 if out is not None:
                                     finished = finished or any(
@@ -334,6 +365,7 @@ class Router:
                             headers = None if sent else self._headers(planned, index)
                             if not sent:
                                 sent = True
+                                deadline.first_chunk_sent()
                                 ttft = round((self._clock() - started) * 1000, 3)
                                 ctx.served = Served(
                                     target.provider.id,
@@ -354,9 +386,19 @@ class Router:
                 finally:
                     resp.close()
             except UpstreamFailure as failure:
+                failure = self._keys.redact(failure, target.secret)
                 attempts.append(self._failed(target, failure, t0))
-                self.health.failed(target.key_id, failure, target.provider.id, target.model)
+                if deadline.expired:
+                    # Ended by shutdown, or out of time before the first chunk: not the
+                    # key's fault. What the provider produced is still billed.
+                    self.health.released(target.key_id, sent_at)
+                    self._bill(ctx, cand, target, meter)
+                    raise out_of_time(deadline, attempts) from None
+                self.health.failed(
+                    target.key_id, failure, target.provider.id, target.model, sent_at=sent_at
+                )
                 if sent:
+                    self._bill(ctx, cand, target, meter)
                     raise GateError(
                         "upstream_error",
                         f"The upstream stream failed after it started: {failure.message}",
@@ -366,14 +408,29 @@ class Router:
                 if failure.kind is FailureKind.MODEL_NOT_FOUND:
                     skip_candidate = index
                 continue
+            except BaseException:
+                # The client left (the generator was closed or its task cancelled), or a
+                # bug: the provider still bills what it generated, so do we.
+                self.health.released(target.key_id, sent_at)
+                self._bill(ctx, cand, target, meter)
+                raise
             attempts.append(self._succeeded(target, t0))
-            if usage is None:
-                # The upstream reported no usage: meter the stream by counting it.
-                usage = counted_usage(estimate_prompt_tokens(request), streamed_chars)
-            spent = cost_usd(planned[index].item.model, usage)
-            self._record_spend(planned[index], target.key_id, spent)
-            if ctx.served is not None:
-                ctx.served.usage = usage
-                ctx.served.cost_usd = spent
+            self._bill(ctx, cand, target, meter)
             return
         raise all_failed(attempts)
+
+    def _bill(
+        self, ctx: RequestContext, cand: Planned, target: Target, meter: Meter | None
+    ) -> None:
+        """Put what a stream produced into ``ctx.served`` (usage and cost) and count it
+        against the key's spend. Nothing when the provider never took the request."""
+        if meter is None:
+            return
+        if ctx.served is None:
+            # Ended before the first chunk reached the client: the prompt is still billed.
+            ctx.served = Served(
+                target.provider.id, cand.item.model_id, target.key_id, target.key_preview
+            )
+        ctx.served.usage = meter.final_usage()
+        ctx.served.cost_usd = meter.cost_usd()
+        self._record_spend(cand, target.key_id, ctx.served.cost_usd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import grpc
 from gate_service.auth.principal import Principal
 from gate_service.chat.validation import validate_chat_request
 from gate_service.core import Core
+from gate_service.deadline import Deadline
 from gate_service.errors import GateError
 from gate_service.proto_convert.completion import chunk_to_proto, completion_to_proto
 from gate_service.proto_convert.request import request_from_proto
@@ -28,10 +30,15 @@ async def _prepare(
     core: Core, req: common_pb2.ChatCompletionRequest, context: grpc.aio.ServicerContext
 ) -> tuple[Principal, RequestContext, dict[str, Any]]:
     principal = await core.authenticator.authenticate(metadata_value(context, "authorization"))
+    settings = core.settings
     try:
         require_scope(principal, "gate:chat")
-        request = request_from_proto(req)
-        validate_chat_request(request)
+        if req.ByteSize() > settings.json_offload_bytes:
+            # A large request (150,000 messages took ~0.7 s to convert and check) is
+            # handled in a worker thread: the event loop keeps serving everyone else.
+            request = await asyncio.to_thread(_convert, req, settings.max_json_depth)
+        else:
+            request = _convert(req, settings.max_json_depth)
     except GateError as exc:
         await core.chat.report_limits(principal, exc)
         raise
@@ -41,8 +48,22 @@ async def _prepare(
         include_route_trace=req.include_route_trace,
         allowed_models=principal.controls.allowed_models,
         free_only=principal.controls.free_only,
+        deadline=Deadline(_budget(core.settings.request_deadline_s, context)),
     )
     return principal, ctx, request
+
+
+def _convert(req: common_pb2.ChatCompletionRequest, max_depth: int) -> dict[str, Any]:
+    request = request_from_proto(req)
+    validate_chat_request(request, max_depth)
+    return request
+
+
+def _budget(configured_s: float, context: grpc.aio.ServicerContext) -> float:
+    """The request's overall deadline: the configured one, or the gRPC caller's own
+    deadline when that is sooner (a caller that stops waiting gets nothing from more)."""
+    remaining = context.time_remaining()
+    return configured_s if remaining is None else min(configured_s, remaining)
 
 
 class ChatServicer(chat_pb2_grpc.ChatServiceServicer):

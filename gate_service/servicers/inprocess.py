@@ -39,6 +39,10 @@ class _Context:
     def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
         return self._metadata
 
+    def time_remaining(self) -> float | None:
+        # The bridge sets no deadline of its own: the core's request deadline applies.
+        return None
+
     async def abort(
         self, code: grpc.StatusCode, details: str = "", trailing_metadata: Metadata = ()
     ) -> None:
