@@ -15,6 +15,6 @@ echo "== ruff" >&2
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "== mypy" >&2
-.venv/bin/mypy gate_service bridge mock_provider
+scripts/mypy.sh
 echo "== pytest" >&2
 exec .venv/bin/pytest "$@"
