@@ -10,7 +10,7 @@ cancels the upstream request.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import orjson
@@ -78,6 +78,9 @@ async def _stream(
         return error_response(
             GateError("upstream_error", "The upstream ended the stream without any chunk."), rid
         )
+    # grpc's stubs type read() as `object | reply` (EOF has no type of its own), so the
+    # check above cannot narrow it: past it, this is the reply.
+    first = cast(stream_pb2.StreamChatCompletionResponse, first)
     return StreamingResponse(
         _events(call, first),
         media_type="text/event-stream",
