@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import aiohttp
@@ -197,7 +197,7 @@ class ChatService:
 
     async def stream(
         self, principal: Principal, ctx: RequestContext, request: dict[str, Any]
-    ) -> AsyncIterator[Chunks]:
+    ) -> AsyncGenerator[Chunks]:
         started = time.perf_counter()
         admission = None
         run: Run | None = None

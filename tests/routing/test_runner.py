@@ -29,16 +29,16 @@ from gate_service.providers.registry import default_adapters
 from gate_service.providers.transport import create_session
 from gate_service.routing.cost import cost_usd
 from gate_service.routing.health import HealthBook
-from gate_service.routing.keys import KeyPool, UsableKey
 from gate_service.routing.outcome import Outcome, RequestContext
 from gate_service.routing.plan import Planned
 from gate_service.routing.router import Router
 from gate_service.routing.runner import Call, Reply, Run
 from mock_provider.server import MockServer, start_mock
+from tests.upstreams import GROQ_ONE, GROQ_TWO, mock_key_pool
 
 CATALOG = Catalog(load_bundled())
 GROQ, CEREBRAS, CLAUDE = "llama-3.1-8b-instant", "llama3.1-8b", "claude-3-5-haiku-latest"
-ONE, TWO = "gsk-pool-one-7fQ2", "gsk-pool-two-9xK4"
+ONE, TWO = GROQ_ONE, GROQ_TWO
 TIMEOUT_S = 0.02
 
 
@@ -74,25 +74,7 @@ class Gate:
     router: Router = field(init=False)
 
     def __post_init__(self) -> None:
-        keys = KeyPool()
-        for key_id, provider, secret, priority in [
-            ("groq-1", "groq", ONE, 1),
-            ("groq-2", "groq", TWO, 2),
-            ("cerebras-1", "cerebras", "csk-cerebras", 1),
-            ("anthropic-1", "anthropic", "sk-ant-mock", 1),
-        ]:
-            keys.add_ephemeral(
-                UsableKey(
-                    id=key_id,
-                    provider=provider,
-                    client_id=None,
-                    preview=key_id,
-                    base_url=f"{self.mock.url}/{provider}/v1",
-                    source="demo",
-                    secret=secret,
-                    priority=priority,
-                )
-            )
+        keys = mock_key_pool(self.mock.url)
         health = HealthBook(clock=self.clock, wall_clock=lambda: 1_800_000_000.0)
         self.router = Router(
             lambda: CATALOG, keys, default_adapters(), health=health, clock=self.clock
