@@ -2,10 +2,12 @@
 vault-and-routing.md, with the real wire adapters and chat attempts, over HTTP to our
 mock provider (scripted faults), and an injected clock for key health, the request's
 deadline and latencies. Nothing waits for wall-clock time: a cooldown or a deadline
-passes by moving the clock; an attempt timeout is 20 ms.
+passes by moving the clock. Only the timeout rule takes real time: an attempt times out
+after 200 ms (not less: the attempt that then serves must answer within the same bound,
+on a machine shared by several test runs), against an upstream delaying 3 s.
 
-The plan: ``spideriq/fast`` with keys for groq (two: ``gsk-one`` first by priority,
-``gsk-two``), cerebras and, through ``fallback_models``, Anthropic (another wire
+The plan: ``spideriq/fast`` with keys for groq (two: ``GROQ_ONE`` first by priority,
+``GROQ_TWO``), cerebras and, through ``fallback_models``, Anthropic (another wire
 format); the other candidates of the alias have no key and drop out.
 """
 
@@ -39,7 +41,9 @@ from tests.upstreams import GROQ_ONE, GROQ_TWO, mock_key_pool
 CATALOG = Catalog(load_bundled())
 GROQ, CEREBRAS, CLAUDE = "llama-3.1-8b-instant", "llama3.1-8b", "claude-3-5-haiku-latest"
 ONE, TWO = GROQ_ONE, GROQ_TWO
-TIMEOUT_S = 0.02
+TIMEOUT_S = 10.0
+# The per-attempt timeout of the timeout rule's tests, and the upstream's delay.
+SHORT_TIMEOUT_MS, DELAY_MS = 200, 3000
 
 
 class Clock:
@@ -126,6 +130,11 @@ async def gate(mock: MockServer, session: aiohttp.ClientSession) -> Gate:
     return Gate(mock, session)
 
 
+def options_for(rule: dict[str, Any]) -> dict[str, Any]:
+    """A short per-attempt timeout for a delaying upstream; the default otherwise."""
+    return {"timeout_ms": SHORT_TIMEOUT_MS} if rule["kind"] == "delay" else {}
+
+
 def trace(outcome: Outcome) -> list[tuple[str, str, str, str]]:
     return [(a.provider, a.key, a.outcome, a.error_code) for a in outcome.attempts]
 
@@ -194,14 +203,14 @@ async def test_429_rests_the_key_for_retry_after_and_the_next_key_serves(gate: G
         ({"kind": "error", "status": 500}, "server"),
         ({"kind": "error", "status": 503}, "server"),
         ({"kind": "reset"}, "connection"),
-        ({"kind": "delay", "delay_ms": 300}, "timeout"),
+        ({"kind": "delay", "delay_ms": DELAY_MS}, "timeout"),
     ],
 )
 async def test_outages_move_to_the_next_key_then_the_next_candidate(
     gate: Gate, rule: dict[str, Any], code: str
 ) -> None:
     gate.fault(**rule, match={"path": "/groq"})
-    outcome, completion = await gate.complete()
+    outcome, completion = await gate.complete(spidergate_options=options_for(rule))
     assert trace(outcome) == [
         ("groq", "groq-1", "error", code),
         ("groq", "groq-2", "error", code),
@@ -277,14 +286,14 @@ async def test_retry_count_caps_the_upstream_calls(gate: Gate) -> None:
     [
         ({"kind": "error", "status": 500}, 502, "all_providers_failed"),
         ({"kind": "error", "status": 429, "headers": {"Retry-After": "60"}}, 503, None),
-        ({"kind": "delay", "delay_ms": 300}, 504, "upstream_timeout"),
+        ({"kind": "delay", "delay_ms": DELAY_MS}, 504, "upstream_timeout"),
     ],
 )
 async def test_every_candidate_failing_lists_every_attempt(
     gate: Gate, rule: dict[str, Any], status: int, code: str | None
 ) -> None:
     gate.fault(**rule)
-    _, exc = await gate.fails()
+    _, exc = await gate.fails(spidergate_options=options_for(rule))
     assert exc.http_status == status
     assert exc.code == (code or "all_providers_failed")
     assert [p for p, _, _ in attempts_of(exc)] == ["groq", "groq", "cerebras", "anthropic"]
