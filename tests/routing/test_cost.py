@@ -8,12 +8,12 @@ import pytest
 
 from gate_service.catalog.loader import load_bundled
 from gate_service.catalog.snapshot import Catalog
+from gate_service.chat.attempts import text_length
 from gate_service.providers.anthropic import AnthropicAdapter
 from gate_service.providers.base import Target
 from gate_service.providers.gemini import GeminiAdapter
 from gate_service.providers.openai_compat import OpenAIAdapter
 from gate_service.routing.cost import cost_usd, counted_usage
-from gate_service.routing.outcome import text_length
 
 CATALOG = Catalog(load_bundled())
 
