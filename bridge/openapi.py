@@ -750,3 +750,6 @@ async def openapi_json(request: Request) -> Response:
         body = orjson.dumps(build_document(request.app.routes))
         request.app.state.openapi_json = body
     return Response(body, media_type="application/json", headers={REQUEST_ID: request_id(request)})
+
+
+ROUTES = [Route("/openapi.json", openapi_json, methods=["GET"])]
