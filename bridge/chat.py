@@ -17,10 +17,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from bridge import responses
 from bridge.body import read_json
 from bridge.core_client import CoreClient
 from bridge.errors import CoreError, needs_token
-from bridge.responses import REQUEST_ID, JSONResponse, call_metadata, request_id
+from bridge.responses import REQUEST_ID, call_metadata, request_id
 from bridge.routing import GateRoute
 from gate_service.proto_convert.completion import chunk_from_proto, completion_from_proto
 from gate_service.proto_convert.errors import from_rpc_error
@@ -54,9 +55,7 @@ async def chat_completions(request: Request) -> Response:
     reply = await core.chat.CreateChatCompletion(
         chat_pb2.CreateChatCompletionRequest(request=chat), metadata=metadata
     )
-    return JSONResponse(
-        completion_from_proto(reply.completion), headers={**reply.headers, REQUEST_ID: rid}
-    )
+    return responses.reply(request, completion_from_proto(reply.completion), reply.headers)
 
 
 async def _stream(
