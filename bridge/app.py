@@ -33,7 +33,7 @@ PREFIXES = ("/api/gate/v1", "/v1")
 API_MODULES: tuple[ModuleType, ...] = (chat, catalog, vault, usage, openapi)
 
 
-def api_routes() -> list[BaseRoute]:
+def module_routes() -> list[BaseRoute]:
     """Every module's routes, as mounted under each prefix."""
     return [route for module in API_MODULES for route in module.ROUTES]
 
@@ -70,7 +70,7 @@ def create_app(
             # Prometheus scrapes the root path, outside the API prefixes.
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *openapi.ROUTES,  # also outside the prefixes: where tools look for it
-            *(Mount(prefix, routes=api_routes()) for prefix in PREFIXES),
+            *(Mount(prefix, routes=module_routes()) for prefix in PREFIXES),
         ],
         exception_handlers=HANDLERS,
         middleware=[

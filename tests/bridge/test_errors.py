@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bridge import openapi
-from bridge.app import api_routes, create_app
+from bridge.app import create_app, module_routes
 from bridge.routing import GateRoute
 from gate_service.servicers.inprocess import LocalCoreClient
 from tests.stack import Stack
@@ -170,7 +170,7 @@ def test_a_vault_body_error_asks_the_vault_not_authenticate(
 
 
 def test_every_api_route_says_how_its_errors_are_refused() -> None:
-    for route in api_routes():
+    for route in module_routes():
         if route in openapi.ROUTES:
             continue  # the document: nothing to refuse
         assert isinstance(route, GateRoute), route
