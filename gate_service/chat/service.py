@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ from gate_service.auth.principal import Principal
 from gate_service.cache import ResponseCache, cache_key, cacheable, prepare_hit
 from gate_service.chat.replay import completion_to_chunks
 from gate_service.deadline import SHUTDOWN, Deadline
+from gate_service.domain import ChatRequest, Chunk, Completion
 from gate_service.errors import GateError
 from gate_service.governance.admission import Governor, NullGovernor
 from gate_service.ledger import LedgerEntry
@@ -45,7 +47,7 @@ from gate_service.metrics import Metrics
 from gate_service.routing.plan import Planned
 from gate_service.routing.router import RequestContext, Router
 
-Chunks = tuple[dict[str, str] | None, list[dict[str, Any]]]
+Chunks = tuple[dict[str, str] | None, list[Chunk]]
 # How long ended requests get, after the grace, to write their last event and settle.
 _LAST_WORDS_S = 5.0
 
@@ -106,8 +108,8 @@ class ChatService:
     # ------------------------------------------------------------------ cache
 
     async def _hit(
-        self, ctx: RequestContext, request: dict[str, Any]
-    ) -> tuple[str | None, int, dict[str, Any] | None]:
+        self, ctx: RequestContext, request: ChatRequest
+    ) -> tuple[str | None, int, Completion | None]:
         enabled, ttl = cacheable(request)
         if not enabled or self.cache is None or ctx.client_id is None:
             return None, 0, None
@@ -120,7 +122,7 @@ class ChatService:
         return key, ttl, prepare_hit(stored, request_id=ctx.request_id, latency_ms=latency)
 
     async def _admit(
-        self, principal: Principal, ctx: RequestContext, request: dict[str, Any]
+        self, principal: Principal, ctx: RequestContext, request: ChatRequest
     ) -> tuple[list[Planned], Any]:
         """Plan the route, then charge limits and reserve the plan's worst-case cost."""
         try:
@@ -142,8 +144,8 @@ class ChatService:
     # ------------------------------------------------------------------ unary
 
     async def complete(
-        self, principal: Principal, ctx: RequestContext, request: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, str]]:
+        self, principal: Principal, ctx: RequestContext, request: ChatRequest
+    ) -> tuple[Completion, dict[str, str]]:
         started = time.perf_counter()
         admission = None
         self._enter(ctx)
@@ -168,15 +170,14 @@ class ChatService:
         cost = ctx.served.cost_usd if ctx.served else 0.0
         await self.governor.settle(admission, cost)
         if key is not None and self.cache is not None:
-            stored = {k: v for k, v in completion.items() if k != "route_trace"}
-            await self.cache.set(key, stored, ttl)
+            await self.cache.set(key, dataclasses.replace(completion, route_trace=[]), ttl)
         self._record(principal, ctx, request, started, 200)
         return completion, {**headers, **admission.headers}
 
     # ------------------------------------------------------------------ streaming
 
     async def stream(
-        self, principal: Principal, ctx: RequestContext, request: dict[str, Any]
+        self, principal: Principal, ctx: RequestContext, request: ChatRequest
     ) -> AsyncIterator[Chunks]:
         started = time.perf_counter()
         admission = None
@@ -185,7 +186,7 @@ class ChatService:
             planned, admission = await self._admit(principal, ctx, request)
             _, _, hit = await self._hit(ctx, request)
             if hit is not None:
-                wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+                wants_usage = request.wants_usage
                 await self.governor.settle(admission, 0.0)
                 self._record(principal, ctx, request, started, 200, hit=hit, streamed=True)
                 yield dict(admission.headers), completion_to_chunks(hit, include_usage=wants_usage)
@@ -219,7 +220,7 @@ class ChatService:
         self,
         principal: Principal,
         ctx: RequestContext,
-        request: dict[str, Any],
+        request: ChatRequest,
         started: float,
         admission: Any,
         *,
@@ -240,7 +241,7 @@ class ChatService:
         self,
         principal: Principal,
         ctx: RequestContext,
-        request: dict[str, Any],
+        request: ChatRequest,
         started: float,
         admission: Any,
         exc: GateError,
@@ -268,23 +269,20 @@ class ChatService:
         self,
         principal: Principal,
         ctx: RequestContext,
-        request: dict[str, Any],
+        request: ChatRequest,
         started: float,
         status: int,
         *,
         error_code: str | None = None,
-        hit: dict[str, Any] | None = None,
+        hit: Completion | None = None,
         streamed: bool = False,
     ) -> None:
         if isinstance(self.ledger, NullLedger) and self.metrics is None:
             return
         served = ctx.served
-        usage = (hit or {}).get("usage") if hit else (served.usage if served else None)
-        usage = usage or {}
-        prompt_details = usage.get("prompt_tokens_details") or {}
-        completion_details = usage.get("completion_tokens_details") or {}
-        meta = (hit or {}).get("spidergate_metadata") or {}
-        requested = str(request.get("model", ""))
+        usage = hit.usage if hit else (served.usage if served else None)
+        meta = hit.metadata if hit else None
+        requested = request.model
         entry = LedgerEntry(
             request_id=ctx.request_id,
             client_id=principal.client_id,
@@ -292,18 +290,20 @@ class ChatService:
             agent_name=principal.agent_name,
             requested_model=requested,
             alias=requested if self.router.is_alias(requested) else None,
-            served_model=hit["model"] if hit else (served.model if served else None),
-            provider=meta.get("provider") if hit else (served.provider if served else None),
+            served_model=hit.model if hit else (served.model if served else None),
+            provider=(meta.provider or None if meta else None)
+            if hit
+            else (served.provider if served else None),
             key_id=served.key_id if served and not hit else None,
             key_preview=served.key_preview if served and not hit else None,
             status=status,
             error_code=error_code,
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             ttft_ms=served.ttft_ms if served and not hit else None,
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            cached_tokens=int(prompt_details.get("cached_tokens") or 0),
-            reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            cached_tokens=(usage.cached_tokens or 0) if usage else 0,
+            reasoning_tokens=(usage.reasoning_tokens or 0) if usage else 0,
             cost_usd=0.0 if hit else (served.cost_usd if served else 0.0),
             streamed=streamed,
             cache_hit=hit is not None,

@@ -1,8 +1,14 @@
-"""``ChatCompletionRequest``: OpenAI request JSON ⇄ proto.
+"""``ChatCompletionRequest``: client JSON -> proto (the bridge), proto -> the domain's
+:class:`~gate_service.domain.ChatRequest` (the core).
 
-``request_to_proto`` runs in the bridge on client JSON and turns a wrongly typed value into
-a 400 naming the parameter; ``request_from_proto`` runs in the core. Keys the schema does
-not model travel in ``extra_json`` at every level, so the round trip is lossless.
+``request_to_proto`` reads client JSON strictly: a wrongly typed value is a 400 naming the
+parameter. The bridge does not answer that 400 itself (it has not authenticated anyone):
+it forwards a body it cannot type as-is, in the request's ``extra_json``, and
+``request_from_proto``, in the core and after authentication, finds fields it models among
+the extras and reads them with the same strict code, which raises the same 400.
+``request_from_proto`` also bounds the nesting of every free-form JSON value (see
+``chat.validation``) before anything serialises it again. Keys the schema does not model
+travel in ``extra_json`` (``extra`` in the domain) at every level, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -11,6 +17,22 @@ from typing import Any
 
 import orjson
 
+from gate_service.chat.validation import DEFAULT_MAX_DEPTH, check_nested
+from gate_service.domain import (
+    ChatRequest,
+    ContentPart,
+    FunctionCall,
+    FunctionDef,
+    ImageUrl,
+    Json,
+    Message,
+    ResponseFormat,
+    SpidergateOptions,
+    StreamOptions,
+    Tool,
+    ToolCall,
+    ToolChoice,
+)
 from gate_service.errors import invalid
 from gate_service.proto_convert.jsonvalues import (
     as_bool,
@@ -23,7 +45,6 @@ from gate_service.proto_convert.jsonvalues import (
     dump_extra,
     dump_json,
     load_extra,
-    load_json,
 )
 from spidergate.v1 import common_pb2 as pb
 
@@ -237,10 +258,11 @@ def request_to_proto(body: dict[str, Any]) -> pb.ChatCompletionRequest:
     return out
 
 
-# ---------------------------------------------------------------- proto -> JSON
+# ---------------------------------------------------------------- proto -> JSON (bridge)
 
 
 def tool_call_from_proto(call: pb.ToolCall) -> dict[str, Any]:
+    """A tool call of an answer as OpenAI JSON (the bridge's side of the answer)."""
     out: dict[str, Any] = {}
     if call.HasField("index"):
         out["index"] = call.index
@@ -258,120 +280,211 @@ def tool_call_from_proto(call: pb.ToolCall) -> dict[str, Any]:
     return out
 
 
-def _part_from_proto(part: pb.ContentPart) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": part.type}
-    if part.text or part.type == "text":
-        out["text"] = part.text
+# ---------------------------------------------------------------- proto -> domain (core)
+
+Path = list[str | int]
+
+
+class _Reader:
+    """Loads the ``*_json`` bytes of one request, bounding each value's nesting by where
+    it sits (``level``: the depth of the object holding it; the request is level 1)."""
+
+    __slots__ = ("max_depth",)
+
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
+
+    def extra(self, raw: bytes, level: int, path: Path) -> Json:
+        if not raw:
+            return {}
+        value = orjson.loads(raw)
+        if not isinstance(value, dict):
+            return {}
+        if value:
+            check_nested(value, self.max_depth, level, path)
+        return value
+
+    def value(self, raw: bytes, level: int, path: Path) -> Any:
+        if not raw:
+            return None
+        value = orjson.loads(raw)
+        if type(value) is dict or type(value) is list:
+            check_nested(value, self.max_depth, level, path)
+        return value
+
+
+def tool_call_to_domain(call: pb.ToolCall, read: _Reader, level: int, path: Path) -> ToolCall:
+    out = ToolCall(
+        index=call.index if call.HasField("index") else None,
+        id=call.id or None,
+        type=call.type or None,
+        extra=read.extra(call.extra_json, level, path),
+    )
+    if call.HasField("function"):
+        out.function = FunctionCall(call.function.name or None, call.function.arguments)
+    return out
+
+
+def _part_to_domain(part: pb.ContentPart, read: _Reader, path: Path) -> ContentPart:
+    out = ContentPart(
+        type=part.type,
+        text=part.text if part.text or part.type == "text" else None,
+        extra=read.extra(part.extra_json, 5, path),
+    )
     if part.HasField("image_url"):
-        image: dict[str, Any] = {"url": part.image_url.url}
-        if part.image_url.detail:
-            image["detail"] = part.image_url.detail
-        image.update(load_extra(part.image_url.extra_json))
-        out["image_url"] = image
-    out.update(load_extra(part.extra_json))
+        image = part.image_url
+        out.image_url = ImageUrl(
+            image.url, image.detail or None, read.extra(image.extra_json, 6, [*path, "image_url"])
+        )
     return out
 
 
-def _message_from_proto(message: pb.ChatMessage) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": message.role}
-    which = message.WhichOneof("content")
+def _message_to_domain(m: pb.ChatMessage, read: _Reader, i: int) -> Message:
+    path: Path = ["messages", i]
+    which = m.WhichOneof("content")
+    content: str | list[ContentPart] | None = None
     if which == "text":
-        out["content"] = message.text
+        content = m.text
     elif which == "parts":
-        out["content"] = [_part_from_proto(p) for p in message.parts.parts]
-    else:
-        out["content"] = None
-    if message.name:
-        out["name"] = message.name
-    if message.tool_calls:
-        out["tool_calls"] = [tool_call_from_proto(c) for c in message.tool_calls]
-    if message.tool_call_id:
-        out["tool_call_id"] = message.tool_call_id
-    out.update(load_extra(message.extra_json))
+        content = [
+            _part_to_domain(p, read, [*path, "content", j]) for j, p in enumerate(m.parts.parts)
+        ]
+    return Message(
+        role=m.role,
+        content=content,
+        name=m.name or None,
+        tool_calls=[
+            tool_call_to_domain(c, read, 5, [*path, "tool_calls", j])
+            for j, c in enumerate(m.tool_calls)
+        ],
+        tool_call_id=m.tool_call_id or None,
+        extra=read.extra(m.extra_json, 3, path),
+    )
+
+
+def _tool_to_domain(t: pb.Tool, read: _Reader, i: int) -> Tool:
+    path: Path = ["tools", i]
+    out = Tool(type=t.type or "function", extra=read.extra(t.extra_json, 3, path))
+    if t.HasField("function"):
+        f = t.function
+        fpath: Path = [*path, "function"]
+        out.function = FunctionDef(
+            name=f.name,
+            description=f.description or None,
+            parameters=read.value(f.parameters_json, 5, [*fpath, "parameters"]),
+            strict=f.strict if f.HasField("strict") else None,
+            extra=read.extra(f.extra_json, 4, fpath),
+        )
     return out
 
 
-def _tool_from_proto(tool: pb.Tool) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": tool.type or "function"}
-    if tool.HasField("function"):
-        f = tool.function
-        fn: dict[str, Any] = {"name": f.name}
-        if f.description:
-            fn["description"] = f.description
-        if f.parameters_json:
-            fn["parameters"] = load_json(f.parameters_json)
-        if f.HasField("strict"):
-            fn["strict"] = f.strict
-        fn.update(load_extra(f.extra_json))
-        out["function"] = fn
-    out.update(load_extra(tool.extra_json))
-    return out
-
-
-def _tool_choice_from_proto(choice: pb.ToolChoice) -> Any:
-    which = choice.WhichOneof("choice")
+def _tool_choice_to_domain(c: pb.ToolChoice, read: _Reader) -> ToolChoice:
+    which = c.WhichOneof("choice")
     if which == "mode":
-        return choice.mode
+        return ToolChoice(mode=c.mode)
     if which == "function_name":
-        return {"type": "function", "function": {"name": choice.function_name}}
-    return load_json(choice.extra_json)
+        return ToolChoice(function_name=c.function_name)
+    return ToolChoice(other=read.value(c.extra_json, 2, ["tool_choice"]))
 
 
-def _options_from_proto(o: pb.SpidergateOptions) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in ("max_cost_usd", "cache_enabled", "cache_ttl_seconds", "timeout_ms", "retry_count"):
-        if o.HasField(key):
-            out[key] = getattr(o, key)
-    for key in ("fallback_models", "preferred_providers", "excluded_providers"):
-        if values := getattr(o, key):
-            out[key] = list(values)
-    out.update(load_extra(o.extra_json))
-    return out
+def _options_to_domain(o: pb.SpidergateOptions, read: _Reader) -> SpidergateOptions:
+    h = o.HasField
+    return SpidergateOptions(
+        max_cost_usd=o.max_cost_usd if h("max_cost_usd") else None,
+        cache_enabled=o.cache_enabled if h("cache_enabled") else None,
+        cache_ttl_seconds=o.cache_ttl_seconds if h("cache_ttl_seconds") else None,
+        fallback_models=tuple(o.fallback_models),
+        preferred_providers=tuple(o.preferred_providers),
+        excluded_providers=tuple(o.excluded_providers),
+        timeout_ms=o.timeout_ms if h("timeout_ms") else None,
+        retry_count=o.retry_count if h("retry_count") else None,
+        extra=read.extra(o.extra_json, 2, ["spidergate_options"]),
+        present=True,
+    )
 
 
-def request_from_proto(req: pb.ChatCompletionRequest) -> dict[str, Any]:
-    """Proto -> the OpenAI request dict the core works with.
+def request_from_proto(
+    req: pb.ChatCompletionRequest, max_depth: int = DEFAULT_MAX_DEPTH
+) -> ChatRequest:
+    """Proto -> the domain request, once per request, in the core.
 
-    The ``*_json`` fields come as bytes from any gRPC client: one that is not JSON (or is
-    nested past orjson's 1,024 levels) is a 400, not a crash in the core.
+    The ``*_json`` fields come as bytes from any gRPC client (and a body the bridge could
+    not type arrives whole in ``extra_json``): one that is not JSON (or is nested past
+    orjson's 1,024 levels) is a 400, not a crash in the core.
     """
+    read = _Reader(max_depth)
     try:
-        return _request_from_proto(req)
+        extra = _top_extra(req, read)
+        if extra.keys() & _REQUEST_KEYS:
+            req, extra = _typed(req, extra)
+        return _request_to_domain(req, read, extra)
     except orjson.JSONDecodeError:
         raise invalid(
-            "A JSON field of the request (extra_json, parameters_json...) is not valid JSON."
+            "The request is not valid JSON (its body, or a JSON field such as extra_json)."
         ) from None
 
 
-def _request_from_proto(req: pb.ChatCompletionRequest) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "model": req.model,
-        "messages": [_message_from_proto(m) for m in req.messages],
-    }
-    for key in (*_FLOATS, *_INTS, *_BOOLS):
-        if req.HasField(key):
-            out[key] = getattr(req, key)
-    if req.stop:
-        out["stop"] = req.stop[0] if len(req.stop) == 1 else list(req.stop)
-    if req.tools:
-        out["tools"] = [_tool_from_proto(t) for t in req.tools]
-    if req.HasField("tool_choice"):
-        out["tool_choice"] = _tool_choice_from_proto(req.tool_choice)
-    if req.HasField("response_format"):
-        fmt: dict[str, Any] = {"type": req.response_format.type}
-        if req.response_format.json_schema_json:
-            fmt["json_schema"] = load_json(req.response_format.json_schema_json)
-        fmt.update(load_extra(req.response_format.extra_json))
-        out["response_format"] = fmt
-    if req.user:
-        out["user"] = req.user
-    if req.HasField("stream_options"):
-        so: dict[str, Any] = {}
-        if req.stream_options.HasField("include_usage"):
-            so["include_usage"] = req.stream_options.include_usage
-        so.update(load_extra(req.stream_options.extra_json))
-        out["stream_options"] = so
-    if req.HasField("spidergate_options"):
-        out["spidergate_options"] = _options_from_proto(req.spidergate_options)
-    out.update(load_extra(req.extra_json))
+def _top_extra(req: pb.ChatCompletionRequest, read: _Reader) -> Json:
+    if not req.extra_json:
+        return {}
+    value = orjson.loads(req.extra_json)
+    if not isinstance(value, dict):
+        raise invalid("The request body must be a JSON object.")
+    if value:
+        check_nested(value, read.max_depth, 1, [])
+    return value
+
+
+def _typed(req: pb.ChatCompletionRequest, extra: Json) -> tuple[pb.ChatCompletionRequest, Json]:
+    """Fields we model that arrived untyped among the extras (the bridge forwards a body
+    it could not type as-is): read them strictly now, which raises the 400 naming the
+    parameter; what reads cleanly is merged into the typed fields."""
+    typed = request_to_proto(extra)
+    merged = pb.ChatCompletionRequest()
+    merged.CopyFrom(req)
+    merged.extra_json = b""
+    merged.MergeFrom(typed)
+    return merged, {k: v for k, v in extra.items() if k not in _REQUEST_KEYS}
+
+
+def _request_to_domain(req: pb.ChatCompletionRequest, read: _Reader, extra: Json) -> ChatRequest:
+    h = req.HasField
+    out = ChatRequest(
+        model=req.model,
+        messages=[_message_to_domain(m, read, i) for i, m in enumerate(req.messages)],
+        temperature=req.temperature if h("temperature") else None,
+        top_p=req.top_p if h("top_p") else None,
+        n=req.n if h("n") else None,
+        max_tokens=req.max_tokens if h("max_tokens") else None,
+        max_completion_tokens=req.max_completion_tokens if h("max_completion_tokens") else None,
+        presence_penalty=req.presence_penalty if h("presence_penalty") else None,
+        frequency_penalty=req.frequency_penalty if h("frequency_penalty") else None,
+        stop=list(req.stop),
+        tools=[_tool_to_domain(t, read, i) for i, t in enumerate(req.tools)],
+        parallel_tool_calls=req.parallel_tool_calls if h("parallel_tool_calls") else None,
+        seed=req.seed if h("seed") else None,
+        user=req.user or None,
+        logprobs=req.logprobs if h("logprobs") else None,
+        top_logprobs=req.top_logprobs if h("top_logprobs") else None,
+        stream=req.stream if h("stream") else None,
+        include_route_trace=req.include_route_trace,
+        extra=extra,
+    )
+    if h("tool_choice"):
+        out.tool_choice = _tool_choice_to_domain(req.tool_choice, read)
+    if h("response_format"):
+        f = req.response_format
+        out.response_format = ResponseFormat(
+            type=f.type,
+            json_schema=read.value(f.json_schema_json, 3, ["response_format", "json_schema"]),
+            extra=read.extra(f.extra_json, 2, ["response_format"]),
+        )
+    if h("stream_options"):
+        so = req.stream_options
+        out.stream_options = StreamOptions(
+            include_usage=so.include_usage if so.HasField("include_usage") else None,
+            extra=read.extra(so.extra_json, 2, ["stream_options"]),
+        )
+    if h("spidergate_options"):
+        out.options = _options_to_domain(req.spidergate_options, read)
     return out

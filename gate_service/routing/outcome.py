@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from gate_service.catalog.schema import ModelInfo
 from gate_service.deadline import SHUTDOWN, Deadline, unbounded
+from gate_service.domain import Chunk, Usage
 from gate_service.errors import GateError
 from gate_service.providers.base import FailureKind
 from gate_service.routing.cost import cost_usd, counted_usage
@@ -42,7 +42,7 @@ class Served:
     model: str
     key_id: str
     key_preview: str
-    usage: dict[str, Any] | None = None
+    usage: Usage | None = None
     cost_usd: float = 0.0
     ttft_ms: float | None = None
 
@@ -61,9 +61,9 @@ class Meter:
     model: ModelInfo | None
     prompt_tokens: int
     chars: int = 0
-    usage: dict[str, Any] | None = None
+    usage: Usage | None = None
 
-    def final_usage(self) -> dict[str, Any]:
+    def final_usage(self) -> Usage:
         return self.usage or counted_usage(self.prompt_tokens, self.chars)
 
     def cost_usd(self) -> float:
@@ -124,28 +124,24 @@ def out_of_time(deadline: Deadline, attempts: list[Attempt]) -> GateError:
     )
 
 
-def text_length(chunk: dict[str, Any]) -> int:
+def text_length(chunk: Chunk) -> int:
     """Characters of generated text in a chunk (content, reasoning, tool arguments)."""
     total = 0
-    for choice in chunk.get("choices") or ():
-        delta = choice.get("delta") or {}
-        total += len(delta.get("content") or "") + len(delta.get("reasoning_content") or "")
-        for call in delta.get("tool_calls") or ():
-            total += len((call.get("function") or {}).get("arguments") or "")
+    for choice in chunk.choices:
+        delta = choice.delta
+        total += len(delta.content or "") + len(delta.reasoning_content or "")
+        for call in delta.tool_calls:
+            total += len((call.function.arguments if call.function else None) or "")
     return total
 
 
-def rewrite_chunk(
-    chunk: dict[str, Any], completion_id: str, model: str, wants_usage: bool
-) -> dict[str, Any] | None:
+def rewrite_chunk(chunk: Chunk, completion_id: str, model: str, wants_usage: bool) -> Chunk | None:
     """Our id and the served model on every chunk; usage only if the client asked."""
-    chunk["id"] = completion_id
-    chunk["model"] = model
-    chunk["object"] = "chat.completion.chunk"
-    if not isinstance(chunk.get("choices"), list):
-        chunk["choices"] = []
+    chunk.id = completion_id
+    chunk.model = model
+    chunk.object = "chat.completion.chunk"
     if not wants_usage:
-        if not chunk["choices"]:
+        if not chunk.choices:
             return None
-        chunk.pop("usage", None)
+        chunk.usage = None
     return chunk

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from dataclasses import asdict
-from typing import Any
 
 import aiohttp
 
 from gate_service.catalog.snapshot import Catalog
+from gate_service.domain import ChatRequest, Chunk, Completion, Metadata, RouteAttempt
 from gate_service.errors import GateError, invalid
 from gate_service.providers.base import FailureKind, Target, UpstreamFailure, WireAdapter
 from gate_service.providers.transport import open_stream, post
@@ -71,26 +71,23 @@ class Router:
 
     # ------------------------------------------------------------------ planning
 
-    def prepare(self, ctx: RequestContext, request: dict[str, Any]) -> list[Planned]:
+    def prepare(self, ctx: RequestContext, request: ChatRequest) -> list[Planned]:
         """Resolve and filter the chain (404, 403 model_not_allowed, 422): no I/O, so it
         runs before limits are charged and before any provider is called."""
-        options = request.get("spidergate_options") or {}
-        chain = resolve(
-            self._catalog(), request["model"], tuple(options.get("fallback_models") or ())
-        )
-        controls = ModelControls(request["model"], ctx.allowed_models, ctx.free_only)
+        chain = resolve(self._catalog(), request.model, request.options.fallback_models)
+        controls = ModelControls(request.model, ctx.allowed_models, ctx.free_only)
         return plan(chain, request, ctx.client_id, self._keys, self._adapters, controls)
 
     def is_alias(self, name: str) -> bool:
         return self._catalog().alias(name) is not None
 
     @staticmethod
-    def worst_case_usd(planned: list[Planned], request: dict[str, Any]) -> float:
+    def worst_case_usd(planned: list[Planned], request: ChatRequest) -> float:
         """The most this request can cost, for budget reservation: a generous bound on the
         prompt plus ``max_tokens`` — or, without it, the model's whole output limit — at
         the dearest candidate that may serve it."""
         prompt = bound_prompt_tokens(request)
-        max_out = request.get("max_completion_tokens") or request.get("max_tokens")
+        max_out = request.max_output
         costs = [
             worst_cost(p.item.model, prompt, max_out or p.item.model.max_output_tokens)
             for p in planned
@@ -98,18 +95,18 @@ class Router:
         ]
         return max(costs, default=0.0)
 
-    def _timeout(self, request: dict[str, Any]) -> float:
-        timeout_ms = (request.get("spidergate_options") or {}).get("timeout_ms")
+    def _timeout(self, request: ChatRequest) -> float:
+        timeout_ms = request.options.timeout_ms
         return timeout_ms / 1000 if timeout_ms else self._default_timeout_s
 
     def _tries(
-        self, planned: list[Planned], request: dict[str, Any], attempts: list[Attempt]
+        self, planned: list[Planned], request: ChatRequest, attempts: list[Attempt]
     ) -> Iterator[tuple[int, Target]]:
         """(candidate index, target) in try order, decided lazily: a key's health may change
         with every answer. Healthy candidates go before degraded ones; models in cooldown and
         keys that may not be used now are recorded as skipped. ``retry_count`` caps the
         number of upstream calls after the first."""
-        retry_count = (request.get("spidergate_options") or {}).get("retry_count")
+        retry_count = request.options.retry_count
         budget = None if retry_count is None else retry_count + 1
         for index in self._candidate_order(planned):
             cand = planned[index]
@@ -158,9 +155,9 @@ class Router:
     # ------------------------------------------------------------------ unary
 
     async def complete(
-        self, ctx: RequestContext, request: dict[str, Any], planned: list[Planned] | None = None
-    ) -> tuple[dict[str, Any], dict[str, str]]:
-        """Serve a non-streaming request: the completion dict and response headers."""
+        self, ctx: RequestContext, request: ChatRequest, planned: list[Planned] | None = None
+    ) -> tuple[Completion, dict[str, str]]:
+        """Serve a non-streaming request: the completion and response headers."""
         started = self._clock()
         planned = self.prepare(ctx, request) if planned is None else planned
         timeout = self._timeout(request)
@@ -208,58 +205,57 @@ class Router:
     def _finish(
         self,
         ctx: RequestContext,
-        request: dict[str, Any],
+        request: ChatRequest,
         planned: list[Planned],
         index: int,
         target: Target,
-        completion: dict[str, Any],
+        completion: Completion,
         attempts: list[Attempt],
         started: float,
-    ) -> tuple[dict[str, Any], dict[str, str]]:
+    ) -> tuple[Completion, dict[str, str]]:
         served = planned[index].item
-        upstream_model = completion.get("model") or target.model
-        completion["id"] = new_completion_id()
-        completion["object"] = "chat.completion"
-        completion["model"] = served.model_id
-        completion.setdefault("created", int(time.time()))
+        upstream_model = completion.model or target.model
+        completion.id = new_completion_id()
+        completion.object = "chat.completion"
+        completion.model = served.model_id
+        # An adapter that had no creation time leaves 0 (the dicts' missing key).
+        completion.created = completion.created or int(time.time())
         meta = self._metadata(ctx, request, planned, index, upstream_model, started)
-        meta["cost_usd"] = cost_usd(served.model, completion.get("usage"))
-        self._record_spend(planned[index], target.key_id, meta["cost_usd"])
+        meta.cost_usd = cost_usd(served.model, completion.usage)
+        self._record_spend(planned[index], target.key_id, meta.cost_usd)
         ctx.served = Served(
             provider=target.provider.id,
             model=served.model_id,
             key_id=target.key_id,
             key_preview=target.key_preview,
-            usage=completion.get("usage"),
-            cost_usd=meta["cost_usd"],
+            usage=completion.usage,
+            cost_usd=meta.cost_usd,
         )
-        completion["spidergate_metadata"] = meta
+        completion.metadata = meta
         if ctx.include_route_trace:
-            completion["route_trace"] = [asdict(a) for a in attempts]
+            completion.route_trace = [RouteAttempt(**asdict(a)) for a in attempts]
         return completion, self._headers(planned, index)
 
     def _metadata(
         self,
         ctx: RequestContext,
-        request: dict[str, Any],
+        request: ChatRequest,
         planned: list[Planned],
         index: int,
         upstream_model: str,
         started: float,
-    ) -> dict[str, Any]:
-        meta: dict[str, Any] = {
-            "provider": planned[index].item.provider.id,
-            "provider_model": upstream_model,
-            "latency_ms": round((self._clock() - started) * 1000, 3),
-            "cost_usd": 0.0,
-            "cache_hit": False,
-            "fallback_used": index > 0,
-            "requested_model": request["model"],
-            "request_id": ctx.request_id,
-        }
-        if index > 0:
-            meta["original_model"] = planned[0].item.model_id
-        return meta
+    ) -> Metadata:
+        return Metadata(
+            provider=planned[index].item.provider.id,
+            provider_model=upstream_model,
+            latency_ms=round((self._clock() - started) * 1000, 3),
+            cost_usd=0.0,
+            cache_hit=False,
+            fallback_used=index > 0,
+            requested_model=request.model,
+            request_id=ctx.request_id,
+            original_model=planned[0].item.model_id if index > 0 else "",
+        )
 
     def _record_spend(self, cand: Planned, key_id: str, usd: float) -> None:
         """Count the cost against the key's spend limit period."""
@@ -297,8 +293,8 @@ class Router:
     # ------------------------------------------------------------------ streaming
 
     async def stream(
-        self, ctx: RequestContext, request: dict[str, Any], planned: list[Planned] | None = None
-    ) -> AsyncGenerator[tuple[dict[str, str] | None, list[dict[str, Any]]]]:
+        self, ctx: RequestContext, request: ChatRequest, planned: list[Planned] | None = None
+    ) -> AsyncGenerator[tuple[dict[str, str] | None, list[Chunk]]]:
         """Yield ``(headers, chunks)``: the chunks that arrived together; headers with the
         first batch only, then None.
 
@@ -310,7 +306,7 @@ class Router:
         planned = self.prepare(ctx, request) if planned is None else planned
         timeout = self._timeout(request)
         deadline = ctx.deadline
-        wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+        wants_usage = request.wants_usage
         completion_id = new_completion_id()
         prompt_tokens = estimate_prompt_tokens(request)
         attempts = ctx.attempts
@@ -340,7 +336,7 @@ class Router:
                     decoder = adapter.stream_decoder(target)
                     finished = False
                     async for payloads in resp.events(timeout, deadline):
-                        batch = []
+                        batch: list[Chunk] = []
                         broken: UpstreamFailure | None = None
                         for data in payloads:
                             try:
@@ -350,14 +346,12 @@ class Router:
                                 broken = exc
                                 break
                             for chunk in chunks:
-                                if isinstance(chunk.get("usage"), dict):
-                                    meter.usage = chunk["usage"]
+                                if chunk.usage is not None:
+                                    meter.usage = chunk.usage
                                 meter.chars += text_length(chunk)
                                 out = rewrite_chunk(chunk, completion_id, served, wants_usage)
                                 if out is not None:
-                                    finished = finished or any(
-                                        c.get("finish_reason") for c in out["choices"]
-                                    )
+                                    finished = finished or any(c.finish_reason for c in out.choices)
                                     batch.append(out)
                             if decoder.done:
                                 break
