@@ -28,7 +28,7 @@ from bridge.responses import REQUEST_ID, JSONResponse, call_metadata, error_resp
 from gate_service.errors import GateError
 from gate_service.proto_convert.completion import chunk_from_proto, completion_from_proto
 from gate_service.proto_convert.errors import from_rpc_error
-from gate_service.proto_convert.request import request_to_proto
+from gate_service.proto_convert.request_json import request_to_proto
 from spidergate.v1 import chat_pb2, common_pb2, stream_pb2
 
 DONE = b"data: [DONE]\n\n"

@@ -9,7 +9,6 @@ from typing import Any
 
 from gate_service.domain import Chunk, Completion, Delta, ToolCall, Usage
 from gate_service.proto_convert.jsonvalues import INT32, INT64, dump_json, load_extra, load_json
-from gate_service.proto_convert.request import tool_call_from_proto
 from spidergate.v1 import common_pb2 as pb
 
 _META_FIELDS = (
@@ -80,6 +79,25 @@ def usage_from_proto(usage: pb.Usage) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------- messages and deltas
+
+
+def tool_call_from_proto(call: pb.ToolCall) -> dict[str, Any]:
+    """A tool call of an answer as OpenAI JSON (the bridge's side of the answer)."""
+    out: dict[str, Any] = {}
+    if call.HasField("index"):
+        out["index"] = call.index
+    if call.id:
+        out["id"] = call.id
+    if call.type:
+        out["type"] = call.type
+    if call.HasField("function"):
+        fn: dict[str, Any] = {}
+        if call.function.name:
+            fn["name"] = call.function.name
+        fn["arguments"] = call.function.arguments
+        out["function"] = fn
+    out.update(load_extra(call.extra_json))
+    return out
 
 
 def _tool_call(call: ToolCall) -> pb.ToolCall:

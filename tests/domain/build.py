@@ -7,7 +7,8 @@ from typing import Any
 
 from gate_service.chat.validation import DEFAULT_MAX_DEPTH
 from gate_service.domain import ChatRequest
-from gate_service.proto_convert.request import request_from_proto, request_to_proto
+from gate_service.proto_convert.request import request_from_proto
+from gate_service.proto_convert.request_json import request_to_proto
 
 
 def chat_request(body: dict[str, Any], max_depth: int = DEFAULT_MAX_DEPTH) -> ChatRequest:

@@ -22,7 +22,8 @@ from gate_service.proto_convert.completion import (
     completion_from_proto,
     completion_to_proto,
 )
-from gate_service.proto_convert.request import request_from_proto, request_to_proto
+from gate_service.proto_convert.request import request_from_proto
+from gate_service.proto_convert.request_json import request_to_proto
 from spidergate.v1 import common_pb2 as pb
 
 
