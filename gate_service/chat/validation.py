@@ -17,6 +17,7 @@ iterative (no recursion limit to hit).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from gate_service.domain import ChatRequest
@@ -100,11 +101,11 @@ def _param(keys: list[str | int]) -> str | None:
 def check_depth(value: dict[str, Any] | list[Any], max_depth: int) -> None:
     """A 400 naming (the start of) the path to the first container nested deeper than
     ``max_depth`` levels."""
-    check_nested(value, max_depth, 1, [])
+    check_nested(value, max_depth, 1, ())
 
 
 def check_nested(
-    value: dict[str, Any] | list[Any], max_depth: int, level: int, path: list[str | int]
+    value: dict[str, Any] | list[Any], max_depth: int, level: int, path: Sequence[str | int]
 ) -> None:
     """``check_depth`` for a container that sits at ``level`` (1: the outermost) of a
     larger document, at ``path``: the 400 names the whole path."""

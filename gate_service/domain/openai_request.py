@@ -46,20 +46,25 @@ def _part_to_json(part: ContentPart) -> Json:
 
 
 def message_to_json(message: Message) -> Json:
+    # Once per message of every request to an OpenAI-compatible upstream: the usual
+    # message (text, nothing else) takes the first return.
     content = message.content
     out: Json = {
         "role": message.role,
-        "content": content
-        if not isinstance(content, list)
-        else [_part_to_json(p) for p in content],
+        "content": [_part_to_json(p) for p in content] if type(content) is list else content,
     }
+    if message.name is None and not message.tool_calls and message.tool_call_id is None:
+        if message.extra:
+            out.update(message.extra)
+        return out
     if message.name:
         out["name"] = message.name
     if message.tool_calls:
         out["tool_calls"] = [tool_call_to_json(c) for c in message.tool_calls]
     if message.tool_call_id:
         out["tool_call_id"] = message.tool_call_id
-    out.update(message.extra)
+    if message.extra:
+        out.update(message.extra)
     return out
 
 
@@ -142,5 +147,6 @@ def request_to_json(req: ChatRequest, *, options: bool = True) -> Json:
         out["stream_options"] = s
     if options and req.options.present:
         out["spidergate_options"] = options_to_json(req)
-    out.update(req.extra)
+    if req.extra:
+        out.update(req.extra)
     return out

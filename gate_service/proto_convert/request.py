@@ -34,7 +34,7 @@ from gate_service.errors import invalid
 from gate_service.proto_convert.request_json import REQUEST_KEYS, request_to_proto
 from spidergate.v1 import common_pb2 as pb
 
-Path = list[str | int]
+Path = tuple[str | int, ...]
 
 
 class _Reader:
@@ -86,46 +86,52 @@ def _part_to_domain(part: pb.ContentPart, read: _Reader, path: Path) -> ContentP
     if part.HasField("image_url"):
         image = part.image_url
         out.image_url = ImageUrl(
-            image.url, image.detail or None, read.extra(image.extra_json, 6, [*path, "image_url"])
+            image.url, image.detail or None, read.extra(image.extra_json, 6, (*path, "image_url"))
         )
     return out
 
 
 def _message_to_domain(m: pb.ChatMessage, read: _Reader, i: int) -> Message:
-    path: Path = ["messages", i]
+    # The hot loop of a long conversation: positional arguments, and the paths (only
+    # needed to name a fault) built only when there is something to walk.
     which = m.WhichOneof("content")
     content: str | list[ContentPart] | None = None
     if which == "text":
         content = m.text
     elif which == "parts":
         content = [
-            _part_to_domain(p, read, [*path, "content", j]) for j, p in enumerate(m.parts.parts)
+            _part_to_domain(p, read, ("messages", i, "content", j))
+            for j, p in enumerate(m.parts.parts)
         ]
+    calls = m.tool_calls
+    raw = m.extra_json
     return Message(
-        role=m.role,
-        content=content,
-        name=m.name or None,
-        tool_calls=[
-            tool_call_to_domain(c, read, 5, [*path, "tool_calls", j])
-            for j, c in enumerate(m.tool_calls)
-        ],
-        tool_call_id=m.tool_call_id or None,
-        extra=read.extra(m.extra_json, 3, path),
+        m.role,
+        content,
+        m.name or None,
+        [
+            tool_call_to_domain(c, read, 5, ("messages", i, "tool_calls", j))
+            for j, c in enumerate(calls)
+        ]
+        if calls
+        else [],
+        m.tool_call_id or None,
+        read.extra(raw, 3, ("messages", i)) if raw else {},
     )
 
 
 def _tool_to_domain(t: pb.Tool, read: _Reader, i: int) -> Tool:
-    path: Path = ["tools", i]
-    out = Tool(type=t.type or "function", extra=read.extra(t.extra_json, 3, path))
+    raw = t.extra_json
+    out = Tool(t.type or "function", None, read.extra(raw, 3, ("tools", i)) if raw else {})
     if t.HasField("function"):
         f = t.function
-        fpath: Path = [*path, "function"]
+        raw = f.extra_json
         out.function = FunctionDef(
-            name=f.name,
-            description=f.description or None,
-            parameters=read.value(f.parameters_json, 5, [*fpath, "parameters"]),
-            strict=f.strict if f.HasField("strict") else None,
-            extra=read.extra(f.extra_json, 4, fpath),
+            f.name,
+            f.description or None,
+            read.value(f.parameters_json, 5, ("tools", i, "function", "parameters")),
+            f.strict if f.HasField("strict") else None,
+            read.extra(raw, 4, ("tools", i, "function")) if raw else {},
         )
     return out
 
@@ -136,21 +142,22 @@ def _tool_choice_to_domain(c: pb.ToolChoice, read: _Reader) -> ToolChoice:
         return ToolChoice(mode=c.mode)
     if which == "function_name":
         return ToolChoice(function_name=c.function_name)
-    return ToolChoice(other=read.value(c.extra_json, 2, ["tool_choice"]))
+    return ToolChoice(other=read.value(c.extra_json, 2, ("tool_choice",)))
 
 
 def _options_to_domain(o: pb.SpidergateOptions, read: _Reader) -> SpidergateOptions:
     h = o.HasField
+    raw = o.extra_json
     return SpidergateOptions(
-        max_cost_usd=o.max_cost_usd if h("max_cost_usd") else None,
-        cache_enabled=o.cache_enabled if h("cache_enabled") else None,
-        cache_ttl_seconds=o.cache_ttl_seconds if h("cache_ttl_seconds") else None,
-        fallback_models=tuple(o.fallback_models),
-        preferred_providers=tuple(o.preferred_providers),
-        excluded_providers=tuple(o.excluded_providers),
-        timeout_ms=o.timeout_ms if h("timeout_ms") else None,
-        retry_count=o.retry_count if h("retry_count") else None,
-        extra=read.extra(o.extra_json, 2, ["spidergate_options"]),
+        o.max_cost_usd if h("max_cost_usd") else None,
+        o.cache_enabled if h("cache_enabled") else None,
+        o.cache_ttl_seconds if h("cache_ttl_seconds") else None,
+        tuple(o.fallback_models),
+        tuple(o.preferred_providers),
+        tuple(o.excluded_providers),
+        o.timeout_ms if h("timeout_ms") else None,
+        o.retry_count if h("retry_count") else None,
+        read.extra(raw, 2, ("spidergate_options",)) if raw else {},
         present=True,
     )
 
@@ -183,7 +190,7 @@ def _top_extra(req: pb.ChatCompletionRequest, read: _Reader) -> Json:
     if not isinstance(value, dict):
         raise invalid("The request body must be a JSON object.")
     if value:
-        check_nested(value, read.max_depth, 1, [])
+        check_nested(value, read.max_depth, 1, ())
     return value
 
 
@@ -202,41 +209,45 @@ def _typed(req: pb.ChatCompletionRequest, extra: Json) -> tuple[pb.ChatCompletio
 def _request_to_domain(req: pb.ChatCompletionRequest, read: _Reader, extra: Json) -> ChatRequest:
     h = req.HasField
     out = ChatRequest(
-        model=req.model,
-        messages=[_message_to_domain(m, read, i) for i, m in enumerate(req.messages)],
-        temperature=req.temperature if h("temperature") else None,
-        top_p=req.top_p if h("top_p") else None,
-        n=req.n if h("n") else None,
-        max_tokens=req.max_tokens if h("max_tokens") else None,
-        max_completion_tokens=req.max_completion_tokens if h("max_completion_tokens") else None,
-        presence_penalty=req.presence_penalty if h("presence_penalty") else None,
-        frequency_penalty=req.frequency_penalty if h("frequency_penalty") else None,
-        stop=list(req.stop),
-        tools=[_tool_to_domain(t, read, i) for i, t in enumerate(req.tools)],
-        parallel_tool_calls=req.parallel_tool_calls if h("parallel_tool_calls") else None,
-        seed=req.seed if h("seed") else None,
-        user=req.user or None,
-        logprobs=req.logprobs if h("logprobs") else None,
-        top_logprobs=req.top_logprobs if h("top_logprobs") else None,
-        stream=req.stream if h("stream") else None,
-        include_route_trace=req.include_route_trace,
-        extra=extra,
+        req.model,
+        [_message_to_domain(m, read, i) for i, m in enumerate(req.messages)],
+        req.temperature if h("temperature") else None,
+        req.top_p if h("top_p") else None,
+        req.n if h("n") else None,
+        req.max_tokens if h("max_tokens") else None,
+        req.max_completion_tokens if h("max_completion_tokens") else None,
+        req.presence_penalty if h("presence_penalty") else None,
+        req.frequency_penalty if h("frequency_penalty") else None,
+        list(req.stop),
+        [_tool_to_domain(t, read, i) for i, t in enumerate(req.tools)],
+        _tool_choice_to_domain(req.tool_choice, read) if h("tool_choice") else None,
+        req.parallel_tool_calls if h("parallel_tool_calls") else None,
+        _response_format(req.response_format, read) if h("response_format") else None,
+        req.seed if h("seed") else None,
+        req.user or None,
+        req.logprobs if h("logprobs") else None,
+        req.top_logprobs if h("top_logprobs") else None,
+        req.stream if h("stream") else None,
+        _stream_options(req.stream_options, read) if h("stream_options") else None,
+        _options_to_domain(req.spidergate_options, read)
+        if h("spidergate_options")
+        else SpidergateOptions(),
+        req.include_route_trace,
+        extra,
     )
-    if h("tool_choice"):
-        out.tool_choice = _tool_choice_to_domain(req.tool_choice, read)
-    if h("response_format"):
-        f = req.response_format
-        out.response_format = ResponseFormat(
-            type=f.type,
-            json_schema=read.value(f.json_schema_json, 3, ["response_format", "json_schema"]),
-            extra=read.extra(f.extra_json, 2, ["response_format"]),
-        )
-    if h("stream_options"):
-        so = req.stream_options
-        out.stream_options = StreamOptions(
-            include_usage=so.include_usage if so.HasField("include_usage") else None,
-            extra=read.extra(so.extra_json, 2, ["stream_options"]),
-        )
-    if h("spidergate_options"):
-        out.options = _options_to_domain(req.spidergate_options, read)
     return out
+
+
+def _response_format(f: pb.ResponseFormat, read: _Reader) -> ResponseFormat:
+    return ResponseFormat(
+        f.type,
+        read.value(f.json_schema_json, 3, ("response_format", "json_schema")),
+        read.extra(f.extra_json, 2, ("response_format",)),
+    )
+
+
+def _stream_options(so: pb.StreamOptions, read: _Reader) -> StreamOptions:
+    return StreamOptions(
+        so.include_usage if so.HasField("include_usage") else None,
+        read.extra(so.extra_json, 2, ("stream_options",)),
+    )

@@ -24,6 +24,7 @@ from gate_service.providers.openai_request import (
     part_text,
     stop_sequences,
     text_of,
+    texts_of,
     tool_arguments,
 )
 
@@ -115,6 +116,8 @@ def convert_messages(raw: list[Message]) -> tuple[str, list[Json]]:
 
 
 def _user_blocks(content: Content) -> list[Json]:
+    if type(content) is str:  # the usual user message: one text block, if any text
+        return [{"type": "text", "text": content}] if content else []
     blocks: list[Json] = []
     for part in content_parts(content):
         kind = part.type or "text"
@@ -139,11 +142,7 @@ def _image(url: str) -> Json:
 def _assistant_blocks(msg: Message) -> list[Json]:
     # Earlier reasoning is not replayed: Anthropic only accepts thinking blocks with the
     # signature it issued, which the OpenAI format does not carry.
-    blocks: list[Json] = [
-        {"type": "text", "text": text}
-        for part in content_parts(msg.content)
-        if (text := part_text(part))
-    ]
+    blocks: list[Json] = [{"type": "text", "text": text} for text in texts_of(msg.content)]
     for call in msg.tool_calls:
         function = call.function
         blocks.append(

@@ -28,6 +28,7 @@ from gate_service.providers.openai_request import (
     part_text,
     stop_sequences,
     text_of,
+    texts_of,
     tool_arguments,
 )
 
@@ -96,6 +97,8 @@ def convert_messages(raw: list[Message], model: str) -> tuple[list[Json], list[J
 
 
 def _user_parts(content: Content) -> list[Json]:
+    if type(content) is str:  # the usual user message: one text block, if any text
+        return [{"text": content}] if content else []
     parts: list[Json] = []
     for part in content_parts(content):
         kind = part.type or "text"
@@ -120,9 +123,7 @@ def _image(url: str) -> Json:
 
 
 def _model_parts(msg: Message, names: dict[str, str], signed: bool) -> list[Json]:
-    parts: list[Json] = [
-        {"text": text} for part in content_parts(msg.content) if (text := part_text(part))
-    ]
+    parts: list[Json] = [{"text": text} for text in texts_of(msg.content)]
     for n, call in enumerate(msg.tool_calls):
         function = call.function
         name = (function.name if function else None) or ""

@@ -56,10 +56,16 @@ def part_text(part: ContentPart) -> str | None:
     return None
 
 
+def texts_of(content: Content) -> list[str]:
+    """The non-empty texts of a message's content (text and refusal parts)."""
+    if type(content) is str:  # the usual message, without a part object per message
+        return [content] if content else []
+    return [t for p in content_parts(content) if (t := part_text(p))]
+
+
 def text_of(content: Content) -> str:
     """All text of a message's content, parts joined by newlines; other parts ignored."""
-    texts = [t for p in content_parts(content) if (t := part_text(p))]
-    return "\n".join(texts)
+    return "\n".join(texts_of(content))
 
 
 def image_url(part: ContentPart) -> str:
