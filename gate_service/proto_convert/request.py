@@ -197,11 +197,14 @@ def _top_extra(req: pb.ChatCompletionRequest, read: _Reader) -> Json:
 def _typed(req: pb.ChatCompletionRequest, extra: Json) -> tuple[pb.ChatCompletionRequest, Json]:
     """Fields we model that arrived untyped among the extras (the bridge forwards a body
     it could not type as-is): read them strictly now, which raises the 400 naming the
-    parameter; what reads cleanly is merged into the typed fields."""
+    parameter; what reads cleanly replaces the typed field of the same name (as the
+    extras always won over the typed fields)."""
     typed = request_to_proto(extra)
     merged = pb.ChatCompletionRequest()
     merged.CopyFrom(req)
     merged.extra_json = b""
+    for descriptor, _ in typed.ListFields():
+        merged.ClearField(descriptor.name)
     merged.MergeFrom(typed)
     return merged, {k: v for k, v in extra.items() if k not in REQUEST_KEYS}
 

@@ -289,3 +289,12 @@ def test_a_forwarded_body_that_is_not_an_object(raw: bytes, message: str) -> Non
         request_from_proto(pb.ChatCompletionRequest(extra_json=raw))
     assert info.value.code == "invalid_request"
     assert message in info.value.message
+
+
+def test_a_modelled_field_in_extra_json_replaces_the_typed_one() -> None:
+    """A gRPC client's extra_json wins over the typed field of the same name, as before."""
+    proto = request_to_proto({"model": "m", "messages": [{"role": "user", "content": "a"}]})
+    proto.extra_json = orjson.dumps({"messages": [{"role": "user", "content": "b"}], "n": 2})
+    request = request_from_proto(proto)
+    assert [m.content for m in request.messages] == ["b"]
+    assert (request.model, request.n, request.extra) == ("m", 2, {})
