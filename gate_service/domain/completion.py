@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gate_service.domain.request import Json, ToolCall, _extra
+from gate_service.domain.request import Json, ToolCall
 
 
 @dataclass(slots=True)
@@ -24,7 +24,7 @@ class Usage:
     total_tokens: int = 0
     cached_tokens: int | None = None
     reasoning_tokens: int | None = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -37,7 +37,7 @@ class Delta:
     tool_calls: list[ToolCall] = field(default_factory=list)
     refusal: str | None = None
     reasoning_content: str | None = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -48,7 +48,7 @@ class Choice:
     message: Delta
     finish_reason: str | None = None
     logprobs: Any = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -59,7 +59,7 @@ class ChunkChoice:
     delta: Delta
     finish_reason: str | None = None
     logprobs: Any = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -75,7 +75,7 @@ class Metadata:
     original_model: str = ""
     requested_model: str = ""
     request_id: str = ""
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -106,7 +106,7 @@ class Completion:
     service_tier: str = ""
     metadata: Metadata | None = None
     route_trace: list[RouteAttempt] = field(default_factory=list)
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -120,4 +120,4 @@ class Chunk:
     usage: Usage | None = None
     object: str = "chat.completion.chunk"
     system_fingerprint: str = ""
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)

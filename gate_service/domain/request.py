@@ -20,17 +20,13 @@ from typing import Any
 Json = dict[str, Any]
 
 
-def _extra() -> Json:
-    return {}
-
-
 @dataclass(slots=True)
 class ImageUrl:
     """An image reference: an https URL or a ``data:`` URL."""
 
     url: str
     detail: str | None = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -40,7 +36,7 @@ class ContentPart:
     type: str
     text: str | None = None
     image_url: ImageUrl | None = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -59,7 +55,7 @@ class ToolCall:
     id: str | None = None
     type: str | None = None
     function: FunctionCall | None = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 # A message's content: a string, a list of parts, or absent.
@@ -75,7 +71,7 @@ class Message:
     name: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -86,14 +82,14 @@ class FunctionDef:
     description: str | None = None
     parameters: Any = None
     strict: bool | None = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class Tool:
     type: str = "function"
     function: FunctionDef | None = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -110,13 +106,13 @@ class ToolChoice:
 class ResponseFormat:
     type: str
     json_schema: Any = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class StreamOptions:
     include_usage: bool | None = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -132,7 +128,7 @@ class SpidergateOptions:
     excluded_providers: tuple[str, ...] = ()
     timeout_ms: int | None = None
     retry_count: int | None = None
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
     # Whether the client sent the object at all (`{}` and absence ask the same question,
     # but the request's JSON form keeps what was sent).
     present: bool = False
@@ -165,7 +161,7 @@ class ChatRequest:
     stream_options: StreamOptions | None = None
     options: SpidergateOptions = field(default_factory=SpidergateOptions)
     include_route_trace: bool = False
-    extra: Json = field(default_factory=_extra)
+    extra: Json = field(default_factory=dict)
 
     @property
     def max_output(self) -> int | None:

@@ -11,17 +11,6 @@ from gate_service.domain import Chunk, Completion, Delta, ToolCall, Usage
 from gate_service.proto_convert.jsonvalues import INT32, INT64, dump_json, load_extra, load_json
 from spidergate.v1 import common_pb2 as pb
 
-_META_FIELDS = (
-    "provider",
-    "provider_model",
-    "latency_ms",
-    "cost_usd",
-    "cache_hit",
-    "fallback_used",
-    "original_model",
-    "requested_model",
-    "request_id",
-)
 _ATTEMPT_FIELDS = (
     "provider",
     "model",
