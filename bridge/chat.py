@@ -5,6 +5,11 @@ found before it (auth, limits, validation, no model, every upstream failing) is 
 HTTP error with a JSON body. After it, a failure is one ``data: {"error": ...}`` event
 followed by ``data: [DONE]``. A client that disconnects cancels the gRPC call, which
 cancels the upstream request.
+
+A body the bridge cannot type (not JSON, not an object, nested too deep, a wrongly typed
+field) is not refused here: it goes to the core as-is, in the request's ``extra_json``,
+and the core answers after authentication (401 first; a 400 naming the parameter, with
+the token's ``X-RateLimit-*``), as for every other fault of a request.
 """
 
 from __future__ import annotations
@@ -25,11 +30,16 @@ from bridge.responses import REQUEST_ID, call_metadata, request_id
 from bridge.routing import GateRoute
 from gate_service.proto_convert.completion import chunk_from_proto, completion_from_proto
 from gate_service.proto_convert.errors import from_rpc_error
-from gate_service.proto_convert.request import request_to_proto
-from spidergate.v1 import chat_pb2, stream_pb2
+from gate_service.proto_convert.request_json import request_to_proto
+from spidergate.v1 import chat_pb2, common_pb2, stream_pb2
 
 DONE = b"data: [DONE]\n\n"
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _untyped(raw: bytes) -> common_pb2.ChatCompletionRequest:
+    """A body that could not be typed, forwarded whole for the core to refuse."""
+    return common_pb2.ChatCompletionRequest(extra_json=raw)
 
 
 def _sse(payload: dict[str, Any]) -> bytes:
@@ -44,7 +54,7 @@ def _sse_batch(message: stream_pb2.StreamChatCompletionResponse) -> bytes:
 async def chat_completions(request: Request) -> Response:
     core: CoreClient = request.app.state.core
     rid = request_id(request)
-    chat = await read_json(request, request_to_proto)
+    chat = await read_json(request, request_to_proto, _untyped)
     chat.include_route_trace = request.query_params.get("include_route_trace", "").lower() in (
         "1",
         "true",

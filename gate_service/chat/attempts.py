@@ -1,7 +1,7 @@
 """Chat completions as attempts of the failover runner (:mod:`gate_service.routing.runner`).
 
 Everything chat-specific about an attempt lives here, and every read of the chat request
-dict the routing needs: the per-attempt timeout and ``retry_count`` (:func:`chat_route`),
+the routing needs: the per-attempt timeout and ``retry_count`` (:func:`chat_route`),
 the upstream request built through the wire adapter, the whole answer parsed
 (:class:`CompletionCall`), or the stream decoded, its chunks rewritten to our id and the
 served model, and metered (:class:`ChunkStreamCall`). The runner decides what happens
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 
 from gate_service.chat.answer import new_completion_id, rewrite_chunk
 from gate_service.deadline import Deadline
+from gate_service.domain import ChatRequest, Chunk, Completion, Usage
 from gate_service.providers.base import (
     FailureKind,
     StreamDecoder,
@@ -30,22 +30,20 @@ from gate_service.routing.cost import counted_usage
 from gate_service.routing.plan import Planned, estimate_prompt_tokens
 from gate_service.routing.runner import Reply, Route
 
-Json = dict[str, Any]
-Batch = list[Json]
+Batch = list[Chunk]
 
 
 def chat_route(
-    request: Json, planned: Sequence[Planned], deadline: Deadline, default_timeout_s: float
+    request: ChatRequest, planned: Sequence[Planned], deadline: Deadline, default_timeout_s: float
 ) -> Route:
     """The route of a chat request: ``spidergate_options.timeout_ms`` per attempt (else
     the configured default) and ``retry_count``."""
-    options = request.get("spidergate_options") or {}
-    timeout_ms = options.get("timeout_ms")
+    timeout_ms = request.options.timeout_ms
     return Route(
         planned=planned,
         deadline=deadline,
         timeout_s=timeout_ms / 1000 if timeout_ms else default_timeout_s,
-        retry_count=options.get("retry_count"),
+        retry_count=request.options.retry_count,
     )
 
 
@@ -54,27 +52,27 @@ class CompletionCall:
     """One non-streaming attempt: post the request, parse the whole answer."""
 
     session: aiohttp.ClientSession
-    request: Json
+    request: ChatRequest
 
     async def __call__(
         self, target: Target, adapter: WireAdapter, deadline: Deadline, timeout_s: float
-    ) -> Reply[Json]:
+    ) -> Reply[Completion]:
         upstream = adapter.build_request(target, self.request, stream=False)
         resp = await post(self.session, upstream, timeout_s, deadline)
         if resp.status >= 400:
             raise adapter.classify_error(resp.status, resp.headers, resp.body)
         completion = adapter.parse_response(target, resp.body)
-        return Reply(completion, resp.headers, completion.get("usage"))
+        return Reply(completion, resp.headers, completion.usage)
 
 
 class ChunkStreamCall:
     """One streaming attempt: open the stream; its batches of rewritten chunks follow.
     One id for the whole answer, whichever attempt serves it."""
 
-    def __init__(self, session: aiohttp.ClientSession, request: Json) -> None:
+    def __init__(self, session: aiohttp.ClientSession, request: ChatRequest) -> None:
         self._session = session
         self._request = request
-        self._wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+        self._wants_usage = request.wants_usage
         self._prompt_tokens = estimate_prompt_tokens(request)
         self.completion_id = new_completion_id()
 
@@ -119,9 +117,9 @@ class Meter:
 
     prompt_tokens: int
     chars: int = 0
-    usage: Json | None = None
+    usage: Usage | None = None
 
-    def final_usage(self) -> Json:
+    def final_usage(self) -> Usage:
         return self.usage or counted_usage(self.prompt_tokens, self.chars)
 
 
@@ -148,7 +146,7 @@ class ChunkStream:
     def headers(self) -> Mapping[str, str]:
         return self._resp.headers
 
-    def usage(self) -> Json:
+    def usage(self) -> Usage:
         return self.meter.final_usage()
 
     def close(self) -> None:
@@ -170,12 +168,12 @@ class ChunkStream:
                     broken = exc
                     break
                 for chunk in chunks:
-                    if isinstance(chunk.get("usage"), dict):
-                        self.meter.usage = chunk["usage"]
+                    if chunk.usage is not None:
+                        self.meter.usage = chunk.usage
                     self.meter.chars += text_length(chunk)
                     out = rewrite_chunk(chunk, rw.completion_id, rw.model, rw.wants_usage)
                     if out is not None:
-                        finished = finished or any(c.get("finish_reason") for c in out["choices"])
+                        finished = finished or any(c.finish_reason for c in out.choices)
                         batch.append(out)
                 if decoder.done:
                     break
@@ -189,12 +187,12 @@ class ChunkStream:
             raise UpstreamFailure(FailureKind.CONNECTION, 502, "upstream stream ended early")
 
 
-def text_length(chunk: Json) -> int:
+def text_length(chunk: Chunk) -> int:
     """Characters of generated text in a chunk (content, reasoning, tool arguments)."""
     total = 0
-    for choice in chunk.get("choices") or ():
-        delta = choice.get("delta") or {}
-        total += len(delta.get("content") or "") + len(delta.get("reasoning_content") or "")
-        for call in delta.get("tool_calls") or ():
-            total += len((call.get("function") or {}).get("arguments") or "")
+    for choice in chunk.choices:
+        delta = choice.delta
+        total += len(delta.content or "") + len(delta.reasoning_content or "")
+        for call in delta.tool_calls:
+            total += len((call.function.arguments if call.function else None) or "")
     return total

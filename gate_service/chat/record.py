@@ -5,9 +5,9 @@ cache hit, or neither (refused before any provider was called)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from gate_service.auth.principal import Principal
+from gate_service.domain import ChatRequest, Completion
 from gate_service.ledger import LedgerEntry
 from gate_service.routing.outcome import Outcome, RequestContext
 
@@ -15,24 +15,22 @@ from gate_service.routing.outcome import Outcome, RequestContext
 def ledger_entry(
     principal: Principal,
     ctx: RequestContext,
-    request: dict[str, Any],
+    request: ChatRequest,
     *,
     alias: bool,
     latency_ms: float,
     status: int,
     outcome: Outcome,
     error_code: str | None = None,
-    hit: dict[str, Any] | None = None,
+    hit: Completion | None = None,
     streamed: bool = False,
 ) -> LedgerEntry:
     """One row for the ledger. A hit is billed nothing and names no key; otherwise what
     served (if anything did) is what the request cost."""
     served = None if hit else outcome.served
-    usage = (hit.get("usage") if hit else (served.usage if served else None)) or {}
-    prompt_details = usage.get("prompt_tokens_details") or {}
-    completion_details = usage.get("completion_tokens_details") or {}
-    meta = (hit or {}).get("spidergate_metadata") or {}
-    requested = str(request.get("model", ""))
+    usage = hit.usage if hit else (served.usage if served else None)
+    meta = hit.metadata if hit else None
+    requested = request.model
     return LedgerEntry(
         request_id=ctx.request_id,
         client_id=principal.client_id,
@@ -40,18 +38,20 @@ def ledger_entry(
         agent_name=principal.agent_name,
         requested_model=requested,
         alias=requested if alias else None,
-        served_model=hit["model"] if hit else (served.model if served else None),
-        provider=meta.get("provider") if hit else (served.provider if served else None),
+        served_model=hit.model if hit else (served.model if served else None),
+        provider=(meta.provider or None if meta else None)
+        if hit
+        else (served.provider if served else None),
         key_id=served.key_id if served else None,
         key_preview=served.key_preview if served else None,
         status=status,
         error_code=error_code,
         latency_ms=latency_ms,
         ttft_ms=served.ttft_ms if served else None,
-        prompt_tokens=int(usage.get("prompt_tokens") or 0),
-        completion_tokens=int(usage.get("completion_tokens") or 0),
-        cached_tokens=int(prompt_details.get("cached_tokens") or 0),
-        reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+        prompt_tokens=usage.prompt_tokens if usage else 0,
+        completion_tokens=usage.completion_tokens if usage else 0,
+        cached_tokens=(usage.cached_tokens or 0) if usage else 0,
+        reasoning_tokens=(usage.reasoning_tokens or 0) if usage else 0,
         cost_usd=served.cost_usd if served else 0.0,
         streamed=streamed,
         cache_hit=hit is not None,

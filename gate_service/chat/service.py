@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -43,6 +44,7 @@ from gate_service.chat.attempts import ChunkStreamCall, CompletionCall, chat_rou
 from gate_service.chat.record import ledger_entry
 from gate_service.chat.replay import completion_to_chunks
 from gate_service.deadline import SHUTDOWN, Deadline
+from gate_service.domain import ChatRequest, Chunk, Completion
 from gate_service.errors import GateError
 from gate_service.governance.admission import Governor, NullGovernor
 from gate_service.ledger.entry import Ledger, NullLedger
@@ -53,7 +55,7 @@ from gate_service.routing.planning import worst_case_usd
 from gate_service.routing.router import Router
 from gate_service.routing.runner import Run
 
-Chunks = tuple[dict[str, str] | None, list[dict[str, Any]]]
+Chunks = tuple[dict[str, str] | None, list[Chunk]]
 # How long ended requests get, after the grace, to write their last event and settle.
 _LAST_WORDS_S = 5.0
 
@@ -119,8 +121,8 @@ class ChatService:
     # ------------------------------------------------------------------ cache
 
     async def _hit(
-        self, ctx: RequestContext, request: dict[str, Any]
-    ) -> tuple[str | None, int, dict[str, Any] | None]:
+        self, ctx: RequestContext, request: ChatRequest
+    ) -> tuple[str | None, int, Completion | None]:
         enabled, ttl = cacheable(request)
         if not enabled or self.cache is None or ctx.client_id is None:
             return None, 0, None
@@ -133,7 +135,7 @@ class ChatService:
         return key, ttl, prepare_hit(stored, request_id=ctx.request_id, latency_ms=latency)
 
     async def _admit(
-        self, principal: Principal, ctx: RequestContext, request: dict[str, Any]
+        self, principal: Principal, ctx: RequestContext, request: ChatRequest
     ) -> tuple[list[Planned], Any]:
         """Plan the route, then charge limits and reserve the plan's worst-case cost."""
         try:
@@ -144,7 +146,7 @@ class ChatService:
         admission = await self.governor.admit(principal, worst_case_usd(planned, request))
         return planned, admission
 
-    def _run(self, ctx: RequestContext, request: dict[str, Any], planned: list[Planned]) -> Run:
+    def _run(self, ctx: RequestContext, request: ChatRequest, planned: list[Planned]) -> Run:
         route = chat_route(request, planned, ctx.deadline, self.default_timeout_s)
         return self.router.runner.run(route)
 
@@ -157,8 +159,8 @@ class ChatService:
     # ------------------------------------------------------------------ unary
 
     async def complete(
-        self, principal: Principal, ctx: RequestContext, request: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, str]]:
+        self, principal: Principal, ctx: RequestContext, request: ChatRequest
+    ) -> tuple[Completion, dict[str, str]]:
         started = time.perf_counter()
         admission = None
         run: Run | None = None
@@ -188,15 +190,14 @@ class ChatService:
         completion, headers = shape_completion(completion, outcome, planned, request, ctx)
         await self.governor.settle(admission, outcome.cost_usd)
         if key is not None and self.cache is not None:
-            stored = {k: v for k, v in completion.items() if k != "route_trace"}
-            await self.cache.set(key, stored, ttl)
+            await self.cache.set(key, dataclasses.replace(completion, route_trace=[]), ttl)
         self._record(principal, ctx, request, started, 200, outcome)
         return completion, {**headers, **admission.headers}
 
     # ------------------------------------------------------------------ streaming
 
     async def stream(
-        self, principal: Principal, ctx: RequestContext, request: dict[str, Any]
+        self, principal: Principal, ctx: RequestContext, request: ChatRequest
     ) -> AsyncGenerator[Chunks]:
         started = time.perf_counter()
         admission = None
@@ -206,7 +207,7 @@ class ChatService:
             planned, admission = await self._admit(principal, ctx, request)
             _, _, hit = await self._hit(ctx, request)
             if hit is not None:
-                wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+                wants_usage = request.wants_usage
                 await self.governor.settle(admission, 0.0)
                 self._record(principal, ctx, request, started, 200, hit=hit, streamed=True)
                 yield dict(admission.headers), completion_to_chunks(hit, include_usage=wants_usage)
@@ -247,7 +248,7 @@ class ChatService:
         self,
         principal: Principal,
         ctx: RequestContext,
-        request: dict[str, Any],
+        request: ChatRequest,
         started: float,
         admission: Any,
         outcome: Outcome,
@@ -271,7 +272,7 @@ class ChatService:
         self,
         principal: Principal,
         ctx: RequestContext,
-        request: dict[str, Any],
+        request: ChatRequest,
         started: float,
         admission: Any,
         exc: GateError,
@@ -301,13 +302,13 @@ class ChatService:
         self,
         principal: Principal,
         ctx: RequestContext,
-        request: dict[str, Any],
+        request: ChatRequest,
         started: float,
         status: int,
         outcome: Outcome | None = None,
         *,
         error_code: str | None = None,
-        hit: dict[str, Any] | None = None,
+        hit: Completion | None = None,
         streamed: bool = False,
     ) -> None:
         if isinstance(self.ledger, NullLedger) and self.metrics is None:
@@ -316,7 +317,7 @@ class ChatService:
             principal,
             ctx,
             request,
-            alias=self.router.planner.is_alias(str(request.get("model", ""))),
+            alias=self.router.planner.is_alias(request.model),
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             status=status,
             outcome=outcome or Outcome(),

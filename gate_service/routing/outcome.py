@@ -9,9 +9,9 @@ the ledger whatever kind of call was routed.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from gate_service.deadline import SHUTDOWN, Deadline, unbounded
+from gate_service.domain import Usage
 from gate_service.errors import GateError
 from gate_service.providers.base import FailureKind
 
@@ -38,7 +38,7 @@ class Served:
     model: str
     key_id: str
     key_preview: str
-    usage: dict[str, Any] | None = None
+    usage: Usage | None = None
     cost_usd: float = 0.0
     ttft_ms: float | None = None
 

@@ -39,6 +39,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from gate_service.catalog.schema import ModelInfo
 from gate_service.deadline import Deadline, unbounded
+from gate_service.domain import Usage
 from gate_service.errors import GateError, invalid
 from gate_service.providers.base import FailureKind, Target, UpstreamFailure, WireAdapter
 from gate_service.routing.cost import cost_usd
@@ -49,7 +50,6 @@ from gate_service.routing.planning import tries
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
-Usage = dict[str, Any]
 # USD for what a served attempt used, at its candidate's prices (None: model unknown).
 Price = Callable[[ModelInfo | None, Usage | None], float]
 Redact = Callable[[UpstreamFailure, str], UpstreamFailure]

@@ -1,8 +1,9 @@
 """The bridge's registered exception handlers (bridge/errors.py) against the real core
 (in process), with each call the bridge makes to it noted: an error the bridge finds is
 answered in the core's order (one ``Authenticate`` when a token is sent, none without),
-an error that is the core's answer never costs another call, and every answer carries the
-id the core was sent."""
+an error that is the core's answer never costs another call (a chat body the bridge
+cannot type is the core's to refuse, in the chat call), and every answer carries the id
+the core was sent."""
 
 from __future__ import annotations
 
@@ -99,18 +100,34 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_a_body_error_with_a_token_asks_authenticate_once(stack: Stack, token: str) -> None:
-    r, calls = _send(stack, "POST", CHAT, content=b"not json", headers=_bearer(token))
+def test_a_query_error_with_a_token_asks_authenticate_once(stack: Stack, token: str) -> None:
+    r, calls = _send(stack, "GET", "/v1/usage?bucket=week", headers=_bearer(token))
     assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid_request")
     # The id the core was sent is the one answered (none was given: the bridge chose it).
     assert calls == [("auth.Authenticate", r.headers["x-request-id"])]
 
 
-def test_a_body_error_without_a_token_is_a_401_asking_nothing(stack: Stack) -> None:
-    r, calls = _send(stack, "POST", CHAT, content=b"not json")
+def test_a_query_error_without_a_token_is_a_401_asking_nothing(stack: Stack) -> None:
+    r, calls = _send(stack, "GET", "/v1/usage?bucket=week")
     assert (r.status_code, r.json()["error"]["code"]) == (401, "missing_api_key")
     assert r.headers["www-authenticate"] == "Bearer"
     assert calls == []
+
+
+def test_a_chat_body_error_with_a_token_is_the_cores_one_call(stack: Stack, token: str) -> None:
+    # A body the bridge cannot type goes to the core as is (extra_json): the core refuses
+    # it after the credential, in the chat call itself, with no Authenticate first.
+    r, calls = _send(stack, "POST", CHAT, content=b"not json", headers=_bearer(token))
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid_request")
+    # The id the core was sent is the one answered (none was given: the bridge chose it).
+    assert calls == [("chat.CreateChatCompletion", r.headers["x-request-id"])]
+
+
+def test_a_chat_body_error_without_a_token_is_the_cores_401(stack: Stack) -> None:
+    r, calls = _send(stack, "POST", CHAT, content=b"not json")
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "missing_api_key")
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert calls == [("chat.CreateChatCompletion", r.headers["x-request-id"])]
 
 
 def test_a_query_error_on_a_public_route_without_a_token_is_the_400(stack: Stack) -> None:

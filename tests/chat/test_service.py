@@ -19,6 +19,7 @@ from gate_service.catalog.loader import load_bundled
 from gate_service.catalog.snapshot import Catalog
 from gate_service.chat.answer import FALLBACK_HEADER
 from gate_service.chat.service import ChatService
+from gate_service.domain import ChatRequest, Chunk
 from gate_service.errors import GateError
 from gate_service.governance.admission import Admission
 from gate_service.governance.governor import CountingGovernor
@@ -29,6 +30,7 @@ from gate_service.providers.transport import create_session
 from gate_service.routing.outcome import RequestContext
 from gate_service.routing.router import Router
 from mock_provider.server import MockServer, start_mock
+from tests.domain.build import chat_request
 from tests.upstreams import mock_key_pool
 
 CATALOG = Catalog(load_bundled())
@@ -115,8 +117,10 @@ def principal(**controls: Any) -> Principal:
     )
 
 
-def chat(**body: Any) -> dict[str, Any]:
-    return {"model": "spideriq/fast", "messages": [{"role": "user", "content": "hi"}], **body}
+def chat(**body: Any) -> ChatRequest:
+    return chat_request(
+        {"model": "spideriq/fast", "messages": [{"role": "user", "content": "hi"}], **body}
+    )
 
 
 def ctx(rid: str = "rid-1", **kw: Any) -> RequestContext:
@@ -135,11 +139,11 @@ def ledger(service: ChatService) -> list[LedgerEntry]:
 
 
 async def collect(
-    service: ChatService, request: dict[str, Any], *, read: int | None = None
-) -> tuple[list[dict[str, str] | None], list[dict[str, Any]]]:
+    service: ChatService, request: ChatRequest, *, read: int | None = None
+) -> tuple[list[dict[str, str] | None], list[Chunk]]:
     """Stream; ``read``: leave after that many batches."""
     headers: list[dict[str, str] | None] = []
-    chunks: list[dict[str, Any]] = []
+    chunks: list[Chunk] = []
     async with contextlib.aclosing(service.stream(principal(), ctx(), request)) as batches:
         async for h, batch in batches:
             headers.append(h)
@@ -157,14 +161,15 @@ async def test_a_served_request_settles_its_real_cost_and_is_recorded(
 ) -> None:
     mock.state.add_fault({"kind": "error", "status": 500, "match": {"path": "/groq"}})
     completion, headers = await service.complete(principal(), ctx(include_route_trace=True), chat())
-    meta = completion["spidergate_metadata"]
-    assert completion["model"] == CEREBRAS and completion["id"].startswith("chatcmpl-")
-    assert meta["provider"] == "cerebras" and meta["fallback_used"] is True
-    assert meta["original_model"] == GROQ and meta["requested_model"] == "spideriq/fast"
-    assert meta["request_id"] == "rid-1" and meta["cost_usd"] > 0
-    assert [a["outcome"] for a in completion["route_trace"]] == ["error", "error", "success"]
+    meta = completion.metadata
+    assert meta is not None
+    assert completion.model == CEREBRAS and completion.id.startswith("chatcmpl-")
+    assert meta.provider == "cerebras" and meta.fallback_used is True
+    assert meta.original_model == GROQ and meta.requested_model == "spideriq/fast"
+    assert meta.request_id == "rid-1" and meta.cost_usd > 0
+    assert [a.outcome for a in completion.route_trace] == ["error", "error", "success"]
     assert headers[FALLBACK_HEADER] == GROQ
-    assert endings(service) == [("settle", meta["cost_usd"])]
+    assert endings(service) == [("settle", meta.cost_usd)]
     [entry] = ledger(service)
     assert (entry.status, entry.error_code, entry.streamed, entry.cache_hit) == (
         200,
@@ -177,8 +182,9 @@ async def test_a_served_request_settles_its_real_cost_and_is_recorded(
         "cerebras",
         "cerebras-1",
     )
-    assert entry.alias == "spideriq/fast" and entry.cost_usd == meta["cost_usd"]
-    assert entry.prompt_tokens == completion["usage"]["prompt_tokens"] > 0
+    assert entry.alias == "spideriq/fast" and entry.cost_usd == meta.cost_usd
+    assert completion.usage is not None
+    assert entry.prompt_tokens == completion.usage.prompt_tokens > 0
     assert entry.fallback_chain == [f"groq:{GROQ}", f"groq:{GROQ}", f"cerebras:{CEREBRAS}"]
     assert service.in_flight == 0
 
@@ -221,23 +227,24 @@ async def test_every_candidate_failing_releases_the_reservation(
 async def test_a_cache_hit_costs_nothing_and_calls_no_provider(
     service: ChatService, mock: MockServer
 ) -> None:
-    request = chat(spidergate_options={"cache_enabled": True})
-    first, _ = await service.complete(principal(), ctx("rid-1"), dict(request))
+    cached: dict[str, Any] = {"spidergate_options": {"cache_enabled": True}}
+    first, _ = await service.complete(principal(), ctx("rid-1"), chat(**cached))
     assert mock.state.total == 1
-    hit, _ = await service.complete(principal(), ctx("rid-2"), dict(request))
+    hit, _ = await service.complete(principal(), ctx("rid-2"), chat(**cached))
     assert mock.state.total == 1
-    assert hit["choices"] == first["choices"] and hit["id"] != first["id"]
-    assert hit["spidergate_metadata"]["cache_hit"] is True
-    assert hit["spidergate_metadata"]["cost_usd"] == 0.0
-    assert endings(service) == [("settle", first["spidergate_metadata"]["cost_usd"]), ("settle", 0)]
+    assert hit.choices == first.choices and hit.id != first.id
+    assert hit.metadata is not None and first.metadata is not None
+    assert hit.metadata.cache_hit is True
+    assert hit.metadata.cost_usd == 0.0
+    assert endings(service) == [("settle", first.metadata.cost_usd), ("settle", 0)]
     miss, hit_entry = ledger(service)
     assert (hit_entry.cache_hit, hit_entry.cost_usd, hit_entry.key_id) == (True, 0.0, None)
     assert hit_entry.served_model == miss.served_model == GROQ
     # A streaming request is answered from the same hit, replayed as chunks.
-    headers, chunks = await collect(service, dict(request, stream=True))
+    headers, chunks = await collect(service, chat(**cached, stream=True))
     assert mock.state.total == 1 and len(headers) == 1
-    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
-    assert text == first["choices"][0]["message"]["content"]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert text == first.choices[0].message.content
 
 
 async def test_requests_arriving_after_the_shutdown_grace_are_ended(
@@ -261,7 +268,7 @@ async def test_a_served_stream_settles_and_is_recorded(
     headers, chunks = await collect(service, chat(stream=True))
     assert headers[0] is not None and headers[0][FALLBACK_HEADER] == GROQ
     assert all(h is None for h in headers[1:])
-    assert {c["model"] for c in chunks} == {CEREBRAS}
+    assert {c.model for c in chunks} == {CEREBRAS}
     [entry] = ledger(service)
     assert (entry.status, entry.streamed, entry.served_model) == (200, True, CEREBRAS)
     assert entry.ttft_ms is not None and entry.cost_usd > 0

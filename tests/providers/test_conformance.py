@@ -8,7 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
+from gate_service.domain.openai_json import chunk_to_json, completion_to_json
 from gate_service.providers.base import FailureKind, WireAdapter
+from tests.domain.build import chat_request
 from tests.providers.canned import ARGS, CANNED, MODELS, TEXT
 from tests.providers.support import AUTH_HEADERS, SECRET, adapter, reassemble, target
 
@@ -85,9 +87,8 @@ def _feed(wire: WireAdapter, fmt: str, events: list[Any]) -> tuple[list[dict[str
     decoder = wire.stream_decoder(target(fmt, MODELS[fmt]))
     chunks: list[dict[str, Any]] = []
     for event in events:
-        chunks.extend(
-            decoder.feed(event.encode() if isinstance(event, str) else orjson.dumps(event))
-        )
+        data = event.encode() if isinstance(event, str) else orjson.dumps(event)
+        chunks.extend(chunk_to_json(c) for c in decoder.feed(data))
     return chunks, decoder.done
 
 
@@ -95,7 +96,7 @@ def _feed(wire: WireAdapter, fmt: str, events: list[Any]) -> tuple[list[dict[str
 @pytest.mark.parametrize("stream", [False, True])
 def test_build_request(fmt: str, stream: bool) -> None:
     wire = adapter(fmt)
-    req = wire.build_request(target(fmt, MODELS[fmt]), REQUEST, stream=stream)
+    req = wire.build_request(target(fmt, MODELS[fmt]), chat_request(REQUEST), stream=stream)
     body = orjson.loads(req.body)
     assert isinstance(body, dict)
     _messages_in_shape(fmt, body, req.url)
@@ -113,8 +114,8 @@ def test_build_request(fmt: str, stream: bool) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("answer", ["text", "tool"])
 def test_parse_response_agrees(fmt: str, answer: str) -> None:
-    completion = adapter(fmt).parse_response(
-        target(fmt, MODELS[fmt]), orjson.dumps(CANNED[fmt][answer])
+    completion = completion_to_json(
+        adapter(fmt).parse_response(target(fmt, MODELS[fmt]), orjson.dumps(CANNED[fmt][answer]))
     )
     assert completion["object"] == "chat.completion"
     choice = completion["choices"][0]
@@ -134,7 +135,9 @@ def test_stream_reassembles_to_the_whole_answer(fmt: str, answer: str) -> None:
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     rebuilt = reassemble(chunks)
-    whole = wire.parse_response(target(fmt, MODELS[fmt]), orjson.dumps(CANNED[fmt][answer]))
+    whole = completion_to_json(
+        wire.parse_response(target(fmt, MODELS[fmt]), orjson.dumps(CANNED[fmt][answer]))
+    )
     assert _essence(rebuilt["message"]) == _essence(whole["choices"][0]["message"])
     assert (_essence(rebuilt["message"]), rebuilt["finish_reason"]) == EXPECTED[answer]
     usage_chunks = [c for c in chunks if c["choices"] == [] and "usage" in c]

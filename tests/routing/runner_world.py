@@ -13,6 +13,7 @@ from gate_service.catalog.loader import load_bundled
 from gate_service.catalog.snapshot import Catalog
 from gate_service.chat.attempts import CompletionCall, chat_route
 from gate_service.deadline import Deadline, unbounded
+from gate_service.domain import ChatRequest, Completion
 from gate_service.errors import GateError
 from gate_service.providers.registry import default_adapters
 from gate_service.routing.health import HealthBook
@@ -21,6 +22,7 @@ from gate_service.routing.plan import Planned
 from gate_service.routing.router import Router
 from gate_service.routing.runner import Call, Run
 from mock_provider.server import MockServer
+from tests.domain.build import chat_request
 from tests.upstreams import GROQ_ONE, GROQ_TWO, mock_key_pool
 
 CATALOG = Catalog(load_bundled())
@@ -67,24 +69,25 @@ class Gate:
 
     def run(
         self, deadline: Deadline | None = None, **body: Any
-    ) -> tuple[Run, dict[str, Any], list[Planned]]:
-        request: dict[str, Any] = {
+    ) -> tuple[Run, ChatRequest, list[Planned]]:
+        body = {
             "model": "spideriq/fast",
             "messages": [{"role": "user", "content": "hi"}],
             **body,
         }
-        options = request.setdefault("spidergate_options", {})
+        options = body.setdefault("spidergate_options", {})
         options.setdefault("fallback_models", ["anthropic/" + CLAUDE])
         options.setdefault("timeout_ms", TIMEOUT_S * 1000)
+        request = chat_request(body)
         planned = self.router.planner.prepare(RequestContext(None, "rid"), request)
         route = chat_route(request, planned, deadline or unbounded(), 60.0)
         return self.router.runner.run(route), request, planned
 
     async def complete(
         self, deadline: Deadline | None = None, *, wrap: Any = None, **body: Any
-    ) -> tuple[Outcome, dict[str, Any]]:
+    ) -> tuple[Outcome, Completion]:
         run, request, _ = self.run(deadline, **body)
-        call: Call[dict[str, Any]] = CompletionCall(self.session, request)
+        call: Call[Completion] = CompletionCall(self.session, request)
         completion = await run.unary(wrap(call) if wrap else call)
         return run.outcome, completion
 

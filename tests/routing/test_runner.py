@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from gate_service.deadline import SHUTDOWN, Deadline
+from gate_service.domain import Completion
 from gate_service.errors import GateError
 from gate_service.providers.base import Target, WireAdapter
 from gate_service.routing.cost import cost_usd
@@ -39,10 +40,10 @@ from tests.routing.runner_world import (
 
 
 async def test_served_by_the_first_choice_with_usage_cost_and_spend(gate: Gate) -> None:
-    def slow(call: Call[dict[str, Any]]) -> Call[dict[str, Any]]:
+    def slow(call: Call[Completion]) -> Call[Completion]:
         async def timed(
             target: Target, adapter: WireAdapter, deadline: Deadline, timeout_s: float
-        ) -> Reply[dict[str, Any]]:
+        ) -> Reply[Completion]:
             reply = await call(target, adapter, deadline, timeout_s)
             gate.clock.now += 0.25  # the injected clock measures the attempt
             return reply
@@ -56,8 +57,8 @@ async def test_served_by_the_first_choice_with_usage_cost_and_spend(gate: Gate) 
     served = outcome.served
     assert served is not None and (served.provider, served.model) == ("groq", GROQ)
     assert served.key_id == "groq-1" and served.ttft_ms is None
-    assert served.usage is not None and served.usage == completion["usage"]
-    assert served.usage["prompt_tokens"] > 0
+    assert served.usage is not None and served.usage == completion.usage
+    assert served.usage.prompt_tokens > 0
     model = CATALOG.model("groq/" + GROQ)
     assert served.cost_usd == cost_usd(model, served.usage) > 0
     assert gate.health.spend_in_period("groq-1", "monthly") == served.cost_usd
@@ -105,7 +106,7 @@ async def test_outages_move_to_the_next_key_then_the_next_candidate(
         ("groq", "groq-2", "error", code),
         ("cerebras", "cerebras-1", "success", ""),
     ]
-    assert outcome.index == 1 and completion["model"] == CEREBRAS
+    assert outcome.index == 1 and completion.model == CEREBRAS
     assert gate.state("groq-1") == gate.state("groq-2") == "degraded"
 
 
@@ -199,10 +200,10 @@ async def test_a_deadline_passed_during_an_attempt_is_504_and_not_the_keys_fault
     gate.fault(kind="error", status=500, match={"key": ONE})
     deadline = Deadline(5.0, clock=gate.clock)
 
-    def late(call: Call[dict[str, Any]]) -> Call[dict[str, Any]]:
+    def late(call: Call[Completion]) -> Call[Completion]:
         async def slow(
             target: Target, adapter: WireAdapter, deadline: Deadline, timeout_s: float
-        ) -> Reply[dict[str, Any]]:
+        ) -> Reply[Completion]:
             try:
                 return await call(target, adapter, deadline, timeout_s)
             finally:
@@ -234,6 +235,6 @@ async def test_another_wire_format_serves_when_every_openai_upstream_fails(gate:
     gate.fault(kind="error", status=502, match={"format": "openai"})
     outcome, completion = await gate.complete()
     assert [a.provider for a in outcome.attempts] == ["groq", "groq", "cerebras", "anthropic"]
-    assert outcome.index == 2 and completion["model"] == CLAUDE
-    assert completion["choices"][0]["message"]["content"]
+    assert outcome.index == 2 and completion.model == CLAUDE
+    assert completion.choices[0].message.content
     assert outcome.served is not None and outcome.served.cost_usd > 0

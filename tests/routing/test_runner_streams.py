@@ -12,6 +12,7 @@ import pytest
 
 from gate_service.chat.attempts import ChunkStream, ChunkStreamCall
 from gate_service.deadline import Deadline
+from gate_service.domain import Chunk
 from gate_service.errors import GateError
 from gate_service.providers.base import Target, WireAdapter
 from gate_service.routing.runner import Run
@@ -26,10 +27,10 @@ from tests.routing.runner_world import (
 
 async def stream(
     gate: Gate, *, read: int | None = None, **body: Any
-) -> tuple[Run, list[list[dict[str, Any]]], GateError | None]:
+) -> tuple[Run, list[list[Chunk]], GateError | None]:
     """Stream and collect the batches (``read``: leave after that many)."""
     run, request, _ = gate.run(stream=True, **body)
-    batches: list[list[dict[str, Any]]] = []
+    batches: list[list[Chunk]] = []
     error = None
     try:
         async with contextlib.aclosing(run.stream(ChunkStreamCall(gate.session, request))) as it:
@@ -50,9 +51,9 @@ async def test_a_stream_fails_over_invisibly_before_its_first_chunk(gate: Gate) 
     run, batches, error = await stream(gate)
     assert error is None
     chunks = [c for b in batches for c in b]
-    assert {c["model"] for c in chunks} == {CEREBRAS}
-    assert len({c["id"] for c in chunks}) == 1
-    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert {c.model for c in chunks} == {CEREBRAS}
+    assert len({c.id for c in chunks}) == 1
+    assert chunks[-1].choices[0].finish_reason == "stop"
     outcome = run.outcome
     assert trace(outcome) == [
         ("groq", "groq-1", "error", "connection"),
@@ -82,7 +83,7 @@ async def test_a_stream_broken_after_its_first_chunk_ends_with_upstream_error(
     run, batches, error = await stream(gate, **WORDS)
     assert error is not None and error.code == "upstream_error"
     chunks = [c for b in batches for c in b]
-    assert 1 <= len(chunks) <= 3 and {c["model"] for c in chunks} == {GROQ}
+    assert 1 <= len(chunks) <= 3 and {c.model for c in chunks} == {GROQ}
     outcome = run.outcome
     assert trace(outcome) == [("groq", "groq-1", "error", code)]
     assert gate.mock.state.total == 1  # no silent switch mid-answer
@@ -90,7 +91,7 @@ async def test_a_stream_broken_after_its_first_chunk_ends_with_upstream_error(
     # Billed for what it produced: the prompt and the text that passed through.
     served = outcome.served
     assert served is not None and served.usage is not None
-    assert served.usage["estimated"] is True and served.usage["completion_tokens"] > 0
+    assert served.usage.extra["estimated"] is True and served.usage.completion_tokens > 0
     assert served.cost_usd > 0
     assert gate.health.spend_in_period("groq-1", "monthly") == served.cost_usd
 
@@ -103,7 +104,7 @@ async def test_a_stream_the_caller_leaves_is_billed_and_releases_the_key(gate: G
     assert outcome.attempts == []  # no verdict: neither a success nor a failure
     served = outcome.served
     assert served is not None and served.key_id == "groq-1" and served.cost_usd > 0
-    assert served.usage is not None and served.usage["prompt_tokens"] > 0
+    assert served.usage is not None and served.usage.prompt_tokens > 0
     assert gate.health.spend_in_period("groq-1", "monthly") == served.cost_usd
     assert gate.state("groq-1") == "healthy"
 
