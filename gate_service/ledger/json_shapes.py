@@ -85,8 +85,15 @@ def usage_to_json(report: UsageReport) -> dict[str, Any]:
 
 
 # Fields the contract places itself: the id and times first, the token counts grouped under
-# "usage" (with their total), the attempts last and only for one trace.
+# "usage" (with their total, where the first count would be), the attempts last and only
+# for one trace. The rest follow the record's order under their shown names.
 _PLACED = frozenset({"id", "created_at", "attempts", *TOKEN_FIELDS})
+_USAGE = "usage"
+_LAYOUT: tuple[tuple[str, str], ...] = tuple(
+    (_USAGE, name) if name == TOKEN_FIELDS[0] else (shown_name(name), name)
+    for name in SHOWN
+    if name == TOKEN_FIELDS[0] or name not in _PLACED
+)
 
 
 def usage_counts_to_json(r: RequestRecord) -> dict[str, int]:
@@ -113,12 +120,12 @@ def record_to_json(r: RequestRecord, *, attempts: bool) -> dict[str, Any]:
         "created": int(r.created_at.timestamp()),
         "created_at": iso(r.created_at),
     }
-    for name in SHOWN:
-        if name == TOKEN_FIELDS[0]:
-            body["usage"] = usage_counts_to_json(r)
-        elif name not in _PLACED:
+    for key, name in _LAYOUT:
+        if key == _USAGE:
+            body[key] = usage_counts_to_json(r)
+        else:
             value = getattr(r, name)
-            body[shown_name(name)] = list(value) if isinstance(value, tuple) else value
+            body[key] = list(value) if isinstance(value, tuple) else value
     if attempts:
         body["attempts"] = [attempt_to_json(a) for a in r.attempts]
     return body

@@ -14,7 +14,7 @@ fields). How a value is written and read follows the field's type, once per type
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import fields
 from operator import attrgetter
 from typing import Any
@@ -63,24 +63,50 @@ def clamp(value: int) -> int:
     return max(min(int(value), _INT_MAX), -_INT_MAX - 1)
 
 
-def _attempt_writer(name: str, kind: str) -> Callable[[Any], Any]:
-    if kind == "str":
-        limit = _ATTEMPT_LENGTHS[name]
-        return lambda value: clean(value, limit) or ""
-    numbers: dict[str, Callable[[Any], Any]] = {"int": clamp, "float": float}
-    return numbers[kind]
+def _kinds(cls: type) -> dict[str, str]:
+    """Each field of a dataclass and its annotation (``"str | None"``), in order."""
+    return {f.name: str(f.type) for f in fields(cls)}
 
 
-_ATTEMPT_WRITERS = tuple(_attempt_writer(f.name, str(f.type)) for f in fields(Attempt))
+_ATTEMPT_KINDS = _kinds(Attempt)
+_ATTEMPT_TEXT = tuple((n, _ATTEMPT_LENGTHS[n]) for n, k in _ATTEMPT_KINDS.items() if k == "str")
+_ATTEMPT_INTS = tuple(n for n, k in _ATTEMPT_KINDS.items() if k == "int")
+_ATTEMPT_FLOATS = tuple(n for n, k in _ATTEMPT_KINDS.items() if k == "float")
+_KINDS = _kinds(RequestRecord)
+
+
+def _named(*kinds: str) -> tuple[str, ...]:
+    return tuple(name for name, kind in _KINDS.items() if kind in kinds)
+
+
+# The record's fields by how they are stored (grouped, not a function per field: the
+# writer converts rows in bulk, and per-field calls doubled the cost of a row).
+_TEXT = tuple((name, _LENGTHS.get(name)) for name in _named("str", "str | None"))
+_INTS = _named("int")
+_FLOATS = _named("float")
+_OPTIONAL_FLOATS = _named("float | None")
+_FLAGS = _named("bool")
+_CHAINS = _named("tuple[str, ...]")
+_ATTEMPT_LISTS = _named("tuple[Attempt, ...]")
+_TIMES = _named("datetime")
+_STORED = {n for n, _ in _TEXT}.union(
+    _INTS, _FLOATS, _OPTIONAL_FLOATS, _FLAGS, _CHAINS, _ATTEMPT_LISTS, _TIMES
+)
+if set(FIELDS) != _STORED:  # a field of a type this module cannot store: say so at once
+    raise TypeError(f"request_log cannot store RequestRecord fields {set(FIELDS) - _STORED}")
+_record_values = attrgetter(*FIELDS)
 
 
 def attempt_json(attempt: Attempt) -> dict[str, Any]:
     """One attempt as ``request_log.attempts`` keeps it (its fields, in order)."""
-    values = _attempt_values(attempt)
-    return {
-        name: write(value)
-        for name, write, value in zip(ATTEMPT_FIELDS, _ATTEMPT_WRITERS, values, strict=True)
-    }
+    out = dict(zip(ATTEMPT_FIELDS, _attempt_values(attempt), strict=True))
+    for name, limit in _ATTEMPT_TEXT:
+        out[name] = clean(out[name], limit) or ""
+    for name in _ATTEMPT_INTS:
+        out[name] = clamp(out[name])
+    for name in _ATTEMPT_FLOATS:
+        out[name] = float(out[name])
+    return out
 
 
 def _chain_text(chain: tuple[str, ...]) -> str:
@@ -91,42 +117,25 @@ def _attempts_text(attempts: tuple[Attempt, ...]) -> str:
     return orjson.dumps([attempt_json(a) for a in attempts]).decode()
 
 
-def _text_writer(limit: int | None) -> Callable[[Any], Any]:
-    return lambda value: clean(value, limit)
-
-
-def _optional_float(value: float | None) -> float | None:
-    return None if value is None else float(value)
-
-
-_record_values = attrgetter(*FIELDS)
-
-
-def _writer(name: str, kind: str) -> Callable[[Any], Any]:
-    """How a field of type ``kind`` (its annotation) becomes its column's value."""
-    if kind in ("str", "str | None"):
-        return _text_writer(_LENGTHS.get(name))
-    by_kind: dict[str, Callable[[Any], Any]] = {
-        "int": clamp,
-        "float": float,
-        "float | None": _optional_float,
-        "bool": bool,
-        "tuple[str, ...]": _chain_text,
-        "tuple[Attempt, ...]": _attempts_text,
-        "datetime": utc,
-    }
-    return by_kind[kind]
-
-
-_WRITERS = tuple(_writer(f.name, str(f.type)) for f in fields(RequestRecord))
-
-
 def record_to_row(record: RequestRecord, row_id: str | None = None) -> dict[str, Any]:
     """The ``request_log`` row of a record (optionally under another id)."""
-    row = {
-        name: write(value)
-        for name, write, value in zip(FIELDS, _WRITERS, _record_values(record), strict=True)
-    }
+    row = dict(zip(FIELDS, _record_values(record), strict=True))
+    for name, limit in _TEXT:
+        row[name] = clean(row[name], limit)
+    for name in _INTS:
+        row[name] = clamp(row[name])
+    for name in _FLOATS:
+        row[name] = float(row[name])
+    for name in _OPTIONAL_FLOATS:
+        row[name] = None if row[name] is None else float(row[name])
+    for name in _FLAGS:
+        row[name] = bool(row[name])
+    for name in _CHAINS:
+        row[name] = _chain_text(row[name])
+    for name in _ATTEMPT_LISTS:
+        row[name] = _attempts_text(row[name])
+    for name in _TIMES:
+        row[name] = utc(row[name])
     if row_id is not None:
         row["id"] = clean(row_id, REQUEST_ID_LENGTH)
     return row
@@ -140,19 +149,12 @@ def _chain(text: str | None) -> tuple[str, ...]:
     return tuple(str(c) for c in chain) if isinstance(chain, list) else ()
 
 
-# An attempt's fields that are numbers, and how to read them; text is taken as it is.
-_ATTEMPT_NUMBERS: dict[str, Callable[[Any], Any]] = {
-    f.name: {"int": int, "float": float}[str(f.type)]
-    for f in fields(Attempt)
-    if str(f.type) in ("int", "float")
-}
-
-
 def _attempt(found: Mapping[str, Any]) -> Attempt:
-    values = {}
-    for name in ATTEMPT_FIELDS:
-        number = _ATTEMPT_NUMBERS.get(name)
-        values[name] = found.get(name, "") if number is None else number(found.get(name, 0))
+    values = {name: found.get(name, "") for name, _ in _ATTEMPT_TEXT}
+    for name in _ATTEMPT_INTS:
+        values[name] = int(found.get(name, 0))
+    for name in _ATTEMPT_FLOATS:
+        values[name] = float(found.get(name, 0.0))
     return Attempt(**values)
 
 
@@ -163,28 +165,20 @@ def _attempts(text: str | None) -> tuple[Attempt, ...]:
     return tuple(_attempt(a) for a in found if isinstance(a, dict))
 
 
-def _reader(kind: str) -> Callable[[Any], Any] | None:
-    """How a column's value becomes a field of type ``kind``; None: as it is."""
-    by_kind: dict[str, Callable[[Any], Any]] = {
-        "bool": bool,
-        "tuple[str, ...]": _chain,
-        "tuple[Attempt, ...]": _attempts,
-        "datetime": utc,
-    }
-    return by_kind.get(kind)
-
-
-_READERS = tuple((f.name, _reader(str(f.type))) for f in fields(RequestRecord))
+_ALWAYS_READ = tuple(name for name in FIELDS if name not in _ATTEMPT_LISTS)
 
 
 def record_from_row(row: Any) -> RequestRecord:
     """The record of a ``request_log`` row. A row read without its ``attempts`` column (a
     page of traces) gives a record without attempts."""
     m = row._mapping
-    values: dict[str, Any] = {}
-    for name, read in _READERS:
-        if name == "attempts" and name not in m:
-            values[name] = ()
-        else:
-            values[name] = m[name] if read is None else read(m[name])
+    values = {name: m[name] for name in _ALWAYS_READ}
+    for name in _ATTEMPT_LISTS:
+        values[name] = _attempts(m[name]) if name in m else ()
+    for name in _FLAGS:
+        values[name] = bool(values[name])
+    for name in _CHAINS:
+        values[name] = _chain(values[name])
+    for name in _TIMES:
+        values[name] = utc(values[name])
     return RequestRecord(**values)

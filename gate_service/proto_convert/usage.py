@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from gate_service.errors import invalid
@@ -250,36 +252,47 @@ def usage_from_proto(msg: pb.GetUsageResponse) -> UsageReport:
 # pb.Trace carries every field a client sees under its shown name (``record.SHOWN_AS``);
 # the time travels as unix milliseconds and the attempts as messages of their own.
 _PROTO_FIELDS = tuple(f for f in SHOWN if f not in ("created_at", "attempts"))
-# The proto's ``optional`` fields: unset means None.
+_PROTO_NAMES = tuple(shown_name(f) for f in _PROTO_FIELDS)
+_record_values = attrgetter(*_PROTO_FIELDS)
+_attempt_values = attrgetter(*ATTEMPT_FIELDS)
+# Read back by kind: ``optional`` fields (unset means None), repeated ones (the record's
+# tuples), plain ones.
 _OPTIONAL = frozenset(f.name for f in pb.Trace.DESCRIPTOR.fields if f.has_presence)
+_OPTIONAL_PAIRS = tuple(
+    (f, n) for f, n in zip(_PROTO_FIELDS, _PROTO_NAMES, strict=True) if n in _OPTIONAL
+)
+_TUPLE_FIELDS = tuple(
+    f.name
+    for f in fields(RequestRecord)
+    if f.name in _PROTO_FIELDS and str(f.type).startswith("tuple[")
+)
 
 
 def record_to_proto(r: RequestRecord) -> pb.Trace:
-    values = {shown_name(name): getattr(r, name) for name in _PROTO_FIELDS}
     return pb.Trace(
-        **values,
+        **dict(zip(_PROTO_NAMES, _record_values(r), strict=True)),
         created_ms=to_ms(r.created_at),
         attempts=[
-            pb.TraceAttempt(**{name: getattr(a, name) for name in ATTEMPT_FIELDS})
+            pb.TraceAttempt(**dict(zip(ATTEMPT_FIELDS, _attempt_values(a), strict=True)))
             for a in r.attempts
         ],
     )
 
 
-def _proto_value(t: pb.Trace, name: str) -> Any:
-    if name in _OPTIONAL:
-        return _opt(t, name)
-    value = getattr(t, name)
-    return value if isinstance(value, str | int | float) else tuple(value)
-
-
 def record_from_proto(t: pb.Trace) -> RequestRecord:
     """The record a trace shows; the fields it never shows (``record.PRIVATE``) are None."""
-    values: dict[str, Any] = {name: _proto_value(t, shown_name(name)) for name in _PROTO_FIELDS}
-    values.update(dict.fromkeys(PRIVATE))
+    values: dict[str, Any] = dict.fromkeys(PRIVATE)
+    for field, name in zip(_PROTO_FIELDS, _PROTO_NAMES, strict=True):
+        values[field] = getattr(t, name)
+    has = t.HasField
+    for field, name in _OPTIONAL_PAIRS:
+        if not has(name):
+            values[field] = None
+    for field in _TUPLE_FIELDS:
+        values[field] = tuple(values[field])
     return RequestRecord(
         **values,
-        attempts=tuple(Attempt(*(getattr(a, name) for name in ATTEMPT_FIELDS)) for a in t.attempts),
+        attempts=tuple(Attempt(*_attempt_values(a)) for a in t.attempts),
         created_at=from_ms(t.created_ms),
     )
 
