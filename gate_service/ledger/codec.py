@@ -9,7 +9,7 @@ dataclass 12-17 µs (measured on this 2-core machine, under load).
 
 The line is the same as when the record was called ``LedgerEntry`` (its ``request_id``
 is now ``id``, its lists are tuples: neither shows in the array), so journals written by
-that release are read as they are; ``tests/ledger/test_journal.py`` keeps such a line.
+that release are read as they are; ``tests/ledger/test_record.py`` keeps such a line.
 
 Strings orjson refuses (lone surrogates) are replaced by U+FFFD first: PostgreSQL could
 not store them either.
@@ -89,7 +89,7 @@ def decode(line: bytes) -> tuple[int, RequestRecord]:
         if f[0] != VERSION or len(f) != _WIDTH:
             raise CorruptLine(f"unknown journal format {f[0]!r}")
         plain = dict(zip(_PLAIN, f[1:-2], strict=True))
-        plain["fallback_chain"] = tuple(plain["fallback_chain"])
+        plain["fallback_chain"] = tuple(plain["fallback_chain"])  # a JSON array: a list
         entry = RequestRecord(
             **plain,
             attempts=tuple(Attempt(*a) for a in f[-2]),
