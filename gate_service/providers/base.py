@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from gate_service.catalog.schema import ProviderInfo
+if TYPE_CHECKING:  # at run time the catalog imports the adapter registry, not the reverse
+    from gate_service.catalog.schema import ProviderInfo
 
 Json = dict[str, Any]
 
