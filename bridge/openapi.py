@@ -3,7 +3,8 @@
 Generated at the first request, never edited by hand:
 
 - **Paths and methods** are walked from the app's own Starlette routes, so a new route
-  appears by itself. Each endpoint has one entry in :mod:`bridge.openapi_operations`
+  appears by itself. Each endpoint has one entry (:class:`~bridge.openapi_operations.Op`),
+  in :mod:`bridge.openapi_operations` or in its own module's ``OPERATIONS()``
   (summary, who may call it, which proto messages back its query, body and answer, the
   error codes it can give); a route without one is still listed, marked
   ``x-undocumented``, and a test fails.
@@ -26,6 +27,7 @@ is flagged, like an undescribed one.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -223,10 +225,23 @@ def api_routes(routes: list[BaseRoute]) -> Iterator[tuple[str, str, Route]]:
                             yield mount.path, method, route
 
 
+def _module_operations(routes: list[BaseRoute]) -> dict[Callable[..., Any], Op]:
+    """The entries a bridge module declares beside its handlers, as ``OPERATIONS()``
+    (a new endpoint's module documents itself; :mod:`bridge.openapi_operations` holds
+    the entries of the modules written before that was possible)."""
+    found: dict[Callable[..., Any], Op] = {}
+    modules = {sys.modules[route.endpoint.__module__] for _, _, route in api_routes(routes)}
+    for module in sorted(modules, key=lambda m: m.__name__):
+        declared = getattr(module, "OPERATIONS", None)
+        if callable(declared):
+            found.update(declared())
+    return found
+
+
 def build_document(routes: list[BaseRoute]) -> Schema:
     """The OpenAPI document of an app with these (top-level) routes."""
     shapes = Shapes(defaults=(tool_call(),))
-    operations = {**endpoint_operations(), openapi_json: _SELF}
+    operations = {**endpoint_operations(), **_module_operations(routes), openapi_json: _SELF}
     paths: dict[str, dict[str, Schema]] = {}
     prefixes: list[str] = []
     for prefix, method, route in api_routes(routes):

@@ -16,11 +16,11 @@ from starlette.responses import Response
 from bridge.errors import needs_token
 from bridge.responses import call_metadata, reply
 from bridge.routing import GateRoute
-from gate_service.ledger.json_shapes import page_to_json, trace_to_json, usage_to_json
+from gate_service.ledger.json_shapes import page_to_json, record_to_json, usage_to_json
 from gate_service.ledger.views import DEFAULT_TRACE_LIMIT
 from gate_service.proto_convert.usage import (
     page_from_proto,
-    trace_from_proto,
+    record_from_proto,
     traces_request_from_query,
     usage_from_proto,
     usage_request_from_query,
@@ -55,7 +55,7 @@ async def get_trace(request: Request) -> Response:
     md = call_metadata(request)
     message = pb.GetTraceRequest(trace_id=request.path_params["trace_id"])
     answer = await _usage(request).GetTrace(message, metadata=md, timeout=_TIMEOUT_S)
-    body = trace_to_json(trace_from_proto(answer.trace), attempts=True)
+    body = record_to_json(record_from_proto(answer.trace), attempts=True)
     return reply(request, body, answer.headers)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from gate_service.auth.principal import Principal
 from gate_service.domain import ChatRequest, Completion
-from gate_service.ledger import LedgerEntry
+from gate_service.ledger import RequestRecord
 from gate_service.routing.outcome import Outcome, RequestContext
 
 
@@ -24,15 +24,15 @@ def ledger_entry(
     error_code: str | None = None,
     hit: Completion | None = None,
     streamed: bool = False,
-) -> LedgerEntry:
+) -> RequestRecord:
     """One row for the ledger. A hit is billed nothing and names no key; otherwise what
     served (if anything did) is what the request cost."""
     served = None if hit else outcome.served
     usage = hit.usage if hit else (served.usage if served else None)
     meta = hit.metadata if hit else None
     requested = request.model
-    return LedgerEntry(
-        request_id=ctx.request_id,
+    return RequestRecord(
+        id=ctx.request_id,
         client_id=principal.client_id,
         token_id=principal.token_id,
         agent_name=principal.agent_name,
@@ -55,7 +55,7 @@ def ledger_entry(
         cost_usd=served.cost_usd if served else 0.0,
         streamed=streamed,
         cache_hit=hit is not None,
-        fallback_chain=[f"{a.provider}:{a.model}" for a in outcome.attempts],
-        attempts=list(outcome.attempts),
+        fallback_chain=tuple(f"{a.provider}:{a.model}" for a in outcome.attempts),
+        attempts=tuple(outcome.attempts),
         created_at=datetime.now(UTC),
     )

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from gate_service.catalog.schema import ProviderInfo
 from gate_service.domain import ChatRequest, Chunk, Completion
+
+if TYPE_CHECKING:  # at run time the catalog imports the adapter registry, not the reverse
+    from gate_service.catalog.schema import ProviderInfo
 
 # An upstream's JSON object (its request bodies and answers): adapters' own wire code.
 Json = dict[str, Any]

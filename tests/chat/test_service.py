@@ -24,7 +24,7 @@ from gate_service.errors import GateError
 from gate_service.governance.admission import Admission
 from gate_service.governance.governor import CountingGovernor
 from gate_service.governance.memory import MemoryCounterStore
-from gate_service.ledger import LedgerEntry
+from gate_service.ledger import RequestRecord
 from gate_service.providers.registry import default_adapters
 from gate_service.providers.transport import create_session
 from gate_service.routing.outcome import RequestContext
@@ -57,9 +57,9 @@ class ListLedger:
     """A ledger that keeps its entries in a list."""
 
     def __init__(self) -> None:
-        self.entries: list[LedgerEntry] = []
+        self.entries: list[RequestRecord] = []
 
-    def record(self, entry: LedgerEntry) -> None:
+    def record(self, entry: RequestRecord) -> None:
         self.entries.append(entry)
 
     async def start(self) -> None:
@@ -133,7 +133,7 @@ def endings(service: ChatService) -> list[tuple[str, float]]:
     return governor.endings
 
 
-def ledger(service: ChatService) -> list[LedgerEntry]:
+def ledger(service: ChatService) -> list[RequestRecord]:
     assert isinstance(service.ledger, ListLedger)
     return service.ledger.entries
 
@@ -185,7 +185,7 @@ async def test_a_served_request_settles_its_real_cost_and_is_recorded(
     assert entry.alias == "spideriq/fast" and entry.cost_usd == meta.cost_usd
     assert completion.usage is not None
     assert entry.prompt_tokens == completion.usage.prompt_tokens > 0
-    assert entry.fallback_chain == [f"groq:{GROQ}", f"groq:{GROQ}", f"cerebras:{CEREBRAS}"]
+    assert entry.fallback_chain == (f"groq:{GROQ}", f"groq:{GROQ}", f"cerebras:{CEREBRAS}")
     assert service.in_flight == 0
 
 
@@ -197,7 +197,7 @@ async def test_a_refused_admission_calls_no_provider(
     assert (info.value.http_status, info.value.code) == (402, "budget_exceeded")
     assert mock.state.total == 0 and endings(service) == []
     [entry] = ledger(service)
-    assert (entry.status, entry.error_code, entry.attempts) == (402, "budget_exceeded", [])
+    assert (entry.status, entry.error_code, entry.attempts) == (402, "budget_exceeded", ())
 
 
 async def test_a_plan_refused_is_recorded_with_the_limits_as_they_stand(
