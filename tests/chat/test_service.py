@@ -1,8 +1,9 @@
 """The chat service on its own: admission before any provider call, the reservation
 settled to the real cost or released, the cache, and one ledger record for every way a
-request ends. Real routing over HTTP to our mock provider, the real in-memory governor
-(counting what it is asked to settle or release) and the real in-memory cache; the
-ledger is a list (the ledger's own writer is tested apart)."""
+request ends, through the request pipeline (:mod:`gate_service.pipeline`). Real routing
+over HTTP to our mock provider, the real in-memory governor (counting what it is asked
+to settle or release) and the real in-memory cache; the ledger is a list (the ledger's
+own writer is tested apart)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from gate_service.governance.admission import Admission
 from gate_service.governance.governor import CountingGovernor
 from gate_service.governance.memory import MemoryCounterStore
 from gate_service.ledger import RequestRecord
+from gate_service.pipeline import Pipeline
 from gate_service.providers.registry import default_adapters
 from gate_service.providers.transport import create_session
 from gate_service.routing.outcome import RequestContext
@@ -95,14 +97,8 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 def service(mock: MockServer, session: aiohttp.ClientSession) -> ChatService:
     mock.state.reset()
     router = Router(lambda: CATALOG, mock_key_pool(mock.url), default_adapters())
-    return ChatService(
-        router,
-        session,
-        MemoryCache(),
-        CountedGovernor(),
-        ListLedger(),
-        default_timeout_s=5.0,
-    )
+    pipeline = Pipeline(router, CountedGovernor(), ListLedger())
+    return ChatService(pipeline, session, MemoryCache(), default_timeout_s=5.0)
 
 
 def principal(**controls: Any) -> Principal:
@@ -128,14 +124,14 @@ def ctx(rid: str = "rid-1", **kw: Any) -> RequestContext:
 
 
 def endings(service: ChatService) -> list[tuple[str, float]]:
-    governor = service.governor
+    governor = service.pipeline.governor
     assert isinstance(governor, CountedGovernor)
     return governor.endings
 
 
 def ledger(service: ChatService) -> list[RequestRecord]:
-    assert isinstance(service.ledger, ListLedger)
-    return service.ledger.entries
+    assert isinstance(service.pipeline.ledger, ListLedger)
+    return service.pipeline.ledger.entries
 
 
 async def collect(
@@ -186,7 +182,7 @@ async def test_a_served_request_settles_its_real_cost_and_is_recorded(
     assert completion.usage is not None
     assert entry.prompt_tokens == completion.usage.prompt_tokens > 0
     assert entry.fallback_chain == (f"groq:{GROQ}", f"groq:{GROQ}", f"cerebras:{CEREBRAS}")
-    assert service.in_flight == 0
+    assert service.pipeline.in_flight == 0
 
 
 async def test_a_refused_admission_calls_no_provider(
@@ -250,7 +246,7 @@ async def test_a_cache_hit_costs_nothing_and_calls_no_provider(
 async def test_requests_arriving_after_the_shutdown_grace_are_ended(
     service: ChatService, mock: MockServer
 ) -> None:
-    assert await service.drain(0.0) == 0
+    assert await service.pipeline.drain(0.0) == 0
     with pytest.raises(GateError) as info:
         await service.complete(principal(budget_usd=5.0), ctx(), chat())
     assert (info.value.http_status, info.value.code) == (503, "service_unavailable")
@@ -300,4 +296,4 @@ async def test_a_stream_the_client_leaves_is_billed_and_recorded_as_closed(
     assert (entry.status, entry.error_code, entry.streamed) == (499, "client_closed", True)
     assert entry.cost_usd > 0 and entry.prompt_tokens > 0
     assert endings(service) == [("settle", entry.cost_usd)]
-    assert service.in_flight == 0
+    assert service.pipeline.in_flight == 0
