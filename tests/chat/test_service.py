@@ -22,9 +22,6 @@ from gate_service.chat.answer import FALLBACK_HEADER
 from gate_service.chat.service import ChatService
 from gate_service.domain import ChatRequest, Chunk
 from gate_service.errors import GateError
-from gate_service.governance.admission import Admission
-from gate_service.governance.governor import CountingGovernor
-from gate_service.governance.memory import MemoryCounterStore
 from gate_service.ledger import RequestRecord
 from gate_service.pipeline import Pipeline
 from gate_service.providers.registry import default_adapters
@@ -33,50 +30,11 @@ from gate_service.routing.outcome import RequestContext
 from gate_service.routing.router import Router
 from mock_provider.server import MockServer, start_mock
 from tests.domain.build import chat_request
+from tests.pipeline.doubles import CountedGovernor, ListLedger
 from tests.upstreams import mock_key_pool
 
 CATALOG = Catalog(load_bundled())
 GROQ, CEREBRAS = "llama-3.1-8b-instant", "llama3.1-8b"
-
-
-class CountedGovernor(CountingGovernor):
-    """The real in-memory governor, remembering how each admission ended."""
-
-    def __init__(self) -> None:
-        super().__init__(MemoryCounterStore(), None)
-        self.endings: list[tuple[str, float]] = []
-
-    async def settle(self, admission: Admission, actual_usd: float) -> None:
-        self.endings.append(("settle", actual_usd))
-        await super().settle(admission, actual_usd)
-
-    async def release(self, admission: Admission) -> None:
-        self.endings.append(("release", 0.0))
-        await super().release(admission)
-
-
-class ListLedger:
-    """A ledger that keeps its entries in a list."""
-
-    def __init__(self) -> None:
-        self.entries: list[RequestRecord] = []
-
-    def record(self, entry: RequestRecord) -> None:
-        self.entries.append(entry)
-
-    async def start(self) -> None:
-        pass
-
-    async def close(self) -> None:
-        pass
-
-    @property
-    def queue_depth(self) -> int:
-        return 0
-
-    @property
-    def dropped(self) -> int:
-        return 0
 
 
 @pytest.fixture(scope="module")
