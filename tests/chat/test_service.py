@@ -201,6 +201,22 @@ async def test_a_cache_hit_costs_nothing_and_calls_no_provider(
     assert text == first.choices[0].message.content
 
 
+async def test_a_cached_stream_the_client_leaves_after_its_answer_ends_once(
+    service: ChatService, mock: MockServer
+) -> None:
+    cached: dict[str, Any] = {"spidergate_options": {"cache_enabled": True}}
+    first, _ = await service.complete(principal(), ctx("rid-1"), chat(**cached))
+    # The client leaves as soon as the replayed answer arrives: the request was served,
+    # settled and recorded before it went out, and is not ended a second time.
+    headers, _ = await collect(service, chat(**cached, stream=True), read=1)
+    assert mock.state.total == 1 and len(headers) == 1
+    assert first.metadata is not None
+    assert endings(service) == [("settle", first.metadata.cost_usd), ("settle", 0)]
+    _, hit_entry = ledger(service)
+    assert (hit_entry.status, hit_entry.cache_hit, hit_entry.streamed) == (200, True, True)
+    assert service.pipeline.in_flight == 0
+
+
 async def test_requests_arriving_after_the_shutdown_grace_are_ended(
     service: ChatService, mock: MockServer
 ) -> None:
