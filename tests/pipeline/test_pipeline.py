@@ -1,8 +1,8 @@
-"""The request pipeline driven by a call that is not chat, the way a new endpoint's
-service drives it: a unary call with its own wire code and its own answer type
-(:class:`TallyCall`), routed by the real runner over HTTP to our mock provider, key
-health on an injected clock, the real in-memory governor (counting what it is asked to
-settle or release) and a list for a ledger.
+"""The request pipeline driven by calls that are not chat, the way a new endpoint's
+service drives it: a unary call and a stream with their own wire code and their own
+answer types (:class:`TallyCall`, :class:`WordStreamCall`), routed by the real runner
+over HTTP to our mock provider, key health on an injected clock, the real in-memory
+governor (counting what it is asked to settle or release) and a list for a ledger.
 
 What every kind of call gets from the pipeline: admission before any provider call,
 the reservation settled to the real cost or released, one record per ending (served,
@@ -11,8 +11,9 @@ refused, failed, client gone, shutdown), and shutdown's drain."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ from gate_service.ledger import RequestRecord
 from gate_service.pipeline import Pipeline
 from gate_service.providers.base import Target, UpstreamRequest, WireAdapter
 from gate_service.providers.registry import default_adapters
-from gate_service.providers.transport import create_session, post
+from gate_service.providers.transport import StreamResponse, create_session, open_stream, post
 from gate_service.routing.health import HealthBook
 from gate_service.routing.outcome import RequestContext
 from gate_service.routing.router import Router
@@ -84,6 +85,66 @@ class TallyCall:
         )
 
 
+class Words:
+    """An upstream stream the provider accepted, read as the words of each event (a
+    non-chat item type); usage counts the words that passed through."""
+
+    def __init__(self, resp: StreamResponse, deadline: Deadline, timeout_s: float) -> None:
+        self._resp, self._deadline, self._timeout_s = resp, deadline, timeout_s
+        self.produced = 0
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._resp.headers
+
+    async def items(self) -> AsyncGenerator[list[str]]:
+        async for payloads in self._resp.events(self._timeout_s, self._deadline):
+            for data in payloads:
+                if data == b"[DONE]":
+                    return
+                for choice in json.loads(data).get("choices", []):
+                    words = (choice["delta"].get("content") or "").split()
+                    if words:
+                        self.produced += len(words)
+                        yield words
+
+    def usage(self) -> Usage:
+        return Usage(prompt_tokens=5, completion_tokens=self.produced)
+
+    def close(self) -> None:
+        self._resp.close()
+
+
+@dataclass(slots=True)
+class WordStreamCall:
+    """One streaming attempt of a kind of call that is not chat: its own wire code and
+    its own item type (the words of each event)."""
+
+    session: aiohttp.ClientSession
+    text: str
+
+    async def __call__(
+        self, target: Target, adapter: WireAdapter, deadline: Deadline, timeout_s: float
+    ) -> Words:
+        body = {
+            "model": target.model,
+            "messages": [{"role": "user", "content": self.text}],
+            "stream": True,
+        }
+        upstream = UpstreamRequest(
+            f"{target.base_url}/chat/completions",
+            {"authorization": f"Bearer {target.secret}", "content-type": "application/json"},
+            json.dumps(body).encode(),
+        )
+        resp = await open_stream(self.session, upstream, timeout_s, deadline)
+        if resp.status >= 400:
+            try:
+                raise adapter.classify_error(resp.status, resp.headers, await resp.read_body())
+            finally:
+                resp.close()
+        return Words(resp, deadline, timeout_s)
+
+
 @dataclass
 class World:
     """The pipeline over real routing, for one test."""
@@ -120,9 +181,38 @@ class World:
             tally = await run.unary(call)
         return tally, dict(admission.headers)
 
+    async def words(self, call: WordStreamCall, **controls: Any) -> AsyncGenerator[list[str]]:
+        """A streaming service: its items go out as they come; the client may leave."""
+        principal, ctx = who(**controls), RequestContext("cli_brand", "rid-1")
+        pipeline = self.pipeline
+        async with pipeline.flight(principal, ctx, MODEL, streamed=True) as flight:
+            planned = pipeline.router.planner.prepare(ctx, chat_request(_body(MODEL)))
+            await flight.admit(WORST_USD)
+            run = flight.run(Route(planned, ctx.deadline, timeout_s=5.0))
+            async with contextlib.aclosing(run.stream(call)) as items:
+                async for item in items:
+                    yield item
+
+    async def read(self, call: WordStreamCall, *, leave_after: int | None = None) -> list[str]:
+        """The words streamed; ``leave_after``: the client leaves after that many items."""
+        got: list[str] = []
+        async with contextlib.aclosing(self.words(call, budget_usd=5.0)) as items:
+            async for n, item in aenumerate(items):
+                got.extend(item)
+                if leave_after is not None and n + 1 >= leave_after:
+                    break
+        return got
+
     @property
     def records(self) -> list[RequestRecord]:
         return self.ledger.entries
+
+
+async def aenumerate(items: AsyncIterator[list[str]]) -> AsyncIterator[tuple[int, list[str]]]:
+    n = 0
+    async for item in items:
+        yield n, item
+        n += 1
 
 
 def who(**controls: Any) -> Principal:
@@ -288,3 +378,33 @@ async def test_a_call_arriving_after_the_grace_is_ended_at_once(world: World) ->
     assert (info.value.http_status, info.value.code) == (503, "service_unavailable")
     assert world.mock.state.total == 0 and world.governor.endings == [("release", 0.0)]
     assert [(r.status, r.error_code) for r in world.records] == [(503, "shutdown")]
+
+
+# ---------------------------------------------------------------------- streams
+
+
+async def test_a_served_stream_settles_to_what_it_produced_and_is_recorded_once(
+    world: World,
+) -> None:
+    world.mock.state.add_fault({"kind": "reset", "match": {"path": "/groq"}})
+    words = await world.read(WordStreamCall(world.session, "[mock:words=20] go"))
+    assert len(words) == 20
+    [record] = world.records
+    assert (record.status, record.streamed, record.served_model) == (200, True, CEREBRAS)
+    assert record.completion_tokens == 20 and record.ttft_ms is not None
+    assert record.cost_usd > 0
+    assert world.governor.endings == [("settle", record.cost_usd)]
+    assert world.pipeline.in_flight == 0
+
+
+async def test_a_stream_the_client_leaves_is_billed_and_recorded_as_closed(
+    world: World,
+) -> None:
+    world.mock.state.add_fault({"kind": "slow_stream", "chunk_delay_ms": 5})
+    words = await world.read(WordStreamCall(world.session, "[mock:words=30] go"), leave_after=1)
+    assert 0 < len(words) < 30
+    [record] = world.records
+    assert (record.status, record.error_code, record.streamed) == (499, "client_closed", True)
+    assert record.cost_usd > 0 and 0 < record.completion_tokens < 30
+    assert world.governor.endings == [("settle", record.cost_usd)]
+    assert world.pipeline.in_flight == 0
