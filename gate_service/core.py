@@ -26,6 +26,7 @@ from gate_service.config import Settings
 from gate_service.governance import create_governor
 from gate_service.ledger import create_ledger
 from gate_service.metrics import create_metrics
+from gate_service.pipeline import Pipeline
 from gate_service.providers.address_policy import AddressPolicy
 from gate_service.providers.base import WireAdapter
 from gate_service.providers.registry import default_adapters
@@ -73,13 +74,13 @@ class Core:
         self.metrics = create_metrics(
             keys=self.keys.all, health=self.router.health, ledger=self.ledger
         )
+        # Every kind of call goes through the one pipeline: admission, settlement, the
+        # record, and shutdown's drain of everything in flight.
+        self.pipeline = Pipeline(self.router, self.governor, self.ledger, self.metrics)
         self.chat = ChatService(
-            self.router,
+            self.pipeline,
             session,
             create_cache(settings.redis_url),
-            self.governor,
-            self.ledger,
-            self.metrics,
             default_timeout_s=settings.upstream_timeout_s,
         )
         self._refresher: asyncio.Task[None] | None = None

@@ -7,7 +7,7 @@
 
 SIGTERM/SIGINT stop gracefully: the servers stop accepting, requests and streams in flight
 get ``shutdown_grace_s`` to finish, then the core ends the rest cleanly (see
-``ChatService.drain``) and stops.
+``Pipeline.drain``) and stops.
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     # The grace period: requests in flight may finish; then the core ends the rest (a
     # stream gets one error event and [DONE], billed and recorded as "shutdown"). The
     # servers' own grace is a little longer, so they see those last words out.
-    draining = asyncio.create_task(core.chat.drain(settings.shutdown_grace_s))
+    draining = asyncio.create_task(core.pipeline.drain(settings.shutdown_grace_s))
     stopping: list[Awaitable[None]] = [server.stop(settings.shutdown_grace_s + _LAST_WORDS_S)]
     if bridge is not None and bridge_task is not None:
         bridge.should_exit = True

@@ -42,7 +42,7 @@ async def _prepare(
         else:
             request = _convert(req, settings.max_json_depth)
     except GateError as exc:
-        await core.chat.report_limits(principal, exc)
+        await core.pipeline.report_limits(principal, exc)
         raise
     ctx = RequestContext(
         client_id=principal.client_id,

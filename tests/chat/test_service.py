@@ -1,8 +1,9 @@
 """The chat service on its own: admission before any provider call, the reservation
 settled to the real cost or released, the cache, and one ledger record for every way a
-request ends. Real routing over HTTP to our mock provider, the real in-memory governor
-(counting what it is asked to settle or release) and the real in-memory cache; the
-ledger is a list (the ledger's own writer is tested apart)."""
+request ends, through the request pipeline (:mod:`gate_service.pipeline`). Real routing
+over HTTP to our mock provider, the real in-memory governor (counting what it is asked
+to settle or release) and the real in-memory cache; the ledger is a list (the ledger's
+own writer is tested apart)."""
 
 from __future__ import annotations
 
@@ -21,60 +22,19 @@ from gate_service.chat.answer import FALLBACK_HEADER
 from gate_service.chat.service import ChatService
 from gate_service.domain import ChatRequest, Chunk
 from gate_service.errors import GateError
-from gate_service.governance.admission import Admission
-from gate_service.governance.governor import CountingGovernor
-from gate_service.governance.memory import MemoryCounterStore
 from gate_service.ledger import RequestRecord
+from gate_service.pipeline import Pipeline
 from gate_service.providers.registry import default_adapters
 from gate_service.providers.transport import create_session
 from gate_service.routing.outcome import RequestContext
 from gate_service.routing.router import Router
 from mock_provider.server import MockServer, start_mock
 from tests.domain.build import chat_request
+from tests.pipeline.doubles import CountedGovernor, ListLedger
 from tests.upstreams import mock_key_pool
 
 CATALOG = Catalog(load_bundled())
 GROQ, CEREBRAS = "llama-3.1-8b-instant", "llama3.1-8b"
-
-
-class CountedGovernor(CountingGovernor):
-    """The real in-memory governor, remembering how each admission ended."""
-
-    def __init__(self) -> None:
-        super().__init__(MemoryCounterStore(), None)
-        self.endings: list[tuple[str, float]] = []
-
-    async def settle(self, admission: Admission, actual_usd: float) -> None:
-        self.endings.append(("settle", actual_usd))
-        await super().settle(admission, actual_usd)
-
-    async def release(self, admission: Admission) -> None:
-        self.endings.append(("release", 0.0))
-        await super().release(admission)
-
-
-class ListLedger:
-    """A ledger that keeps its entries in a list."""
-
-    def __init__(self) -> None:
-        self.entries: list[RequestRecord] = []
-
-    def record(self, entry: RequestRecord) -> None:
-        self.entries.append(entry)
-
-    async def start(self) -> None:
-        pass
-
-    async def close(self) -> None:
-        pass
-
-    @property
-    def queue_depth(self) -> int:
-        return 0
-
-    @property
-    def dropped(self) -> int:
-        return 0
 
 
 @pytest.fixture(scope="module")
@@ -95,14 +55,8 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 def service(mock: MockServer, session: aiohttp.ClientSession) -> ChatService:
     mock.state.reset()
     router = Router(lambda: CATALOG, mock_key_pool(mock.url), default_adapters())
-    return ChatService(
-        router,
-        session,
-        MemoryCache(),
-        CountedGovernor(),
-        ListLedger(),
-        default_timeout_s=5.0,
-    )
+    pipeline = Pipeline(router, CountedGovernor(), ListLedger())
+    return ChatService(pipeline, session, MemoryCache(), default_timeout_s=5.0)
 
 
 def principal(**controls: Any) -> Principal:
@@ -128,14 +82,14 @@ def ctx(rid: str = "rid-1", **kw: Any) -> RequestContext:
 
 
 def endings(service: ChatService) -> list[tuple[str, float]]:
-    governor = service.governor
+    governor = service.pipeline.governor
     assert isinstance(governor, CountedGovernor)
     return governor.endings
 
 
 def ledger(service: ChatService) -> list[RequestRecord]:
-    assert isinstance(service.ledger, ListLedger)
-    return service.ledger.entries
+    assert isinstance(service.pipeline.ledger, ListLedger)
+    return service.pipeline.ledger.entries
 
 
 async def collect(
@@ -186,7 +140,7 @@ async def test_a_served_request_settles_its_real_cost_and_is_recorded(
     assert completion.usage is not None
     assert entry.prompt_tokens == completion.usage.prompt_tokens > 0
     assert entry.fallback_chain == (f"groq:{GROQ}", f"groq:{GROQ}", f"cerebras:{CEREBRAS}")
-    assert service.in_flight == 0
+    assert service.pipeline.in_flight == 0
 
 
 async def test_a_refused_admission_calls_no_provider(
@@ -247,10 +201,26 @@ async def test_a_cache_hit_costs_nothing_and_calls_no_provider(
     assert text == first.choices[0].message.content
 
 
+async def test_a_cached_stream_the_client_leaves_after_its_answer_ends_once(
+    service: ChatService, mock: MockServer
+) -> None:
+    cached: dict[str, Any] = {"spidergate_options": {"cache_enabled": True}}
+    first, _ = await service.complete(principal(), ctx("rid-1"), chat(**cached))
+    # The client leaves as soon as the replayed answer arrives: the request was served,
+    # settled and recorded before it went out, and is not ended a second time.
+    headers, _ = await collect(service, chat(**cached, stream=True), read=1)
+    assert mock.state.total == 1 and len(headers) == 1
+    assert first.metadata is not None
+    assert endings(service) == [("settle", first.metadata.cost_usd), ("settle", 0)]
+    _, hit_entry = ledger(service)
+    assert (hit_entry.status, hit_entry.cache_hit, hit_entry.streamed) == (200, True, True)
+    assert service.pipeline.in_flight == 0
+
+
 async def test_requests_arriving_after_the_shutdown_grace_are_ended(
     service: ChatService, mock: MockServer
 ) -> None:
-    assert await service.drain(0.0) == 0
+    assert await service.pipeline.drain(0.0) == 0
     with pytest.raises(GateError) as info:
         await service.complete(principal(budget_usd=5.0), ctx(), chat())
     assert (info.value.http_status, info.value.code) == (503, "service_unavailable")
@@ -300,4 +270,4 @@ async def test_a_stream_the_client_leaves_is_billed_and_recorded_as_closed(
     assert (entry.status, entry.error_code, entry.streamed) == (499, "client_closed", True)
     assert entry.cost_usd > 0 and entry.prompt_tokens > 0
     assert endings(service) == [("settle", entry.cost_usd)]
-    assert service.in_flight == 0
+    assert service.pipeline.in_flight == 0

@@ -120,6 +120,6 @@ def test_a_grpc_callers_shorter_deadline_is_honoured(gateway: Stack, token: str)
     assert took < 1.5, took
     # The core stopped waiting too: nothing of the request is still running.
     deadline = time.monotonic() + 5
-    while gateway.core.chat.in_flight and time.monotonic() < deadline:
+    while gateway.core.pipeline.in_flight and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert gateway.core.chat.in_flight == 0
+    assert gateway.core.pipeline.in_flight == 0

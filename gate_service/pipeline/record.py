@@ -1,47 +1,60 @@
-"""The ledger's record of one chat request, from how it ended: the routing
+"""The ledger's record of one request of any kind, from how it ended: the routing
 :class:`~gate_service.routing.outcome.Outcome` (attempts, what served, usage, cost), a
-cache hit, or neither (refused before any provider was called)."""
+cached answer, or neither (refused before any provider was called).
+
+It needs nothing of the request itself but the model it asked for, whether that name is
+an alias and whether it streamed: a chat completion, an embedding or a transcription
+is recorded the same way.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gate_service.auth.principal import Principal
-from gate_service.domain import ChatRequest, Completion
+from gate_service.domain import Usage
 from gate_service.ledger import RequestRecord
 from gate_service.routing.outcome import Outcome, RequestContext
 
 
-def ledger_entry(
+@dataclass(frozen=True, slots=True)
+class Cached:
+    """An answer served from the cache: what the stored answer says served it. It is
+    billed nothing and names no key."""
+
+    model: str
+    provider: str | None
+    usage: Usage | None
+
+
+def request_record(
     principal: Principal,
     ctx: RequestContext,
-    request: ChatRequest,
     *,
+    requested_model: str,
     alias: bool,
+    streamed: bool,
     latency_ms: float,
     status: int,
     outcome: Outcome,
     error_code: str | None = None,
-    hit: Completion | None = None,
-    streamed: bool = False,
+    cached: Cached | None = None,
 ) -> RequestRecord:
-    """One row for the ledger. A hit is billed nothing and names no key; otherwise what
-    served (if anything did) is what the request cost."""
+    """One row for the ledger. A cached answer is billed nothing and names no key;
+    otherwise what served (if anything did) is what the request cost."""
+    hit = cached
     served = None if hit else outcome.served
     usage = hit.usage if hit else (served.usage if served else None)
-    meta = hit.metadata if hit else None
-    requested = request.model
     return RequestRecord(
         id=ctx.request_id,
         client_id=principal.client_id,
         token_id=principal.token_id,
         agent_name=principal.agent_name,
-        requested_model=requested,
-        alias=requested if alias else None,
+        requested_model=requested_model,
+        alias=requested_model if alias else None,
         served_model=hit.model if hit else (served.model if served else None),
-        provider=(meta.provider or None if meta else None)
-        if hit
-        else (served.provider if served else None),
+        provider=hit.provider if hit else (served.provider if served else None),
         key_id=served.key_id if served else None,
         key_preview=served.key_preview if served else None,
         status=status,
