@@ -27,7 +27,7 @@ from gate_service.providers.base import (
 )
 from gate_service.providers.transport import StreamResponse, open_stream, post
 from gate_service.routing.cost import counted_usage
-from gate_service.routing.plan import Planned, estimate_prompt_tokens
+from gate_service.routing.plan import Planned
 from gate_service.routing.runner import Reply, Route
 
 Batch = list[Chunk]
@@ -69,11 +69,14 @@ class ChunkStreamCall:
     """One streaming attempt: open the stream; its batches of rewritten chunks follow.
     One id for the whole answer, whichever attempt serves it."""
 
-    def __init__(self, session: aiohttp.ClientSession, request: ChatRequest) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, request: ChatRequest, prompt_tokens: int
+    ) -> None:
         self._session = session
         self._request = request
         self._wants_usage = request.wants_usage
-        self._prompt_tokens = estimate_prompt_tokens(request)
+        # The prompt's estimated size (planning's), billed if the upstream never says.
+        self._prompt_tokens = prompt_tokens
         self.completion_id = new_completion_id()
 
     async def __call__(

@@ -35,6 +35,7 @@ from gate_service.auth.principal import Principal
 from gate_service.cache import ResponseCache, cache_key, cacheable, prepare_hit
 from gate_service.chat.answer import fallback_headers, shape_completion
 from gate_service.chat.attempts import ChunkStreamCall, CompletionCall, chat_route
+from gate_service.chat.needs import needs_of
 from gate_service.chat.replay import completion_to_chunks
 from gate_service.domain import ChatRequest, Chunk, Completion
 from gate_service.pipeline import Cached, Pipeline
@@ -81,8 +82,9 @@ class ChatService:
         self, principal: Principal, ctx: RequestContext, request: ChatRequest
     ) -> tuple[Completion, dict[str, str]]:
         async with self.pipeline.flight(principal, ctx, request.model, streamed=False) as flight:
-            planned = self.planner.prepare(ctx, request)
-            admission = await flight.admit(worst_case_usd(planned, request))
+            needs = needs_of(request)
+            planned = self.planner.prepare(ctx, needs)
+            admission = await flight.admit(worst_case_usd(planned, needs))
             key, ttl, hit = await self._hit(ctx, request)
             if hit is not None:
                 flight.cached(_cached(hit))
@@ -101,8 +103,9 @@ class ChatService:
         self, principal: Principal, ctx: RequestContext, request: ChatRequest
     ) -> AsyncGenerator[Chunks]:
         async with self.pipeline.flight(principal, ctx, request.model, streamed=True) as flight:
-            planned = self.planner.prepare(ctx, request)
-            admission = await flight.admit(worst_case_usd(planned, request))
+            needs = needs_of(request)
+            planned = self.planner.prepare(ctx, needs)
+            admission = await flight.admit(worst_case_usd(planned, needs))
             _, _, hit = await self._hit(ctx, request)
             if hit is not None:
                 flight.cached(_cached(hit))
@@ -116,7 +119,7 @@ class ChatService:
             first = True
             # aclosing: when this generator is closed (the client left), the run is closed
             # first, so it has billed what the stream produced before the flight settles.
-            call = ChunkStreamCall(self.session, request)
+            call = ChunkStreamCall(self.session, request, needs.prompt_tokens)
             async with contextlib.aclosing(run.stream(call)) as batches:
                 async for batch in batches:
                     headers = None

@@ -2,6 +2,11 @@
 
 Order of the checks follows vault-and-routing.md ("Task aliases"); every dropped candidate
 gets a verdict so a 422 ``no_qualifying_model`` can say why each one was skipped.
+
+Planning reads a request only through its :class:`Needs` (the model asked for, the
+provider preferences, the capabilities it needs, its size), so every kind of call (chat
+today; embeddings, images, speech next) plans the same way: each kind says what it needs
+(for chat: :func:`gate_service.chat.needs.needs_of`).
 """
 
 from __future__ import annotations
@@ -10,15 +15,35 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gate_service.domain import ChatRequest, Tool
-from gate_service.domain.openai_json import tool_to_json
 from gate_service.errors import GateError
 from gate_service.providers.base import WireAdapter
 from gate_service.routing.keys import KeyPool, UsableKey, resolve_base_url
 from gate_service.routing.resolve import ChainItem
 
-# A rough prompt size: four characters a token, plus framing per message.
-_CHARS_PER_TOKEN = 4
+# Why a candidate without a capability the request needs is skipped (422 verdicts).
+_LACKS = {
+    "function_calling": "model does not support tools",
+    "vision": "model does not accept images",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """What a request needs of a candidate, whatever its kind: all planning reads.
+
+    ``prompt_tokens`` is an estimate (context-window and ``max_cost_usd`` checks);
+    ``prompt_bound`` a generous bound on it (the budget reservation, which must not fall
+    short); ``max_output`` the output cap the client set, if any."""
+
+    model: str
+    fallback_models: tuple[str, ...] = ()
+    excluded_providers: frozenset[str] = frozenset()
+    preferred_providers: tuple[str, ...] = ()
+    max_cost_usd: float | None = None
+    capabilities: tuple[str, ...] = ()
+    prompt_tokens: int = 0
+    prompt_bound: int = 0
+    max_output: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,61 +72,9 @@ class Planned:
     keys: tuple[UsableKey, ...]
 
 
-def estimate_prompt_tokens(request: ChatRequest) -> int:
-    chars = 0
-    for message in request.messages:
-        content = message.content
-        if isinstance(content, str):
-            chars += len(content)
-        elif content is not None:
-            chars += sum(len(p.text or "") for p in content)
-        chars += 16
-    return chars // _CHARS_PER_TOKEN + 1
-
-
-def bound_prompt_tokens(request: ChatRequest) -> int:
-    """A generous bound on the prompt's tokens, for budget reservations (an estimate that
-    errs high): ASCII text at four characters a token, any other character as a token of
-    its own (CJK text is about one a character), 1,000 tokens an image (the dearest
-    detail level of the providers we know), and the tool schemas sent with the request."""
-    tokens = 0
-    for message in request.messages:
-        content = message.content
-        if isinstance(content, str):
-            tokens += _text_tokens(content)
-        elif content is not None:
-            for part in content:
-                if part.type == "image_url":
-                    tokens += 1000
-                tokens += _text_tokens(part.text or "")
-        tokens += 8
-    for tool in request.tools:
-        tokens += _tool_chars(tool) // _CHARS_PER_TOKEN + 1
-    return tokens
-
-
-def _text_tokens(text: str) -> int:
-    # isascii() runs in C: the character walk is for non-ASCII text only.
-    ascii_chars = len(text) if text.isascii() else sum(ch < "\x80" for ch in text)
-    return ascii_chars // _CHARS_PER_TOKEN + (len(text) - ascii_chars) + 1
-
-
-def _tool_chars(tool: Tool) -> int:
-    """The length of the tool as the client wrote it (as the dict's ``str`` was)."""
-    return len(str(tool_to_json(tool)))
-
-
-def _has_images(request: ChatRequest) -> bool:
-    for message in request.messages:
-        content = message.content
-        if isinstance(content, list) and any(p.type == "image_url" for p in content):
-            return True
-    return False
-
-
 def plan(
     chain: list[ChainItem],
-    request: ChatRequest,
+    needs: Needs,
     client_id: str | None,
     keys: KeyPool,
     adapters: Mapping[str, WireAdapter],
@@ -111,14 +84,11 @@ def plan(
     ``model_not_allowed`` when the token may not use what it asked for."""
     if controls is not None:
         chain = _apply_controls(chain, controls)
-    options = request.options
-    excluded = set(options.excluded_providers)
-    preferred = list(options.preferred_providers)
-    max_cost = options.max_cost_usd
-    wants_tools = bool(request.tools)
-    wants_vision = _has_images(request)
-    max_out = request.max_output
-    prompt_tokens = estimate_prompt_tokens(request)
+    excluded = needs.excluded_providers
+    preferred = needs.preferred_providers
+    max_cost = needs.max_cost_usd
+    max_out = needs.max_output
+    prompt_tokens = needs.prompt_tokens
 
     planned: list[Planned] = []
     verdicts: list[dict[str, str]] = []
@@ -135,10 +105,8 @@ def plan(
             verdict = "PII-safe alias: this free tier may use request data for training"
         elif item.provider.api_format not in adapters:
             verdict = f"wire format '{item.provider.api_format}' is not supported yet"
-        elif model is not None and wants_tools and "function_calling" not in model.capabilities:
-            verdict = "model does not support tools"
-        elif model is not None and wants_vision and "vision" not in model.capabilities:
-            verdict = "model does not accept images"
+        elif model is not None and (lacks := _lacking(needs, model.capabilities)):
+            verdict = lacks
         elif model is not None and max_out and max_out > model.max_output_tokens:
             verdict = (
                 f"max_tokens {max_out} exceeds the model's output limit {model.max_output_tokens}"
@@ -180,6 +148,14 @@ def plan(
             body={"spidergate_error": {"candidates": verdicts}},
         )
     return planned
+
+
+def _lacking(needs: Needs, capabilities: Any) -> str:
+    """The verdict for the first capability the request needs and the model lacks."""
+    for capability in needs.capabilities:
+        if capability not in capabilities:
+            return _LACKS.get(capability, f"model does not support {capability}")
+    return ""
 
 
 def _apply_controls(chain: list[ChainItem], controls: ModelControls) -> list[ChainItem]:

@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from gate_service.catalog.snapshot import Catalog
-from gate_service.domain import ChatRequest
 from gate_service.providers.base import Target, WireAdapter
 from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool, UsableKey, order_keys, resolve_base_url
 from gate_service.routing.outcome import Attempt, RequestContext, skipped
-from gate_service.routing.plan import ModelControls, Planned, bound_prompt_tokens, plan, worst_cost
+from gate_service.routing.plan import ModelControls, Needs, Planned, plan, worst_cost
 from gate_service.routing.resolve import resolve
 
 
@@ -36,23 +35,23 @@ class Planner:
         self._keys = keys
         self._adapters = adapters
 
-    def prepare(self, ctx: RequestContext, request: ChatRequest) -> list[Planned]:
+    def prepare(self, ctx: RequestContext, needs: Needs) -> list[Planned]:
         """Resolve and filter the chain (404, 403 model_not_allowed, 422): no I/O, so it
         runs before limits are charged and before any provider is called."""
-        chain = resolve(self._catalog(), request.model, request.options.fallback_models)
-        controls = ModelControls(request.model, ctx.allowed_models, ctx.free_only)
-        return plan(chain, request, ctx.client_id, self._keys, self._adapters, controls)
+        chain = resolve(self._catalog(), needs.model, needs.fallback_models)
+        controls = ModelControls(needs.model, ctx.allowed_models, ctx.free_only)
+        return plan(chain, needs, ctx.client_id, self._keys, self._adapters, controls)
 
     def is_alias(self, name: str) -> bool:
         return self._catalog().alias(name) is not None
 
 
-def worst_case_usd(planned: Sequence[Planned], request: ChatRequest) -> float:
+def worst_case_usd(planned: Sequence[Planned], needs: Needs) -> float:
     """The most this request can cost, for budget reservation: a generous bound on the
     prompt plus ``max_tokens`` — or, without it, the model's whole output limit — at the
     dearest candidate that may serve it."""
-    prompt = bound_prompt_tokens(request)
-    max_out = request.max_output
+    prompt = needs.prompt_bound
+    max_out = needs.max_output
     costs = [
         worst_cost(p.item.model, prompt, max_out or p.item.model.max_output_tokens)
         for p in planned

@@ -13,7 +13,8 @@ import httpx
 from gate_service.auth.principal import TokenControls
 from gate_service.catalog.loader import load_bundled
 from gate_service.catalog.snapshot import Catalog
-from gate_service.routing.plan import estimate_prompt_tokens, worst_cost
+from gate_service.chat.needs import estimate_prompt_tokens
+from gate_service.routing.plan import worst_cost
 from gate_service.routing.resolve import resolve
 from tests.domain.build import chat_request
 from tests.stack import Stack

@@ -25,10 +25,10 @@ from gate_service.providers.registry import default_adapters
 from gate_service.providers.transport import StreamResponse, open_stream, post
 from gate_service.routing.health import HealthBook
 from gate_service.routing.outcome import RequestContext
+from gate_service.routing.plan import Needs
 from gate_service.routing.router import Router
 from gate_service.routing.runner import Reply, Route
 from mock_provider.server import MockServer
-from tests.domain.build import chat_request
 from tests.pipeline.doubles import CountedGovernor, ListLedger
 from tests.routing.runner_world import CATALOG, Clock
 from tests.upstreams import mock_key_pool
@@ -168,8 +168,8 @@ class World:
         principal, ctx = who(**controls), RequestContext("cli_brand", rid)
         pipeline = self.pipeline
         async with pipeline.flight(principal, ctx, model, streamed=False) as flight:
-            # Planning is the service's own; routing plans from a chat request today.
-            planned = pipeline.router.planner.prepare(ctx, chat_request(_body(model)))
+            # Planning reads only what the call needs of a candidate: here, its model.
+            planned = pipeline.router.planner.prepare(ctx, Needs(model=model))
             admission = await flight.admit(WORST_USD)
             run = flight.run(Route(planned, ctx.deadline, timeout_s=5.0))
             tally = await run.unary(call)
@@ -180,7 +180,7 @@ class World:
         principal, ctx = who(**controls), RequestContext("cli_brand", "rid-1")
         pipeline = self.pipeline
         async with pipeline.flight(principal, ctx, MODEL, streamed=True) as flight:
-            planned = pipeline.router.planner.prepare(ctx, chat_request(_body(MODEL)))
+            planned = pipeline.router.planner.prepare(ctx, Needs(model=MODEL))
             await flight.admit(WORST_USD)
             run = flight.run(Route(planned, ctx.deadline, timeout_s=5.0))
             async with contextlib.aclosing(run.stream(call)) as items:
@@ -219,7 +219,3 @@ def who(**controls: Any) -> Principal:
         scopes=frozenset(ALL_SCOPES),
         controls=TokenControls(**controls),
     )
-
-
-def _body(model: str) -> dict[str, Any]:
-    return {"model": model, "messages": [{"role": "user", "content": "plan"}]}

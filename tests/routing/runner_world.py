@@ -12,6 +12,7 @@ import pytest
 from gate_service.catalog.loader import load_bundled
 from gate_service.catalog.snapshot import Catalog
 from gate_service.chat.attempts import CompletionCall, chat_route
+from gate_service.chat.needs import needs_of
 from gate_service.deadline import Deadline, unbounded
 from gate_service.domain import ChatRequest, Completion
 from gate_service.errors import GateError
@@ -79,7 +80,7 @@ class Gate:
         options.setdefault("fallback_models", ["anthropic/" + CLAUDE])
         options.setdefault("timeout_ms", TIMEOUT_S * 1000)
         request = chat_request(body)
-        planned = self.router.planner.prepare(RequestContext(None, "rid"), request)
+        planned = self.router.planner.prepare(RequestContext(None, "rid"), needs_of(request))
         route = chat_route(request, planned, deadline or unbounded(), 60.0)
         return self.router.runner.run(route), request, planned
 

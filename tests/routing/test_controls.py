@@ -6,6 +6,7 @@ import pytest
 
 from gate_service.catalog.loader import load_bundled
 from gate_service.catalog.snapshot import Catalog
+from gate_service.chat.needs import needs_of
 from gate_service.errors import GateError
 from gate_service.providers.registry import default_adapters
 from gate_service.routing.keys import KeyPool, UsableKey
@@ -29,7 +30,7 @@ def planned(model: str, allowed: set[str] | None = None, free_only: bool = False
     request = chat_request({"model": model, "messages": [{"role": "user", "content": "hi"}]})
     controls = ModelControls(model, frozenset(allowed or ()), free_only)
     chain = resolve(CATALOG, model)
-    result = plan(chain, request, None, pool(), default_adapters(), controls)
+    result = plan(chain, needs_of(request), None, pool(), default_adapters(), controls)
     return [f"{p.item.provider.id}:{p.item.model_id}" for p in result]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from gate_service.chat.attempts import ChunkStream, ChunkStreamCall
+from gate_service.chat.needs import estimate_prompt_tokens
 from gate_service.deadline import Deadline
 from gate_service.domain import Chunk
 from gate_service.errors import GateError
@@ -33,7 +34,9 @@ async def stream(
     batches: list[list[Chunk]] = []
     error = None
     try:
-        async with contextlib.aclosing(run.stream(ChunkStreamCall(gate.session, request))) as it:
+        async with contextlib.aclosing(
+            run.stream(ChunkStreamCall(gate.session, request, estimate_prompt_tokens(request)))
+        ) as it:
             async for batch in it:
                 batches.append(batch)
                 if read is not None and len(batches) >= read:
@@ -113,7 +116,7 @@ async def test_a_stream_out_of_time_before_its_first_chunk_is_504(gate: Gate) ->
     deadline = Deadline(5.0, clock=gate.clock)
     gate.fault(kind="reset", match={"key": ONE})
     run, request, _ = gate.run(deadline, stream=True)
-    call = ChunkStreamCall(gate.session, request)
+    call = ChunkStreamCall(gate.session, request, estimate_prompt_tokens(request))
 
     async def late(
         target: Target, adapter: WireAdapter, deadline: Deadline, timeout_s: float
