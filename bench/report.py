@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import WrkResult
+from wrk import WrkResult
 
 MODE_NAMES = {"json": "non-streaming", "stream": "streaming"}
 

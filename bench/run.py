@@ -23,16 +23,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from harness import (
-    DRIVER_CORE,
-    GATEWAY_CORE,
-    BenchError,
-    ProcessRegistry,
-    WrkResult,
-    run_wrk,
-)
+from harness import DRIVER_CORE, GATEWAY_CORE, BenchError, ProcessRegistry
 from report import Record, markdown_table, ratios, write_json
-from systems import SYSTEMS, Context, MockProvider, System
+from system import Context, System
+from systems import SYSTEMS, MockProvider
+from wrk import WrkResult, run_wrk
 
 MODES = ("json", "stream")
 

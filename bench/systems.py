@@ -1,6 +1,6 @@
 """The mock provider and the three gateways the benchmark drives.
 
-Each :class:`System` knows how to start itself (pinned to the gateway core), what an
+Each :class:`~system.System` knows how to start itself (pinned to the gateway core), what an
 authenticated chat-completion request to it looks like, and how to stop. All of them talk
 to the same mock provider.
 """
@@ -12,8 +12,6 @@ import re
 import secrets
 import shlex
 import sys
-from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 
 from harness import (
@@ -22,15 +20,15 @@ from harness import (
     BenchError,
     Managed,
     ProcessRegistry,
-    Target,
     free_port,
-    http_request,
     json_body,
     pinned,
     run_quiet,
     wait_for_http,
     wait_for_log_line,
 )
+from system import MODEL, UPSTREAM_MODEL, Context, System, chat_payload
+from wrk import Target
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -38,33 +36,6 @@ CACHE_DIR = BENCH_DIR / ".cache"
 LITELLM_VENV = CACHE_DIR / "litellm-venv"
 PORTKEY_DIR = CACHE_DIR / "portkey"
 PORTKEY_PACKAGE = PORTKEY_DIR / "node_modules" / "@portkey-ai" / "gateway"
-
-#: The model clients ask for (SpiderGate's demo catalogue name; the competitors are
-#: configured to answer to it too, or pass it straight through to the mock).
-MODEL = "spideriq/fast"
-#: What the competitors ask the mock for (LiteLLM maps MODEL to ``openai/UPSTREAM_MODEL``).
-UPSTREAM_MODEL = "gpt-4o-mini"
-PROMPT = "Say hello in three languages."
-
-
-def chat_payload(model: str, stream: bool) -> dict[str, object]:
-    payload: dict[str, object] = {
-        "model": model,
-        "messages": [{"role": "user", "content": PROMPT}],
-    }
-    if stream:
-        payload["stream"] = True
-    return payload
-
-
-@dataclass
-class Context:
-    """What every system needs to start: the process registry, a scratch dir, the mock."""
-
-    registry: ProcessRegistry
-    work_dir: Path
-    mock_url: str
-    startup_timeout: float
 
 
 # --------------------------------------------------------------------------- mock
@@ -91,99 +62,6 @@ class MockProvider:
         )
         self.url = match.group(1)
         return self.url
-
-
-# --------------------------------------------------------------------------- base
-
-
-class System(ABC):
-    """A gateway (or the bare mock) under test."""
-
-    key: str = ""
-    label: str = ""
-    #: The core the system's processes are pinned to.
-    core: str = GATEWAY_CORE
-
-    def __init__(self) -> None:
-        self.proc: Managed | None = None
-        self.base_url = ""
-
-    @abstractmethod
-    def start(self, ctx: Context) -> None:
-        """Start and wait until ready; raise :class:`BenchError` if it cannot."""
-
-    @abstractmethod
-    def target(self, stream: bool) -> Target:
-        """The authenticated chat-completion request wrk sends."""
-
-    def version(self) -> str:
-        return ""
-
-    def stop(self, ctx: Context) -> None:
-        if self.proc is not None:
-            ctx.registry.stop(self.proc)
-            self.proc = None
-
-    def verify(self) -> str:
-        """One non-streaming and one streaming request; raise unless both carry a completion.
-
-        Returns the non-streaming completion text, for the log.
-        """
-        text = ""
-        for stream in (False, True):
-            target = self.target(stream)
-            try:
-                reply = http_request(
-                    target.url,
-                    method=target.method,
-                    body=target.body,
-                    headers=target.headers,
-                    timeout=30,
-                )
-            except OSError as exc:
-                raise BenchError(f"{self.label}: request failed: {exc}") from exc
-            mode = "streaming" if stream else "non-streaming"
-            if reply.status != 200:
-                raise BenchError(
-                    f"{self.label}: {mode} request answered HTTP {reply.status}: "
-                    f"{reply.text()[:300]}"
-                )
-            content = stream_content(reply.text()) if stream else json_content(reply.text())
-            if not content:
-                raise BenchError(
-                    f"{self.label}: {mode} answer carries no completion text: {reply.text()[:300]}"
-                )
-            if not stream:
-                text = content
-        return text
-
-
-def json_content(text: str) -> str:
-    """``choices[0].message.content`` of a chat completion, or ``""``."""
-    try:
-        data = json.loads(text)
-        return str(data["choices"][0]["message"]["content"] or "")
-    except (ValueError, KeyError, IndexError, TypeError):
-        return ""
-
-
-def stream_content(text: str) -> str:
-    """The concatenated ``delta.content`` of an SSE chat-completion stream, or ``""``."""
-    parts: list[str] = []
-    for line in text.splitlines():
-        if not line.startswith("data:"):
-            continue
-        data = line[5:].strip()
-        if not data or data == "[DONE]":
-            continue
-        try:
-            chunk = json.loads(data)
-            delta = chunk["choices"][0].get("delta") or {}
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            continue
-        if delta.get("content"):
-            parts.append(str(delta["content"]))
-    return "".join(parts)
 
 
 # --------------------------------------------------------------------------- mock direct

@@ -26,7 +26,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gate_service.auth.identity import IdentityStore, invalid_api_key
+from gate_service.auth.identity import IdentityStore
+from gate_service.auth.lookups import invalid_api_key
 from gate_service.auth.principal import Principal
 from gate_service.auth.tokens import parse_bearer
 from gate_service.errors import GateError

@@ -9,27 +9,34 @@ in the ``meta`` table so that every replica sharing the database hashes alike.
 The store keeps :attr:`IdentityStore.known`, the filter of every live token's lookup hash
 (:mod:`gate_service.auth.known_tokens`): loaded and refreshed by :meth:`refresh_known`,
 and told at once of every token or credential created through this store.
+
+What it returns is in :mod:`gate_service.auth.views`; the queries that find a token by its
+hash (to authenticate, to load the filter) are in :mod:`gate_service.auth.lookups`.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from gate_service import errors
 from gate_service.auth import controls as checks
 from gate_service.auth import tokens
 from gate_service.auth.controls import UNSET, Unset
 from gate_service.auth.known_tokens import OVERLAP_S, REBUILD_S, KnownTokens
-from gate_service.auth.principal import ALL_SCOPES, BrandControls, Principal, TokenControls
+from gate_service.auth.lookups import (
+    agent_principal,
+    credential_principal,
+    live_counts,
+    live_digests,
+)
+from gate_service.auth.principal import ALL_SCOPES, Principal, TokenControls
+from gate_service.auth.views import BrandView, TokenView, brand_view, token_view
 from gate_service.errors import GateError
 from gate_service.storage.database import Database
 from gate_service.storage.models import AgentToken, Brand, ClientCredential, utcnow
@@ -37,39 +44,6 @@ from gate_service.storage.text import check_storable, storable
 
 HASH_KEY_META = "token_hash_key"
 _NAME_MAX = 200
-
-
-@dataclass(frozen=True, slots=True)
-class BrandView:
-    """A brand as shown to operators; holds no secret."""
-
-    client_id: str
-    name: str
-    created_at: datetime
-    controls: BrandControls = field(default_factory=BrandControls)
-
-
-@dataclass(frozen=True, slots=True)
-class TokenView:
-    """An agent token as listed: its public id and prefix, never the token itself."""
-
-    id: str
-    client_id: str
-    name: str
-    scopes: tuple[str, ...]
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
-    controls: TokenControls = field(default_factory=TokenControls)
-
-    @property
-    def revoked(self) -> bool:
-        return self.revoked_at is not None
-
-
-def invalid_api_key() -> GateError:
-    """The one answer for unknown, revoked or wrong secrets, so none can be told apart."""
-    return GateError("invalid_api_key", "Invalid API key.")
 
 
 def _brand_not_found() -> GateError:
@@ -98,28 +72,6 @@ def _check_scopes(scopes: Sequence[str] | None) -> tuple[str, ...]:
     if not wanted:
         raise errors.invalid("at least one scope is required", "scopes")
     return tuple(s for s in ALL_SCOPES if s in wanted)
-
-
-def _brand_view(row: Brand) -> BrandView:
-    return BrandView(
-        client_id=row.client_id,
-        name=row.name,
-        created_at=row.created_at,
-        controls=checks.brand_controls(row),
-    )
-
-
-def _token_view(row: AgentToken) -> TokenView:
-    return TokenView(
-        id=row.id,
-        client_id=row.client_id,
-        name=row.name,
-        scopes=tuple(row.scopes.split()),
-        prefix=row.prefix,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-        controls=checks.token_controls(row),
-    )
 
 
 class IdentityStore:
@@ -172,7 +124,7 @@ class IdentityStore:
                 session.rollback()
                 raise duplicate from None
         self.known.add(credential.key_hash)
-        return _brand_view(brand), tokens.credential_token(client_id, api_key, api_secret)
+        return brand_view(brand), tokens.credential_token(client_id, api_key, api_secret)
 
     def brand(self, client_id: str) -> BrandView | None:
         """The brand with this client id, or None."""
@@ -180,7 +132,7 @@ class IdentityStore:
             return None
         with self._db.session() as session:
             row = session.get(Brand, client_id)
-        return None if row is None else _brand_view(row)
+        return None if row is None else brand_view(row)
 
     def brand_by_name(self, name: str) -> BrandView | None:
         """The brand with this exact name, or None."""
@@ -188,13 +140,13 @@ class IdentityStore:
             return None
         with self._db.session() as session:
             row = session.exec(select(Brand).where(Brand.name == name.strip())).first()
-        return None if row is None else _brand_view(row)
+        return None if row is None else brand_view(row)
 
     def list_brands(self) -> list[BrandView]:
         """Every brand, by name."""
         with self._db.session() as session:
             rows = session.exec(select(Brand).order_by(col(Brand.name))).all()
-        return [_brand_view(row) for row in rows]
+        return [brand_view(row) for row in rows]
 
     def set_brand_budget(
         self,
@@ -221,7 +173,7 @@ class IdentityStore:
                 row.billing_anchor_day = checks.check_anchor_day(billing_anchor_day)
             session.add(row)
             session.commit()
-        return _brand_view(row)
+        return brand_view(row)
 
     def create_credential(self, client_id: str) -> str:
         """Another client credential for an existing brand; the token is shown only now."""
@@ -273,7 +225,7 @@ class IdentityStore:
             session.add(row)
             session.commit()
         self.known.add(row.token_hash)
-        return _token_view(row), token
+        return token_view(row), token
 
     def update_token(
         self,
@@ -315,7 +267,7 @@ class IdentityStore:
                 row.scopes = " ".join(_check_scopes(scopes))
             session.add(row)
             session.commit()
-        return _token_view(row)
+        return token_view(row)
 
     def list_tokens(self, client_id: str, include_revoked: bool = False) -> list[TokenView]:
         """A brand's agent tokens, oldest first; revoked ones only when asked."""
@@ -327,7 +279,7 @@ class IdentityStore:
         query = query.order_by(col(AgentToken.created_at), col(AgentToken.id))
         with self._db.session() as session:
             rows = session.exec(query).all()
-        return [_token_view(row) for row in rows]
+        return [token_view(row) for row in rows]
 
     def revoke_token(self, client_id: str, token_id: str) -> TokenView:
         """Revoke one of the brand's tokens (idempotent).
@@ -343,7 +295,7 @@ class IdentityStore:
                 row.revoked_at = utcnow()
                 session.add(row)
                 session.commit()
-        return _token_view(row)
+        return token_view(row)
 
     # The filter of known tokens ----------------------------------------------------------
 
@@ -365,11 +317,11 @@ class IdentityStore:
             try:
                 # Core rows, not ORM objects: 200,000 hashes load in about 1.5 s, not 3.
                 with self._db.engine.connect() as connection:
-                    count = sum(connection.execute(query).scalar_one() for query in _live_counts())
+                    count = sum(connection.execute(query).scalar_one() for query in live_counts())
                     streamed = connection.execution_options(yield_per=10_000)
                     rows = (
                         str(digest)
-                        for query in _live_digests(None)
+                        for query in live_digests(None)
                         for digest in streamed.execute(query).scalars()
                     )
                     self.known.finish_rebuild(rows, count)
@@ -380,7 +332,7 @@ class IdentityStore:
         else:
             since = (self._known_read_at or now) - timedelta(seconds=OVERLAP_S)
             with self._db.session() as session:
-                for query in _live_digests(since):
+                for query in live_digests(since):
                     self.known.add_all(session.exec(query))
         self._known_read_at = now
 
@@ -397,84 +349,9 @@ class IdentityStore:
         parsed = tokens.parse_token(token)
         try:
             if parsed.kind == "agent_token":
-                return self._authenticate_agent(parsed)
-            return self._authenticate_credential(parsed)
+                return agent_principal(self._db, self._key(), parsed)
+            return credential_principal(self._db, self._key(), parsed)
         except SQLAlchemyError as error:
             raise GateError(
                 "service_unavailable", "Authentication is unavailable right now; retry shortly."
             ) from error
-
-    def _authenticate_agent(self, parsed: tokens.ParsedToken) -> Principal:
-        digest = tokens.hash_secret(self._key(), parsed.raw)
-        query = select(AgentToken, Brand).join(Brand).where(AgentToken.token_hash == digest)
-        with self._db.session() as session:
-            found = session.exec(query).first()
-        if found is None:
-            raise invalid_api_key()
-        row, brand = found
-        if row.revoked_at is not None or not tokens.digests_equal(row.token_hash, digest):
-            raise invalid_api_key()
-        return Principal(
-            client_id=row.client_id,
-            brand_name=brand.name,
-            kind="agent_token",
-            token_id=row.id,
-            agent_name=row.name,
-            scopes=frozenset(row.scopes.split()),
-            controls=checks.token_controls(row),
-            brand_controls=checks.brand_controls(brand),
-        )
-
-    def _authenticate_credential(self, parsed: tokens.ParsedToken) -> Principal:
-        if parsed.client_id is None or parsed.api_key is None or parsed.api_secret is None:
-            raise invalid_api_key()  # unreachable: parse_token fills all three
-        key_digest = tokens.hash_secret(self._key(), parsed.api_key)
-        digest = tokens.hash_secret(self._key(), parsed.api_secret)
-        query = (
-            select(ClientCredential, Brand)
-            .join(Brand)
-            .where(ClientCredential.key_hash == key_digest)
-        )
-        with self._db.session() as session:
-            found = session.exec(query).first()
-        if found is None:
-            raise invalid_api_key()
-        row, brand = found
-        # Every comparison always runs: the answer takes as long whichever part is wrong.
-        same_key = tokens.digests_equal(row.key_hash, key_digest)
-        same_client = tokens.digests_equal(row.client_id, parsed.client_id)
-        same_secret = tokens.digests_equal(row.secret_hash, digest)
-        if not (same_key and same_client and same_secret) or row.revoked_at is not None:
-            raise invalid_api_key()
-        return Principal(
-            client_id=row.client_id,
-            brand_name=brand.name,
-            kind="client_credential",
-            token_id=None,
-            agent_name=None,
-            scopes=frozenset(ALL_SCOPES),
-            controls=TokenControls(),
-            brand_controls=checks.brand_controls(brand),
-        )
-
-
-def _live_counts() -> tuple[SelectOfScalar[int], ...]:
-    return (
-        select(func.count()).select_from(AgentToken).where(col(AgentToken.revoked_at).is_(None)),
-        select(func.count())
-        .select_from(ClientCredential)
-        .where(col(ClientCredential.revoked_at).is_(None)),
-    )
-
-
-def _live_digests(since: datetime | None) -> Iterator[SelectOfScalar[str]]:
-    """Queries of the lookup hashes of live tokens and credentials (created since ``since``)."""
-    agents = select(AgentToken.token_hash).where(col(AgentToken.revoked_at).is_(None))
-    credentials = select(ClientCredential.key_hash).where(
-        col(ClientCredential.revoked_at).is_(None)
-    )
-    if since is not None:
-        agents = agents.where(col(AgentToken.created_at) >= since)
-        credentials = credentials.where(col(ClientCredential.created_at) >= since)
-    yield agents
-    yield credentials

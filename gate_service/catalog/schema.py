@@ -10,10 +10,11 @@ the reverse hold exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
+from gate_service.catalog.document_reader import DocumentReader
 from gate_service.providers.registry import WIRE_FORMATS
 
 # A provider names one of the adapter registry's formats: the registry is the one list.
@@ -222,70 +223,7 @@ def to_document(record: CatalogRecord) -> dict[str, Any]:
 # --- document -> domain -------------------------------------------------------------
 
 
-class _Reader:
-    """Typed field access on a document, with errors that name the record and field."""
-
-    def __init__(self, kind: str, doc: Mapping[str, Any]) -> None:
-        if not isinstance(doc, Mapping):
-            raise ValueError(f"{kind} document must be a mapping, got {type(doc).__name__}")
-        self.doc = doc
-        self.where = f"{kind} {doc.get('id') or doc.get('provider_model') or '?'!s}"
-
-    def _get(self, key: str, default: Any, required: bool) -> Any:
-        if key not in self.doc or self.doc[key] is None:
-            if required:
-                raise ValueError(f"{self.where}: missing field {key!r}")
-            return default
-        return self.doc[key]
-
-    def text(self, key: str, default: str = "", *, required: bool = False) -> str:
-        value = self._get(key, default, required)
-        if not isinstance(value, str):
-            raise ValueError(f"{self.where}: {key!r} must be a string")
-        if required and not value:
-            raise ValueError(f"{self.where}: {key!r} must not be empty")
-        return value
-
-    def opt_text(self, key: str) -> str | None:
-        value = self._get(key, None, False)
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"{self.where}: {key!r} must be a string or null")
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self._get(key, default, False)
-        if not isinstance(value, bool):
-            raise ValueError(f"{self.where}: {key!r} must be true or false")
-        return value
-
-    def integer(self, key: str, default: int = 0, *, required: bool = False) -> int:
-        value = self._get(key, default, required)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{self.where}: {key!r} must be an integer")
-        return value
-
-    def opt_integer(self, key: str) -> int | None:
-        value = self._get(key, None, False)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ValueError(f"{self.where}: {key!r} must be an integer or null")
-        return value
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        value = self._get(key, (), False)
-        if isinstance(value, str) or not isinstance(value, Sequence):
-            raise ValueError(f"{self.where}: {key!r} must be a list of strings")
-        if not all(isinstance(v, str) for v in value):
-            raise ValueError(f"{self.where}: {key!r} must be a list of strings")
-        return tuple(value)
-
-    def mapping(self, key: str) -> Mapping[str, Any]:
-        value = self._get(key, {}, False)
-        if not isinstance(value, Mapping):
-            raise ValueError(f"{self.where}: {key!r} must be a mapping")
-        return value
-
-
-def _price(reader: _Reader, pricing: Mapping[str, Any], key: str, default: float) -> float:
+def _price(reader: DocumentReader, pricing: Mapping[str, Any], key: str, default: float) -> float:
     value = pricing.get(key, default)
     if value is None:
         value = default
@@ -295,7 +233,7 @@ def _price(reader: _Reader, pricing: Mapping[str, Any], key: str, default: float
 
 
 def _provider_from(doc: Mapping[str, Any]) -> ProviderInfo:
-    r = _Reader("provider", doc)
+    r = DocumentReader("provider", doc)
     headers = r.mapping("headers")
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
         raise ValueError(f"{r.where}: 'headers' must map strings to strings")
@@ -319,7 +257,7 @@ def _provider_from(doc: Mapping[str, Any]) -> ProviderInfo:
 
 
 def _model_from(doc: Mapping[str, Any]) -> ModelInfo:
-    r = _Reader("model", doc)
+    r = DocumentReader("model", doc)
     pricing = r.mapping("pricing")
     input_price = _price(r, pricing, "input", 0.0)
     return ModelInfo(
@@ -340,7 +278,7 @@ def _model_from(doc: Mapping[str, Any]) -> ModelInfo:
 
 
 def _alias_from(doc: Mapping[str, Any]) -> AliasInfo:
-    r = _Reader("alias", doc)
+    r = DocumentReader("alias", doc)
     kind = r.text("kind", "chat")
     if kind not in ALIAS_KINDS:
         raise ValueError(f"{r.where}: unknown alias kind {kind!r}")

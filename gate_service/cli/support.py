@@ -15,7 +15,8 @@ from datetime import datetime
 
 from sqlalchemy.exc import OperationalError
 
-from gate_service.auth.identity import BrandView, IdentityStore
+from gate_service.auth.identity import IdentityStore
+from gate_service.auth.views import BrandView
 from gate_service.config import Settings
 from gate_service.errors import GateError
 from gate_service.storage.database import Database

@@ -18,7 +18,8 @@ from gate_service.ledger.journal import Journal
 from gate_service.ledger.reads import ReadGate
 from gate_service.ledger.record import RequestRecord
 from gate_service.ledger.store import LedgerStore
-from gate_service.ledger.writer import LedgerWriter, WriterConfig
+from gate_service.ledger.writer import LedgerWriter
+from gate_service.ledger.writer_config import WriterConfig
 from gate_service.storage.database import Database
 
 __all__ = [

@@ -14,8 +14,8 @@ The path of an entry:
    (the queue was full, or they predate this process: a crash or a database outage), up
    to ``backlog_batch_size`` at a time.
 3. The batch, its rollups and the journal's watermark are committed in one transaction on
-   the writer's own thread (:class:`~gate_service.ledger.store.LedgerStore`), and journal
-   segments left fully committed are deleted.
+   the writer's own thread (:class:`~gate_service.ledger.store.LedgerStore`,
+   :mod:`.writer_thread`), and journal segments left fully committed are deleted.
 
 **When the queue is full** (the database is slower than the traffic, or down) nothing is
 dropped: entries stay only on disk until the writer gets to them, and the queue fills
@@ -46,9 +46,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -56,30 +53,10 @@ from gate_service.ledger.journal import Journal
 from gate_service.ledger.reads import ReadGate
 from gate_service.ledger.record import RequestRecord
 from gate_service.ledger.store import LedgerStore, WriteResult
+from gate_service.ledger.writer_config import WriterConfig
+from gate_service.ledger.writer_thread import WriterThread
 
 log = logging.getLogger("spidergate.ledger")
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class WriterConfig:
-    """The writer's bounds and timings; the defaults suit one gateway process."""
-
-    # Entries kept in memory for the writer; beyond this they are read back from disk.
-    queue_size: int = 10_000
-    # Rows per transaction from memory. Batches of 500 doubled the gateway's p99 latency
-    # against batches of 100 at ~2,000 requests/s on one core (the rows' CPU comes in one
-    # burst), for the same throughput; the per-transaction cost is small next to the rows'.
-    batch_size: int = 100
-    # Rows per transaction when catching up from disk (after an outage or a crash): larger
-    # batches touch fewer pages per row of a random-key index (docs/ledger.md).
-    backlog_batch_size: int = 1_000
-    flush_interval_s: float = 0.2
-    retry_initial_s: float = 0.1
-    retry_max_s: float = 5.0
-    close_timeout_s: float = 30.0
-    warn_interval_s: float = 60.0
 
 
 class LedgerWriter:
@@ -119,8 +96,7 @@ class LedgerWriter:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="ledger-writer")
-        self._warned_at: dict[str, float] = {}
+        self._thread = WriterThread(self._config, clock)
 
     # ------------------------------------------------------------------ the request side
 
@@ -234,8 +210,8 @@ class LedgerWriter:
         lost = len(self._memory_only)
         self._dropped += lost
         if not left and self._committed is not None:
-            await self._on_thread(self._seal)
-        self._thread.shutdown(wait=False)
+            await self._thread.run(self._seal)
+        self._thread.shutdown()
         await asyncio.to_thread(self._journal.close)
         self.reads.close()
         log.info("closed; %d written, %d dropped", self._written, self._dropped)
@@ -256,7 +232,7 @@ class LedgerWriter:
     # ------------------------------------------------------------------ the writer task
 
     async def _run(self) -> None:
-        mark = await self._retrying("reading the journal's watermark", self._read_mark)
+        mark = await self._thread.retrying("reading the journal's watermark", self._read_mark)
         self._committed = min(mark, self._journal.last_seq)
         if mark > self._journal.last_seq:  # pragma: no cover - a journal id is never reused
             log.error("the database is ahead of journal %s; ignoring it", self._journal.key)
@@ -322,7 +298,7 @@ class LedgerWriter:
         first_in_memory = queue[0][0] if queue else None
         hi = self._journal.last_seq if first_in_memory is None else first_in_memory - 1
         hi = min(hi, lo + self._config.backlog_batch_size - 1)
-        found = await self._on_thread(self._journal.read, lo, hi)
+        found = await self._thread.run(self._journal.read, lo, hi)
         if found.corrupt:
             self._dropped += found.corrupt
         return list(found.entries), hi
@@ -332,7 +308,7 @@ class LedgerWriter:
     ) -> None:
         """Commit one batch, retrying database failures with backoff until it is stored."""
         if batch:
-            result = await self._retrying(
+            result = await self._thread.retrying(
                 f"writing {len(batch)} entries", self._commit, journal, batch, upto
             )
         else:  # nothing on disk for these numbers (never written): just move past them
@@ -364,10 +340,10 @@ class LedgerWriter:
     async def _adopt_orphans(self) -> None:
         """Empty the journals of processes that ended without coming back."""
         own = self._journal.directory
-        orphans = await self._on_thread(lambda: Journal.orphans(own.parent, exclude=own))
+        orphans = await self._thread.run(lambda: Journal.orphans(own.parent, exclude=own))
         for orphan in orphans:
             try:
-                mark = await self._retrying(
+                mark = await self._thread.retrying(
                     "reading a journal's watermark", self._store.watermark, orphan.key
                 )
                 log.info(
@@ -377,52 +353,16 @@ class LedgerWriter:
                 )
                 while mark < orphan.last_seq:
                     hi = min(orphan.last_seq, mark + self._config.backlog_batch_size)
-                    found = await self._on_thread(orphan.read, mark + 1, hi)
+                    found = await self._thread.run(orphan.read, mark + 1, hi)
                     self._dropped += found.corrupt
                     await self._write(orphan, list(found.entries), hi)
                     mark = hi
-                await self._on_thread(orphan.release, orphan.last_seq)
+                await self._thread.run(orphan.release, orphan.last_seq)
             finally:
-                await self._on_thread(orphan.close)
-
-    async def _retrying(self, what: str, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` on the writer's thread, retried with backoff while the database
-        fails."""
-        delay = self._config.retry_initial_s
-        failures = 0
-        while True:
-            try:
-                result = await self._on_thread(fn, *args)
-            except SQLAlchemyError as exc:
-                failures += 1
-                self._warn(
-                    "retry",
-                    "%s failed (%s, attempt %d); retrying",
-                    what,
-                    type(exc).__name__,
-                    failures,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._config.retry_max_s)
-                continue
-            if failures:
-                log.info("%s succeeded after %d retries", what, failures)
-            return result
-
-    async def _on_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run on the writer's own thread: never queued behind readers in the default pool."""
-        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+                await self._thread.run(orphan.close)
 
     # ------------------------------------------------------------------ bookkeeping
 
     def _drop(self, kind: str, reason: str) -> None:
         self._dropped += 1
-        self._warn(kind, "dropping entries, %s (%d dropped so far)", reason, self._dropped)
-
-    def _warn(self, kind: str, message: str, *args: object) -> None:
-        """Log at most once per ``warn_interval_s`` for each kind of trouble."""
-        now = self._clock()
-        last = self._warned_at.get(kind)
-        if last is None or now - last >= self._config.warn_interval_s:
-            self._warned_at[kind] = now
-            log.warning(message, *args)
+        self._thread.warn(kind, "dropping entries, %s (%d dropped so far)", reason, self._dropped)

@@ -12,8 +12,8 @@ from datetime import datetime
 
 import grpc
 
-from gate_service.auth.identity import TokenView
 from gate_service.auth.principal import Principal
+from gate_service.auth.views import TokenView
 from gate_service.core import Core
 from gate_service.errors import GateError
 from gate_service.servicers.common import authenticate, metadata_value, unary

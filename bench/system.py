@@ -1,0 +1,133 @@
+"""What a system under test is: how it starts, what request it is sent, how its answers
+are checked; and that request, the same for every system.
+
+The systems themselves (the bare mock, SpiderGate and the competitors) are in
+:mod:`systems`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import GATEWAY_CORE, BenchError, Managed, ProcessRegistry, http_request
+from wrk import Target
+
+#: The model clients ask for (SpiderGate's demo catalogue name; the competitors are
+#: configured to answer to it too, or pass it straight through to the mock).
+MODEL = "spideriq/fast"
+#: What the competitors ask the mock for (LiteLLM maps MODEL to ``openai/UPSTREAM_MODEL``).
+UPSTREAM_MODEL = "gpt-4o-mini"
+PROMPT = "Say hello in three languages."
+
+
+def chat_payload(model: str, stream: bool) -> dict[str, object]:
+    payload: dict[str, object] = {
+        "model": model,
+        "messages": [{"role": "user", "content": PROMPT}],
+    }
+    if stream:
+        payload["stream"] = True
+    return payload
+
+
+@dataclass
+class Context:
+    """What every system needs to start: the process registry, a scratch dir, the mock."""
+
+    registry: ProcessRegistry
+    work_dir: Path
+    mock_url: str
+    startup_timeout: float
+
+
+class System(ABC):
+    """A gateway (or the bare mock) under test."""
+
+    key: str = ""
+    label: str = ""
+    #: The core the system's processes are pinned to.
+    core: str = GATEWAY_CORE
+
+    def __init__(self) -> None:
+        self.proc: Managed | None = None
+        self.base_url = ""
+
+    @abstractmethod
+    def start(self, ctx: Context) -> None:
+        """Start and wait until ready; raise :class:`BenchError` if it cannot."""
+
+    @abstractmethod
+    def target(self, stream: bool) -> Target:
+        """The authenticated chat-completion request wrk sends."""
+
+    def version(self) -> str:
+        return ""
+
+    def stop(self, ctx: Context) -> None:
+        if self.proc is not None:
+            ctx.registry.stop(self.proc)
+            self.proc = None
+
+    def verify(self) -> str:
+        """One non-streaming and one streaming request; raise unless both carry a completion.
+
+        Returns the non-streaming completion text, for the log.
+        """
+        text = ""
+        for stream in (False, True):
+            target = self.target(stream)
+            try:
+                reply = http_request(
+                    target.url,
+                    method=target.method,
+                    body=target.body,
+                    headers=target.headers,
+                    timeout=30,
+                )
+            except OSError as exc:
+                raise BenchError(f"{self.label}: request failed: {exc}") from exc
+            mode = "streaming" if stream else "non-streaming"
+            if reply.status != 200:
+                raise BenchError(
+                    f"{self.label}: {mode} request answered HTTP {reply.status}: "
+                    f"{reply.text()[:300]}"
+                )
+            content = stream_content(reply.text()) if stream else json_content(reply.text())
+            if not content:
+                raise BenchError(
+                    f"{self.label}: {mode} answer carries no completion text: {reply.text()[:300]}"
+                )
+            if not stream:
+                text = content
+        return text
+
+
+def json_content(text: str) -> str:
+    """``choices[0].message.content`` of a chat completion, or ``""``."""
+    try:
+        data = json.loads(text)
+        return str(data["choices"][0]["message"]["content"] or "")
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
+
+
+def stream_content(text: str) -> str:
+    """The concatenated ``delta.content`` of an SSE chat-completion stream, or ``""``."""
+    parts: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if not data or data == "[DONE]":
+            continue
+        try:
+            chunk = json.loads(data)
+            delta = chunk["choices"][0].get("delta") or {}
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            continue
+        if delta.get("content"):
+            parts.append(str(delta["content"]))
+    return "".join(parts)
