@@ -6,7 +6,7 @@ bridge calls it by (``core.chat``, ``core.vault``...). The gRPC server registers
 (plus health and reflection names), the in-process channel builds its stubs from its
 descriptors, the bridge's network client builds its stubs and pool stand-ins from it,
 and the boundary and reachability tests walk it. Adding a service means one entry here
-and one typed attribute on ``CoreStubs`` (``tests/unit/test_services.py`` checks the two
+and one typed attribute on ``CoreStubs`` (``tests/test_services.py`` checks the two
 agree), besides its proto, servicer and bridge handler.
 
 Each entry is generic in its servicer type, so mypy checks that the servicer class is one

@@ -1,6 +1,6 @@
 """Regenerate the Python protobuf/gRPC code from ``protos/`` into ``spidergate/v1/``.
 
-One command, ``python tools/gen_protos.py``; ``tests/unit/test_generated_code.py`` runs it
+One command, ``python tools/gen_protos.py``; ``tests/test_generated_code.py`` runs it
 into a temporary folder and fails when the committed output is stale. The generated package
 ``spidergate`` mirrors the proto package ``spidergate.v1`` so its own imports resolve
 without rewriting, and nothing but the gRPC edge imports it.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gate_service.services import SERVICES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 # The servicer modules come from the one table of services: each implements a generated
 # servicer base. The table itself holds the generated descriptors, stubs and registrations.
 SERVICERS = {

@@ -16,7 +16,7 @@ import grpc
 from bridge.balancer import Core, Pool, Service, StreamMethod, UnaryMethod
 from gate_service.services import SERVICE_NAMES, SERVICES, CoreStubs
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _proto_services() -> set[str]:
