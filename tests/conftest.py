@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.db_backends import drop_migrated_template
 from tests.stack import Stack, make_settings
 
 # The files that take longest (seconds on one of four xdist workers, on the 2-core machine
@@ -41,6 +42,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return SLOWEST_FIRST.index(path) if path in SLOWEST_FIRST else len(SLOWEST_FIRST)
 
     items.sort(key=rank)
+
+
+def pytest_sessionfinish() -> None:
+    """Drop this process's (this xdist worker's) migrated PostgreSQL template."""
+    drop_migrated_template()
 
 
 @pytest.fixture(scope="session")

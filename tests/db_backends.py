@@ -52,18 +52,54 @@ def require_postgres() -> None:
     pytest.skip(f"{message} (start it, or set SPIDERGATE_TEST_POSTGRES_URL)")
 
 
+def _url(name: str) -> str:
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
 @contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """Create an empty database ``spidergate_test_<hex>``, yield its URL, then drop it."""
+def fresh_postgres_database(template: str | None = None) -> Iterator[str]:
+    """Create a database ``spidergate_test_<hex>`` (empty, or a copy of ``template``),
+    yield its URL, then drop it."""
     require_postgres()
     name = f"spidergate_test_{secrets.token_hex(6)}"
     with _admin_connect() as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        connection.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield _url(name)
     finally:
         with _admin_connect() as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# The migrated template of this process (one per xdist worker), made on first use. Copying
+# it costs what creating an empty database does, so each PostgreSQL test that only needs a
+# migrated database (``db``) skips running the migrations: ~0.3 s of each of ~120 tests.
+# The migrations add no rows to an empty database, so every copy is as fresh as a database
+# migrated on its own. Dropped at the end of the session (tests/conftest.py).
+_template: list[str] = []
+
+
+def migrated_template() -> str:
+    """The name of an empty PostgreSQL database at the newest revision, to copy."""
+    if not _template:
+        name = f"spidergate_test_template_{secrets.token_hex(6)}"
+        with _admin_connect() as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        _template.append(name)
+        database = Database(_url(name))
+        try:
+            database.migrate()
+        finally:
+            database.dispose()  # a template with a connection open cannot be copied
+    return _template[0]
+
+
+def drop_migrated_template() -> None:
+    """Drop this process's template, if it made one."""
+    while _template:
+        with _admin_connect() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{_template.pop()}" WITH (FORCE)')
 
 
 def sqlite_url(folder: Path) -> str:
@@ -73,11 +109,14 @@ def sqlite_url(folder: Path) -> str:
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database, once per backend."""
+    """The URL of an empty database, once per backend. When the test takes ``db`` (which
+    migrates it anyway) a PostgreSQL database starts as a copy of the migrated template."""
     if request.param == "sqlite":
         yield sqlite_url(tmp_path)
         return
-    with fresh_postgres_database() as url:
+    require_postgres()
+    template = migrated_template() if "db" in request.fixturenames else None
+    with fresh_postgres_database(template) as url:
         yield url
 
 
