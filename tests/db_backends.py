@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,6 +103,25 @@ def drop_migrated_template() -> None:
             connection.execute(f'DROP DATABASE IF EXISTS "{_template.pop()}" WITH (FORCE)')
 
 
+_sqlite_template: list[Path] = []
+
+
+def copy_migrated_sqlite(factory: pytest.TempPathFactory, url: str) -> None:
+    """Put a copy of this process's migrated SQLite file where ``url`` points (its folder
+    made private, as ``Database`` makes it): the SQLite twin of ``migrated_template``."""
+    if not _sqlite_template:
+        template = factory.mktemp("sqlite-template") / "data" / "spidergate.db"
+        database = Database(f"sqlite:///{template}")
+        try:
+            database.migrate()
+        finally:
+            database.dispose()  # checkpoints the write-ahead log into the file
+        _sqlite_template.append(template)
+    target = Path(url.removeprefix("sqlite:///"))
+    target.parent.mkdir(mode=0o700, parents=True)
+    shutil.copyfile(_sqlite_template[0], target)
+
+
 def sqlite_url(folder: Path) -> str:
     """A SQLite file in a folder that does not exist yet (Database creates it)."""
     return f"sqlite:///{folder / 'data' / 'spidergate.db'}"
@@ -110,9 +130,13 @@ def sqlite_url(folder: Path) -> str:
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of an empty database, once per backend. When the test takes ``db`` (which
-    migrates it anyway) a PostgreSQL database starts as a copy of the migrated template."""
+    migrates it anyway) it starts as a copy of a migrated template instead."""
     if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
+        url = sqlite_url(tmp_path)
+        if "db" in request.fixturenames:
+            factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+            copy_migrated_sqlite(factory, url)
+        yield url
         return
     require_postgres()
     template = migrated_template() if "db" in request.fixturenames else None
