@@ -45,7 +45,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_sessionfinish() -> None:
-    """Drop this process's (this xdist worker's) migrated PostgreSQL template."""
+    """Drop this process's (this xdist worker's) test databases still pending, and its
+    migrated PostgreSQL template."""
     drop_migrated_template()
 
 
