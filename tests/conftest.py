@@ -34,6 +34,18 @@ SLOWEST_FIRST = (
 )
 
 
+WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """How many xdist workers ``-n auto`` (pyproject.toml) starts: four for the suite or a
+    folder of it (see pyproject.toml for why four on two cores), none (this process) when
+    only files or single tests are named, as while working on them: each worker spends
+    ~4 s importing and collecting before its first test, longer than most files take."""
+    named = [Path(arg.split("::", 1)[0]) for arg in config.args]
+    return WORKERS if any(path.is_dir() for path in named) else 0
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slowest files first, each file's tests in their own order (a stable sort)."""
 
