@@ -1,95 +1,55 @@
 """The Starlette application: the same routes under ``/api/gate/v1`` and ``/v1``.
 
+Each bridge module declares its ``ROUTES`` next to its handlers (:mod:`bridge.routing`),
+and every module of the package that has ``ROUTES`` is served (:func:`api_modules`):
+adding an endpoint is a module with its handlers and routes, and nothing here.
+
 Around the routes, outermost first: metrics (every answer counted, refusals too), load
 shedding (bridge/shedding.py), the body bound (bridge/body.py). Errors end in the
-documented envelope wherever they come from: a ``GateError`` a handler did not catch is
-answered as itself, anything unexpected as 500 ``internal_error`` (never Starlette's
-plain-text ``Internal Server Error``), and still logged with its traceback by the server.
+documented envelope wherever they come from, through the exception handlers of
+:mod:`bridge.errors`: handlers raise, the app answers.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import pkgutil
 from collections.abc import AsyncIterator, Callable
+from types import ModuleType
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.convertors import Convertor, register_url_convertor
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
-from bridge import catalog, chat, openapi, usage, vault
+import bridge
+from bridge import openapi
 from bridge.body import BodyLimit
 from bridge.core_client import CoreClient
+from bridge.errors import HANDLERS
 from bridge.metrics import HttpMetrics, MetricsMiddleware, metrics_endpoint
-from bridge.responses import error_response, request_id
 from bridge.shedding import LoadShedding
 from gate_service.config import Settings
-from gate_service.errors import GateError
 
 PREFIXES = ("/api/gate/v1", "/v1")
 
 
-class _AnyPath(Convertor[str]):
-    """Like Starlette's ``path``, but also across line breaks: a model id with a newline
-    is an unknown model (404 ``model_not_found``), not an unknown route."""
-
-    regex = r"[\s\S]*"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-def _routes() -> list[Route]:
-    register_url_convertor("anypath", _AnyPath())  # idempotent; before the routes compile
-    return [
-        Route("/chat/completions", chat.chat_completions, methods=["POST"]),
-        Route("/health", catalog.health, methods=["GET"]),
-        Route("/models", catalog.list_models, methods=["GET"]),
-        Route("/models/{model_id:anypath}", catalog.get_model, methods=["GET"]),
-        Route("/aliases", catalog.list_aliases, methods=["GET"]),
-        Route("/providers", catalog.list_providers, methods=["GET"]),
-        Route("/vault/keys", vault.list_keys, methods=["GET"]),
-        Route("/vault/keys", vault.create_key, methods=["POST"]),
-        Route("/vault/keys/{key_id}", vault.get_key, methods=["GET"]),
-        Route("/vault/keys/{key_id}", vault.update_key, methods=["PATCH"]),
-        Route("/vault/keys/{key_id}", vault.delete_key, methods=["DELETE"]),
-        Route("/vault/keys/{key_id}/deactivate", vault.deactivate_key, methods=["POST"]),
-        Route("/vault/keys/{key_id}/activate", vault.activate_key, methods=["POST"]),
-        Route("/vault/health", vault.health_summary, methods=["GET"]),
-        Route("/usage", usage.get_usage, methods=["GET"]),
-        Route("/traces", usage.list_traces, methods=["GET"]),
-        Route("/traces/{trace_id}", usage.get_trace, methods=["GET"]),
-        Route("/openapi.json", openapi.openapi_json, methods=["GET"]),
-    ]
+def api_modules() -> tuple[ModuleType, ...]:
+    """The bridge's modules that declare ``ROUTES``, by name (the OpenAPI document lists
+    their paths in this order). Found rather than listed, so that a new endpoint's module
+    is served, documented and fuzzed without a line elsewhere."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(bridge.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"bridge.{info.name}")
+        if isinstance(getattr(module, "ROUTES", None), list):
+            found.append(module)
+    return tuple(found)
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 405:
-        error = GateError("invalid_request", f"Method {request.method} is not allowed here.")
-        error.status = 405
-        # HTTP requires the methods that are allowed (Starlette computed them).
-        error.headers = dict(exc.headers or {})
-    else:
-        error = GateError("not_found", f"No route {request.url.path}.")
-    return error_response(error, request_id(request))
-
-
-async def _gate_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, GateError)
-    return error_response(exc, request_id(request))
-
-
-async def _internal_error(request: Request, exc: Exception) -> Response:
-    error = GateError("internal_error", "Internal error in the gateway bridge.")
-    return error_response(error, request_id(request))
+def module_routes() -> list[BaseRoute]:
+    """Every module's routes, as mounted under each prefix."""
+    return [route for module in api_modules() for route in module.ROUTES]
 
 
 # Never counted, never refused by load shedding.
@@ -123,14 +83,10 @@ def create_app(
         routes=[
             # Prometheus scrapes the root path, outside the API prefixes.
             Route("/metrics", metrics_endpoint, methods=["GET"]),
-            Route("/openapi.json", openapi.openapi_json, methods=["GET"]),
-            *(Mount(prefix, routes=_routes()) for prefix in PREFIXES),
+            *openapi.ROUTES,  # also outside the prefixes: where tools look for it
+            *(Mount(prefix, routes=module_routes()) for prefix in PREFIXES),
         ],
-        exception_handlers={
-            HTTPException: _http_error,
-            GateError: _gate_error,
-            Exception: _internal_error,
-        },
+        exception_handlers=HANDLERS,
         middleware=[
             Middleware(MetricsMiddleware, metrics=http_metrics),
             Middleware(

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+from google.protobuf.descriptor import MethodDescriptor
 
 SKIP_S = 3.0
 _USABLE = (grpc.ChannelConnectivity.READY, grpc.ChannelConnectivity.IDLE)
@@ -162,23 +163,10 @@ class StreamMethod:
 
 
 class Service:
-    """Stands in for one service's stub: each method spread over the pool."""
+    """Stands in for one service's stub: each method of its descriptor spread over the
+    pool, a ``StreamMethod`` where the descriptor says ``server_streaming``."""
 
-    def __init__(self, pool: Pool, service: str) -> None:
-        self._pool = pool
-        self._service = service
-        self._methods: dict[str, Any] = {}
-
-    def __getattr__(self, method: str) -> Any:
-        methods = self.__dict__.get("_methods")
-        if methods is None or method.startswith("_"):
-            raise AttributeError(method)
-        if method not in methods:
-            sample = getattr(self._pool.cores[0].stubs[self._service], method)
-            kind = (
-                StreamMethod
-                if isinstance(sample, grpc.aio.UnaryStreamMultiCallable)
-                else UnaryMethod
-            )
-            methods[method] = kind(self._pool, self._service, method)
-        return methods[method]
+    def __init__(self, pool: Pool, service: str, methods: Sequence[MethodDescriptor]) -> None:
+        for method in methods:
+            kind = StreamMethod if method.server_streaming else UnaryMethod
+            setattr(self, method.name, kind(pool, service, method.name))

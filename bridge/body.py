@@ -15,7 +15,10 @@ Before this, one 93 MB request took 22 s and 2.97 GB of RSS while ``/health`` wa
 chunked (20 MB are read first), ``/health`` answering throughout (tests/e2e/test_bounds.py).
 
 **Parsing** (``read_json``): orjson, the depth check and the conversion to proto take
-about 17 µs for an ordinary chat body, run inline; a body over
+about 17 µs for an ordinary chat body, run inline. A route whose answer to a bad body
+must come after authentication (chat: 401 before 400, and the token's ``X-RateLimit-*``
+on the 400) passes ``forward``: a body that cannot be parsed or typed is handed to it
+as-is, for the core to refuse after it checked the credential; a body over
 ``Settings.json_offload_bytes`` (256 KB) goes to a worker thread, where the conversion
 (Python code, which hands the GIL back every 5 ms) no longer stalls other requests: a
 17 MB body of 150,000 messages paused the bridge's loop 0.26-0.46 s at most, against
@@ -121,11 +124,33 @@ def parse_json(raw: bytes, max_depth: int, convert: Callable[[dict[str, Any]], T
     return convert(body)
 
 
-async def read_json(request: Request, convert: Callable[[dict[str, Any]], T]) -> T:
+def parse_or_forward(
+    raw: bytes,
+    max_depth: int,
+    convert: Callable[[dict[str, Any]], T],
+    forward: Callable[[bytes], T] | None = None,
+) -> T:
+    """``parse_json``, or, when it refuses the body and ``forward`` is given, the raw
+    body through ``forward`` (the refusal is then the core's to make)."""
+    if forward is None:
+        return parse_json(raw, max_depth, convert)
+    try:
+        return parse_json(raw, max_depth, convert)
+    except GateError:
+        return forward(raw)
+
+
+async def read_json(
+    request: Request,
+    convert: Callable[[dict[str, Any]], T],
+    forward: Callable[[bytes], T] | None = None,
+) -> T:
     """The request's JSON body through ``convert`` (e.g. to a proto message), parsed in a
-    worker thread when the body is larger than the app's ``json_offload_bytes``."""
+    worker thread when the body is larger than the app's ``json_offload_bytes``; see
+    ``parse_or_forward`` for ``forward``."""
     settings = request.app.state.settings
     raw = await request.body()
+    depth = settings.max_json_depth
     if len(raw) > settings.json_offload_bytes:
-        return await asyncio.to_thread(parse_json, raw, settings.max_json_depth, convert)
-    return parse_json(raw, settings.max_json_depth, convert)
+        return await asyncio.to_thread(parse_or_forward, raw, depth, convert, forward)
+    return parse_or_forward(raw, depth, convert, forward)

@@ -11,17 +11,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bridge.core_client import CoreClient
-from bridge.precheck import refuse
-from bridge.responses import REQUEST_ID, JSONResponse, call_metadata, error_response, request_id
+from bridge.errors import CoreError, public
+from bridge.responses import call_metadata, reply
+from bridge.routing import GateRoute
 from gate_service.catalog.snapshot import parse_model_query
-from gate_service.errors import GateError
 from gate_service.proto_convert.catalog import (
     alias_to_json,
     model_to_json,
     provider_to_json,
     query_to_proto,
 )
-from gate_service.proto_convert.errors import from_rpc_error
 from spidergate.v1 import catalog_pb2
 
 _TIMEOUT_S = 10.0
@@ -29,83 +28,72 @@ _TIMEOUT_S = 10.0
 
 async def health(request: Request) -> Response:
     core: CoreClient = request.app.state.core
-    rid = request_id(request)
     try:
-        reply = await core.catalog.GetHealth(catalog_pb2.GetHealthRequest(), timeout=2.0)
+        answer = await core.catalog.GetHealth(catalog_pb2.GetHealthRequest(), timeout=2.0)
     except grpc.aio.AioRpcError:
-        error = GateError("service_unavailable", "The gateway core is not serving yet.")
-        return error_response(error, rid)
-    body = {"status": reply.status, "version": reply.version, "uptime": reply.uptime_seconds}
-    return JSONResponse(body, headers={REQUEST_ID: rid})
+        # Whatever the core's trouble, /health says only that it is not serving.
+        raise CoreError("service_unavailable", "The gateway core is not serving yet.") from None
+    body = {"status": answer.status, "version": answer.version, "uptime": answer.uptime_seconds}
+    return reply(request, body)
 
 
 async def list_models(request: Request) -> Response:
     core: CoreClient = request.app.state.core
-    rid = request_id(request)
-    try:
-        query = parse_model_query(request.query_params)
-        reply = await core.catalog.ListModels(
-            query_to_proto(query), metadata=call_metadata(request, rid), timeout=_TIMEOUT_S
-        )
-    except GateError as exc:
-        return await refuse(request, exc, rid, public=True)
-    except grpc.aio.AioRpcError as exc:
-        return error_response(from_rpc_error(exc), rid)
-    data = [model_to_json(m) for m in reply.models]
+    query = parse_model_query(request.query_params)
+    answer = await core.catalog.ListModels(
+        query_to_proto(query),
+        metadata=call_metadata(request),
+        timeout=_TIMEOUT_S,
+    )
+    data = [model_to_json(m) for m in answer.models]
     body = {
         "object": "list",
         "data": data,
-        "total": reply.total,
+        "total": answer.total,
         "limit": query.limit,
         "offset": query.offset,
-        "has_more": query.offset + len(data) < reply.total,
+        "has_more": query.offset + len(data) < answer.total,
     }
-    return JSONResponse(body, headers={**reply.headers, REQUEST_ID: rid})
+    return reply(request, body, answer.headers)
 
 
 async def get_model(request: Request) -> Response:
     core: CoreClient = request.app.state.core
-    rid = request_id(request)
-    try:
-        reply = await core.catalog.GetModel(
-            catalog_pb2.GetModelRequest(id=request.path_params["model_id"]),
-            metadata=call_metadata(request, rid),
-            timeout=_TIMEOUT_S,
-        )
-    except grpc.aio.AioRpcError as exc:
-        return error_response(from_rpc_error(exc), rid)
-    return JSONResponse(model_to_json(reply.model), headers={**reply.headers, REQUEST_ID: rid})
+    answer = await core.catalog.GetModel(
+        catalog_pb2.GetModelRequest(id=request.path_params["model_id"]),
+        metadata=call_metadata(request),
+        timeout=_TIMEOUT_S,
+    )
+    return reply(request, model_to_json(answer.model), answer.headers)
 
 
 async def list_aliases(request: Request) -> Response:
     core: CoreClient = request.app.state.core
-    rid = request_id(request)
-    try:
-        reply = await core.catalog.ListAliases(
-            catalog_pb2.ListAliasesRequest(),
-            metadata=call_metadata(request, rid),
-            timeout=_TIMEOUT_S,
-        )
-    except grpc.aio.AioRpcError as exc:
-        return error_response(from_rpc_error(exc), rid)
-    data = [alias_to_json(a) for a in reply.aliases]
-    return JSONResponse(
-        {"object": "list", "data": data}, headers={**reply.headers, REQUEST_ID: rid}
+    answer = await core.catalog.ListAliases(
+        catalog_pb2.ListAliasesRequest(),
+        metadata=call_metadata(request),
+        timeout=_TIMEOUT_S,
     )
+    data = [alias_to_json(a) for a in answer.aliases]
+    return reply(request, {"object": "list", "data": data}, answer.headers)
 
 
 async def list_providers(request: Request) -> Response:
     core: CoreClient = request.app.state.core
-    rid = request_id(request)
-    try:
-        reply = await core.catalog.ListProviders(
-            catalog_pb2.ListProvidersRequest(),
-            metadata=call_metadata(request, rid),
-            timeout=_TIMEOUT_S,
-        )
-    except grpc.aio.AioRpcError as exc:
-        return error_response(from_rpc_error(exc), rid)
-    data = [provider_to_json(p) for p in reply.providers]
-    return JSONResponse(
-        {"object": "list", "data": data}, headers={**reply.headers, REQUEST_ID: rid}
+    answer = await core.catalog.ListProviders(
+        catalog_pb2.ListProvidersRequest(),
+        metadata=call_metadata(request),
+        timeout=_TIMEOUT_S,
     )
+    data = [provider_to_json(p) for p in answer.providers]
+    return reply(request, {"object": "list", "data": data}, answer.headers)
+
+
+# Public: a token is checked only when sent (a bad query with a bad token gets the 401).
+ROUTES = [
+    GateRoute("/health", health, methods=["GET"], refusal=public),
+    GateRoute("/models", list_models, methods=["GET"], refusal=public),
+    GateRoute("/models/{model_id:anypath}", get_model, methods=["GET"], refusal=public),
+    GateRoute("/aliases", list_aliases, methods=["GET"], refusal=public),
+    GateRoute("/providers", list_providers, methods=["GET"], refusal=public),
+]

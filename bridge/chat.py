@@ -5,30 +5,41 @@ found before it (auth, limits, validation, no model, every upstream failing) is 
 HTTP error with a JSON body. After it, a failure is one ``data: {"error": ...}`` event
 followed by ``data: [DONE]``. A client that disconnects cancels the gRPC call, which
 cancels the upstream request.
+
+A body the bridge cannot type (not JSON, not an object, nested too deep, a wrongly typed
+field) is not refused here: it goes to the core as-is, in the request's ``extra_json``,
+and the core answers after authentication (401 first; a 400 naming the parameter, with
+the token's ``X-RateLimit-*``), as for every other fault of a request.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from bridge import responses
 from bridge.body import read_json
 from bridge.core_client import CoreClient
-from bridge.precheck import refuse
-from bridge.responses import REQUEST_ID, JSONResponse, call_metadata, error_response, request_id
-from gate_service.errors import GateError
+from bridge.errors import CoreError, needs_token
+from bridge.responses import REQUEST_ID, call_metadata, request_id
+from bridge.routing import GateRoute
 from gate_service.proto_convert.completion import chunk_from_proto, completion_from_proto
 from gate_service.proto_convert.errors import from_rpc_error
-from gate_service.proto_convert.request import request_to_proto
-from spidergate.v1 import chat_pb2, stream_pb2
+from gate_service.proto_convert.request_json import request_to_proto
+from spidergate.v1 import chat_pb2, common_pb2, stream_pb2
 
 DONE = b"data: [DONE]\n\n"
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _untyped(raw: bytes) -> common_pb2.ChatCompletionRequest:
+    """A body that could not be typed, forwarded whole for the core to refuse."""
+    return common_pb2.ChatCompletionRequest(extra_json=raw)
 
 
 def _sse(payload: dict[str, Any]) -> bytes:
@@ -43,25 +54,18 @@ def _sse_batch(message: stream_pb2.StreamChatCompletionResponse) -> bytes:
 async def chat_completions(request: Request) -> Response:
     core: CoreClient = request.app.state.core
     rid = request_id(request)
-    try:
-        chat = await read_json(request, request_to_proto)
-        chat.include_route_trace = request.query_params.get("include_route_trace", "").lower() in (
-            "1",
-            "true",
-        )
-        metadata = call_metadata(request, rid)
-        if chat.stream:
-            return await _stream(core, chat, metadata, rid)
-        reply = await core.chat.CreateChatCompletion(
-            chat_pb2.CreateChatCompletionRequest(request=chat), metadata=metadata
-        )
-    except GateError as exc:
-        return await refuse(request, exc, rid)
-    except grpc.aio.AioRpcError as exc:
-        return error_response(from_rpc_error(exc), rid)
-    return JSONResponse(
-        completion_from_proto(reply.completion), headers={**reply.headers, REQUEST_ID: rid}
+    chat = await read_json(request, request_to_proto, _untyped)
+    chat.include_route_trace = request.query_params.get("include_route_trace", "").lower() in (
+        "1",
+        "true",
     )
+    metadata = call_metadata(request, rid)
+    if chat.stream:
+        return await _stream(core, chat, metadata, rid)
+    reply = await core.chat.CreateChatCompletion(
+        chat_pb2.CreateChatCompletionRequest(request=chat), metadata=metadata
+    )
+    return responses.reply(request, completion_from_proto(reply.completion), reply.headers)
 
 
 async def _stream(
@@ -70,14 +74,12 @@ async def _stream(
     call = core.stream.StreamChatCompletion(
         stream_pb2.StreamChatCompletionRequest(request=chat), metadata=metadata
     )
-    try:
-        first = await call.read()
-    except grpc.aio.AioRpcError as exc:
-        return error_response(from_rpc_error(exc), rid)
+    first = await call.read()  # a refusal before the first chunk is an ordinary error
     if first is grpc.aio.EOF:
-        return error_response(
-            GateError("upstream_error", "The upstream ended the stream without any chunk."), rid
-        )
+        raise CoreError("upstream_error", "The upstream ended the stream without any chunk.")
+    # grpc's stubs type read() as `object | reply` (EOF has no type of its own), so the
+    # check above cannot narrow it: past it, this is the reply.
+    first = cast(stream_pb2.StreamChatCompletionResponse, first)
     return StreamingResponse(
         _events(call, first),
         media_type="text/event-stream",
@@ -99,3 +101,8 @@ async def _events(
         # A disconnected client lands here too: cancel the call, and so the upstream.
         call.cancel()
     yield DONE
+
+
+ROUTES = [
+    GateRoute("/chat/completions", chat_completions, methods=["POST"], refusal=needs_token),
+]

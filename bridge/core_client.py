@@ -4,7 +4,8 @@ The only module of the bridge that touches generated code besides the route hand
 converters. ``CoreClient("host:port")`` holds plain stubs over one channel;
 ``CoreClient("a:1,b:2")`` holds one channel per core and stand-ins with the same methods
 that spread calls over them (see :mod:`bridge.balancer` for the choice and retry rules).
-Route handlers cannot tell the two apart.
+Route handlers cannot tell the two apart. Both are built from the one table of services,
+:data:`gate_service.services.SERVICES`, and typed by its ``CoreStubs``.
 """
 
 from __future__ import annotations
@@ -14,14 +15,7 @@ from typing import Any
 import grpc
 
 from bridge.balancer import Core, Pool, Service
-from spidergate.v1 import (
-    auth_pb2_grpc,
-    catalog_pb2_grpc,
-    chat_pb2_grpc,
-    stream_pb2_grpc,
-    usage_pb2_grpc,
-    vault_pb2_grpc,
-)
+from gate_service.services import SERVICES, CoreStubs
 
 _OPTIONS = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
@@ -32,16 +26,6 @@ _OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 2_000),
 ]
-
-# Attribute name -> stub class, for every service the bridge calls.
-_SERVICES: dict[str, Any] = {
-    "chat": chat_pb2_grpc.ChatServiceStub,
-    "stream": stream_pb2_grpc.StreamServiceStub,
-    "catalog": catalog_pb2_grpc.CatalogServiceStub,
-    "vault": vault_pb2_grpc.VaultServiceStub,
-    "usage": usage_pb2_grpc.UsageServiceStub,
-    "auth": auth_pb2_grpc.AuthServiceStub,
-}
 
 
 def parse_targets(target: str) -> list[str]:
@@ -56,22 +40,16 @@ def parse_targets(target: str) -> list[str]:
 
 def _core(target: str) -> Core:
     channel = grpc.aio.insecure_channel(target, options=_OPTIONS)
-    return Core(target, channel, {name: stub(channel) for name, stub in _SERVICES.items()})
+    return Core(target, channel, {s.attribute: s.stub(channel) for s in SERVICES})
 
 
-class CoreClient:
-    """Stubs for the core's services (created inside the event loop).
+class CoreClient(CoreStubs):
+    """Stubs for the core's services (created inside the event loop): one attribute per
+    service of the table, typed by ``CoreStubs``.
 
     ``target`` is one ``host:port`` or several, comma-separated. ``channel`` is the first
     core's channel, ``channels`` all of them.
     """
-
-    chat: Any
-    stream: Any
-    catalog: Any
-    vault: Any
-    usage: Any
-    auth: Any
 
     def __init__(self, target: str) -> None:
         self.target = target
@@ -82,7 +60,7 @@ class CoreClient:
             services: dict[str, Any] = cores[0].stubs
         else:
             pool = Pool(cores)
-            services = {name: Service(pool, name) for name in _SERVICES}
+            services = {s.attribute: Service(pool, s.attribute, s.methods) for s in SERVICES}
         for name, service in services.items():
             setattr(self, name, service)
 

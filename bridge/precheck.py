@@ -1,5 +1,7 @@
-"""Errors the bridge finds itself (a body that is not JSON, a malformed query string),
-answered in the order the core answers everything else.
+"""Errors the bridge finds itself (a malformed query string of the usage and catalog
+routes), answered in the order the core answers everything else. (Chat bodies no longer
+come here: the bridge forwards what it cannot type and the core refuses it, after the
+credential; see ``bridge/chat.py``.)
 
 The bridge translates HTTP into typed gRPC messages, so some bad requests never reach the
 core. Answering them at once would skip two things the core does first: checking the

@@ -151,7 +151,8 @@ class Shapes:
             if f.name == "extra_json":
                 open_ = True
                 continue
-            oneof = f.containing_oneof.name if _in_real_oneof(f) else None
+            real_oneof = f.containing_oneof if _in_real_oneof(f) else None
+            oneof = real_oneof.name if real_oneof is not None else None
             key = oneof or view.rename.get(f.name) or f.name.removesuffix("_json")
             if key in view.fields:
                 props[key] = self.ref(view.fields[key])

@@ -1,9 +1,12 @@
-"""JSON responses (orjson) and the error envelope, with the headers every answer carries."""
+"""JSON responses (orjson) and the error envelope, with the headers every answer carries:
+the request's id, and on a reply the core's own ``headers`` map (the token's
+``X-RateLimit-*``, the chat's fallback notes)."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -14,6 +17,8 @@ from gate_service.auth.tokens import invalid_token_format
 from gate_service.errors import GateError
 
 REQUEST_ID = "X-Request-Id"
+# Where the request's id is kept once chosen (an ASGI scope extension key).
+_SCOPE_KEY = "spidergate.request_id"
 _CLIENT_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _METADATA_VALUE_RE = re.compile(r"[\x20-\x7e]*")
 
@@ -28,30 +33,46 @@ class JSONResponse(Response):
 
 
 def request_id(request: Request) -> str:
-    """The client's ``X-Request-Id`` when it is sane, else a fresh one."""
-    given = request.headers.get("x-request-id")
-    if given and _CLIENT_ID_RE.fullmatch(given):
-        return given
-    return uuid.uuid4().hex
+    """The client's ``X-Request-Id`` when it is sane, else a fresh one; chosen once per
+    request, so the id the core was sent is the one an exception handler answers with."""
+    rid: str | None = request.scope.get(_SCOPE_KEY)
+    if rid is None:
+        given = request.headers.get("x-request-id")
+        rid = given if given and _CLIENT_ID_RE.fullmatch(given) else uuid.uuid4().hex
+        request.scope[_SCOPE_KEY] = rid
+    return rid
 
 
 Metadata = tuple[tuple[str, str], ...]
 
 
-def call_metadata(request: Request, rid: str) -> Metadata:
-    """The gRPC metadata of a call: the request id, and the caller's Authorization as is
-    (the core authenticates; the bridge holds no state).
+def call_metadata(request: Request, rid: str | None = None) -> Metadata:
+    """The gRPC metadata of a call: the request id (``rid``, else the request's own), and
+    the caller's Authorization as is (the core authenticates; the bridge holds no state).
 
     gRPC metadata values are printable ASCII; an Authorization header with any other
     character (HTTP allows Latin-1 bytes) cannot be sent, and is no token of ours either:
     401 ``invalid_token_format`` here, as the core answers it in-process."""
     auth = request.headers.get("authorization")
-    md: Metadata = (("x-request-id", rid),)
+    md: Metadata = (("x-request-id", rid or request_id(request)),)
     if auth is None:
         return md
     if not _METADATA_VALUE_RE.fullmatch(auth):
         raise invalid_token_format()
     return (*md, ("authorization", auth))
+
+
+def reply(
+    request: Request,
+    body: Any,
+    core_headers: Mapping[str, str] | None = None,
+    *,
+    status: int = 200,
+) -> JSONResponse:
+    """A success: ``body`` as JSON with the core's ``headers`` map (when its answer has
+    one) and the request's id."""
+    headers = {**(core_headers or {}), REQUEST_ID: request_id(request)}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def error_response(error: GateError, rid: str) -> JSONResponse:

@@ -5,7 +5,6 @@ header travels to the core as gRPC metadata, which decides who may do what.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -13,15 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bridge.body import read_json
-from bridge.core_client import CoreClient
-from bridge.responses import (
-    REQUEST_ID,
-    JSONResponse,
-    Metadata,
-    call_metadata,
-    error_response,
-    request_id,
-)
+from bridge.responses import call_metadata, error_response, reply
+from bridge.routing import GateRoute
 from gate_service.auth.tokens import missing_api_key
 from gate_service.errors import GateError
 from gate_service.proto_convert.errors import from_rpc_error
@@ -36,19 +28,11 @@ from gate_service.proto_convert.vault import (
 from spidergate.v1 import vault_pb2 as pb
 
 _TIMEOUT_S = 60.0  # a connection test waits for the provider
-Call = Callable[[CoreClient, Metadata], Awaitable[tuple[int, dict[str, Any]]]]
 
 
-async def _answer(request: Request, call: Call) -> Response:
-    """Run one core call and shape its answer or its error."""
-    rid = request_id(request)
-    try:
-        status, body = await call(request.app.state.core, call_metadata(request, rid))
-    except GateError as exc:
-        return await _refuse(request, exc, rid)
-    except grpc.aio.AioRpcError as exc:
-        return error_response(from_rpc_error(exc), rid)
-    return JSONResponse(body, status_code=status, headers={REQUEST_ID: rid})
+def _vault(request: Request) -> Any:
+    """The core's vault service (a stub, or its stand-in over several cores)."""
+    return request.app.state.core.vault
 
 
 async def _refuse(request: Request, error: GateError, rid: str) -> Response:
@@ -60,7 +44,7 @@ async def _refuse(request: Request, error: GateError, rid: str) -> Response:
     if not (request.headers.get("authorization") or "").strip():
         return error_response(missing_api_key(), rid)
     try:
-        await request.app.state.core.vault.GetKey(
+        await _vault(request).GetKey(
             pb.GetKeyRequest(key_id=""), metadata=call_metadata(request, rid), timeout=5.0
         )
     except GateError as exc:  # a header no token can have
@@ -73,73 +57,69 @@ async def _refuse(request: Request, error: GateError, rid: str) -> Response:
 
 
 async def list_keys(request: Request) -> Response:
-    async def call(core: CoreClient, md: Metadata) -> tuple[int, dict[str, Any]]:
-        message = list_request_from_query(request.query_params)
-        reply = await core.vault.ListKeys(message, metadata=md, timeout=_TIMEOUT_S)
-        return 200, {"object": "list", "data": [key_to_json(k) for k in reply.keys]}
-
-    return await _answer(request, call)
+    md = call_metadata(request)
+    message = list_request_from_query(request.query_params)
+    answer = await _vault(request).ListKeys(message, metadata=md, timeout=_TIMEOUT_S)
+    return reply(request, {"object": "list", "data": [key_to_json(k) for k in answer.keys]})
 
 
 async def create_key(request: Request) -> Response:
-    async def call(core: CoreClient, md: Metadata) -> tuple[int, dict[str, Any]]:
-        message = await read_json(request, create_request_from_json)
-        reply = await core.vault.CreateKey(message, metadata=md, timeout=_TIMEOUT_S)
-        return 201, key_to_json(reply.key)
-
-    return await _answer(request, call)
+    md = call_metadata(request)
+    message = await read_json(request, create_request_from_json)
+    answer = await _vault(request).CreateKey(message, metadata=md, timeout=_TIMEOUT_S)
+    return reply(request, key_to_json(answer.key), status=201)
 
 
 async def get_key(request: Request) -> Response:
-    async def call(core: CoreClient, md: Metadata) -> tuple[int, dict[str, Any]]:
-        message = pb.GetKeyRequest(key_id=request.path_params["key_id"])
-        reply = await core.vault.GetKey(message, metadata=md, timeout=_TIMEOUT_S)
-        return 200, key_to_json(reply.key)
-
-    return await _answer(request, call)
+    md = call_metadata(request)
+    message = pb.GetKeyRequest(key_id=request.path_params["key_id"])
+    answer = await _vault(request).GetKey(message, metadata=md, timeout=_TIMEOUT_S)
+    return reply(request, key_to_json(answer.key))
 
 
 async def update_key(request: Request) -> Response:
-    async def call(core: CoreClient, md: Metadata) -> tuple[int, dict[str, Any]]:
-        key_id = request.path_params["key_id"]
-        message = await read_json(request, lambda body: update_request_from_json(key_id, body))
-        reply = await core.vault.UpdateKey(message, metadata=md, timeout=_TIMEOUT_S)
-        return 200, key_to_json(reply.key)
-
-    return await _answer(request, call)
+    md = call_metadata(request)
+    key_id = request.path_params["key_id"]
+    message = await read_json(request, lambda body: update_request_from_json(key_id, body))
+    answer = await _vault(request).UpdateKey(message, metadata=md, timeout=_TIMEOUT_S)
+    return reply(request, key_to_json(answer.key))
 
 
 async def delete_key(request: Request) -> Response:
-    async def call(core: CoreClient, md: Metadata) -> tuple[int, dict[str, Any]]:
-        message = pb.DeleteKeyRequest(key_id=request.path_params["key_id"])
-        reply = await core.vault.DeleteKey(message, metadata=md, timeout=_TIMEOUT_S)
-        return 200, {"id": reply.key_id, "object": "vault.key", "deleted": reply.deleted}
-
-    return await _answer(request, call)
+    md = call_metadata(request)
+    message = pb.DeleteKeyRequest(key_id=request.path_params["key_id"])
+    answer = await _vault(request).DeleteKey(message, metadata=md, timeout=_TIMEOUT_S)
+    return reply(request, {"id": answer.key_id, "object": "vault.key", "deleted": answer.deleted})
 
 
 async def deactivate_key(request: Request) -> Response:
-    async def call(core: CoreClient, md: Metadata) -> tuple[int, dict[str, Any]]:
-        message = pb.DeactivateKeyRequest(key_id=request.path_params["key_id"])
-        reply = await core.vault.DeactivateKey(message, metadata=md, timeout=_TIMEOUT_S)
-        return 200, key_to_json(reply.key)
-
-    return await _answer(request, call)
+    md = call_metadata(request)
+    message = pb.DeactivateKeyRequest(key_id=request.path_params["key_id"])
+    answer = await _vault(request).DeactivateKey(message, metadata=md, timeout=_TIMEOUT_S)
+    return reply(request, key_to_json(answer.key))
 
 
 async def activate_key(request: Request) -> Response:
-    async def call(core: CoreClient, md: Metadata) -> tuple[int, dict[str, Any]]:
-        message = pb.ActivateKeyRequest(key_id=request.path_params["key_id"])
-        reply = await core.vault.ActivateKey(message, metadata=md, timeout=_TIMEOUT_S)
-        return 200, key_to_json(reply.key)
-
-    return await _answer(request, call)
+    md = call_metadata(request)
+    message = pb.ActivateKeyRequest(key_id=request.path_params["key_id"])
+    answer = await _vault(request).ActivateKey(message, metadata=md, timeout=_TIMEOUT_S)
+    return reply(request, key_to_json(answer.key))
 
 
 async def health_summary(request: Request) -> Response:
-    async def call(core: CoreClient, md: Metadata) -> tuple[int, dict[str, Any]]:
-        message = health_request_from_query(request.query_params)
-        reply = await core.vault.GetHealthSummary(message, metadata=md, timeout=_TIMEOUT_S)
-        return 200, health_to_json(reply)
+    md = call_metadata(request)
+    message = health_request_from_query(request.query_params)
+    answer = await _vault(request).GetHealthSummary(message, metadata=md, timeout=_TIMEOUT_S)
+    return reply(request, health_to_json(answer))
 
-    return await _answer(request, call)
+
+ROUTES = [
+    GateRoute("/vault/keys", list_keys, methods=["GET"], refusal=_refuse),
+    GateRoute("/vault/keys", create_key, methods=["POST"], refusal=_refuse),
+    GateRoute("/vault/keys/{key_id}", get_key, methods=["GET"], refusal=_refuse),
+    GateRoute("/vault/keys/{key_id}", update_key, methods=["PATCH"], refusal=_refuse),
+    GateRoute("/vault/keys/{key_id}", delete_key, methods=["DELETE"], refusal=_refuse),
+    GateRoute("/vault/keys/{key_id}/deactivate", deactivate_key, methods=["POST"], refusal=_refuse),
+    GateRoute("/vault/keys/{key_id}/activate", activate_key, methods=["POST"], refusal=_refuse),
+    GateRoute("/vault/health", health_summary, methods=["GET"], refusal=_refuse),
+]

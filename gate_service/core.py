@@ -67,13 +67,7 @@ class Core:
         self.keys = KeyPool()
         self.adapters = adapters or default_adapters()
         self.session = session
-        self.router = Router(
-            lambda: self.catalog,
-            self.keys,
-            self.adapters,
-            session,
-            default_timeout_s=settings.upstream_timeout_s,
-        )
+        self.router = Router(lambda: self.catalog, self.keys, self.adapters)
         self.governor = create_governor(settings, db)
         self.ledger = create_ledger(db, settings)
         self.metrics = create_metrics(
@@ -81,10 +75,12 @@ class Core:
         )
         self.chat = ChatService(
             self.router,
+            session,
             create_cache(settings.redis_url),
             self.governor,
             self.ledger,
             self.metrics,
+            default_timeout_s=settings.upstream_timeout_s,
         )
         self._refresher: asyncio.Task[None] | None = None
         self._catalog_seen: tuple[int, str] | None = None

@@ -1,5 +1,8 @@
 """The gRPC server factory: every service, health checking and reflection, one port.
 
+The services, and so the names reflection and health checking report, come from the one
+table in :mod:`gate_service.services`.
+
 ``build_server`` returns the server and the port it bound (tests bind port 0). Graceful
 stop is ``await server.stop(grace)``: new calls are refused, calls in flight (streams
 included) get ``grace`` seconds to finish.
@@ -12,35 +15,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from gate_service.core import Core
-from gate_service.servicers.auth import AuthServicer
-from gate_service.servicers.catalog import CatalogServicer
-from gate_service.servicers.chat import ChatServicer, StreamServicer
 from gate_service.servicers.shedding import ConcurrencyLimit
-from gate_service.servicers.usage import UsageServicer
-from gate_service.servicers.vault import VaultServicer
-from spidergate.v1 import (
-    auth_pb2,
-    auth_pb2_grpc,
-    catalog_pb2,
-    catalog_pb2_grpc,
-    chat_pb2,
-    chat_pb2_grpc,
-    stream_pb2,
-    stream_pb2_grpc,
-    usage_pb2,
-    usage_pb2_grpc,
-    vault_pb2,
-    vault_pb2_grpc,
-)
-
-SERVICE_NAMES = (
-    chat_pb2.DESCRIPTOR.services_by_name["ChatService"].full_name,
-    stream_pb2.DESCRIPTOR.services_by_name["StreamService"].full_name,
-    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
-    auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
-    vault_pb2.DESCRIPTOR.services_by_name["VaultService"].full_name,
-    usage_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name,
-)
+from gate_service.services import SERVICE_NAMES, SERVICES
 
 _OPTIONS = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
@@ -57,12 +33,8 @@ def build_server(
     # Load shedding: at most max_concurrent_requests calls at once (servicers/shedding.py).
     shedding = ConcurrencyLimit(core.settings.max_concurrent_requests)
     server = grpc.aio.server(options=_OPTIONS, interceptors=[shedding])
-    chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(core), server)
-    stream_pb2_grpc.add_StreamServiceServicer_to_server(StreamServicer(core), server)
-    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(core), server)
-    auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(core), server)
-    vault_pb2_grpc.add_VaultServiceServicer_to_server(VaultServicer(core), server)
-    usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageServicer(core), server)
+    for service in SERVICES:  # gate_service/services.py: the one table
+        service.register(service.servicer(core), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

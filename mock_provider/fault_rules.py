@@ -114,7 +114,7 @@ class FaultMatch:
     path: str | None = None
     """A path prefix, e.g. ``/groq`` to fail only the Groq-shaped upstream."""
     format: str | None = None
-    """A wire-format name: ``openai``, ``anthropic`` or ``gemini``."""
+    """A wire-format name, one of the gateway registry's (``server.FORMATS``)."""
 
     def matches(self, *, model: str | None, key: str | None, path: str, fmt: str) -> bool:
         return (

@@ -27,18 +27,37 @@ from dataclasses import dataclass, field
 import orjson
 from aiohttp import web
 
+from gate_service.providers.registry import WIRE_FORMATS
 from mock_provider.admin import add_admin_routes
+from mock_provider.formats import SPOKEN
 from mock_provider.formats.answer import before_handler
-from mock_provider.formats.anthropic import ANTHROPIC
 from mock_provider.formats.base import Call, Endpoint, WireFormat
-from mock_provider.formats.gemini import GEMINI
-from mock_provider.formats.openai import OPENAI
 from mock_provider.state import MockState
 
-__all__ = ["FORMATS", "STATE_KEY", "Dispatcher", "MockServer", "create_app", "start_mock"]
+__all__ = [
+    "FORMATS",
+    "STATE_KEY",
+    "Dispatcher",
+    "MockServer",
+    "create_app",
+    "formats_for",
+    "start_mock",
+]
 
-FORMATS: tuple[WireFormat, ...] = (OPENAI, ANTHROPIC, GEMINI)
-"""The wire formats the server speaks; endpoints are tried in this order."""
+
+def formats_for(names: tuple[str, ...]) -> tuple[WireFormat, ...]:
+    """The mock's format of each name, in order; a name it cannot speak is an error here
+    rather than a gateway test that silently never reaches its format."""
+    missing = [name for name in names if name not in SPOKEN]
+    if missing:
+        raise LookupError(f"the mock provider speaks no {missing} wire format")
+    return tuple(SPOKEN[name] for name in names)
+
+
+FORMATS: tuple[WireFormat, ...] = formats_for(WIRE_FORMATS)
+"""The wire formats the server speaks: every one of the gateway's adapter registry, whose
+order (OpenAI-compatible first, the answer to an unknown path) is the order endpoints are
+tried in."""
 STATE_KEY = web.AppKey("mock_state", MockState)
 CLIENT_MAX_SIZE = 64 * 1024 * 1024
 """Long-context requests are large; aiohttp's 1 MiB default would reject them."""

@@ -1,9 +1,14 @@
 """Regenerate the Python protobuf/gRPC code from ``protos/`` into ``spidergate/v1/``.
 
-One command, ``python tools/gen_protos.py``; ``tests/test_generated_code.py`` runs it into a
-temporary folder and fails when the committed output is stale. The generated package
+One command, ``python tools/gen_protos.py``; ``tests/unit/test_generated_code.py`` runs it
+into a temporary folder and fails when the committed output is stale. The generated package
 ``spidergate`` mirrors the proto package ``spidergate.v1`` so its own imports resolve
 without rewriting, and nothing but the gRPC edge imports it.
+
+Besides the messages' ``*_pb2.pyi`` (protoc's own), mypy-protobuf's ``protoc-gen-mypy_grpc``
+writes ``*_pb2_grpc.pyi``: without them every stub and servicer base is ``Any`` and mypy
+cannot see a wrong request type or a misspelt method at the gRPC edge. Its output depends
+on its version, which the dev extras bound.
 """
 
 from __future__ import annotations
@@ -22,6 +27,15 @@ HEADER = (
 )
 
 
+def _plugin(name: str) -> Path:
+    """A protoc plugin installed beside this Python (the venv's ``bin``), which need not
+    be on ``PATH`` when the script runs as ``.venv/bin/python tools/gen_protos.py``."""
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise SystemExit(f"{name} not found beside {sys.executable}: install the dev extras")
+    return path
+
+
 def generate(out_dir: Path) -> list[Path]:
     """Generate into ``out_dir`` (which then holds ``spidergate/v1/*``); return the files."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -32,6 +46,8 @@ def generate(out_dir: Path) -> list[Path]:
         f"--python_out={out_dir}",
         f"--pyi_out={out_dir}",
         f"--grpc_python_out={out_dir}",
+        f"--plugin=protoc-gen-mypy_grpc={_plugin('protoc-gen-mypy_grpc')}",
+        f"--mypy_grpc_out={out_dir}",
         *protos,
     ]
     if protoc.main(args) != 0:

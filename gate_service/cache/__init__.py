@@ -20,14 +20,14 @@ a cache problem is a miss, never a failed request.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import secrets
-from typing import Any
 
 from gate_service.cache.base import ResponseCache
 from gate_service.cache.key import cache_key
 from gate_service.cache.memory import MemoryCache
 from gate_service.cache.redis_cache import RedisCache
+from gate_service.domain import ChatRequest, Completion, Metadata
 
 __all__ = [
     "DEFAULT_TTL_S",
@@ -57,26 +57,21 @@ def create_cache(redis_url: str | None) -> ResponseCache:
     return MemoryCache()
 
 
-def cacheable(request: dict[str, Any]) -> tuple[bool, int]:
+def cacheable(request: ChatRequest) -> tuple[bool, int]:
     """(cache enabled?, TTL in seconds) from the request's ``spidergate_options``.
 
-    Only a literal ``true`` enables the cache. The TTL is clamped to 60-86400 as a second
-    line of defence (validation already answers 400 outside that range) and truncated to
-    whole seconds, since Redis ``EX`` takes an integer.
+    Only ``true`` enables the cache. The TTL is clamped to 60-86400 as a second line of
+    defence (validation already answers 400 outside that range).
     """
-    options = request.get("spidergate_options")
-    if not isinstance(options, dict):
-        return False, DEFAULT_TTL_S
-    enabled = options.get("cache_enabled") is True
-    ttl = options.get("cache_ttl_seconds")
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float):
+    options = request.options
+    enabled = options.cache_enabled is True
+    ttl = options.cache_ttl_seconds
+    if ttl is None:
         return enabled, DEFAULT_TTL_S
-    return enabled, min(max(int(ttl), MIN_TTL_S), MAX_TTL_S)
+    return enabled, min(max(ttl, MIN_TTL_S), MAX_TTL_S)
 
 
-def prepare_hit(
-    completion: dict[str, Any], *, request_id: str, latency_ms: float
-) -> dict[str, Any]:
+def prepare_hit(completion: Completion, *, request_id: str, latency_ms: float) -> Completion:
     """A copy of a stored ``completion``, made into this request's answer.
 
     New ``id`` (every response has its own), ``cache_hit: true`` and ``cost_usd: 0`` (no
@@ -84,15 +79,16 @@ def prepare_hit(
     ``provider``, ``fallback_used`` and ``original_model`` (they describe who produced
     the answer), ``created`` and ``usage`` (when and at what token size it was produced).
     ``route_trace`` is dropped: it described the attempts of the original request, and
-    this one made none. ``completion`` itself is not modified.
+    this one made none. ``completion`` itself is not modified (the copy shares the
+    choices and usage, which nothing downstream edits: the backends decode a fresh
+    object on every read).
     """
-    hit = copy.deepcopy(completion)
-    hit.pop("route_trace", None)
-    hit["id"] = "chatcmpl-" + secrets.token_hex(12)
-    metadata = hit.get("spidergate_metadata")
-    if not isinstance(metadata, dict):
-        metadata = {}
-    metadata.pop("route_trace", None)
-    metadata.update(cache_hit=True, cost_usd=0.0, latency_ms=latency_ms, request_id=request_id)
-    hit["spidergate_metadata"] = metadata
-    return hit
+    metadata = dataclasses.replace(completion.metadata or Metadata())
+    metadata.extra = {k: v for k, v in metadata.extra.items() if k != "route_trace"}
+    metadata.cache_hit = True
+    metadata.cost_usd = 0.0
+    metadata.latency_ms = latency_ms
+    metadata.request_id = request_id
+    return dataclasses.replace(
+        completion, id="chatcmpl-" + secrets.token_hex(12), metadata=metadata, route_trace=[]
+    )

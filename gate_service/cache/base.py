@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
+
+from gate_service.domain import Completion
 
 
 @runtime_checkable
@@ -13,11 +15,11 @@ class ResponseCache(Protocol):
     unreadable entry, they return None, and the caller answers from a provider.
     """
 
-    async def get(self, key: str) -> dict[str, Any] | None:
-        """The completion stored under ``key``, as a fresh dict the caller may edit."""
+    async def get(self, key: str) -> Completion | None:
+        """The completion stored under ``key``, as a fresh object the caller may edit."""
         ...
 
-    async def set(self, key: str, completion: dict[str, Any], ttl_s: int) -> None:
+    async def set(self, key: str, completion: Completion, ttl_s: int) -> None:
         """Store ``completion`` under ``key`` for ``ttl_s`` seconds (<= 0: not stored)."""
         ...
 

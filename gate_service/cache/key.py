@@ -33,6 +33,9 @@ from typing import Any
 
 import orjson
 
+from gate_service.domain import ChatRequest
+from gate_service.domain.openai_json import request_to_json
+
 KEY_VERSION = 1
 KEY_PREFIX = f"sg:cache:v{KEY_VERSION}:"
 
@@ -40,22 +43,22 @@ _IGNORED_FIELDS = frozenset({"stream", "stream_options", "user"})
 _IGNORED_OPTIONS = frozenset({"cache_enabled", "cache_ttl_seconds", "timeout_ms", "retry_count"})
 
 
-def cache_key(client_id: str, request: dict[str, Any]) -> str:
+def cache_key(client_id: str, request: ChatRequest) -> str:
     """The cache key of ``request`` sent by the brand ``client_id``.
 
-    Compute it on the body the client sent (after validation, before routing adds
-    anything to it). ``request`` is not modified.
+    Computed over the request's OpenAI JSON form, which is the body the client sent
+    (after validation, before routing adds anything to it).
     """
     digest = hashlib.sha256()
     # A JSON string ends at its closing quote, so "brand" + "{...}" cannot be confused
     # with another (brand, request) pair whose bytes happen to concatenate the same way.
     digest.update(orjson.dumps(client_id))
-    digest.update(_canonical_json(_answer_fields(request)))
+    digest.update(_canonical_json(_answer_fields(request_to_json(request))))
     return KEY_PREFIX + digest.hexdigest()
 
 
 def _answer_fields(request: dict[str, Any]) -> dict[str, Any]:
-    """A shallow copy of ``request`` without the fields that do not change the answer."""
+    """``request`` without the fields that do not change the answer."""
     kept = {k: v for k, v in request.items() if k not in _IGNORED_FIELDS}
     options = kept.get("spidergate_options")
     if isinstance(options, dict):

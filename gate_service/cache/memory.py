@@ -7,7 +7,7 @@ TTL; an expired entry is dropped when read, and a min-heap of expiry times drops
 on every ``set`` so dead answers do not hold memory until LRU pressure reaches them.
 
 Entries are kept as bytes: the stored size is known exactly, and every ``get`` decodes
-a fresh dict, so no caller can alter what the next hit sees. Single event loop, so no
+a fresh object, so no caller can alter what the next hit sees. Single event loop, so no
 locks: nothing here awaits between reading and writing the structures.
 """
 
@@ -18,9 +18,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from gate_service.cache.codec import decode_completion, encode_completion
+from gate_service.domain import Completion
 
 DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -66,7 +66,7 @@ class MemoryCache:
         """Bytes currently held (values plus keys)."""
         return self._bytes
 
-    async def get(self, key: str) -> dict[str, Any] | None:
+    async def get(self, key: str) -> Completion | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -76,7 +76,7 @@ class MemoryCache:
         self._entries.move_to_end(key)
         return decode_completion(entry.data)
 
-    async def set(self, key: str, completion: dict[str, Any], ttl_s: int) -> None:
+    async def set(self, key: str, completion: Completion, ttl_s: int) -> None:
         now = self._clock()
         self._purge_expired(now)
         self._remove(key)

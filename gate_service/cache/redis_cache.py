@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -26,6 +25,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from gate_service.cache.codec import decode_completion, encode_completion
+from gate_service.domain import Completion
 
 log = logging.getLogger("spidergate.cache")
 
@@ -90,7 +90,7 @@ class RedisCache:
         )
         return cls(Redis(connection_pool=pool), retry_after_s=retry_after_s)
 
-    async def get(self, key: str) -> dict[str, Any] | None:
+    async def get(self, key: str) -> Completion | None:
         if self._paused():
             return None
         try:
@@ -101,7 +101,7 @@ class RedisCache:
         self._succeeded()
         return None if data is None else decode_completion(data)
 
-    async def set(self, key: str, completion: dict[str, Any], ttl_s: int) -> None:
+    async def set(self, key: str, completion: Completion, ttl_s: int) -> None:
         data = encode_completion(completion)
         if ttl_s <= 0 or data is None or self._paused():
             return

@@ -14,7 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
-API_FORMATS = frozenset({"openai", "anthropic", "gemini"})
+from gate_service.providers.registry import WIRE_FORMATS
+
+# A provider names one of the adapter registry's formats: the registry is the one list.
+API_FORMATS = frozenset(WIRE_FORMATS)
 AUTH_SCHEMES = frozenset({"bearer", "x-api-key", "x-goog-api-key"})
 CAPABILITIES = frozenset(
     {"chat", "vision", "function_calling", "json_mode", "embeddings", "reasoning", "streaming"}

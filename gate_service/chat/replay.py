@@ -2,39 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+
+from gate_service.domain import Chunk, ChunkChoice, Completion, Delta
 
 
-def completion_to_chunks(
-    completion: dict[str, Any], *, include_usage: bool
-) -> list[dict[str, Any]]:
+def completion_to_chunks(completion: Completion, *, include_usage: bool) -> list[Chunk]:
     """The chunks an upstream would have streamed for this completion, in OpenAI's order:
     role, content, tool calls (one delta each), finish, then usage when asked."""
-    base = {
-        "id": completion["id"],
-        "object": "chat.completion.chunk",
-        "created": completion.get("created", 0),
-        "model": completion["model"],
-    }
 
-    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {
-            **base,
-            "choices": [
-                {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
-            ],
-        }
+    def chunk(index: int, delta: Delta, finish: str | None = None) -> Chunk:
+        return Chunk(
+            id=completion.id,
+            model=completion.model,
+            created=completion.created,
+            choices=[ChunkChoice(index, delta, finish)],
+        )
 
-    out: list[dict[str, Any]] = []
-    for choice in completion.get("choices") or ():
-        index = choice.get("index", 0)
-        message = choice.get("message") or {}
-        out.append(chunk(index, {"role": "assistant", "content": ""}))
-        if message.get("content"):
-            out.append(chunk(index, {"content": message["content"]}))
-        for i, call in enumerate(message.get("tool_calls") or ()):
-            out.append(chunk(index, {"tool_calls": [{"index": i, **call}]}))
-        out.append(chunk(index, {}, choice.get("finish_reason") or "stop"))
-    if include_usage and completion.get("usage"):
-        out.append({**base, "choices": [], "usage": completion["usage"]})
+    out: list[Chunk] = []
+    for choice in completion.choices:
+        index = choice.index
+        message = choice.message
+        out.append(chunk(index, Delta(role="assistant", content="")))
+        if message.content:
+            out.append(chunk(index, Delta(content=message.content)))
+        for i, call in enumerate(message.tool_calls):
+            # A call that carries its own index keeps it, as the dicts once did.
+            numbered = dataclasses.replace(call, index=i if call.index is None else call.index)
+            out.append(chunk(index, Delta(tool_calls=[numbered])))
+        out.append(chunk(index, Delta(), choice.finish_reason or "stop"))
+    if include_usage and completion.usage is not None:
+        out.append(
+            Chunk(
+                id=completion.id,
+                model=completion.model,
+                created=completion.created,
+                usage=completion.usage,
+            )
+        )
     return out

@@ -1,21 +1,26 @@
-"""Range and shape checks of a chat request (api.md), run in the core so that gRPC and REST
-clients get the same 400 for the same fault. Pure: raises ``invalid`` naming the param.
+"""Range and shape checks of a chat request (api.md), run in the core on the typed request,
+after authentication, so that gRPC and REST clients get the same 400 for the same fault.
+Pure: raises ``invalid`` naming the param.
 
 **Nesting depth.** Free-form JSON (unknown fields, tool parameters, response_format
 schemas, message extras) travels as bytes and is serialised again for the upstream with
 orjson, which refuses more than 254 levels (a 500 before this check). A request nested
 deeper than ``max_depth`` (``Settings.max_json_depth``, 64: far above any real schema,
 far below orjson's limit even inside an adapter's envelope) is a 400 naming the path of
-the first container too deep. The bridge runs the same check on the parsed body before it
-converts it, so REST and gRPC clients meet one bound. The walk is iterative (no recursion
-limit to hit) and costs about 2 µs for an ordinary chat request.
+the first container too deep. The typed part of a request has a fixed depth, so only the
+free-form values are walked, each as it is loaded from proto (``check_nested``, called by
+``proto_convert.request``) and counted from where it sits in the request. The bridge
+bounds a parsed body as a whole (``check_depth``) before it converts it. The walk is
+iterative (no recursion limit to hit).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
+from gate_service.domain import ChatRequest
 from gate_service.errors import invalid
 
 # Settings.max_json_depth's default; the core passes the configured value.
@@ -96,10 +101,19 @@ def _param(keys: list[str | int]) -> str | None:
 def check_depth(value: dict[str, Any] | list[Any], max_depth: int) -> None:
     """A 400 naming (the start of) the path to the first container nested deeper than
     ``max_depth`` levels."""
-    if too_deep(value, max_depth):
+    check_nested(value, max_depth, 1, ())
+
+
+def check_nested(
+    value: dict[str, Any] | list[Any], max_depth: int, level: int, path: Sequence[str | int]
+) -> None:
+    """``check_depth`` for a container that sits at ``level`` (1: the outermost) of a
+    larger document, at ``path``: the 400 names the whole path."""
+    room = max_depth - level + 1
+    if too_deep(value, room):
         raise invalid(
             f"The JSON is nested deeper than {max_depth} levels.",
-            _param(_deep_keys(value, max_depth) or []),
+            _param([*path, *(_deep_keys(value, room) or [])]),
         )
 
 
@@ -116,30 +130,29 @@ def _check_range(value: Any, low: float | None, high: float | None, param: str) 
         raise invalid(f"'{param}' must be {bound}; got {value}", param)
 
 
-def validate_chat_request(req: dict[str, Any], max_depth: int = DEFAULT_MAX_DEPTH) -> None:
-    """Raise a 400 ``invalid_request`` for the first problem found."""
-    check_depth(req, max_depth)
-    if not req.get("model"):
+def validate_chat_request(req: ChatRequest) -> None:
+    """Raise a 400 ``invalid_request`` for the first problem found (nesting depth was
+    bounded when the request was built)."""
+    if not req.model:
         raise invalid("'model' is required", "model")
-    messages = req.get("messages")
-    if not messages:
+    if not req.messages:
         raise invalid("'messages' must contain at least one message", "messages")
-    for i, message in enumerate(messages):
-        role = message.get("role")
+    for i, message in enumerate(req.messages):
+        role = message.role
         if role not in ROLES:
             raise invalid(
                 f"'messages[{i}].role' must be one of {', '.join(sorted(ROLES))}",
                 f"messages[{i}].role",
             )
-        content = message.get("content")
+        content = message.content
         if isinstance(content, list):
             for j, part in enumerate(content):
-                if part.get("type") not in _PART_TYPES:
+                if part.type not in _PART_TYPES:
                     raise invalid(
                         f"'messages[{i}].content[{j}].type' is not a known part type",
                         f"messages[{i}].content[{j}].type",
                     )
-                if part.get("type") == "image_url" and not (part.get("image_url") or {}).get("url"):
+                if part.type == "image_url" and not (part.image_url and part.image_url.url):
                     raise invalid(
                         "image_url parts need an 'image_url.url'",
                         f"messages[{i}].content[{j}].image_url",
@@ -147,25 +160,24 @@ def validate_chat_request(req: dict[str, Any], max_depth: int = DEFAULT_MAX_DEPT
         elif content is None and role not in ("assistant",):
             raise invalid(f"'messages[{i}].content' is required", f"messages[{i}].content")
     for param, (low, high) in _RANGES.items():
-        if (value := req.get(param)) is not None:
+        if (value := getattr(req, param)) is not None:
             _check_range(value, low, high, param)
-    stop = req.get("stop")
-    if isinstance(stop, list) and len(stop) > 4:
+    if len(req.stop) > 4:
         raise invalid("'stop' takes at most 4 sequences", "stop")
-    fmt = req.get("response_format")
-    if fmt is not None and fmt.get("type") not in _FORMATS:
+    fmt = req.response_format
+    if fmt is not None and fmt.type not in _FORMATS:
         raise invalid(
             "'response_format.type' must be text, json_object or json_schema",
             "response_format.type",
         )
-    choice = req.get("tool_choice")
-    if isinstance(choice, str) and choice not in _TOOL_MODES:
+    choice = req.tool_choice
+    if choice is not None and choice.mode is not None and choice.mode not in _TOOL_MODES:
         raise invalid("'tool_choice' must be none, auto, required or a function", "tool_choice")
-    for i, tool in enumerate(req.get("tools") or ()):
-        fn = tool.get("function")
-        if tool.get("type") == "function" and not (fn and fn.get("name")):
+    for i, tool in enumerate(req.tools):
+        fn = tool.function
+        if tool.type == "function" and not (fn and fn.name):
             raise invalid("each function tool needs 'function.name'", f"tools[{i}].function")
-    options = req.get("spidergate_options") or {}
+    options = req.options
     for key, (low, high) in _OPTION_RANGES.items():
-        if (value := options.get(key)) is not None:
+        if (value := getattr(options, key)) is not None:
             _check_range(value, low, high, f"spidergate_options.{key}")

@@ -19,7 +19,7 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 import uvicorn
@@ -235,7 +235,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     # stream gets one error event and [DONE], billed and recorded as "shutdown"). The
     # servers' own grace is a little longer, so they see those last words out.
     draining = asyncio.create_task(core.chat.drain(settings.shutdown_grace_s))
-    stopping = [server.stop(settings.shutdown_grace_s + _LAST_WORDS_S)]
+    stopping: list[Awaitable[None]] = [server.stop(settings.shutdown_grace_s + _LAST_WORDS_S)]
     if bridge is not None and bridge_task is not None:
         bridge.should_exit = True
         stopping.append(bridge_task)

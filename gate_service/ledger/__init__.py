@@ -1,9 +1,10 @@
 """The ledger: one row per request, journaled before the answer and written to the database
 in batches behind the request path; usage and traces are read back from it (docs/ledger.md).
 
-The chat service calls ``record`` once per request; ``Core`` builds the ledger with
-:func:`create_ledger`, starts it (which writes what a previous run left in the journal),
-and closes it (flushing) before the database goes away.
+The chat service calls ``record`` once per request with its :class:`RequestRecord` (the
+one type every form of a request is derived from: journal line, row, proto and JSON);
+``Core`` builds the ledger with :func:`create_ledger`, starts it (which writes what a
+previous run left in the journal), and closes it (flushing) before the database goes away.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import hashlib
 from pathlib import Path
 
 from gate_service.config import Settings
-from gate_service.ledger.entry import Ledger, LedgerEntry, NullLedger
+from gate_service.ledger.entry import Ledger, NullLedger
 from gate_service.ledger.journal import Journal
 from gate_service.ledger.reads import ReadGate
+from gate_service.ledger.record import RequestRecord
 from gate_service.ledger.store import LedgerStore
 from gate_service.ledger.writer import LedgerWriter, WriterConfig
 from gate_service.storage.database import Database
@@ -22,10 +24,10 @@ from gate_service.storage.database import Database
 __all__ = [
     "Journal",
     "Ledger",
-    "LedgerEntry",
     "LedgerWriter",
     "NullLedger",
     "ReadGate",
+    "RequestRecord",
     "WriterConfig",
     "create_ledger",
     "journal_root",

@@ -1,11 +1,15 @@
-"""One ledger entry as one line of the journal, and back.
+"""One request record as one line of the journal, and back.
 
-A line is ``<seq> <crc32 hex> <payload>\\n``: the payload is a JSON array of the entry's
-fields in a fixed order (format version first), the CRC covers the sequence number and the
+A line is ``<seq> <crc32 hex> <payload>\\n``: the payload is a JSON array of the record's
+fields in their order (format version first), the CRC covers the sequence number and the
 payload, so a line torn by a crash mid-write, or damaged later, is recognised and never
-decoded into a wrong entry. Positional rather than keyed because it is what ``record`` pays
+decoded into a wrong record. Positional rather than keyed because it is what ``record`` pays
 on the request path: building and serialising the array costs ~5 µs, orjson over the
 dataclass 12-17 µs (measured on this 2-core machine, under load).
+
+The line is the same as when the record was called ``LedgerEntry`` (its ``request_id``
+is now ``id``, its lists are tuples: neither shows in the array), so journals written by
+that release are read as they are; ``tests/ledger/test_record.py`` keeps such a line.
 
 Strings orjson refuses (lone surrogates) are replaced by U+FFFD first: PostgreSQL could
 not store them either.
@@ -14,21 +18,18 @@ not store them either.
 from __future__ import annotations
 
 import zlib
-from dataclasses import fields
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
 import orjson
 
-from gate_service.ledger.entry import LedgerEntry
-from gate_service.routing.outcome import Attempt
+from gate_service.ledger.record import ATTEMPT_FIELDS, FIELDS, Attempt, RequestRecord
 
 VERSION = 1
-# The entry's fields in their order, attempts and created_at (the last two) written apart.
-# Adding a field to LedgerEntry or Attempt changes the line: bump VERSION (a test pins it).
-ENTRY_FIELDS = tuple(f.name for f in fields(LedgerEntry))
-ATTEMPT_FIELDS = tuple(f.name for f in fields(Attempt))
+# The record's fields in their order, attempts and created_at (the last two) written apart.
+# Adding a field to RequestRecord or Attempt changes the line: bump VERSION (a test pins it).
+ENTRY_FIELDS = FIELDS
 _PLAIN = ENTRY_FIELDS[:-2]
 _entry_values = attrgetter(*_PLAIN)
 _attempt_values = attrgetter(*ATTEMPT_FIELDS)
@@ -39,7 +40,7 @@ class CorruptLine(ValueError):
     """A journal line that is torn, damaged, or of an unknown format."""
 
 
-def _values(entry: LedgerEntry) -> list[Any]:
+def _values(entry: RequestRecord) -> list[Any]:
     # orjson writes the datetime as ISO 8601 to the microsecond: exact, and fast.
     attempts = [_attempt_values(a) for a in entry.attempts]
     return [VERSION, *_entry_values(entry), attempts, entry.created_at]
@@ -54,7 +55,7 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def encode(seq: int, entry: LedgerEntry) -> bytes:
+def encode(seq: int, entry: RequestRecord) -> bytes:
     """The journal line of ``entry`` under sequence number ``seq``."""
     values = _values(entry)
     try:
@@ -80,16 +81,18 @@ def check(line: bytes) -> int:
     return _checked(line)[0]
 
 
-def decode(line: bytes) -> tuple[int, LedgerEntry]:
-    """``(seq, entry)`` of a complete line (with its newline); CorruptLine if it is not one."""
+def decode(line: bytes) -> tuple[int, RequestRecord]:
+    """``(seq, record)`` of a complete line (with its newline); CorruptLine if it is not one."""
     seq, payload = _checked(line)
     try:
         f = orjson.loads(payload)
         if f[0] != VERSION or len(f) != _WIDTH:
             raise CorruptLine(f"unknown journal format {f[0]!r}")
-        entry = LedgerEntry(
-            **dict(zip(_PLAIN, f[1:-2], strict=True)),
-            attempts=[Attempt(*a) for a in f[-2]],
+        plain = dict(zip(_PLAIN, f[1:-2], strict=True))
+        plain["fallback_chain"] = tuple(plain["fallback_chain"])  # a JSON array: a list
+        entry = RequestRecord(
+            **plain,
+            attempts=tuple(Attempt(*a) for a in f[-2]),
             created_at=datetime.fromisoformat(f[-1]),
         )
         return seq, entry

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gate_service.ledger.codec import CorruptLine, check, decode, encode
-from gate_service.ledger.entry import LedgerEntry
+from gate_service.ledger.record import RequestRecord
 
 log = logging.getLogger("spidergate.ledger")
 
@@ -67,7 +67,7 @@ def _fsync_dir(path: Path) -> None:
 class ReadResult:
     """Entries with sequence numbers in the range asked for, and lines that were unusable."""
 
-    entries: list[tuple[int, LedgerEntry]] = field(default_factory=list)
+    entries: list[tuple[int, RequestRecord]] = field(default_factory=list)
     corrupt: int = 0
 
 
@@ -229,7 +229,7 @@ class Journal:
         """The ``meta`` key under which the database keeps this journal's watermark."""
         return f"ledger_journal:{self.id}"
 
-    def append(self, entry: LedgerEntry) -> int | None:
+    def append(self, entry: RequestRecord) -> int | None:
         """Write one entry; its sequence number, or None when it could not be written (the
         number is used up all the same, so the sequence has a gap the reader skips)."""
         seq = self.last_seq + 1

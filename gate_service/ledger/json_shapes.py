@@ -1,5 +1,6 @@
 """The JSON of the usage and traces routes, from the ledger's domain objects (no protobuf:
-the bridge converts the core's answer back to these objects first).
+the bridge converts the core's answer back to these objects first). A ``TRACE`` is the
+JSON form of a :class:`~gate_service.ledger.record.RequestRecord`.
 
 JSON answers (``GET /usage``)::
 
@@ -32,7 +33,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from gate_service.ledger.views import Trace, TracePage, UsageGroup, UsageMetrics, UsageReport
+from gate_service.ledger.record import (
+    ATTEMPT_FIELDS,
+    SHOWN,
+    TOKEN_FIELDS,
+    Attempt,
+    RequestRecord,
+    shown_name,
+)
+from gate_service.ledger.views import TracePage, UsageGroup, UsageMetrics, UsageReport
 
 
 def iso(value: datetime) -> str:
@@ -75,57 +84,57 @@ def usage_to_json(report: UsageReport) -> dict[str, Any]:
     }
 
 
-def trace_to_json(t: Trace, *, attempts: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": t.id,
-        "object": "trace",
-        "created": int(t.created_at.timestamp()),
-        "created_at": iso(t.created_at),
-        "client_id": t.client_id,
-        "token_id": t.token_id,
-        "agent": t.agent,
-        "requested_model": t.requested_model,
-        "alias": t.alias,
-        "model": t.model,
-        "provider": t.provider,
-        "key_preview": t.key_preview,
-        "status": t.status,
-        "error_code": t.error_code,
-        "latency_ms": t.latency_ms,
-        "ttft_ms": t.ttft_ms,
-        "usage": {
-            "prompt_tokens": t.prompt_tokens,
-            "completion_tokens": t.completion_tokens,
-            "total_tokens": t.prompt_tokens + t.completion_tokens,
-            "cached_tokens": t.cached_tokens,
-            "reasoning_tokens": t.reasoning_tokens,
-        },
-        "cost_usd": t.cost_usd,
-        "streamed": t.streamed,
-        "cache_hit": t.cache_hit,
-        "fallback_chain": list(t.fallback_chain),
+# Fields the contract places itself: the id and times first, the token counts grouped under
+# "usage" (with their total, where the first count would be), the attempts last and only
+# for one trace. The rest follow the record's order under their shown names.
+_PLACED = frozenset({"id", "created_at", "attempts", *TOKEN_FIELDS})
+_USAGE = "usage"
+_LAYOUT: tuple[tuple[str, str], ...] = tuple(
+    (_USAGE, name) if name == TOKEN_FIELDS[0] else (shown_name(name), name)
+    for name in SHOWN
+    if name == TOKEN_FIELDS[0] or name not in _PLACED
+)
+
+
+def usage_counts_to_json(r: RequestRecord) -> dict[str, int]:
+    """The token counts in OpenAI's ``usage`` shape."""
+    return {
+        "prompt_tokens": r.prompt_tokens,
+        "completion_tokens": r.completion_tokens,
+        "total_tokens": r.prompt_tokens + r.completion_tokens,
+        "cached_tokens": r.cached_tokens,
+        "reasoning_tokens": r.reasoning_tokens,
     }
+
+
+def attempt_to_json(a: Attempt) -> dict[str, Any]:
+    return {name: getattr(a, name) for name in ATTEMPT_FIELDS}
+
+
+def record_to_json(r: RequestRecord, *, attempts: bool) -> dict[str, Any]:
+    """A request record as a ``TRACE``: every field a client sees (``record.SHOWN``) under
+    its shown name, in the record's order, placed as the contract says."""
+    body: dict[str, Any] = {
+        "id": r.id,
+        "object": "trace",
+        "created": int(r.created_at.timestamp()),
+        "created_at": iso(r.created_at),
+    }
+    for key, name in _LAYOUT:
+        if key == _USAGE:
+            body[key] = usage_counts_to_json(r)
+        else:
+            value = getattr(r, name)
+            body[key] = list(value) if isinstance(value, tuple) else value
     if attempts:
-        body["attempts"] = [
-            {
-                "provider": a.provider,
-                "model": a.model,
-                "key": a.key,
-                "outcome": a.outcome,
-                "status": a.status,
-                "latency_ms": a.latency_ms,
-                "error_code": a.error_code,
-                "error_message": a.error_message,
-            }
-            for a in t.attempts
-        ]
+        body["attempts"] = [attempt_to_json(a) for a in r.attempts]
     return body
 
 
 def page_to_json(page: TracePage, limit: int, offset: int) -> dict[str, Any]:
     return {
         "object": "list",
-        "data": [trace_to_json(t, attempts=False) for t in page.traces],
+        "data": [record_to_json(t, attempts=False) for t in page.traces],
         "has_more": page.has_more,
         "limit": limit,
         "offset": offset,

@@ -24,12 +24,10 @@ Measured on a 300k-row SQLite ledger: see docs/ledger.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -49,14 +47,13 @@ from sqlalchemy import (
 from sqlalchemy import select as sql_select
 
 from gate_service.ledger import histogram
+from gate_service.ledger.record import RequestRecord
 from gate_service.ledger.rollups import ROLLUPS, Tally
-from gate_service.ledger.store import REQUEST_ID_LENGTH, REQUESTS
+from gate_service.ledger.rows import REQUEST_ID_LENGTH, REQUESTS, record_from_row
 from gate_service.ledger.timeutil import HOUR, TICK, hour_of, utc
 from gate_service.ledger.views import (
     LedgerScope,
     TimeWindow,
-    Trace,
-    TraceAttempt,
     TracePage,
     TraceQuery,
     UsageBucket,
@@ -382,66 +379,15 @@ def list_traces(db: Database, query: TraceQuery) -> TracePage:
                 if len(rows) >= need:
                     break
     rows = rows[query.offset :]
-    traces = tuple(_trace(row) for row in rows[: query.limit])
+    traces = tuple(record_from_row(row) for row in rows[: query.limit])
     return TracePage(traces, has_more=len(rows) > query.limit)
 
 
-def get_trace(db: Database, scope: LedgerScope, trace_id: str) -> Trace | None:
+def get_trace(db: Database, scope: LedgerScope, trace_id: str) -> RequestRecord | None:
     """One request of the scope with its attempts; None when absent *or* out of scope
     (the caller answers both the same way)."""
     # Ids are stored cut to the column's length; look up the id the client saw the same way.
     terms = [R.id == trace_id[:REQUEST_ID_LENGTH], *_scope_terms(R, scope)]
     with db.engine.connect() as conn:
         row = conn.execute(sql_select(REQUESTS).where(*terms)).first()
-    if row is None:
-        return None
-    return _trace(row, _attempts(row.attempts))
-
-
-def _attempts(text: str | None) -> Iterable[TraceAttempt]:
-    found = orjson.loads(text or "[]")
-    if not isinstance(found, list):
-        return ()
-    return (
-        TraceAttempt(
-            provider=a.get("provider", ""),
-            model=a.get("model", ""),
-            key=a.get("key", ""),
-            outcome=a.get("outcome", ""),
-            status=int(a.get("status", 0)),
-            latency_ms=float(a.get("latency_ms", 0.0)),
-            error_code=a.get("error_code", ""),
-            error_message=a.get("error_message", ""),
-        )
-        for a in found
-        if isinstance(a, dict)
-    )
-
-
-def _trace(row: Any, attempts: Iterable[TraceAttempt] = ()) -> Trace:
-    chain = orjson.loads(row.fallback_chain or "[]")
-    return Trace(
-        id=row.id,
-        created_at=utc(row.created_at),
-        client_id=row.client_id,
-        token_id=row.token_id,
-        agent=row.agent_name,
-        requested_model=row.requested_model,
-        alias=row.alias,
-        model=row.served_model,
-        provider=row.provider,
-        key_preview=row.key_preview,
-        status=row.status,
-        error_code=row.error_code,
-        latency_ms=row.latency_ms,
-        ttft_ms=row.ttft_ms,
-        prompt_tokens=row.prompt_tokens,
-        completion_tokens=row.completion_tokens,
-        cached_tokens=row.cached_tokens,
-        reasoning_tokens=row.reasoning_tokens,
-        cost_usd=row.cost_usd,
-        streamed=bool(row.streamed),
-        cache_hit=bool(row.cache_hit),
-        fallback_chain=tuple(str(c) for c in chain) if isinstance(chain, list) else (),
-        attempts=tuple(attempts),
-    )
+    return None if row is None else record_from_row(row)

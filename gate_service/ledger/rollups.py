@@ -143,7 +143,7 @@ def group_id(key: GroupKey) -> str:
 
 
 def tally(rows: Iterable[Mapping[str, Any]]) -> dict[GroupKey, Tally]:
-    """Group rows as written (``store.request_row``) by rollup."""
+    """Group rows as written (``rows.record_to_row``) by rollup."""
     groups: dict[GroupKey, Tally] = {}
     for row in rows:
         key = group_key(row)

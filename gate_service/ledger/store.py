@@ -1,4 +1,4 @@
-"""Writing ledger entries to ``request_log`` and ``usage_rollup``: one transaction per batch.
+"""Writing request records to ``request_log`` and ``usage_rollup``: one transaction per batch.
 
 Synchronous on purpose: the writer runs it on its own thread so the event loop never waits
 on the database.
@@ -22,8 +22,8 @@ Two kinds of failure are told apart, because they need opposite treatment:
   plus a suffix). A row still refused is reported back, logged and counted, and the
   watermark moves past it.
 
-Strings are cut to their column's length and stripped of NUL characters first, since
-PostgreSQL refuses both (SQLite would not, so tests on SQLite alone would miss it).
+Records become rows by :mod:`.rows` (text cut to its column and without NUL characters,
+which PostgreSQL would refuse).
 """
 
 from __future__ import annotations
@@ -36,107 +36,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from gate_service.ledger import rollups
-from gate_service.ledger.entry import LedgerEntry
+from gate_service.ledger.record import RequestRecord
+from gate_service.ledger.rows import REQUEST_ID_LENGTH, REQUESTS, record_to_row
 from gate_service.ledger.timeutil import utc
-from gate_service.routing.outcome import Attempt
 from gate_service.storage.database import Database
-from gate_service.storage.models import Meta, RequestLog
+from gate_service.storage.models import Meta
 
 log = logging.getLogger("spidergate.ledger")
 
-REQUESTS: Table = RequestLog.__table__  # type: ignore[attr-defined]
+__all__ = ["REQUESTS", "REQUEST_ID_LENGTH", "LedgerStore", "Numbered", "WriteResult"]
+
 META: Table = Meta.__table__  # type: ignore[attr-defined]
-
-
-def _lengths(table: Table) -> dict[str, int]:
-    """The length limit of each bounded text column."""
-    lengths = {c.name: getattr(c.type, "length", None) for c in table.columns}
-    return {name: n for name, n in lengths.items() if isinstance(n, int)}
-
-
-_REQUEST_LENGTHS = _lengths(REQUESTS)
-# The attempts' fields kept in request_log.attempts, and how long each may be.
-_ATTEMPT_LENGTHS = {
-    "provider": 64,
-    "model": 300,
-    "key": 32,
-    "outcome": 16,
-    "error_code": 64,
-    "error_message": 300,
-}
-_INT_MAX = 2**31 - 1
-# Longer request ids (a client's X-Request-Id may be) are stored cut to this.
-REQUEST_ID_LENGTH = _REQUEST_LENGTHS["id"]
-
-
-def _clean(value: str | None, limit: int | None) -> str | None:
-    if not value:
-        return value
-    if "\x00" in value:
-        value = value.replace("\x00", "")
-    return value[:limit] if limit is not None and len(value) > limit else value
-
-
-def _int(value: int) -> int:
-    """An integer column's value: PostgreSQL's ``integer`` refuses more than 32 bits, SQLite
-    more than 64 (as a Python error, not the database's); an upstream's absurd count must
-    not cost the row."""
-    return max(min(int(value), _INT_MAX), -_INT_MAX - 1)
-
-
-def request_row(entry: LedgerEntry, request_id: str | None = None) -> dict[str, Any]:
-    """The ``request_log`` row of an entry (optionally under another id)."""
-    n = _REQUEST_LENGTHS
-    return {
-        "id": _clean(request_id or entry.request_id, n["id"]),
-        "client_id": _clean(entry.client_id, n["client_id"]),
-        "token_id": _clean(entry.token_id, n["token_id"]),
-        "agent_name": _clean(entry.agent_name, n["agent_name"]),
-        "requested_model": _clean(entry.requested_model, n["requested_model"]),
-        "alias": _clean(entry.alias, n["alias"]),
-        "served_model": _clean(entry.served_model, n["served_model"]),
-        "provider": _clean(entry.provider, n["provider"]),
-        "key_id": _clean(entry.key_id, n["key_id"]),
-        "key_preview": _clean(entry.key_preview, n["key_preview"]),
-        "status": _int(entry.status),
-        "error_code": _clean(entry.error_code, n["error_code"]),
-        "latency_ms": float(entry.latency_ms),
-        "ttft_ms": None if entry.ttft_ms is None else float(entry.ttft_ms),
-        "prompt_tokens": _int(entry.prompt_tokens),
-        "completion_tokens": _int(entry.completion_tokens),
-        "cached_tokens": _int(entry.cached_tokens),
-        "reasoning_tokens": _int(entry.reasoning_tokens),
-        "cost_usd": float(entry.cost_usd),
-        "streamed": bool(entry.streamed),
-        "cache_hit": bool(entry.cache_hit),
-        "fallback_chain": orjson.dumps(
-            [c.replace("\x00", "") for c in entry.fallback_chain]
-        ).decode(),
-        "attempts": orjson.dumps([attempt_json(a) for a in entry.attempts]).decode(),
-        "created_at": utc(entry.created_at),
-    }
-
-
-def attempt_json(attempt: Attempt) -> dict[str, Any]:
-    """One attempt as ``request_log.attempts`` keeps it."""
-    n = _ATTEMPT_LENGTHS
-    return {
-        "provider": _clean(attempt.provider, n["provider"]) or "",
-        "model": _clean(attempt.model, n["model"]) or "",
-        "key": _clean(attempt.key, n["key"]) or "",
-        "outcome": _clean(attempt.outcome, n["outcome"]) or "",
-        "status": _int(attempt.status),
-        "latency_ms": float(attempt.latency_ms),
-        "error_code": _clean(attempt.error_code, n["error_code"]) or "",
-        "error_message": _clean(attempt.error_message, n["error_message"]) or "",
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +94,7 @@ def _insert_sql(dialect: str, rows: int) -> tuple[str, Callable[[Any], Any]]:
 
 
 # (journal sequence number, entry); the number is None for entries not from a journal.
-Numbered = tuple[int | None, LedgerEntry]
+Numbered = tuple[int | None, RequestRecord]
 
 
 class LedgerStore:
@@ -192,7 +108,7 @@ class LedgerStore:
         value = self._db.get_meta(key)
         return int(value) if value else 0
 
-    def write(self, entries: Sequence[LedgerEntry]) -> WriteResult:
+    def write(self, entries: Sequence[RequestRecord]) -> WriteResult:
         """Store entries that come from no journal (tools, tests), in one transaction."""
         return self._write([(None, e) for e in entries], None, None)
 
@@ -207,7 +123,7 @@ class LedgerStore:
             with self._db.engine.begin() as conn:
                 todo = self._unstored(conn, batch, key)
                 if todo:
-                    self._insert(conn, [request_row(e) for _, e in todo])
+                    self._insert(conn, [record_to_row(e) for _, e in todo])
                 if key is not None and upto is not None:
                     self._mark(conn, key, upto)
             return WriteResult(len(todo), 0)
@@ -253,16 +169,14 @@ class LedgerStore:
                 rejected += 1
                 log.error(
                     "dropped the row of request %s, the database refused it: %s",
-                    entry.request_id,
+                    entry.id,
                     type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
                 )
             except SQLAlchemyError:
                 raise
             except Exception:
                 rejected += 1
-                log.exception(
-                    "dropped the row of request %s: it cannot be written", entry.request_id
-                )
+                log.exception("dropped the row of request %s: it cannot be written", entry.id)
             else:
                 continue
             # Given up on: the watermark moves past it.
@@ -274,27 +188,27 @@ class LedgerStore:
                 self._mark(conn, key, upto)
         return WriteResult(written, rejected)
 
-    def _write_one(self, seq: int | None, entry: LedgerEntry, key: str | None) -> bool:
+    def _write_one(self, seq: int | None, entry: RequestRecord, key: str | None) -> bool:
         """Store one entry (and move the watermark to it); False when it was stored before."""
         with self._db.engine.begin() as conn:
             if not self._unstored(conn, [(seq, entry)], key):
                 return False
             stored = self._stored_as(conn, entry)
             if stored is None:
-                self._insert(conn, [request_row(entry)])
+                self._insert(conn, [record_to_row(entry)])
             elif not stored:
                 # Another request under the same id (a client re-using X-Request-Id).
-                new_id = f"{entry.request_id[: REQUEST_ID_LENGTH - 9]}~{secrets.token_hex(4)}"
-                self._insert(conn, [request_row(entry, new_id)])
+                new_id = f"{entry.id[: REQUEST_ID_LENGTH - 9]}~{secrets.token_hex(4)}"
+                self._insert(conn, [record_to_row(entry, new_id)])
             if key is not None and seq is not None:
                 self._mark(conn, key, seq)
         return not stored
 
     @staticmethod
-    def _stored_as(conn: Connection, entry: LedgerEntry) -> bool | None:
+    def _stored_as(conn: Connection, entry: RequestRecord) -> bool | None:
         """None: no row has the entry's id; True: this very request is stored (written
         before the watermark existed); False: another request holds the id."""
-        row = request_row(entry)
+        row = record_to_row(entry)
         found = conn.execute(
             select(REQUESTS.c.client_id, REQUESTS.c.created_at, REQUESTS.c.latency_ms).where(
                 REQUESTS.c.id == row["id"]

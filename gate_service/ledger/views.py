@@ -1,4 +1,5 @@
-"""What the usage and traces API asks the ledger, and what it answers: plain types.
+"""What the usage and traces API asks the ledger, and what it answers: plain types (a
+trace is the request's :class:`~gate_service.ledger.record.RequestRecord` itself).
 
 The scope is part of every query rather than a filter a caller may set: an agent token
 reads its own rows, a client credential its brand's, and no parameter can widen that.
@@ -7,13 +8,13 @@ Range checks live here, once, whichever edge (gRPC or REST) the query came throu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from gate_service.auth.principal import Principal
 from gate_service.errors import invalid
-from gate_service.routing.outcome import Attempt as TraceAttempt
+from gate_service.ledger.record import RequestRecord
 
 Bucket = Literal["hour", "day"]
 StatusClass = Literal["success", "error"]
@@ -138,35 +139,8 @@ class TraceQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class Trace:
-    """One request as recorded; ``attempts`` only when asked for one trace."""
-
-    id: str
-    created_at: datetime
-    client_id: str
-    token_id: str | None
-    agent: str | None
-    requested_model: str
-    alias: str | None
-    model: str | None
-    provider: str | None
-    key_preview: str | None
-    status: int
-    error_code: str | None
-    latency_ms: float
-    ttft_ms: float | None
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int
-    reasoning_tokens: int
-    cost_usd: float
-    streamed: bool
-    cache_hit: bool
-    fallback_chain: tuple[str, ...] = ()
-    attempts: tuple[TraceAttempt, ...] = field(default=())
-
-
-@dataclass(frozen=True, slots=True)
 class TracePage:
-    traces: tuple[Trace, ...]
+    """A page of requests, newest first, each without its attempts."""
+
+    traces: tuple[RequestRecord, ...]
     has_more: bool

@@ -52,9 +52,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from gate_service.ledger.entry import LedgerEntry
 from gate_service.ledger.journal import Journal
 from gate_service.ledger.reads import ReadGate
+from gate_service.ledger.record import RequestRecord
 from gate_service.ledger.store import LedgerStore, WriteResult
 
 log = logging.getLogger("spidergate.ledger")
@@ -101,7 +101,7 @@ class LedgerWriter:
         self.reads = reads or ReadGate()
         self._clock = clock
         # (seq, entry) in sequence order, possibly with gaps (those are on disk only).
-        self._queue: deque[tuple[int, LedgerEntry]] = deque()
+        self._queue: deque[tuple[int, RequestRecord]] = deque()
         # Numbers of queued entries the journal could not take: memory is all they have.
         self._memory_only: set[int] = set()
         self._spilling = False
@@ -124,14 +124,14 @@ class LedgerWriter:
 
     # ------------------------------------------------------------------ the request side
 
-    def record(self, entry: LedgerEntry) -> None:
+    def record(self, entry: RequestRecord) -> None:
         """Journal an entry and queue it for the writer; never blocks, never raises."""
         try:
             if self._closed:
                 self._drop("closed", "an entry arrived after shutdown")
                 return
-            if not isinstance(entry, LedgerEntry):
-                self._drop("invalid", f"not a LedgerEntry: {type(entry).__name__}")
+            if not isinstance(entry, RequestRecord):
+                self._drop("invalid", f"not a RequestRecord: {type(entry).__name__}")
                 return
             seq = self._journal.append(entry)
             if self._spilling and not self._queue:
@@ -306,7 +306,7 @@ class LedgerWriter:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), remaining)
 
-    async def _take(self) -> tuple[list[tuple[int, LedgerEntry]], int]:
+    async def _take(self) -> tuple[list[tuple[int, RequestRecord]], int]:
         """The next batch of consecutive numbers, from memory or from disk, and the last
         number it covers."""
         assert self._committed is not None
@@ -315,7 +315,7 @@ class LedgerWriter:
         while queue and queue[0][0] < lo:
             self._memory_only.discard(queue.popleft()[0])
         if queue and queue[0][0] == lo:
-            batch: list[tuple[int, LedgerEntry]] = []
+            batch: list[tuple[int, RequestRecord]] = []
             while queue and len(batch) < size and queue[0][0] == lo + len(batch):
                 batch.append(queue.popleft())
             return batch, lo + len(batch) - 1
@@ -328,7 +328,7 @@ class LedgerWriter:
         return list(found.entries), hi
 
     async def _write(
-        self, journal: Journal, batch: list[tuple[int, LedgerEntry]], upto: int
+        self, journal: Journal, batch: list[tuple[int, RequestRecord]], upto: int
     ) -> None:
         """Commit one batch, retrying database failures with backoff until it is stored."""
         if batch:
@@ -348,7 +348,7 @@ class LedgerWriter:
         self._dropped += result.rejected
 
     def _commit(
-        self, journal: Journal, batch: list[tuple[int, LedgerEntry]], upto: int
+        self, journal: Journal, batch: list[tuple[int, RequestRecord]], upto: int
     ) -> WriteResult:
         try:
             result = self._store.commit(batch, journal.key, upto)

@@ -1,5 +1,5 @@
 """Per-request metrics of the core: what the chat path served, to whom it said no, and
-what it cost, recorded from the same ``LedgerEntry`` the ledger stores.
+what it cost, recorded from the same ``RequestRecord`` the ledger stores.
 
 Recording sits on the request path, so it must stay within a few microseconds: label
 children are looked up once and kept in plain dicts (``prometheus_client``'s own
@@ -14,7 +14,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from gate_service.ledger.entry import LedgerEntry
+from gate_service.ledger.record import RequestRecord
 
 # Error codes of the per-token and per-brand controls (auth-and-controls.md).
 LIMIT_CODES = frozenset(
@@ -73,7 +73,7 @@ class Metrics:
             child = self._children[key] = metric.labels(*labels)
         return child
 
-    def observe_request(self, entry: LedgerEntry) -> None:
+    def observe_request(self, entry: RequestRecord) -> None:
         """Count one finished request (any outcome); call it once per ledger entry."""
         model = entry.served_model or NO_MODEL
         child = self._child

@@ -1,56 +1,16 @@
-"""``ChatCompletion`` and ``ChatCompletionChunk``: OpenAI response JSON ⇄ proto.
-
-The core converts what an adapter produced (OpenAI-shaped dicts) to proto; the bridge
-converts back to JSON. Keys the schema does not model ride in ``extra_json``.
+"""``ChatCompletion`` and ``ChatCompletionChunk``: domain -> proto (the core, once per
+answer) and proto -> OpenAI JSON (the bridge). Keys the schema does not model ride in
+``extra_json`` (``extra`` in the domain).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from gate_service.proto_convert.jsonvalues import (
-    INT32,
-    INT64,
-    dump_extra,
-    dump_json,
-    load_extra,
-    load_json,
-)
-from gate_service.proto_convert.request import tool_call_from_proto, tool_call_to_proto
+from gate_service.domain import Chunk, Completion, Delta, ToolCall, Usage
+from gate_service.proto_convert.jsonvalues import INT32, INT64, dump_json, load_extra, load_json
 from spidergate.v1 import common_pb2 as pb
 
-_USAGE_KEYS = frozenset({"prompt_tokens", "completion_tokens", "total_tokens"})
-_MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "refusal", "reasoning_content"})
-_CHOICE_KEYS = frozenset({"index", "message", "delta", "finish_reason", "logprobs"})
-_COMPLETION_KEYS = frozenset(
-    {
-        "id",
-        "object",
-        "created",
-        "model",
-        "choices",
-        "usage",
-        "system_fingerprint",
-        "service_tier",
-        "spidergate_metadata",
-        "route_trace",
-    }
-)
-_CHUNK_KEYS = frozenset(
-    {"id", "object", "created", "model", "choices", "usage", "system_fingerprint"}
-)
-_META_FIELDS = (
-    "provider",
-    "provider_model",
-    "latency_ms",
-    "cost_usd",
-    "cache_hit",
-    "fallback_used",
-    "original_model",
-    "requested_model",
-    "request_id",
-)
 _ATTEMPT_FIELDS = (
     "provider",
     "model",
@@ -63,36 +23,26 @@ _ATTEMPT_FIELDS = (
 )
 
 
-def _int(value: Any, bound: int = INT64) -> int:
-    """An upstream's number as an integer field holds it: anything but a finite number is
-    0, and a value past the field's range is clamped (protobuf would raise, failing an
-    answer that is otherwise fine)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 0
-    if isinstance(value, float) and not math.isfinite(value):
-        return 0
-    return max(-bound, min(bound - 1, int(value)))
+def _int(value: int, bound: int = INT64) -> int:
+    """An integer as the proto field holds it: a value past the field's range is clamped
+    (protobuf would raise, failing an answer that is otherwise fine)."""
+    return max(-bound, min(bound - 1, value))
 
 
 # ------------------------------------------------------------------------ usage
 
 
-def usage_to_proto(usage: dict[str, Any]) -> pb.Usage:
+def usage_to_proto(usage: Usage) -> pb.Usage:
     out = pb.Usage(
-        prompt_tokens=_int(usage.get("prompt_tokens")),
-        completion_tokens=_int(usage.get("completion_tokens")),
-        total_tokens=_int(usage.get("total_tokens")),
-        extra_json=dump_extra(usage, _USAGE_KEYS),
+        prompt_tokens=_int(usage.prompt_tokens),
+        completion_tokens=_int(usage.completion_tokens),
+        total_tokens=_int(usage.total_tokens),
+        extra_json=dump_json(usage.extra or None),
     )
-    prompt_details = usage.get("prompt_tokens_details")
-    if isinstance(prompt_details, dict) and prompt_details.get("cached_tokens") is not None:
-        out.cached_tokens = _int(prompt_details["cached_tokens"])
-    completion_details = usage.get("completion_tokens_details")
-    if (
-        isinstance(completion_details, dict)
-        and completion_details.get("reasoning_tokens") is not None
-    ):
-        out.reasoning_tokens = _int(completion_details["reasoning_tokens"])
+    if usage.cached_tokens is not None:
+        out.cached_tokens = _int(usage.cached_tokens)
+    if usage.reasoning_tokens is not None:
+        out.reasoning_tokens = _int(usage.reasoning_tokens)
     return out
 
 
@@ -120,15 +70,48 @@ def usage_from_proto(usage: pb.Usage) -> dict[str, Any]:
 # ----------------------------------------------------------- messages and deltas
 
 
-def _fill_message(out: pb.AssistantMessage | pb.ChoiceDelta, msg: dict[str, Any]) -> None:
-    for key in ("content", "refusal", "reasoning_content"):
-        value = msg.get(key)
-        if isinstance(value, str):
-            setattr(out, key, value)
-    calls = msg.get("tool_calls")
-    if isinstance(calls, list):
-        out.tool_calls.extend(tool_call_to_proto(c, "tool_calls") for c in calls)
-    out.extra_json = dump_extra(msg, _MESSAGE_KEYS)
+def tool_call_from_proto(call: pb.ToolCall) -> dict[str, Any]:
+    """A tool call of an answer as OpenAI JSON (the bridge's side of the answer)."""
+    out: dict[str, Any] = {}
+    if call.HasField("index"):
+        out["index"] = call.index
+    if call.id:
+        out["id"] = call.id
+    if call.type:
+        out["type"] = call.type
+    if call.HasField("function"):
+        fn: dict[str, Any] = {}
+        if call.function.name:
+            fn["name"] = call.function.name
+        fn["arguments"] = call.function.arguments
+        out["function"] = fn
+    out.update(load_extra(call.extra_json))
+    return out
+
+
+def _tool_call(call: ToolCall) -> pb.ToolCall:
+    out = pb.ToolCall(
+        id=call.id or "", type=call.type or "", extra_json=dump_json(call.extra or None)
+    )
+    if call.index is not None:
+        out.index = _int(call.index, INT32)
+    if call.function is not None:
+        out.function.name = call.function.name or ""
+        out.function.arguments = call.function.arguments or ""
+    return out
+
+
+def _fill_message(out: pb.AssistantMessage | pb.ChoiceDelta, msg: Delta) -> None:
+    if msg.content is not None:
+        out.content = msg.content
+    if msg.refusal is not None:
+        out.refusal = msg.refusal
+    if msg.reasoning_content is not None:
+        out.reasoning_content = msg.reasoning_content
+    if msg.tool_calls:
+        out.tool_calls.extend(_tool_call(c) for c in msg.tool_calls)
+    if msg.extra:
+        out.extra_json = dump_json(msg.extra)
 
 
 def _message_dict(msg: pb.AssistantMessage | pb.ChoiceDelta, *, delta: bool) -> dict[str, Any]:
@@ -152,38 +135,53 @@ def _message_dict(msg: pb.AssistantMessage | pb.ChoiceDelta, *, delta: bool) -> 
 # ------------------------------------------------------------------- completion
 
 
-def completion_to_proto(c: dict[str, Any]) -> pb.ChatCompletion:
-    """An OpenAI chat.completion dict (plus SpiderGate extras) -> proto."""
+def completion_to_proto(c: Completion) -> pb.ChatCompletion:
+    """A domain completion (with SpiderGate's metadata and trace) -> proto."""
     out = pb.ChatCompletion(
-        id=str(c.get("id") or ""),
-        object=str(c.get("object") or "chat.completion"),
-        created=_int(c.get("created")),
-        model=str(c.get("model") or ""),
-        system_fingerprint=str(c.get("system_fingerprint") or ""),
-        service_tier=str(c.get("service_tier") or ""),
-        extra_json=dump_extra(c, _COMPLETION_KEYS),
+        id=c.id,
+        object=c.object or "chat.completion",
+        created=_int(c.created),
+        model=c.model,
+        system_fingerprint=c.system_fingerprint,
+        service_tier=c.service_tier,
+        extra_json=dump_json(c.extra or None),
     )
-    for choice in c.get("choices") or ():
+    for choice in c.choices:
         pc = out.choices.add(
-            index=_int(choice.get("index"), INT32),
-            finish_reason=choice.get("finish_reason") or "",
-            logprobs_json=dump_json(choice.get("logprobs")),
-            extra_json=dump_extra(choice, _CHOICE_KEYS),
+            index=_int(choice.index, INT32),
+            finish_reason=choice.finish_reason or "",
+            logprobs_json=dump_json(choice.logprobs),
+            extra_json=dump_json(choice.extra or None),
         )
-        message = choice.get("message") or {}
-        pc.message.role = str(message.get("role") or "assistant")
-        _fill_message(pc.message, message)
-    if isinstance(usage := c.get("usage"), dict):
-        out.usage.CopyFrom(usage_to_proto(usage))
-    if isinstance(meta := c.get("spidergate_metadata"), dict):
-        known = frozenset(_META_FIELDS)
-        for key in _META_FIELDS:
-            if meta.get(key) is not None:
-                setattr(out.spidergate_metadata, key, meta[key])
-        out.spidergate_metadata.extra_json = dump_extra(meta, known)
-    for attempt in c.get("route_trace") or ():
+        pc.message.role = choice.message.role or "assistant"
+        _fill_message(pc.message, choice.message)
+    if c.usage is not None:
+        out.usage.CopyFrom(usage_to_proto(c.usage))
+    if (m := c.metadata) is not None:
+        out.spidergate_metadata.CopyFrom(
+            pb.SpidergateMetadata(
+                provider=m.provider,
+                provider_model=m.provider_model,
+                latency_ms=m.latency_ms,
+                cost_usd=m.cost_usd,
+                cache_hit=m.cache_hit,
+                fallback_used=m.fallback_used,
+                original_model=m.original_model,
+                requested_model=m.requested_model,
+                request_id=m.request_id,
+                extra_json=dump_json(m.extra or None),
+            )
+        )
+    for a in c.route_trace:
         out.route_trace.add(
-            **{k: attempt[k] for k in _ATTEMPT_FIELDS if attempt.get(k) is not None}
+            provider=a.provider,
+            model=a.model,
+            key=a.key,
+            outcome=a.outcome,
+            status=a.status,
+            latency_ms=a.latency_ms,
+            error_code=a.error_code,
+            error_message=a.error_message,
         )
     return out
 
@@ -236,31 +234,30 @@ def completion_from_proto(c: pb.ChatCompletion) -> dict[str, Any]:
 # ------------------------------------------------------------------------ chunk
 
 
-def chunk_to_proto(c: dict[str, Any]) -> pb.ChatCompletionChunk:
-    """An OpenAI chat.completion.chunk dict -> proto."""
+def chunk_to_proto(c: Chunk) -> pb.ChatCompletionChunk:
+    """A domain chunk -> proto."""
     out = pb.ChatCompletionChunk(
-        id=str(c.get("id") or ""),
-        object=str(c.get("object") or "chat.completion.chunk"),
-        created=_int(c.get("created")),
-        model=str(c.get("model") or ""),
-        system_fingerprint=str(c.get("system_fingerprint") or ""),
-        extra_json=dump_extra(c, _CHUNK_KEYS),
+        id=c.id,
+        object=c.object or "chat.completion.chunk",
+        created=_int(c.created),
+        model=c.model,
+        system_fingerprint=c.system_fingerprint,
+        extra_json=dump_json(c.extra or None),
     )
-    for choice in c.get("choices") or ():
+    for choice in c.choices:
         pc = out.choices.add(
-            index=_int(choice.get("index"), INT32),
-            finish_reason=choice.get("finish_reason") or "",
-            logprobs_json=dump_json(choice.get("logprobs")),
-            extra_json=dump_extra(choice, _CHOICE_KEYS),
+            index=_int(choice.index, INT32),
+            finish_reason=choice.finish_reason or "",
+            logprobs_json=dump_json(choice.logprobs),
+            extra_json=dump_json(choice.extra or None),
         )
-        delta = choice.get("delta") or {}
-        if isinstance(role := delta.get("role"), str):
-            pc.delta.role = role
-        _fill_message(pc.delta, delta)
+        if choice.delta.role is not None:
+            pc.delta.role = choice.delta.role
+        _fill_message(pc.delta, choice.delta)
         if not pc.HasField("delta"):
             pc.delta.SetInParent()
-    if isinstance(usage := c.get("usage"), dict):
-        out.usage.CopyFrom(usage_to_proto(usage))
+    if c.usage is not None:
+        out.usage.CopyFrom(usage_to_proto(c.usage))
     return out
 
 

@@ -1,8 +1,11 @@
-"""``ChatCompletionRequest``: OpenAI request JSON ⇄ proto.
+"""``ChatCompletionRequest`` -> the domain's :class:`~gate_service.domain.ChatRequest`:
+the core's half of the request edge, run once per request, after authentication.
 
-``request_to_proto`` runs in the bridge on client JSON and turns a wrongly typed value into
-a 400 naming the parameter; ``request_from_proto`` runs in the core. Keys the schema does
-not model travel in ``extra_json`` at every level, so the round trip is lossless.
+A request whose ``extra_json`` carries fields the schema models (a body the bridge could
+not type, forwarded as-is; or a gRPC client's) has them read with the bridge's strict
+code (``request_json``), which raises the 400 naming the parameter. Every free-form JSON
+value is bounded in nesting (see ``chat.validation``) as it is loaded, before anything
+serialises it again. Keys the schema does not model become ``extra`` at every level.
 """
 
 from __future__ import annotations
@@ -11,367 +14,243 @@ from typing import Any
 
 import orjson
 
-from gate_service.errors import invalid
-from gate_service.proto_convert.jsonvalues import (
-    as_bool,
-    as_dict,
-    as_float,
-    as_int,
-    as_int32,
-    as_list,
-    as_str,
-    dump_extra,
-    dump_json,
-    load_extra,
-    load_json,
+from gate_service.chat.validation import DEFAULT_MAX_DEPTH, check_nested
+from gate_service.domain import (
+    ChatRequest,
+    ContentPart,
+    FunctionCall,
+    FunctionDef,
+    ImageUrl,
+    Json,
+    Message,
+    ResponseFormat,
+    SpidergateOptions,
+    StreamOptions,
+    Tool,
+    ToolCall,
+    ToolChoice,
 )
+from gate_service.errors import invalid
+from gate_service.proto_convert.request_json import REQUEST_KEYS, request_to_proto
 from spidergate.v1 import common_pb2 as pb
 
-_PART_KEYS = frozenset({"type", "text", "image_url"})
-_IMAGE_KEYS = frozenset({"url", "detail"})
-_MESSAGE_KEYS = frozenset({"role", "content", "name", "tool_calls", "tool_call_id"})
-_CALL_KEYS = frozenset({"index", "id", "type", "function"})
-_FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
-_TOOL_KEYS = frozenset({"type", "function"})
-_FORMAT_KEYS = frozenset({"type", "json_schema"})
-_STREAM_OPTION_KEYS = frozenset({"include_usage"})
-_OPTION_KEYS = frozenset(
-    {
-        "max_cost_usd",
-        "cache_enabled",
-        "cache_ttl_seconds",
-        "fallback_models",
-        "preferred_providers",
-        "excluded_providers",
-        "timeout_ms",
-        "retry_count",
-    }
-)
-# Optional scalars of the request: JSON key -> reader. Each maps to the same proto field.
-_FLOATS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
-_INTS = ("n", "max_tokens", "max_completion_tokens", "seed", "top_logprobs")
-_BOOLS = ("parallel_tool_calls", "logprobs", "stream")
-_REQUEST_KEYS = frozenset(
-    {
-        "model",
-        "messages",
-        "stop",
-        "tools",
-        "tool_choice",
-        "response_format",
-        "user",
-        "stream_options",
-        "spidergate_options",
-        *_FLOATS,
-        *_INTS,
-        *_BOOLS,
-    }
-)
+Path = tuple[str | int, ...]
 
 
-# ---------------------------------------------------------------- JSON -> proto
+class _Reader:
+    """Loads the ``*_json`` bytes of one request, bounding each value's nesting by where
+    it sits (``level``: the depth of the object holding it; the request is level 1)."""
+
+    __slots__ = ("max_depth",)
+
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
+
+    def extra(self, raw: bytes, level: int, path: Path) -> Json:
+        if not raw:
+            return {}
+        value = orjson.loads(raw)
+        if not isinstance(value, dict):
+            return {}
+        if value:
+            check_nested(value, self.max_depth, level, path)
+        return value
+
+    def value(self, raw: bytes, level: int, path: Path) -> Any:
+        if not raw:
+            return None
+        value = orjson.loads(raw)
+        if type(value) is dict or type(value) is list:
+            check_nested(value, self.max_depth, level, path)
+        return value
 
 
-def tool_call_to_proto(call: Any, param: str) -> pb.ToolCall:
-    call = as_dict(call, param)
-    out = pb.ToolCall(extra_json=dump_extra(call, _CALL_KEYS))
-    if (index := call.get("index")) is not None:
-        out.index = as_int32(index, f"{param}.index")
-    if (cid := call.get("id")) is not None:
-        out.id = as_str(cid, f"{param}.id")
-    if (ctype := call.get("type")) is not None:
-        out.type = as_str(ctype, f"{param}.type")
-    if (fn := call.get("function")) is not None:
-        fn = as_dict(fn, f"{param}.function")
-        if (name := fn.get("name")) is not None:
-            out.function.name = as_str(name, f"{param}.function.name")
-        if (args := fn.get("arguments")) is not None:
-            out.function.arguments = as_str(args, f"{param}.function.arguments")
-    return out
-
-
-def _part_to_proto(part: Any, param: str) -> pb.ContentPart:
-    part = as_dict(part, param)
-    out = pb.ContentPart(
-        type=as_str(part.get("type", ""), f"{param}.type"),
-        extra_json=dump_extra(part, _PART_KEYS),
+def tool_call_to_domain(call: pb.ToolCall, read: _Reader, level: int, path: Path) -> ToolCall:
+    out = ToolCall(
+        index=call.index if call.HasField("index") else None,
+        id=call.id or None,
+        type=call.type or None,
+        extra=read.extra(call.extra_json, level, path),
     )
-    if (text := part.get("text")) is not None:
-        out.text = as_str(text, f"{param}.text")
-    if (image := part.get("image_url")) is not None:
-        image = as_dict(image, f"{param}.image_url")
-        out.image_url.url = as_str(image.get("url", ""), f"{param}.image_url.url")
-        if (detail := image.get("detail")) is not None:
-            out.image_url.detail = as_str(detail, f"{param}.image_url.detail")
-        out.image_url.extra_json = dump_extra(image, _IMAGE_KEYS)
-    return out
-
-
-def _message_to_proto(message: Any, param: str) -> pb.ChatMessage:
-    message = as_dict(message, param)
-    out = pb.ChatMessage(
-        role=as_str(message.get("role", ""), f"{param}.role"),
-        extra_json=dump_extra(message, _MESSAGE_KEYS),
-    )
-    content = message.get("content")
-    if isinstance(content, str):
-        out.text = content
-    elif isinstance(content, list):
-        out.parts.SetInParent()
-        out.parts.parts.extend(
-            _part_to_proto(p, f"{param}.content[{i}]") for i, p in enumerate(content)
-        )
-    elif content is not None:
-        raise invalid(
-            f"'{param}.content' must be a string or an array of parts", f"{param}.content"
-        )
-    if (name := message.get("name")) is not None:
-        out.name = as_str(name, f"{param}.name")
-    if (calls := message.get("tool_calls")) is not None:
-        out.tool_calls.extend(
-            tool_call_to_proto(c, f"{param}.tool_calls[{i}]")
-            for i, c in enumerate(as_list(calls, f"{param}.tool_calls"))
-        )
-    if (call_id := message.get("tool_call_id")) is not None:
-        out.tool_call_id = as_str(call_id, f"{param}.tool_call_id")
-    return out
-
-
-def _tool_to_proto(tool: Any, param: str) -> pb.Tool:
-    tool = as_dict(tool, param)
-    out = pb.Tool(
-        type=as_str(tool.get("type", "function"), f"{param}.type"),
-        extra_json=dump_extra(tool, _TOOL_KEYS),
-    )
-    if (fn := tool.get("function")) is not None:
-        fn = as_dict(fn, f"{param}.function")
-        out.function.name = as_str(fn.get("name", ""), f"{param}.function.name")
-        if (desc := fn.get("description")) is not None:
-            out.function.description = as_str(desc, f"{param}.function.description")
-        if "parameters" in fn:
-            out.function.parameters_json = dump_json(fn["parameters"])
-        if (strict := fn.get("strict")) is not None:
-            out.function.strict = as_bool(strict, f"{param}.function.strict")
-        out.function.extra_json = dump_extra(fn, _FUNCTION_KEYS)
-    return out
-
-
-def _tool_choice_to_proto(choice: Any) -> pb.ToolChoice:
-    if isinstance(choice, str):
-        return pb.ToolChoice(mode=choice)
-    choice = as_dict(choice, "tool_choice")
-    fn = choice.get("function")
-    if choice.get("type") == "function" and isinstance(fn, dict) and len(choice) == 2:
-        name = as_str(fn.get("name", ""), "tool_choice.function.name")
-        if set(fn) == {"name"}:
-            return pb.ToolChoice(function_name=name)
-    # Any other shape (allowed_tools, custom tools...) passes through untouched.
-    return pb.ToolChoice(extra_json=dump_json(choice))
-
-
-def _options_to_proto(options: Any) -> pb.SpidergateOptions:
-    options = as_dict(options, "spidergate_options")
-    p = "spidergate_options."
-    out = pb.SpidergateOptions(extra_json=dump_extra(options, _OPTION_KEYS))
-    if (v := options.get("max_cost_usd")) is not None:
-        out.max_cost_usd = as_float(v, p + "max_cost_usd")
-    if (v := options.get("cache_enabled")) is not None:
-        out.cache_enabled = as_bool(v, p + "cache_enabled")
-    for key in ("cache_ttl_seconds", "timeout_ms", "retry_count"):
-        if (v := options.get(key)) is not None:
-            setattr(out, key, as_int32(v, p + key))
-    for key in ("fallback_models", "preferred_providers", "excluded_providers"):
-        if (v := options.get(key)) is not None:
-            items = as_list(v, p + key)
-            getattr(out, key).extend(as_str(s, f"{p}{key}[{i}]") for i, s in enumerate(items))
-    return out
-
-
-def request_to_proto(body: dict[str, Any]) -> pb.ChatCompletionRequest:
-    """Client JSON -> proto, rejecting wrongly typed values with a 400 naming the param."""
-    out = pb.ChatCompletionRequest(extra_json=dump_extra(body, _REQUEST_KEYS))
-    if (model := body.get("model")) is not None:
-        out.model = as_str(model, "model")
-    if (messages := body.get("messages")) is not None:
-        out.messages.extend(
-            _message_to_proto(m, f"messages[{i}]")
-            for i, m in enumerate(as_list(messages, "messages"))
-        )
-    for key in _FLOATS:
-        if (v := body.get(key)) is not None:
-            setattr(out, key, as_float(v, key))
-    for key in _INTS:
-        if (v := body.get(key)) is not None:
-            # seed is the only int64 of them (OpenAI takes any 64-bit seed).
-            setattr(out, key, as_int(v, key) if key == "seed" else as_int32(v, key))
-    for key in _BOOLS:
-        if (v := body.get(key)) is not None:
-            setattr(out, key, as_bool(v, key))
-    stop = body.get("stop")
-    if isinstance(stop, str):
-        out.stop.append(stop)
-    elif stop is not None:
-        out.stop.extend(as_str(s, f"stop[{i}]") for i, s in enumerate(as_list(stop, "stop")))
-    if (tools := body.get("tools")) is not None:
-        out.tools.extend(
-            _tool_to_proto(t, f"tools[{i}]") for i, t in enumerate(as_list(tools, "tools"))
-        )
-    if (choice := body.get("tool_choice")) is not None:
-        out.tool_choice.CopyFrom(_tool_choice_to_proto(choice))
-    if (fmt := body.get("response_format")) is not None:
-        fmt = as_dict(fmt, "response_format")
-        out.response_format.type = as_str(fmt.get("type", ""), "response_format.type")
-        if "json_schema" in fmt:
-            out.response_format.json_schema_json = dump_json(fmt["json_schema"])
-        out.response_format.extra_json = dump_extra(fmt, _FORMAT_KEYS)
-    if (user := body.get("user")) is not None:
-        out.user = as_str(user, "user")
-    if (so := body.get("stream_options")) is not None:
-        so = as_dict(so, "stream_options")
-        out.stream_options.SetInParent()
-        if (inc := so.get("include_usage")) is not None:
-            out.stream_options.include_usage = as_bool(inc, "stream_options.include_usage")
-        out.stream_options.extra_json = dump_extra(so, _STREAM_OPTION_KEYS)
-    if (options := body.get("spidergate_options")) is not None:
-        out.spidergate_options.CopyFrom(_options_to_proto(options))
-    return out
-
-
-# ---------------------------------------------------------------- proto -> JSON
-
-
-def tool_call_from_proto(call: pb.ToolCall) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if call.HasField("index"):
-        out["index"] = call.index
-    if call.id:
-        out["id"] = call.id
-    if call.type:
-        out["type"] = call.type
     if call.HasField("function"):
-        fn: dict[str, Any] = {}
-        if call.function.name:
-            fn["name"] = call.function.name
-        fn["arguments"] = call.function.arguments
-        out["function"] = fn
-    out.update(load_extra(call.extra_json))
+        out.function = FunctionCall(call.function.name or None, call.function.arguments)
     return out
 
 
-def _part_from_proto(part: pb.ContentPart) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": part.type}
-    if part.text or part.type == "text":
-        out["text"] = part.text
+def _part_to_domain(part: pb.ContentPart, read: _Reader, path: Path) -> ContentPart:
+    out = ContentPart(
+        type=part.type,
+        text=part.text if part.text or part.type == "text" else None,
+        extra=read.extra(part.extra_json, 5, path),
+    )
     if part.HasField("image_url"):
-        image: dict[str, Any] = {"url": part.image_url.url}
-        if part.image_url.detail:
-            image["detail"] = part.image_url.detail
-        image.update(load_extra(part.image_url.extra_json))
-        out["image_url"] = image
-    out.update(load_extra(part.extra_json))
+        image = part.image_url
+        out.image_url = ImageUrl(
+            image.url, image.detail or None, read.extra(image.extra_json, 6, (*path, "image_url"))
+        )
     return out
 
 
-def _message_from_proto(message: pb.ChatMessage) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": message.role}
-    which = message.WhichOneof("content")
+def _message_to_domain(m: pb.ChatMessage, read: _Reader, i: int) -> Message:
+    # The hot loop of a long conversation: positional arguments, and the paths (only
+    # needed to name a fault) built only when there is something to walk.
+    which = m.WhichOneof("content")
+    content: str | list[ContentPart] | None = None
     if which == "text":
-        out["content"] = message.text
+        content = m.text
     elif which == "parts":
-        out["content"] = [_part_from_proto(p) for p in message.parts.parts]
-    else:
-        out["content"] = None
-    if message.name:
-        out["name"] = message.name
-    if message.tool_calls:
-        out["tool_calls"] = [tool_call_from_proto(c) for c in message.tool_calls]
-    if message.tool_call_id:
-        out["tool_call_id"] = message.tool_call_id
-    out.update(load_extra(message.extra_json))
+        content = [
+            _part_to_domain(p, read, ("messages", i, "content", j))
+            for j, p in enumerate(m.parts.parts)
+        ]
+    calls = m.tool_calls
+    raw = m.extra_json
+    return Message(
+        m.role,
+        content,
+        m.name or None,
+        [
+            tool_call_to_domain(c, read, 5, ("messages", i, "tool_calls", j))
+            for j, c in enumerate(calls)
+        ]
+        if calls
+        else [],
+        m.tool_call_id or None,
+        read.extra(raw, 3, ("messages", i)) if raw else {},
+    )
+
+
+def _tool_to_domain(t: pb.Tool, read: _Reader, i: int) -> Tool:
+    raw = t.extra_json
+    out = Tool(t.type or "function", None, read.extra(raw, 3, ("tools", i)) if raw else {})
+    if t.HasField("function"):
+        f = t.function
+        raw = f.extra_json
+        out.function = FunctionDef(
+            f.name,
+            f.description or None,
+            read.value(f.parameters_json, 5, ("tools", i, "function", "parameters")),
+            f.strict if f.HasField("strict") else None,
+            read.extra(raw, 4, ("tools", i, "function")) if raw else {},
+        )
     return out
 
 
-def _tool_from_proto(tool: pb.Tool) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": tool.type or "function"}
-    if tool.HasField("function"):
-        f = tool.function
-        fn: dict[str, Any] = {"name": f.name}
-        if f.description:
-            fn["description"] = f.description
-        if f.parameters_json:
-            fn["parameters"] = load_json(f.parameters_json)
-        if f.HasField("strict"):
-            fn["strict"] = f.strict
-        fn.update(load_extra(f.extra_json))
-        out["function"] = fn
-    out.update(load_extra(tool.extra_json))
-    return out
-
-
-def _tool_choice_from_proto(choice: pb.ToolChoice) -> Any:
-    which = choice.WhichOneof("choice")
+def _tool_choice_to_domain(c: pb.ToolChoice, read: _Reader) -> ToolChoice:
+    which = c.WhichOneof("choice")
     if which == "mode":
-        return choice.mode
+        return ToolChoice(mode=c.mode)
     if which == "function_name":
-        return {"type": "function", "function": {"name": choice.function_name}}
-    return load_json(choice.extra_json)
+        return ToolChoice(function_name=c.function_name)
+    return ToolChoice(other=read.value(c.extra_json, 2, ("tool_choice",)))
 
 
-def _options_from_proto(o: pb.SpidergateOptions) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in ("max_cost_usd", "cache_enabled", "cache_ttl_seconds", "timeout_ms", "retry_count"):
-        if o.HasField(key):
-            out[key] = getattr(o, key)
-    for key in ("fallback_models", "preferred_providers", "excluded_providers"):
-        if values := getattr(o, key):
-            out[key] = list(values)
-    out.update(load_extra(o.extra_json))
-    return out
+def _options_to_domain(o: pb.SpidergateOptions, read: _Reader) -> SpidergateOptions:
+    h = o.HasField
+    raw = o.extra_json
+    return SpidergateOptions(
+        o.max_cost_usd if h("max_cost_usd") else None,
+        o.cache_enabled if h("cache_enabled") else None,
+        o.cache_ttl_seconds if h("cache_ttl_seconds") else None,
+        tuple(o.fallback_models),
+        tuple(o.preferred_providers),
+        tuple(o.excluded_providers),
+        o.timeout_ms if h("timeout_ms") else None,
+        o.retry_count if h("retry_count") else None,
+        read.extra(raw, 2, ("spidergate_options",)) if raw else {},
+        present=True,
+    )
 
 
-def request_from_proto(req: pb.ChatCompletionRequest) -> dict[str, Any]:
-    """Proto -> the OpenAI request dict the core works with.
+def request_from_proto(
+    req: pb.ChatCompletionRequest, max_depth: int = DEFAULT_MAX_DEPTH
+) -> ChatRequest:
+    """Proto -> the domain request, once per request, in the core.
 
-    The ``*_json`` fields come as bytes from any gRPC client: one that is not JSON (or is
-    nested past orjson's 1,024 levels) is a 400, not a crash in the core.
+    The ``*_json`` fields come as bytes from any gRPC client (and a body the bridge could
+    not type arrives whole in ``extra_json``): one that is not JSON (or is nested past
+    orjson's 1,024 levels) is a 400, not a crash in the core.
     """
+    read = _Reader(max_depth)
     try:
-        return _request_from_proto(req)
+        extra = _top_extra(req, read)
+        if extra.keys() & REQUEST_KEYS:
+            req, extra = _typed(req, extra)
+        return _request_to_domain(req, read, extra)
     except orjson.JSONDecodeError:
         raise invalid(
-            "A JSON field of the request (extra_json, parameters_json...) is not valid JSON."
+            "The request is not valid JSON (its body, or a JSON field such as extra_json)."
         ) from None
 
 
-def _request_from_proto(req: pb.ChatCompletionRequest) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "model": req.model,
-        "messages": [_message_from_proto(m) for m in req.messages],
-    }
-    for key in (*_FLOATS, *_INTS, *_BOOLS):
-        if req.HasField(key):
-            out[key] = getattr(req, key)
-    if req.stop:
-        out["stop"] = req.stop[0] if len(req.stop) == 1 else list(req.stop)
-    if req.tools:
-        out["tools"] = [_tool_from_proto(t) for t in req.tools]
-    if req.HasField("tool_choice"):
-        out["tool_choice"] = _tool_choice_from_proto(req.tool_choice)
-    if req.HasField("response_format"):
-        fmt: dict[str, Any] = {"type": req.response_format.type}
-        if req.response_format.json_schema_json:
-            fmt["json_schema"] = load_json(req.response_format.json_schema_json)
-        fmt.update(load_extra(req.response_format.extra_json))
-        out["response_format"] = fmt
-    if req.user:
-        out["user"] = req.user
-    if req.HasField("stream_options"):
-        so: dict[str, Any] = {}
-        if req.stream_options.HasField("include_usage"):
-            so["include_usage"] = req.stream_options.include_usage
-        so.update(load_extra(req.stream_options.extra_json))
-        out["stream_options"] = so
-    if req.HasField("spidergate_options"):
-        out["spidergate_options"] = _options_from_proto(req.spidergate_options)
-    out.update(load_extra(req.extra_json))
+def _top_extra(req: pb.ChatCompletionRequest, read: _Reader) -> Json:
+    if not req.extra_json:
+        return {}
+    value = orjson.loads(req.extra_json)
+    if not isinstance(value, dict):
+        raise invalid("The request body must be a JSON object.")
+    if value:
+        check_nested(value, read.max_depth, 1, ())
+    return value
+
+
+def _typed(req: pb.ChatCompletionRequest, extra: Json) -> tuple[pb.ChatCompletionRequest, Json]:
+    """Fields we model that arrived untyped among the extras (the bridge forwards a body
+    it could not type as-is): read them strictly now, which raises the 400 naming the
+    parameter; what reads cleanly replaces the typed field of the same name (as the
+    extras always won over the typed fields)."""
+    typed = request_to_proto(extra)
+    merged = pb.ChatCompletionRequest()
+    merged.CopyFrom(req)
+    merged.extra_json = b""
+    for descriptor, _ in typed.ListFields():
+        merged.ClearField(descriptor.name)
+    merged.MergeFrom(typed)
+    return merged, {k: v for k, v in extra.items() if k not in REQUEST_KEYS}
+
+
+def _request_to_domain(req: pb.ChatCompletionRequest, read: _Reader, extra: Json) -> ChatRequest:
+    h = req.HasField
+    out = ChatRequest(
+        req.model,
+        [_message_to_domain(m, read, i) for i, m in enumerate(req.messages)],
+        req.temperature if h("temperature") else None,
+        req.top_p if h("top_p") else None,
+        req.n if h("n") else None,
+        req.max_tokens if h("max_tokens") else None,
+        req.max_completion_tokens if h("max_completion_tokens") else None,
+        req.presence_penalty if h("presence_penalty") else None,
+        req.frequency_penalty if h("frequency_penalty") else None,
+        list(req.stop),
+        [_tool_to_domain(t, read, i) for i, t in enumerate(req.tools)],
+        _tool_choice_to_domain(req.tool_choice, read) if h("tool_choice") else None,
+        req.parallel_tool_calls if h("parallel_tool_calls") else None,
+        _response_format(req.response_format, read) if h("response_format") else None,
+        req.seed if h("seed") else None,
+        req.user or None,
+        req.logprobs if h("logprobs") else None,
+        req.top_logprobs if h("top_logprobs") else None,
+        req.stream if h("stream") else None,
+        _stream_options(req.stream_options, read) if h("stream_options") else None,
+        _options_to_domain(req.spidergate_options, read)
+        if h("spidergate_options")
+        else SpidergateOptions(),
+        req.include_route_trace,
+        extra,
+    )
     return out
+
+
+def _response_format(f: pb.ResponseFormat, read: _Reader) -> ResponseFormat:
+    return ResponseFormat(
+        f.type,
+        read.value(f.json_schema_json, 3, ("response_format", "json_schema")),
+        read.extra(f.extra_json, 2, ("response_format",)),
+    )
+
+
+def _stream_options(so: pb.StreamOptions, read: _Reader) -> StreamOptions:
+    return StreamOptions(
+        so.include_usage if so.HasField("include_usage") else None,
+        read.extra(so.extra_json, 2, ("stream_options",)),
+    )

@@ -11,18 +11,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from gate_service.errors import invalid
+from gate_service.ledger.record import (
+    ATTEMPT_FIELDS,
+    PRIVATE,
+    SHOWN,
+    Attempt,
+    RequestRecord,
+    shown_name,
+)
 from gate_service.ledger.views import (
     DEFAULT_TRACE_LIMIT,
     Bucket,
     LedgerScope,
     StatusClass,
     TimeWindow,
-    Trace,
-    TraceAttempt,
     TracePage,
     TraceQuery,
     UsageBucket,
@@ -241,91 +249,59 @@ def usage_from_proto(msg: pb.GetUsageResponse) -> UsageReport:
     )
 
 
-def trace_to_proto(t: Trace) -> pb.Trace:
+# pb.Trace carries every field a client sees under its shown name (``record.SHOWN_AS``);
+# the time travels as unix milliseconds and the attempts as messages of their own.
+_PROTO_FIELDS = tuple(f for f in SHOWN if f not in ("created_at", "attempts"))
+_PROTO_NAMES = tuple(shown_name(f) for f in _PROTO_FIELDS)
+_record_values = attrgetter(*_PROTO_FIELDS)
+_attempt_values = attrgetter(*ATTEMPT_FIELDS)
+# Read back by kind: ``optional`` fields (unset means None), repeated ones (the record's
+# tuples), plain ones.
+_OPTIONAL = frozenset(f.name for f in pb.Trace.DESCRIPTOR.fields if f.has_presence)
+_OPTIONAL_PAIRS = tuple(
+    (f, n) for f, n in zip(_PROTO_FIELDS, _PROTO_NAMES, strict=True) if n in _OPTIONAL
+)
+_TUPLE_FIELDS = tuple(
+    f.name
+    for f in fields(RequestRecord)
+    if f.name in _PROTO_FIELDS and str(f.type).startswith("tuple[")
+)
+
+
+def record_to_proto(r: RequestRecord) -> pb.Trace:
     return pb.Trace(
-        id=t.id,
-        created_ms=to_ms(t.created_at),
-        client_id=t.client_id,
-        token_id=t.token_id,
-        agent=t.agent,
-        requested_model=t.requested_model,
-        alias=t.alias,
-        model=t.model,
-        provider=t.provider,
-        key_preview=t.key_preview,
-        status=t.status,
-        error_code=t.error_code,
-        latency_ms=t.latency_ms,
-        ttft_ms=t.ttft_ms,
-        prompt_tokens=t.prompt_tokens,
-        completion_tokens=t.completion_tokens,
-        cached_tokens=t.cached_tokens,
-        reasoning_tokens=t.reasoning_tokens,
-        cost_usd=t.cost_usd,
-        streamed=t.streamed,
-        cache_hit=t.cache_hit,
-        fallback_chain=list(t.fallback_chain),
+        **dict(zip(_PROTO_NAMES, _record_values(r), strict=True)),
+        created_ms=to_ms(r.created_at),
         attempts=[
-            pb.TraceAttempt(
-                provider=a.provider,
-                model=a.model,
-                key=a.key,
-                outcome=a.outcome,
-                status=a.status,
-                latency_ms=a.latency_ms,
-                error_code=a.error_code,
-                error_message=a.error_message,
-            )
-            for a in t.attempts
+            pb.TraceAttempt(**dict(zip(ATTEMPT_FIELDS, _attempt_values(a), strict=True)))
+            for a in r.attempts
         ],
     )
 
 
-def trace_from_proto(t: pb.Trace) -> Trace:
-    return Trace(
-        id=t.id,
+def record_from_proto(t: pb.Trace) -> RequestRecord:
+    """The record a trace shows; the fields it never shows (``record.PRIVATE``) are None."""
+    values: dict[str, Any] = dict.fromkeys(PRIVATE)
+    for field, name in zip(_PROTO_FIELDS, _PROTO_NAMES, strict=True):
+        values[field] = getattr(t, name)
+    has = t.HasField
+    for field, name in _OPTIONAL_PAIRS:
+        if not has(name):
+            values[field] = None
+    for field in _TUPLE_FIELDS:
+        values[field] = tuple(values[field])
+    return RequestRecord(
+        **values,
+        attempts=tuple(Attempt(*_attempt_values(a)) for a in t.attempts),
         created_at=from_ms(t.created_ms),
-        client_id=t.client_id,
-        token_id=_opt(t, "token_id"),
-        agent=_opt(t, "agent"),
-        requested_model=t.requested_model,
-        alias=_opt(t, "alias"),
-        model=_opt(t, "model"),
-        provider=_opt(t, "provider"),
-        key_preview=_opt(t, "key_preview"),
-        status=t.status,
-        error_code=_opt(t, "error_code"),
-        latency_ms=t.latency_ms,
-        ttft_ms=_opt(t, "ttft_ms"),
-        prompt_tokens=t.prompt_tokens,
-        completion_tokens=t.completion_tokens,
-        cached_tokens=t.cached_tokens,
-        reasoning_tokens=t.reasoning_tokens,
-        cost_usd=t.cost_usd,
-        streamed=t.streamed,
-        cache_hit=t.cache_hit,
-        fallback_chain=tuple(t.fallback_chain),
-        attempts=tuple(
-            TraceAttempt(
-                provider=a.provider,
-                model=a.model,
-                key=a.key,
-                outcome=a.outcome,
-                status=a.status,
-                latency_ms=a.latency_ms,
-                error_code=a.error_code,
-                error_message=a.error_message,
-            )
-            for a in t.attempts
-        ),
     )
 
 
 def page_to_proto(page: TracePage) -> pb.ListTracesResponse:
     return pb.ListTracesResponse(
-        traces=[trace_to_proto(t) for t in page.traces], has_more=page.has_more
+        traces=[record_to_proto(t) for t in page.traces], has_more=page.has_more
     )
 
 
 def page_from_proto(msg: pb.ListTracesResponse) -> TracePage:
-    return TracePage(tuple(trace_from_proto(t) for t in msg.traces), msg.has_more)
+    return TracePage(tuple(record_from_proto(t) for t in msg.traces), msg.has_more)

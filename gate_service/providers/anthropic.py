@@ -1,8 +1,8 @@
 """The Anthropic Messages wire format (``POST {base_url}/messages``).
 
-Translation lives in ``anthropic_request`` (OpenAI request -> Messages body),
-``anthropic_response`` (message -> ``chat.completion``) and ``anthropic_stream`` (SSE
-events -> chunks); this module binds them to the ``WireAdapter`` interface and maps
+Translation lives in ``anthropic_request`` (chat request -> Messages body),
+``anthropic_response`` (message -> completion) and ``anthropic_stream`` (SSE events ->
+chunks); this module binds them to the ``WireAdapter`` interface and maps
 Anthropic's errors onto the fallback rules.
 """
 
@@ -13,10 +13,11 @@ from collections.abc import Callable
 
 import orjson
 
+from gate_service.domain import ChatRequest, Completion
 from gate_service.providers.anthropic_request import accepts_sampling, build_body
 from gate_service.providers.anthropic_response import parse_message
 from gate_service.providers.anthropic_stream import AnthropicStreamDecoder, error_event_failure
-from gate_service.providers.base import FailureKind, Json, Target, UpstreamFailure, UpstreamRequest
+from gate_service.providers.base import FailureKind, Target, UpstreamFailure, UpstreamRequest
 from gate_service.providers.errors import classify_status
 from gate_service.providers.json_codec import load_object
 from gate_service.providers.openai_compat import auth_headers
@@ -43,7 +44,9 @@ class AnthropicAdapter:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
 
-    def build_request(self, target: Target, request: Json, *, stream: bool) -> UpstreamRequest:
+    def build_request(
+        self, target: Target, request: ChatRequest, *, stream: bool
+    ) -> UpstreamRequest:
         request = without_rejected(request, target.provider.rejected_params)
         headers = auth_headers(target)
         headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
@@ -55,7 +58,7 @@ class AnthropicAdapter:
             body=orjson.dumps(body),
         )
 
-    def parse_response(self, target: Target, body: bytes) -> Json:
+    def parse_response(self, target: Target, body: bytes) -> Completion:
         data = load_object(body)
         if data.get("type") == "error":  # an error event delivered as a 200 body
             raise error_event_failure(data)

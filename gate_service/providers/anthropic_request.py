@@ -1,4 +1,4 @@
-"""OpenAI chat request -> Anthropic Messages request body (``POST /v1/messages``).
+"""Chat request -> Anthropic Messages request body (``POST /v1/messages``).
 
 Only fields Anthropic defines are sent: the Messages API answers unknown fields with a
 400, so OpenAI parameters without an Anthropic equivalent (``n``, ``seed``, penalties,
@@ -10,8 +10,8 @@ text outside the turns, and tool results as user content; the conversion provide
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from gate_service.domain import ChatRequest, Content, FunctionDef, Message
 from gate_service.providers.base import Json
 from gate_service.providers.openai_request import (
     bad_request,
@@ -24,6 +24,7 @@ from gate_service.providers.openai_request import (
     part_text,
     stop_sequences,
     text_of,
+    texts_of,
     tool_arguments,
 )
 
@@ -46,10 +47,10 @@ def accepts_sampling(model: str, api_version: str) -> bool:
     return api_version < _SAMPLING_REMOVED_IN and bool(_SAMPLING_MODELS.match(model))
 
 
-def build_body(request: Json, model: str, *, stream: bool, sampling: bool = True) -> Json:
+def build_body(request: ChatRequest, model: str, *, stream: bool, sampling: bool = True) -> Json:
     """The Messages API body for ``request`` sent to ``model``; ``sampling`` says whether
     the model still takes temperature/top_p (see ``accepts_sampling``)."""
-    system, messages = convert_messages(request.get("messages") or [])
+    system, messages = convert_messages(request.messages)
     body: Json = {
         "model": model,
         "max_tokens": max_output_tokens(request) or DEFAULT_MAX_TOKENS,
@@ -65,25 +66,24 @@ def build_body(request: Json, model: str, *, stream: bool, sampling: bool = True
         body["tools"] = [_tool(f) for f in tools]
         if choice := _tool_choice(request):
             body["tool_choice"] = choice
-    if isinstance(request.get("user"), str):
-        body["metadata"] = {"user_id": request["user"]}
+    if request.user is not None:
+        body["metadata"] = {"user_id": request.user}
     if stream:
         body["stream"] = True
     return body
 
 
-def _sampling(request: Json) -> Json:
-    temperature = request.get("temperature")
-    if isinstance(temperature, int | float):
+def _sampling(request: ChatRequest) -> Json:
+    if request.temperature is not None:
         # OpenAI's range is 0-2, Anthropic's 0-1.
-        return {"temperature": min(max(float(temperature), 0.0), 1.0)}
-    if isinstance(request.get("top_p"), int | float):
+        return {"temperature": min(max(request.temperature, 0.0), 1.0)}
+    if request.top_p is not None:
         # Claude 4.5+ refuse temperature and top_p together, so temperature wins above.
-        return {"top_p": request["top_p"]}
+        return {"top_p": request.top_p}
     return {}
 
 
-def convert_messages(raw: list[Any]) -> tuple[str, list[Json]]:
+def convert_messages(raw: list[Message]) -> tuple[str, list[Json]]:
     """``(system text, alternating messages)`` from OpenAI messages.
 
     System and developer messages become the top-level system text. Tool results become
@@ -93,15 +93,13 @@ def convert_messages(raw: list[Any]) -> tuple[str, list[Json]]:
     system: list[str] = []
     out: list[Json] = []
     for msg in raw:
-        if not isinstance(msg, dict):
-            raise bad_request("each message must be an object")
-        role = msg.get("role")
+        role = msg.role
         if role in ("system", "developer"):
-            if text := text_of(msg.get("content")):
+            if text := text_of(msg.content):
                 system.append(text)
             continue
         if role == "user":
-            turn, blocks = "user", _user_blocks(msg.get("content"))
+            turn, blocks = "user", _user_blocks(msg.content)
         elif role == "assistant":
             turn, blocks = "assistant", _assistant_blocks(msg)
         elif role == "tool":
@@ -117,10 +115,12 @@ def convert_messages(raw: list[Any]) -> tuple[str, list[Json]]:
     return "\n\n".join(system), out
 
 
-def _user_blocks(content: Any) -> list[Json]:
+def _user_blocks(content: Content) -> list[Json]:
+    if type(content) is str:  # the usual user message: one text block, if any text
+        return [{"type": "text", "text": content}] if content else []
     blocks: list[Json] = []
     for part in content_parts(content):
-        kind = part.get("type", "text")
+        kind = part.type or "text"
         if (text := part_text(part)) is not None:
             if text:  # Anthropic rejects empty text blocks.
                 blocks.append({"type": "text", "text": text})
@@ -139,57 +139,54 @@ def _image(url: str) -> Json:
     return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
 
 
-def _assistant_blocks(msg: Json) -> list[Json]:
+def _assistant_blocks(msg: Message) -> list[Json]:
     # Earlier reasoning is not replayed: Anthropic only accepts thinking blocks with the
     # signature it issued, which the OpenAI format does not carry.
-    blocks: list[Json] = [
-        {"type": "text", "text": text}
-        for part in content_parts(msg.get("content"))
-        if (text := part_text(part))
-    ]
-    for call in msg.get("tool_calls") or []:
-        function = call.get("function") or {}
+    blocks: list[Json] = [{"type": "text", "text": text} for text in texts_of(msg.content)]
+    for call in msg.tool_calls:
+        function = call.function
         blocks.append(
             {
                 "type": "tool_use",
-                "id": call.get("id") or "",
-                "name": function.get("name") or "",
-                "input": tool_arguments(function.get("arguments")),
+                "id": call.id or "",
+                "name": (function.name if function else None) or "",
+                "input": tool_arguments(function.arguments if function else None),
             }
         )
     return blocks
 
 
-def _tool_result(msg: Json) -> Json:
-    block: Json = {"type": "tool_result", "tool_use_id": msg.get("tool_call_id") or ""}
-    if text := text_of(msg.get("content")):
+def _tool_result(msg: Message) -> Json:
+    block: Json = {"type": "tool_result", "tool_use_id": msg.tool_call_id or ""}
+    if text := text_of(msg.content):
         block["content"] = text
     return block
 
 
-def _tool(function: Json) -> Json:
+def _tool(function: FunctionDef) -> Json:
     tool: Json = {
-        "name": function["name"],
-        "input_schema": function.get("parameters") or {"type": "object", "properties": {}},
+        "name": function.name,
+        "input_schema": function.parameters or {"type": "object", "properties": {}},
     }
-    if function.get("description"):
-        tool["description"] = function["description"]
+    if function.description:
+        tool["description"] = function.description
     return tool
 
 
-def _tool_choice(request: Json) -> Json | None:
-    choice = request.get("tool_choice")
+def _tool_choice(request: ChatRequest) -> Json | None:
+    choice = request.tool_choice
+    mode = choice.mode if choice is not None else None
     out: Json | None
-    if choice == "auto":
+    if mode == "auto":
         out = {"type": "auto"}
-    elif choice == "required":
+    elif mode == "required":
         out = {"type": "any"}
-    elif choice == "none":
+    elif mode == "none":
         return {"type": "none"}  # disable_parallel_tool_use is not allowed with none.
     elif (name := named_tool_choice(choice)) is not None:
         out = {"type": "tool", "name": name}
     else:
         out = None
-    if request.get("parallel_tool_calls") is False:
+    if request.parallel_tool_calls is False:
         out = {**(out or {"type": "auto"}), "disable_parallel_tool_use": True}
     return out

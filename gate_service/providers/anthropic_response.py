@@ -1,4 +1,4 @@
-"""Anthropic Messages answer -> OpenAI ``chat.completion`` (and the pieces streams reuse).
+"""Anthropic Messages answer -> a completion (and the pieces streams reuse).
 
 Anthropic reports input tokens in three disjoint buckets (fresh, cache read, cache
 write); OpenAI's ``prompt_tokens`` is their sum and ``cached_tokens`` the cache reads, so
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gate_service.domain import Completion, ToolCall, Usage
 from gate_service.providers import openai_shapes as shapes
 from gate_service.providers.base import Json
 from gate_service.providers.json_codec import compact
@@ -34,8 +35,8 @@ def _count(usage: Json, key: str) -> int:
     return value if isinstance(value, int) else 0
 
 
-def usage(raw: Json) -> Json:
-    """OpenAI usage from Anthropic usage (the message's, or merged stream counters)."""
+def usage(raw: Json) -> Usage:
+    """Usage from Anthropic usage (the message's, or merged stream counters)."""
     cache_read = _count(raw, "cache_read_input_tokens")
     prompt = _count(raw, "input_tokens") + cache_read + _count(raw, "cache_creation_input_tokens")
     details = raw.get("output_tokens_details")
@@ -43,7 +44,7 @@ def usage(raw: Json) -> Json:
     return shapes.usage(prompt, _count(raw, "output_tokens"), cached=cache_read, reasoning=thinking)
 
 
-def parse_message(data: Json, created: int, fallback_model: str) -> Json:
+def parse_message(data: Json, created: int, fallback_model: str) -> Completion:
     """The whole answer as a ``chat.completion``.
 
     Text blocks become the content, ``thinking`` blocks ``reasoning_content`` and
@@ -52,7 +53,7 @@ def parse_message(data: Json, created: int, fallback_model: str) -> Json:
     """
     texts: list[str] = []
     thoughts: list[str] = []
-    calls: list[Json] = []
+    calls: list[ToolCall] = []
     for block in data.get("content") or []:
         kind = block.get("type") if isinstance(block, dict) else None
         if kind == "text":

@@ -1,4 +1,4 @@
-"""Anthropic Messages SSE -> OpenAI ``chat.completion.chunk`` dicts.
+"""Anthropic Messages SSE -> chunks.
 
 The transport hands over each ``data:`` payload; Anthropic repeats the ``event:`` name as
 the payload's ``type``, so the payload alone says what happened. Event order:
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gate_service.domain import Chunk, Delta, FunctionCall, ToolCall
 from gate_service.providers.anthropic_response import finish_reason, usage
 from gate_service.providers.base import FailureKind, Json, UpstreamFailure
 from gate_service.providers.json_codec import load_object
@@ -46,7 +47,7 @@ class AnthropicStreamDecoder:
         self._tool_index: dict[int, int] = {}
         # Tool blocks that have not streamed any input yet (see _block_stop).
         self._silent_tools: set[int] = set()
-        self._handlers: dict[str, Callable[[Json], list[Json]]] = {
+        self._handlers: dict[str, Callable[[Json], list[Chunk]]] = {
             "message_start": self._message_start,
             "content_block_start": self._block_start,
             "content_block_delta": self._block_delta,
@@ -56,78 +57,78 @@ class AnthropicStreamDecoder:
             "error": self._error,
         }
 
-    def feed(self, data: bytes) -> list[Json]:
+    def feed(self, data: bytes) -> list[Chunk]:
         event = load_object(data, "event in the upstream stream")
         handler = self._handlers.get(str(event.get("type")))
         # ping and event types added later carry nothing for us.
         return handler(event) if handler else []
 
-    def _message_start(self, event: Json) -> list[Json]:
+    def _message_start(self, event: Json) -> list[Chunk]:
         message = event.get("message") or {}
         self._chunks.id = str(message.get("id") or "")
         self._chunks.model = str(message.get("model") or self._chunks.model)
         self._merge_usage(message.get("usage"))
-        return [self._chunks.delta({"role": "assistant", "content": ""})]
+        return [self._chunks.delta(Delta(role="assistant", content=""))]
 
-    def _block_start(self, event: Json) -> list[Json]:
+    def _block_start(self, event: Json) -> list[Chunk]:
         block = event.get("content_block") or {}
         kind = block.get("type")
         if kind == "tool_use":
             block_index = int(event.get("index") or 0)
             index = self._tool_index[block_index] = len(self._tool_index)
             self._silent_tools.add(block_index)
-            call = {
-                "index": index,
-                "id": str(block.get("id") or ""),
-                "type": "function",
-                "function": {"name": str(block.get("name") or ""), "arguments": ""},
-            }
-            return [self._chunks.delta({"tool_calls": [call]})]
+            call = ToolCall(
+                index=index,
+                id=str(block.get("id") or ""),
+                type="function",
+                function=FunctionCall(str(block.get("name") or ""), ""),
+            )
+            return [self._chunks.delta(Delta(tool_calls=[call]))]
         if kind == "text" and block.get("text"):
-            return [self._chunks.delta({"content": block["text"]})]
+            return [self._chunks.delta(Delta(content=str(block["text"])))]
         if kind == "thinking" and block.get("thinking"):
-            return [self._chunks.delta({"reasoning_content": block["thinking"]})]
+            return [self._chunks.delta(Delta(reasoning_content=str(block["thinking"])))]
         return []
 
-    def _block_delta(self, event: Json) -> list[Json]:
+    def _block_delta(self, event: Json) -> list[Chunk]:
         delta = event.get("delta") or {}
         kind = delta.get("type")
         if kind == "text_delta" and delta.get("text"):
-            return [self._chunks.delta({"content": delta["text"]})]
+            return [self._chunks.delta(Delta(content=str(delta["text"])))]
         if kind == "thinking_delta" and delta.get("thinking"):
-            return [self._chunks.delta({"reasoning_content": delta["thinking"]})]
+            return [self._chunks.delta(Delta(reasoning_content=str(delta["thinking"])))]
         if kind == "input_json_delta" and delta.get("partial_json"):
             block_index = int(event.get("index") or 0)
             index = self._tool_index.get(block_index)
             if index is None:
                 return []  # a server tool's input: not a call the client makes
             self._silent_tools.discard(block_index)
-            call = {"index": index, "function": {"arguments": delta["partial_json"]}}
-            return [self._chunks.delta({"tool_calls": [call]})]
+            call = ToolCall(index=index, function=FunctionCall(arguments=delta["partial_json"]))
+            return [self._chunks.delta(Delta(tool_calls=[call]))]
         return []  # signature_delta, citations_delta, empty fragments
 
-    def _block_stop(self, event: Json) -> list[Json]:
+    def _block_stop(self, event: Json) -> list[Chunk]:
         # A call without arguments streams no input at all; the whole message says "{}",
         # and so must the reassembled stream (clients json.loads the arguments).
         block_index = int(event.get("index") or 0)
         if block_index not in self._silent_tools:
             return []
         self._silent_tools.discard(block_index)
-        call = {"index": self._tool_index[block_index], "function": {"arguments": "{}"}}
-        return [self._chunks.delta({"tool_calls": [call]})]
+        call = ToolCall(index=self._tool_index[block_index], function=FunctionCall(arguments="{}"))
+        return [self._chunks.delta(Delta(tool_calls=[call]))]
 
-    def _message_delta(self, event: Json) -> list[Json]:
+    def _message_delta(self, event: Json) -> list[Chunk]:
         self._merge_usage(event.get("usage"))
         stop_reason = (event.get("delta") or {}).get("stop_reason")
         if stop_reason is None:
             return []
-        return [self._chunks.delta({}, finish_reason=finish_reason(stop_reason))]
+        return [self._chunks.delta(Delta(), finish_reason=finish_reason(stop_reason))]
 
-    def _message_stop(self, event: Json) -> list[Json]:
+    def _message_stop(self, event: Json) -> list[Chunk]:
         self.done = True
         return [self._chunks.usage(usage(self._usage))] if self._usage else []
 
-    def _error(self, event: Json) -> list[Json]:
+    def _error(self, event: Json) -> list[Chunk]:
         raise error_event_failure(event)
 
     def _merge_usage(self, raw: object) -> None:

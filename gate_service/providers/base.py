@@ -1,19 +1,24 @@
 """The interface every wire-format adapter implements, and the types it trades in.
 
-Adapters are pure translation: build the upstream request from an OpenAI-shaped request,
-parse the upstream answer (whole or streamed) back into OpenAI shapes, and classify
-upstream errors. They never perform I/O; the transport does, so adapters are tested with
-golden fixtures and no network.
+Adapters are pure translation: build the upstream request from the typed domain request
+(:class:`~gate_service.domain.ChatRequest`), parse the upstream answer (whole or streamed)
+into domain completions and chunks, and classify upstream errors. Only an adapter knows
+its wire's JSON (the OpenAI-compatible one included). They never perform I/O; the
+transport does, so adapters are tested with golden fixtures and no network.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from gate_service.catalog.schema import ProviderInfo
+from gate_service.domain import ChatRequest, Chunk, Completion
 
+if TYPE_CHECKING:  # at run time the catalog imports the adapter registry, not the reverse
+    from gate_service.catalog.schema import ProviderInfo
+
+# An upstream's JSON object (its request bodies and answers): adapters' own wire code.
 Json = dict[str, Any]
 
 
@@ -66,9 +71,9 @@ class UpstreamFailure(Exception):
 
 
 class StreamDecoder(Protocol):
-    """Turns one upstream stream's events into OpenAI chunk dicts (stateful per stream)."""
+    """Turns one upstream stream's events into domain chunks (stateful per stream)."""
 
-    def feed(self, data: bytes) -> list[Json]:
+    def feed(self, data: bytes) -> list[Chunk]:
         """One SSE ``data:`` payload in; zero or more chunks out."""
         ...
 
@@ -83,12 +88,14 @@ class WireAdapter(Protocol):
 
     name: str
 
-    def build_request(self, target: Target, request: Json, *, stream: bool) -> UpstreamRequest:
-        """The upstream HTTP request for an OpenAI-shaped chat request."""
+    def build_request(
+        self, target: Target, request: ChatRequest, *, stream: bool
+    ) -> UpstreamRequest:
+        """The upstream HTTP request for a chat request."""
         ...
 
-    def parse_response(self, target: Target, body: bytes) -> Json:
-        """The upstream's whole answer as an OpenAI chat.completion dict."""
+    def parse_response(self, target: Target, body: bytes) -> Completion:
+        """The upstream's whole answer as a completion."""
         ...
 
     def stream_decoder(self, target: Target) -> StreamDecoder:

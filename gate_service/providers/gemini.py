@@ -1,7 +1,7 @@
 """The Google Gemini API wire format (``models/{model}:generateContent``).
 
-Translation lives in ``gemini_request`` (OpenAI request -> body), ``gemini_schema``
-(tool parameter schemas), ``gemini_response`` (answer -> ``chat.completion``) and
+Translation lives in ``gemini_request`` (chat request -> body), ``gemini_schema``
+(tool parameter schemas), ``gemini_response`` (answer -> completion) and
 ``gemini_stream`` (SSE fragments -> chunks); this module binds them to ``WireAdapter``
 and maps Google's structured errors onto the fallback rules.
 """
@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import orjson
 
+from gate_service.domain import ChatRequest, Completion
 from gate_service.providers.base import FailureKind, Json, Target, UpstreamFailure, UpstreamRequest
 from gate_service.providers.errors import classify_status
 from gate_service.providers.gemini_request import build_body
@@ -104,7 +105,9 @@ class GeminiAdapter:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
 
-    def build_request(self, target: Target, request: Json, *, stream: bool) -> UpstreamRequest:
+    def build_request(
+        self, target: Target, request: ChatRequest, *, stream: bool
+    ) -> UpstreamRequest:
         request = without_rejected(request, target.provider.rejected_params)
         model = quote(target.model.removeprefix("models/"), safe="")
         method = "streamGenerateContent?alt=sse" if stream else "generateContent"
@@ -114,7 +117,7 @@ class GeminiAdapter:
             body=orjson.dumps(build_body(request, target.model)),
         )
 
-    def parse_response(self, target: Target, body: bytes) -> Json:
+    def parse_response(self, target: Target, body: bytes) -> Completion:
         data = load_object(body)
         if isinstance(error := data.get("error"), dict):
             raise _stream_failure(error)

@@ -1,4 +1,4 @@
-"""OpenAI chat request -> Gemini ``generateContent`` request body.
+"""Chat request -> Gemini ``generateContent`` request body.
 
 Gemini names things differently (``contents`` of ``parts``, role ``model``, system text
 in ``systemInstruction``, sampling knobs in ``generationConfig``), answers a tool call
@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from gate_service.domain import ChatRequest, Content, FunctionDef, Message, ToolChoice
 from gate_service.providers.base import Json
 from gate_service.providers.gemini_schema import function_parameters
 from gate_service.providers.openai_request import (
@@ -27,6 +28,7 @@ from gate_service.providers.openai_request import (
     part_text,
     stop_sequences,
     text_of,
+    texts_of,
     tool_arguments,
 )
 
@@ -49,22 +51,22 @@ _GENERATION = {
 }
 
 
-def build_body(request: Json, model: str) -> Json:
+def build_body(request: ChatRequest, model: str) -> Json:
     """The ``generateContent`` / ``streamGenerateContent`` body for ``request``."""
-    system, contents = convert_messages(request.get("messages") or [], model)
+    system, contents = convert_messages(request.messages, model)
     body: Json = {"contents": contents}
     if system:
         body["systemInstruction"] = {"parts": system}
     if tools := function_tools(request):
         body["tools"] = [{"functionDeclarations": [_declaration(f) for f in tools]}]
-        if config := _calling_config(request.get("tool_choice")):
+        if config := _calling_config(request.tool_choice):
             body["toolConfig"] = {"functionCallingConfig": config}
     if generation := generation_config(request):
         body["generationConfig"] = generation
     return body
 
 
-def convert_messages(raw: list[Any], model: str) -> tuple[list[Json], list[Json]]:
+def convert_messages(raw: list[Message], model: str) -> tuple[list[Json], list[Json]]:
     """``(system parts, contents)``; consecutive turns of one role are merged, which
     also puts the answers to parallel tool calls in one turn as Gemini requires."""
     system: list[Json] = []
@@ -72,15 +74,13 @@ def convert_messages(raw: list[Any], model: str) -> tuple[list[Json], list[Json]
     names: dict[str, str] = {}  # tool_call_id -> function name, as the calls went by
     signed = not model.removeprefix("models/").startswith(_UNSIGNED_FAMILIES)
     for msg in raw:
-        if not isinstance(msg, dict):
-            raise bad_request("each message must be an object")
-        role = msg.get("role")
+        role = msg.role
         if role in ("system", "developer"):
-            if text := text_of(msg.get("content")):
+            if text := text_of(msg.content):
                 system.append({"text": text})
             continue
         if role == "user":
-            turn, parts = "user", _user_parts(msg.get("content"))
+            turn, parts = "user", _user_parts(msg.content)
         elif role == "assistant":
             turn, parts = "model", _model_parts(msg, names, signed)
         elif role == "tool":
@@ -96,10 +96,12 @@ def convert_messages(raw: list[Any], model: str) -> tuple[list[Json], list[Json]
     return system, contents
 
 
-def _user_parts(content: Any) -> list[Json]:
+def _user_parts(content: Content) -> list[Json]:
+    if type(content) is str:  # the usual user message: one text block, if any text
+        return [{"text": content}] if content else []
     parts: list[Json] = []
     for part in content_parts(content):
-        kind = part.get("type", "text")
+        kind = part.type or "text"
         if (text := part_text(part)) is not None:
             if text:
                 parts.append({"text": text})
@@ -120,33 +122,30 @@ def _image(url: str) -> Json:
     return {"fileData": {"mimeType": mime_type, "fileUri": url}}
 
 
-def _model_parts(msg: Json, names: dict[str, str], signed: bool) -> list[Json]:
-    parts: list[Json] = [
-        {"text": text} for part in content_parts(msg.get("content")) if (text := part_text(part))
-    ]
-    for n, call in enumerate(msg.get("tool_calls") or []):
-        function = call.get("function") or {}
-        name = str(function.get("name") or "")
-        names[str(call.get("id") or "")] = name
-        part: Json = {
-            "functionCall": {"name": name, "args": tool_arguments(function.get("arguments"))}
-        }
+def _model_parts(msg: Message, names: dict[str, str], signed: bool) -> list[Json]:
+    parts: list[Json] = [{"text": text} for text in texts_of(msg.content)]
+    for n, call in enumerate(msg.tool_calls):
+        function = call.function
+        name = (function.name if function else None) or ""
+        names[call.id or ""] = name
+        arguments = tool_arguments(function.arguments if function else None)
+        part: Json = {"functionCall": {"name": name, "args": arguments}}
         if signed and n == 0:  # only the first of parallel calls carries a signature
             part["thoughtSignature"] = SKIP_SIGNATURE
         parts.append(part)
     return parts
 
 
-def _function_response(msg: Json, names: dict[str, str]) -> Json:
-    name = names.get(str(msg.get("tool_call_id") or "")) or msg.get("name")
+def _function_response(msg: Message, names: dict[str, str]) -> Json:
+    name = names.get(msg.tool_call_id or "") or msg.name
     if not name:
         raise bad_request("a tool message answers no earlier tool call (unknown tool_call_id)")
     return {"functionResponse": {"name": name, "response": {"content": _result(msg)}}}
 
 
-def _result(msg: Json) -> Any:
+def _result(msg: Message) -> Any:
     """A tool's output: parsed when it is a JSON object or array, else the text."""
-    text = text_of(msg.get("content"))
+    text = text_of(msg.content)
     if text.lstrip().startswith(("{", "[")):
         try:
             return orjson.loads(text)
@@ -155,46 +154,47 @@ def _result(msg: Json) -> Any:
     return text
 
 
-def _declaration(function: Json) -> Json:
-    declaration: Json = {"name": function["name"]}
-    if function.get("description"):
-        declaration["description"] = function["description"]
-    if (parameters := function_parameters(function.get("parameters"))) is not None:
+def _declaration(function: FunctionDef) -> Json:
+    declaration: Json = {"name": function.name}
+    if function.description:
+        declaration["description"] = function.description
+    if (parameters := function_parameters(function.parameters)) is not None:
         declaration["parameters"] = parameters
     return declaration
 
 
-def _calling_config(choice: Any) -> Json | None:
-    if isinstance(choice, str) and choice in _TOOL_MODES:
-        return {"mode": _TOOL_MODES[choice]}
+def _calling_config(choice: ToolChoice | None) -> Json | None:
+    if choice is not None and choice.mode in _TOOL_MODES:
+        return {"mode": _TOOL_MODES[choice.mode]}
     if (name := named_tool_choice(choice)) is not None:
         return {"mode": "ANY", "allowedFunctionNames": [name]}
     return None
 
 
-def generation_config(request: Json) -> Json:
+def generation_config(request: ChatRequest) -> Json:
     """``generationConfig``: sampling, limits, JSON output and log-probabilities."""
     config: Json = {
-        ours: request[theirs]
+        ours: value
         for theirs, ours in _GENERATION.items()
-        if request.get(theirs) is not None
+        if (value := getattr(request, theirs)) is not None
     }
     if (limit := max_output_tokens(request)) is not None:
         config["maxOutputTokens"] = limit
     if stops := stop_sequences(request):
         config["stopSequences"] = stops
-    response_format = request.get("response_format")
-    if isinstance(response_format, dict):
-        kind = response_format.get("type")
+    response_format = request.response_format
+    if response_format is not None:
+        kind = response_format.type
         if kind in ("json_object", "json_schema"):
             config["responseMimeType"] = "application/json"
-        schema = (response_format.get("json_schema") or {}).get("schema")
+        json_schema = response_format.json_schema
+        schema = json_schema.get("schema") if isinstance(json_schema, dict) else None
         if kind == "json_schema" and isinstance(schema, dict):
             # responseJsonSchema takes JSON Schema as OpenAI clients write it;
             # responseSchema would need the OpenAPI subset (see gemini_schema).
             config["responseJsonSchema"] = schema
-    if request.get("logprobs"):
+    if request.logprobs:
         config["responseLogprobs"] = True
-        if isinstance(request.get("top_logprobs"), int):
-            config["logprobs"] = request["top_logprobs"]
+        if request.top_logprobs is not None:
+            config["logprobs"] = request.top_logprobs
     return config

@@ -1,4 +1,4 @@
-"""Gemini ``GenerateContentResponse`` -> OpenAI ``chat.completion`` (and shared pieces).
+"""Gemini ``GenerateContentResponse`` -> a completion (and shared pieces).
 
 A stream sends the same message type in fragments, so the part reading, finish-reason
 mapping, usage and log-probability conversion here serve ``gemini_stream`` too.
@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from gate_service.domain import Choice, Completion, Usage
 from gate_service.providers import openai_shapes as shapes
 from gate_service.providers.base import FailureKind, Json, UpstreamFailure
 from gate_service.providers.json_codec import compact
@@ -43,8 +44,8 @@ def _count(meta: Json, key: str) -> int:
     return value if isinstance(value, int) else 0
 
 
-def usage(meta: Json) -> Json:
-    """OpenAI usage from ``usageMetadata``.
+def usage(meta: Json) -> Usage:
+    """Usage from ``usageMetadata``.
 
     Thinking tokens are billed as output, so they count as completion tokens (and as
     ``reasoning_tokens``); ``promptTokenCount`` already includes the cached tokens.
@@ -119,7 +120,7 @@ def _logprob(item: Json) -> Json:
     }
 
 
-def parse_response(data: Json, created: int, fallback_model: str) -> Json:
+def parse_response(data: Json, created: int, fallback_model: str) -> Completion:
     """The whole answer as a ``chat.completion``; a prompt blocked before any candidate
     was generated becomes one empty ``content_filter`` choice."""
     response_id = str(data.get("responseId") or "")
@@ -140,7 +141,7 @@ def parse_response(data: Json, created: int, fallback_model: str) -> Json:
     )
 
 
-def _choice(candidate: Json, position: int, response_id: str) -> Json:
+def _choice(candidate: Json, position: int, response_id: str) -> Choice:
     index = candidate.get("index")
     index = index if isinstance(index, int) else position
     parts = read_parts(candidate)

@@ -2,26 +2,24 @@
 
 Serves every vendor that speaks it (Groq, Cerebras, Mistral, OpenRouter, ...). A vendor is
 configuration in the catalog — base URL, auth style, extra headers, parameters it rejects —
-not code here.
+not code here. This wire's JSON is the domain's OpenAI JSON form
+(``domain.openai_json``): the request goes out as the client sent it, minus our options
+and what the vendor rejects, and answers are read back leniently.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 
+from gate_service.domain import ChatRequest, Chunk, Completion
+from gate_service.domain.openai_json import chunk_from_json, completion_from_json, request_to_json
 from gate_service.providers.base import (
     FailureKind,
-    Json,
     Target,
     UpstreamFailure,
     UpstreamRequest,
 )
 from gate_service.providers.errors import classify_status, error_message
-
-# Our own extensions never go upstream.
-_OURS = frozenset({"spidergate_options"})
 
 
 def auth_headers(target: Target) -> dict[str, str]:
@@ -46,7 +44,7 @@ class OpenAIStreamDecoder:
     def __init__(self) -> None:
         self.done = False
 
-    def feed(self, data: bytes) -> list[Json]:
+    def feed(self, data: bytes) -> list[Chunk]:
         if data == b"[DONE]":
             self.done = True
             return []
@@ -61,7 +59,7 @@ class OpenAIStreamDecoder:
         if "error" in chunk and "choices" not in chunk:
             message = error_message(data) or "the upstream stream reported an error"
             raise UpstreamFailure(FailureKind.SERVER, 502, message)
-        return [chunk]
+        return [chunk_from_json(chunk)]
 
 
 class OpenAIAdapter:
@@ -69,11 +67,13 @@ class OpenAIAdapter:
 
     name = "openai"
 
-    def build_request(self, target: Target, request: Json, *, stream: bool) -> UpstreamRequest:
-        rejected = target.provider.rejected_params
-        body: dict[str, Any] = {
-            k: v for k, v in request.items() if k not in _OURS and k not in rejected
-        }
+    def build_request(
+        self, target: Target, request: ChatRequest, *, stream: bool
+    ) -> UpstreamRequest:
+        # Our own extensions (spidergate_options) never go upstream.
+        body = request_to_json(request, options=False)
+        for name in target.provider.rejected_params:
+            body.pop(name, None)
         body["model"] = target.model
         if stream:
             body["stream"] = True
@@ -89,14 +89,14 @@ class OpenAIAdapter:
             body=orjson.dumps(body),
         )
 
-    def parse_response(self, target: Target, body: bytes) -> Json:
+    def parse_response(self, target: Target, body: bytes) -> Completion:
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise UpstreamFailure(FailureKind.PROTOCOL, 502, "malformed upstream answer") from exc
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
             raise UpstreamFailure(FailureKind.PROTOCOL, 502, "upstream answer has no choices")
-        return data
+        return completion_from_json(data)
 
     def stream_decoder(self, target: Target) -> OpenAIStreamDecoder:
         return OpenAIStreamDecoder()

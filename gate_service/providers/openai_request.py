@@ -1,18 +1,22 @@
-"""Reading the OpenAI chat request: the helpers every non-OpenAI wire format needs.
+"""Reading the chat request: the helpers every non-OpenAI wire format needs.
 
-The gateway's domain request is the OpenAI chat-completions dict. Formats that are not
-OpenAI-compatible all have to answer the same questions of it — what text does a message
-hold, which parts are images, what are a tool call's arguments, which function does a
-tool result answer — and must answer them identically, so they are answered here once.
+Formats that are not OpenAI-compatible all have to answer the same questions of the
+request — what text does a message hold, which parts are images, what are a tool call's
+arguments, which function does a tool result answer — and must answer them identically,
+so they are answered here once, over the typed domain request.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import orjson
 
+from gate_service.domain import ChatRequest, Content, ContentPart, FunctionDef, ToolChoice
 from gate_service.providers.base import FailureKind, Json, UpstreamFailure
+
+_FIELDS = frozenset(f.name for f in dataclasses.fields(ChatRequest))
 
 
 def bad_request(message: str) -> UpstreamFailure:
@@ -20,45 +24,54 @@ def bad_request(message: str) -> UpstreamFailure:
     return UpstreamFailure(FailureKind.BAD_REQUEST, 400, message)
 
 
-def without_rejected(request: Json, rejected: tuple[str, ...]) -> Json:
-    """The request minus the parameters the catalog says this vendor refuses."""
+def without_rejected(request: ChatRequest, rejected: tuple[str, ...]) -> ChatRequest:
+    """The request minus the parameters the catalog says this vendor refuses (typed
+    fields cleared, unknown ones dropped from ``extra``)."""
     if not rejected:
         return request
-    return {k: v for k, v in request.items() if k not in rejected}
+    changes: dict[str, Any] = {}
+    for name in rejected:
+        if name in _FIELDS:
+            changes[name] = [] if isinstance(getattr(request, name), list) else None
+    extra = {k: v for k, v in request.extra.items() if k not in rejected}
+    return dataclasses.replace(request, **changes, extra=extra)
 
 
-def content_parts(content: Any) -> list[Json]:
-    """A message's content as a list of OpenAI content parts (a string is one text part)."""
+def content_parts(content: Content) -> list[ContentPart]:
+    """A message's content as a list of content parts (a string is one text part)."""
     if content is None:
         return []
     if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
-    if isinstance(content, list):
-        return [p if isinstance(p, dict) else {"type": "text", "text": str(p)} for p in content]
-    raise bad_request("message content must be a string or a list of content parts")
+        return [ContentPart("text", content)] if content else []
+    return content
 
 
-def part_text(part: Json) -> str | None:
+def part_text(part: ContentPart) -> str | None:
     """The text of a text or refusal part; None for other part types."""
-    kind = part.get("type", "text")
+    kind = part.type or "text"
     if kind == "text":
-        return str(part.get("text") or "")
+        return part.text or ""
     if kind == "refusal":
-        return str(part.get("refusal") or "")
+        return str(part.extra.get("refusal") or "")
     return None
 
 
-def text_of(content: Any) -> str:
+def texts_of(content: Content) -> list[str]:
+    """The non-empty texts of a message's content (text and refusal parts)."""
+    if type(content) is str:  # the usual message, without a part object per message
+        return [content] if content else []
+    return [t for p in content_parts(content) if (t := part_text(p))]
+
+
+def text_of(content: Content) -> str:
     """All text of a message's content, parts joined by newlines; other parts ignored."""
-    texts = [t for p in content_parts(content) if (t := part_text(p))]
-    return "\n".join(texts)
+    return "\n".join(texts_of(content))
 
 
-def image_url(part: Json) -> str:
-    """The URL of an ``image_url`` part (an object with ``url``, or a bare string)."""
-    value = part.get("image_url")
-    url = value.get("url") if isinstance(value, dict) else value
-    if not isinstance(url, str) or not url:
+def image_url(part: ContentPart) -> str:
+    """The URL of an ``image_url`` part."""
+    url = part.image_url.url if part.image_url is not None else None
+    if not url:
         raise bad_request("an image_url part has no url")
     return url
 
@@ -74,7 +87,7 @@ def parse_data_url(url: str) -> tuple[str, str] | None:
     return params[0] or "application/octet-stream", data
 
 
-def tool_arguments(raw: Any) -> Json:
+def tool_arguments(raw: str | None) -> Json:
     """A tool call's arguments as an object.
 
     OpenAI carries them as JSON text; Anthropic and Gemini want an object. Arguments that
@@ -82,51 +95,45 @@ def tool_arguments(raw: Any) -> Json:
     replays) are kept as ``{"_raw": text}`` rather than dropped, so the model still sees
     what it sent and the conversation does not fail on its own history.
     """
-    if isinstance(raw, dict):
-        return raw
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if raw is None or not raw.strip():
         return {}
     try:
         parsed = orjson.loads(raw)
-    except (orjson.JSONDecodeError, TypeError):
-        return {"_raw": str(raw)}
-    return parsed if isinstance(parsed, dict) else {"_raw": str(raw)}
+    except orjson.JSONDecodeError:
+        return {"_raw": raw}
+    return parsed if isinstance(parsed, dict) else {"_raw": raw}
 
 
-def max_output_tokens(request: Json) -> int | None:
+def max_output_tokens(request: ChatRequest) -> int | None:
     """``max_completion_tokens`` (current name) or ``max_tokens`` (legacy name)."""
-    for key in ("max_completion_tokens", "max_tokens"):
-        value = request.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
+    if request.max_completion_tokens is not None:
+        return request.max_completion_tokens
+    return request.max_tokens
 
 
-def stop_sequences(request: Json) -> list[str]:
-    """``stop`` as a list (OpenAI accepts a string or a list), empty strings dropped."""
-    stop = request.get("stop")
-    if isinstance(stop, str):
-        return [stop] if stop else []
-    if isinstance(stop, list):
-        return [s for s in stop if isinstance(s, str) and s]
-    return []
+def stop_sequences(request: ChatRequest) -> list[str]:
+    """``stop`` as a list, empty strings dropped."""
+    return [s for s in request.stop if s]
 
 
-def function_tools(request: Json) -> list[Json]:
-    """The ``function`` objects of the request's function tools."""
-    out = []
-    for tool in request.get("tools") or []:
-        if isinstance(tool, dict) and tool.get("type", "function") == "function":
-            function = tool.get("function")
-            if isinstance(function, dict) and function.get("name"):
-                out.append(function)
-    return out
+def function_tools(request: ChatRequest) -> list[FunctionDef]:
+    """The function definitions of the request's function tools."""
+    return [
+        tool.function
+        for tool in request.tools
+        if (tool.type or "function") == "function" and tool.function and tool.function.name
+    ]
 
 
-def named_tool_choice(choice: Any) -> str | None:
-    """The function name of ``{"type": "function", "function": {"name": ...}}``."""
-    if isinstance(choice, dict):
-        function = choice.get("function")
+def named_tool_choice(choice: ToolChoice | None) -> str | None:
+    """The function name of ``{"type": "function", "function": {"name": ...}}`` (also when
+    the object carries more than the name, and so arrived untyped in ``other``)."""
+    if choice is None:
+        return None
+    if choice.function_name is not None:
+        return choice.function_name
+    if isinstance(choice.other, dict):
+        function = choice.other.get("function")
         if isinstance(function, dict) and isinstance(function.get("name"), str):
             return str(function["name"])
     return None

@@ -1,6 +1,6 @@
-"""Building OpenAI answers: ``chat.completion`` and ``chat.completion.chunk`` dicts.
+"""Building answers: the completions and chunks every non-OpenAI adapter produces.
 
-Every adapter's output is shaped here, so a client sees the same fields in the same
+Every such adapter's output is shaped here, so a client sees the same fields in the same
 places whichever wire format served it (the conformance suite checks exactly that).
 """
 
@@ -8,31 +8,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from gate_service.providers.base import Json
+from gate_service.domain import (
+    Choice,
+    Chunk,
+    ChunkChoice,
+    Completion,
+    Delta,
+    FunctionCall,
+    ToolCall,
+    Usage,
+)
 
 
 def usage(
     prompt: int, completion: int, total: int | None = None, *, cached: int = 0, reasoning: int = 0
-) -> Json:
-    """OpenAI usage; cached prompt tokens and reasoning tokens in their detail objects."""
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion if total is None else total,
-        "prompt_tokens_details": {"cached_tokens": cached},
-        "completion_tokens_details": {"reasoning_tokens": reasoning},
-    }
+) -> Usage:
+    """Usage with cached prompt tokens and reasoning tokens (OpenAI's detail objects)."""
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=prompt + completion if total is None else total,
+        cached_tokens=cached,
+        reasoning_tokens=reasoning,
+    )
 
 
-def tool_call(call_id: str, name: str, arguments: str) -> Json:
+def tool_call(call_id: str, name: str, arguments: str) -> ToolCall:
     """One complete entry of ``message.tool_calls``."""
-    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+    return ToolCall(id=call_id, type="function", function=FunctionCall(name, arguments))
 
 
 def message(
-    texts: Sequence[str], *, reasoning: Sequence[str] = (), tool_calls: Sequence[Json] = ()
-) -> Json:
+    texts: Sequence[str], *, reasoning: Sequence[str] = (), tool_calls: Sequence[ToolCall] = ()
+) -> Delta:
     """The assistant message of a choice.
 
     ``content`` is the joined text; with no text it is null when the model called tools
@@ -40,33 +50,24 @@ def message(
     for a plain answer.
     """
     content = "".join(texts) if texts else (None if tool_calls else "")
-    msg: Json = {"role": "assistant", "content": content, "refusal": None}
-    if reasoning:
-        msg["reasoning_content"] = "".join(reasoning)
-    if tool_calls:
-        msg["tool_calls"] = list(tool_calls)
-    return msg
+    return Delta(
+        role="assistant",
+        content=content,
+        reasoning_content="".join(reasoning) if reasoning else None,
+        tool_calls=list(tool_calls),
+    )
 
 
-def choice(index: int, msg: Json, finish_reason: str | None, logprobs: Json | None = None) -> Json:
+def choice(index: int, msg: Delta, finish_reason: str | None, logprobs: Any = None) -> Choice:
     """One entry of a completion's ``choices``."""
-    return {"index": index, "message": msg, "logprobs": logprobs, "finish_reason": finish_reason}
+    return Choice(index=index, message=msg, finish_reason=finish_reason, logprobs=logprobs)
 
 
 def completion(
-    completion_id: str, model: str, created: int, choices: list[Json], usage: Json | None
-) -> Json:
-    """A whole ``chat.completion``; the router later replaces ``id`` and ``model``."""
-    out: Json = {
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": choices,
-    }
-    if usage is not None:
-        out["usage"] = usage
-    return out
+    completion_id: str, model: str, created: int, choices: list[Choice], usage: Usage | None
+) -> Completion:
+    """A whole completion; the router later replaces ``id`` and ``model``."""
+    return Completion(id=completion_id, model=model, created=created, choices=choices, usage=usage)
 
 
 @dataclass(slots=True)
@@ -79,35 +80,20 @@ class ChunkFactory:
 
     def delta(
         self,
-        delta: Json,
+        delta: Delta,
         *,
         index: int = 0,
         finish_reason: str | None = None,
-        logprobs: Json | None = None,
-    ) -> Json:
+        logprobs: Any = None,
+    ) -> Chunk:
         """A chunk carrying one choice's delta (and its finish reason, if any)."""
-        return {
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [
-                {
-                    "index": index,
-                    "delta": delta,
-                    "logprobs": logprobs,
-                    "finish_reason": finish_reason,
-                }
-            ],
-        }
+        return Chunk(
+            id=self.id,
+            model=self.model,
+            created=self.created,
+            choices=[ChunkChoice(index, delta, finish_reason, logprobs)],
+        )
 
-    def usage(self, usage: Json) -> Json:
+    def usage(self, usage: Usage) -> Chunk:
         """The final usage-only chunk (``choices`` empty), as with ``include_usage``."""
-        return {
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [],
-            "usage": usage,
-        }
+        return Chunk(id=self.id, model=self.model, created=self.created, usage=usage)

@@ -1,23 +1,19 @@
-"""What one routed request leaves behind: its context, every attempt, what served it,
-and the shapes the router gives back (completion ids, stream chunks, the 502/503 error).
+"""What one routed request leaves behind, as values: every attempt, what served it, and
+the errors that end a request none served (the 502/503/504 listing the attempts).
+
+The runner (:mod:`gate_service.routing.runner`) returns these instead of writing into
+the caller's context, so the same outcome serves answer shaping, budget settlement and
+the ledger whatever kind of call was routed.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
-from gate_service.catalog.schema import ModelInfo
 from gate_service.deadline import SHUTDOWN, Deadline, unbounded
+from gate_service.domain import Usage
 from gate_service.errors import GateError
 from gate_service.providers.base import FailureKind
-from gate_service.routing.cost import cost_usd, counted_usage
-
-
-def new_completion_id() -> str:
-    """``chatcmpl-`` plus 24 hex digits (api.md)."""
-    return "chatcmpl-" + os.urandom(12).hex()
 
 
 @dataclass(slots=True)
@@ -42,48 +38,41 @@ class Served:
     model: str
     key_id: str
     key_preview: str
-    usage: dict[str, Any] | None = None
+    usage: Usage | None = None
     cost_usd: float = 0.0
     ttft_ms: float | None = None
 
 
 @dataclass(slots=True)
-class Meter:
-    """What a stream has produced so far, kept up to date chunk by chunk, so that it is
-    billed however it ends: completed, cut by the upstream, left by the client or ended
-    by shutdown. The provider bills the account for the prompt and every token it
-    generated, whether or not the client read them; so do we.
+class Outcome:
+    """How a routed request went, readable however it ended (served, failed, cancelled).
 
-    ``usage`` is the upstream's own count when it sent one; until then the completion is
-    counted from the text that passed through (four characters a token, as
-    :func:`~gate_service.routing.cost.counted_usage`), and the prompt is estimated."""
+    ``served`` is set once an upstream answered (a stream: once its first item went to
+    the caller, or when a stream the provider accepted ends before that and is billed);
+    ``index`` is the candidate that served (0: the first choice, more: a fallback);
+    ``latency_ms`` is measured when the answer is complete."""
 
-    model: ModelInfo | None
-    prompt_tokens: int
-    chars: int = 0
-    usage: dict[str, Any] | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    served: Served | None = None
+    index: int | None = None
+    latency_ms: float | None = None
 
-    def final_usage(self) -> dict[str, Any]:
-        return self.usage or counted_usage(self.prompt_tokens, self.chars)
-
+    @property
     def cost_usd(self) -> float:
-        return cost_usd(self.model, self.final_usage())
+        return self.served.cost_usd if self.served is not None else 0.0
 
 
 @dataclass(slots=True)
 class RequestContext:
-    """Who asks, under which id and with which model controls (filled by the servicer);
-    the router adds every attempt and what served, for the ledger."""
+    """Who asks, under which id and with which model controls (filled by the servicer),
+    and the request's overall time bound (shutdown's handle on it too)."""
 
     client_id: str | None
     request_id: str
     include_route_trace: bool = False
     allowed_models: frozenset[str] = frozenset()
     free_only: bool = False
-    # The request's overall time bound over every attempt (and shutdown's handle on it).
     deadline: Deadline = field(default_factory=unbounded)
-    attempts: list[Attempt] = field(default_factory=list)
-    served: Served | None = None
 
 
 def skipped(provider: str, model: str, key: str, reason: str) -> Attempt:
@@ -122,30 +111,3 @@ def out_of_time(deadline: Deadline, attempts: list[Attempt]) -> GateError:
         f"No answer within the request's deadline of {deadline.budget_s or 0:g} s.",
         body=body,
     )
-
-
-def text_length(chunk: dict[str, Any]) -> int:
-    """Characters of generated text in a chunk (content, reasoning, tool arguments)."""
-    total = 0
-    for choice in chunk.get("choices") or ():
-        delta = choice.get("delta") or {}
-        total += len(delta.get("content") or "") + len(delta.get("reasoning_content") or "")
-        for call in delta.get("tool_calls") or ():
-            total += len((call.get("function") or {}).get("arguments") or "")
-    return total
-
-
-def rewrite_chunk(
-    chunk: dict[str, Any], completion_id: str, model: str, wants_usage: bool
-) -> dict[str, Any] | None:
-    """Our id and the served model on every chunk; usage only if the client asked."""
-    chunk["id"] = completion_id
-    chunk["model"] = model
-    chunk["object"] = "chat.completion.chunk"
-    if not isinstance(chunk.get("choices"), list):
-        chunk["choices"] = []
-    if not wants_usage:
-        if not chunk["choices"]:
-            return None
-        chunk.pop("usage", None)
-    return chunk

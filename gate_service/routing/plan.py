@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gate_service.domain import ChatRequest, Tool
+from gate_service.domain.openai_json import tool_to_json
 from gate_service.errors import GateError
 from gate_service.providers.base import WireAdapter
 from gate_service.routing.keys import KeyPool, UsableKey, resolve_base_url
@@ -45,51 +47,61 @@ class Planned:
     keys: tuple[UsableKey, ...]
 
 
-def estimate_prompt_tokens(request: dict[str, Any]) -> int:
+def estimate_prompt_tokens(request: ChatRequest) -> int:
     chars = 0
-    for message in request.get("messages") or ():
-        content = message.get("content")
+    for message in request.messages:
+        content = message.content
         if isinstance(content, str):
             chars += len(content)
-        elif isinstance(content, list):
-            chars += sum(len(p.get("text") or "") for p in content)
+        elif content is not None:
+            chars += sum(len(p.text or "") for p in content)
         chars += 16
     return chars // _CHARS_PER_TOKEN + 1
 
 
-def bound_prompt_tokens(request: dict[str, Any]) -> int:
+def bound_prompt_tokens(request: ChatRequest) -> int:
     """A generous bound on the prompt's tokens, for budget reservations (an estimate that
     errs high): ASCII text at four characters a token, any other character as a token of
     its own (CJK text is about one a character), 1,000 tokens an image (the dearest
     detail level of the providers we know), and the tool schemas sent with the request."""
     tokens = 0
-    for message in request.get("messages") or ():
-        content = message.get("content")
-        parts = [content] if isinstance(content, str) else content or []
-        for part in parts:
-            text = part if isinstance(part, str) else (part.get("text") or "")
-            if not isinstance(part, str) and part.get("type") == "image_url":
-                tokens += 1000
-            # isascii() runs in C: the character walk is for non-ASCII text only.
-            ascii_chars = len(text) if text.isascii() else sum(ch < "\x80" for ch in text)
-            tokens += ascii_chars // _CHARS_PER_TOKEN + (len(text) - ascii_chars) + 1
+    for message in request.messages:
+        content = message.content
+        if isinstance(content, str):
+            tokens += _text_tokens(content)
+        elif content is not None:
+            for part in content:
+                if part.type == "image_url":
+                    tokens += 1000
+                tokens += _text_tokens(part.text or "")
         tokens += 8
-    for tool in request.get("tools") or ():
-        tokens += len(str(tool)) // _CHARS_PER_TOKEN + 1
+    for tool in request.tools:
+        tokens += _tool_chars(tool) // _CHARS_PER_TOKEN + 1
     return tokens
 
 
-def _has_images(request: dict[str, Any]) -> bool:
-    for message in request.get("messages") or ():
-        content = message.get("content")
-        if isinstance(content, list) and any(p.get("type") == "image_url" for p in content):
+def _text_tokens(text: str) -> int:
+    # isascii() runs in C: the character walk is for non-ASCII text only.
+    ascii_chars = len(text) if text.isascii() else sum(ch < "\x80" for ch in text)
+    return ascii_chars // _CHARS_PER_TOKEN + (len(text) - ascii_chars) + 1
+
+
+def _tool_chars(tool: Tool) -> int:
+    """The length of the tool as the client wrote it (as the dict's ``str`` was)."""
+    return len(str(tool_to_json(tool)))
+
+
+def _has_images(request: ChatRequest) -> bool:
+    for message in request.messages:
+        content = message.content
+        if isinstance(content, list) and any(p.type == "image_url" for p in content):
             return True
     return False
 
 
 def plan(
     chain: list[ChainItem],
-    request: dict[str, Any],
+    request: ChatRequest,
     client_id: str | None,
     keys: KeyPool,
     adapters: Mapping[str, WireAdapter],
@@ -99,13 +111,13 @@ def plan(
     ``model_not_allowed`` when the token may not use what it asked for."""
     if controls is not None:
         chain = _apply_controls(chain, controls)
-    options = request.get("spidergate_options") or {}
-    excluded = set(options.get("excluded_providers") or ())
-    preferred = list(options.get("preferred_providers") or ())
-    max_cost = options.get("max_cost_usd")
-    wants_tools = bool(request.get("tools"))
+    options = request.options
+    excluded = set(options.excluded_providers)
+    preferred = list(options.preferred_providers)
+    max_cost = options.max_cost_usd
+    wants_tools = bool(request.tools)
     wants_vision = _has_images(request)
-    max_out = request.get("max_completion_tokens") or request.get("max_tokens")
+    max_out = request.max_output
     prompt_tokens = estimate_prompt_tokens(request)
 
     planned: list[Planned] = []

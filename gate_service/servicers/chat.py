@@ -1,10 +1,11 @@
-"""ChatService and StreamService: authenticate, validate, route, convert."""
+"""ChatService and StreamService: authenticate, then build and validate the typed request
+(one conversion from proto; a 400 here comes after the 401 and carries the token's
+limits), route, and convert the answer to proto once."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 
@@ -12,6 +13,7 @@ from gate_service.auth.principal import Principal
 from gate_service.chat.validation import validate_chat_request
 from gate_service.core import Core
 from gate_service.deadline import Deadline
+from gate_service.domain import ChatRequest
 from gate_service.errors import GateError
 from gate_service.proto_convert.completion import chunk_to_proto, completion_to_proto
 from gate_service.proto_convert.request import request_from_proto
@@ -28,7 +30,7 @@ from spidergate.v1 import chat_pb2, chat_pb2_grpc, common_pb2, stream_pb2, strea
 
 async def _prepare(
     core: Core, req: common_pb2.ChatCompletionRequest, context: grpc.aio.ServicerContext
-) -> tuple[Principal, RequestContext, dict[str, Any]]:
+) -> tuple[Principal, RequestContext, ChatRequest]:
     principal = await core.authenticator.authenticate(metadata_value(context, "authorization"))
     settings = core.settings
     try:
@@ -45,7 +47,7 @@ async def _prepare(
     ctx = RequestContext(
         client_id=principal.client_id,
         request_id=request_id(context),
-        include_route_trace=req.include_route_trace,
+        include_route_trace=request.include_route_trace,
         allowed_models=principal.controls.allowed_models,
         free_only=principal.controls.free_only,
         deadline=Deadline(_budget(core.settings.request_deadline_s, context)),
@@ -53,9 +55,9 @@ async def _prepare(
     return principal, ctx, request
 
 
-def _convert(req: common_pb2.ChatCompletionRequest, max_depth: int) -> dict[str, Any]:
-    request = request_from_proto(req)
-    validate_chat_request(request, max_depth)
+def _convert(req: common_pb2.ChatCompletionRequest, max_depth: int) -> ChatRequest:
+    request = request_from_proto(req, max_depth)
+    validate_chat_request(request)
     return request
 
 
@@ -75,7 +77,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         self, request: chat_pb2.CreateChatCompletionRequest, context: grpc.aio.ServicerContext
     ) -> chat_pb2.CreateChatCompletionResponse:
         principal, ctx, chat = await _prepare(self._core, request.request, context)
-        chat.pop("stream", None)
+        chat.stream = None
         completion, headers = await self._core.chat.complete(principal, ctx, chat)
         return chat_pb2.CreateChatCompletionResponse(
             completion=completion_to_proto(completion), headers=headers

@@ -8,6 +8,11 @@ methods with the very same proto messages, and a failure arrives as the same
 unchanged; only serialisation and the socket are skipped (as grpc-java's and grpc-go's
 in-process transports do). External gRPC clients and ``serve bridge --core ADDR`` still
 use the network server.
+
+The stubs are derived from the service descriptors in :mod:`gate_service.services`, not
+written out by hand: every method of every service, unary-unary or unary-stream as its
+descriptor says (``server_streaming``), bound to the servicer method of the same name.
+So the in-process channel serves exactly the RPCs the network server does.
 """
 
 from __future__ import annotations
@@ -17,13 +22,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
+from google.protobuf.descriptor import MethodDescriptor
 
 from gate_service.core import Core
-from gate_service.servicers.auth import AuthServicer
-from gate_service.servicers.catalog import CatalogServicer
-from gate_service.servicers.chat import ChatServicer, StreamServicer
-from gate_service.servicers.usage import UsageServicer
-from gate_service.servicers.vault import VaultServicer
+from gate_service.services import SERVICES, CoreStubs
 
 Metadata = Sequence[tuple[str, str]]
 
@@ -97,63 +99,32 @@ class _Stream:
         return _StreamCall(self._fn(request, _Context(metadata)))
 
 
-class _ChatStub:
-    def __init__(self, servicer: ChatServicer) -> None:
-        self.CreateChatCompletion = _Unary(servicer.CreateChatCompletion)
+class _LocalStub:
+    """One service's methods, each calling the servicer directly (attributes set from
+    the descriptor, like the generated stub's)."""
+
+    def __init__(self, servicer: object, methods: Sequence[MethodDescriptor]) -> None:
+        for method in methods:
+            setattr(self, method.name, _bind(servicer, method))
 
 
-class _StreamStub:
-    def __init__(self, servicer: StreamServicer) -> None:
-        self.StreamChatCompletion = _Stream(servicer.StreamChatCompletion)
+def _bind(servicer: object, method: MethodDescriptor) -> _Unary | _Stream:
+    if method.client_streaming:
+        # No service streams requests; one that does needs a call object for them here.
+        raise NotImplementedError(f"client streaming is not in-process: {method.full_name}")
+    fn = getattr(servicer, method.name)
+    return _Stream(fn) if method.server_streaming else _Unary(fn)
 
 
-class _CatalogStub:
-    def __init__(self, servicer: CatalogServicer) -> None:
-        self.GetHealth = _Unary(servicer.GetHealth)
-        self.ListModels = _Unary(servicer.ListModels)
-        self.GetModel = _Unary(servicer.GetModel)
-        self.ListAliases = _Unary(servicer.ListAliases)
-        self.ListProviders = _Unary(servicer.ListProviders)
-
-
-class _VaultStub:
-    def __init__(self, servicer: VaultServicer) -> None:
-        self.CreateKey = _Unary(servicer.CreateKey)
-        self.ListKeys = _Unary(servicer.ListKeys)
-        self.GetKey = _Unary(servicer.GetKey)
-        self.UpdateKey = _Unary(servicer.UpdateKey)
-        self.DeleteKey = _Unary(servicer.DeleteKey)
-        self.DeactivateKey = _Unary(servicer.DeactivateKey)
-        self.ActivateKey = _Unary(servicer.ActivateKey)
-        self.GetHealthSummary = _Unary(servicer.GetHealthSummary)
-
-
-class _AuthStub:
-    """Only what the bridge calls: ``Authenticate`` (see :mod:`bridge.precheck`)."""
-
-    def __init__(self, servicer: AuthServicer) -> None:
-        self.Authenticate = _Unary(servicer.Authenticate)
-
-
-class _UsageStub:
-    def __init__(self, servicer: UsageServicer) -> None:
-        self.GetUsage = _Unary(servicer.GetUsage)
-        self.ListTraces = _Unary(servicer.ListTraces)
-        self.GetTrace = _Unary(servicer.GetTrace)
-
-
-class LocalCoreClient:
-    """Same attributes as the bridge's network ``CoreClient``: ``chat``, ``stream``,
-    ``catalog``, ``vault``, ``usage``, ``auth`` stubs and ``close``."""
+class LocalCoreClient(CoreStubs):
+    """Same attributes as the bridge's network ``CoreClient``: one stub per service of
+    :data:`gate_service.services.SERVICES` (``chat``, ``stream``, ``catalog``...), and
+    ``close``."""
 
     def __init__(self, core: Core) -> None:
         self.target = "in-process"
-        self.chat = _ChatStub(ChatServicer(core))
-        self.stream = _StreamStub(StreamServicer(core))
-        self.catalog = _CatalogStub(CatalogServicer(core))
-        self.vault = _VaultStub(VaultServicer(core))
-        self.usage = _UsageStub(UsageServicer(core))
-        self.auth = _AuthStub(AuthServicer(core))
+        for service in SERVICES:
+            setattr(self, service.attribute, _LocalStub(service.servicer(core), service.methods))
         # The core's Prometheus registry: the bridge's /metrics renders it beside its own.
         self.registry = core.metrics.registry
 

@@ -22,8 +22,8 @@ from gate_service.ledger import queries
 from gate_service.ledger.views import LedgerScope, TracePage, UsageReport
 from gate_service.proto_convert.usage import (
     page_to_proto,
+    record_to_proto,
     trace_query_from_proto,
-    trace_to_proto,
     usage_query_from_proto,
     usage_to_proto,
 )
@@ -88,4 +88,4 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
             )
         if trace is None:
             raise GateError("not_found", "No such trace.", param="trace_id")
-        return pb.GetTraceResponse(trace=trace_to_proto(trace), headers=call_headers())
+        return pb.GetTraceResponse(trace=record_to_proto(trace), headers=call_headers())

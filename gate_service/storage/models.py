@@ -135,7 +135,13 @@ class CatalogEntry(SQLModel, table=True):
 
 class RequestLog(SQLModel, table=True):
     """The ledger: one row per request, with its attempts (journaled, then written in
-    batches; see ``gate_service/ledger``)."""
+    batches; see ``gate_service/ledger``).
+
+    The row of a ``gate_service.ledger.record.RequestRecord``: a column per field, of the
+    same name and in the same order (``tests/ledger/test_record.py`` holds them to it), so
+    ``ledger/rows.py`` maps one to the other without a list of its own. What is declared
+    here is only what the database needs: types, lengths, indexes.
+    """
 
     __tablename__ = "request_log"
     __table_args__ = (

@@ -15,6 +15,7 @@ import aiohttp
 
 from gate_service.catalog.schema import ProviderInfo
 from gate_service.catalog.snapshot import Catalog
+from gate_service.domain import ChatRequest, Message
 from gate_service.errors import invalid
 from gate_service.providers.base import FailureKind, Target, UpstreamFailure, WireAdapter
 from gate_service.providers.redact import redact_failure
@@ -22,7 +23,6 @@ from gate_service.providers.transport import post
 from gate_service.vault.records import mask
 
 PROBE_TIMEOUT_S = 20.0
-_PROBE_MESSAGES = [{"role": "user", "content": "ping"}]
 
 
 def probe_model(catalog: Catalog, provider: ProviderInfo, model: str | None) -> str:
@@ -67,7 +67,7 @@ async def check_connection(
         key_id="probe",
         key_preview=mask(secret),
     )
-    request = {"model": target.model, "messages": _PROBE_MESSAGES, "max_tokens": 1}
+    request = ChatRequest(target.model, [Message("user", "ping")], max_tokens=1)
     try:
         upstream = adapter.build_request(target, request, stream=False)
         response = await post(session, upstream, timeout_s)

@@ -7,7 +7,7 @@ runs.  A format only says how *it* reads the key, the model and the path
 prefix, how its errors look, and how its endpoints answer (passing its answer
 through :mod:`mock_provider.formats.answer` so the stream faults can act on it).
 Adding a format means subclassing :class:`WireFormat` and adding the instance
-to ``server.FORMATS``.
+to ``formats.SPOKEN`` (the gateway's adapter registry decides that it is spoken).
 """
 
 from __future__ import annotations

@@ -13,8 +13,12 @@ from gate_service.cache import (
     RedisCache,
     cacheable,
     create_cache,
-    prepare_hit,
 )
+from gate_service.cache import prepare_hit as _prepare_hit
+from gate_service.domain import Metadata
+from gate_service.domain.openai_json import completion_from_json, completion_to_json
+from gate_service.errors import GateError
+from tests.domain.build import chat_request
 
 
 async def test_create_cache_is_memory_without_a_url() -> None:
@@ -34,24 +38,47 @@ async def test_create_cache_is_redis_with_a_url_and_does_not_connect() -> None:
     ("request_body", "expected"),
     [
         ({}, (False, 3600)),
-        ({"spidergate_options": None}, (False, 3600)),
+        ({"spidergate_options": {}}, (False, 3600)),
         ({"spidergate_options": {"max_cost_usd": 1}}, (False, 3600)),
         ({"spidergate_options": {"cache_enabled": True}}, (True, 3600)),
-        ({"spidergate_options": {"cache_enabled": "true"}}, (False, 3600)),
         ({"spidergate_options": {"cache_enabled": False, "cache_ttl_seconds": 120}}, (False, 120)),
         ({"spidergate_options": {"cache_enabled": True, "cache_ttl_seconds": 120}}, (True, 120)),
-        ({"spidergate_options": {"cache_enabled": True, "cache_ttl_seconds": 90.9}}, (True, 90)),
+        ({"spidergate_options": {"cache_enabled": True, "cache_ttl_seconds": 90.0}}, (True, 90)),
         ({"spidergate_options": {"cache_enabled": True, "cache_ttl_seconds": 5}}, (True, 60)),
         (
             {"spidergate_options": {"cache_enabled": True, "cache_ttl_seconds": 10**9}},
             (True, 86400),
         ),
-        ({"spidergate_options": {"cache_enabled": True, "cache_ttl_seconds": True}}, (True, 3600)),
-        ({"spidergate_options": {"cache_enabled": True, "cache_ttl_seconds": "60"}}, (True, 3600)),
     ],
 )
 def test_cacheable(request_body: dict[str, Any], expected: tuple[bool, int]) -> None:
-    assert cacheable(request_body) == expected
+    body = {"model": "m", "messages": [{"role": "user", "content": "x"}], **request_body}
+    assert cacheable(chat_request(body)) == expected
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"cache_enabled": "true"},
+        {"cache_enabled": True, "cache_ttl_seconds": 90.9},
+        {"cache_enabled": True, "cache_ttl_seconds": True},
+        {"cache_enabled": True, "cache_ttl_seconds": "60"},
+    ],
+)
+def test_wrongly_typed_cache_options_never_reach_the_cache(options: dict[str, Any]) -> None:
+    """Options are typed once: these are a 400 naming the option, never a silent default."""
+    body = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+    with pytest.raises(GateError) as caught:
+        chat_request(body | {"spidergate_options": options})
+    assert (caught.value.param or "").startswith("spidergate_options.cache_")
+
+
+def prepare_hit(completion: dict[str, Any], *, request_id: str, latency_ms: float) -> Any:
+    """The hit as the client sees it (JSON), from a stored completion written as JSON."""
+    hit = _prepare_hit(
+        completion_from_json(completion), request_id=request_id, latency_ms=latency_ms
+    )
+    return completion_to_json(hit)
 
 
 def stored() -> dict[str, Any]:
@@ -77,7 +104,7 @@ def stored() -> dict[str, Any]:
 
 
 def test_prepare_hit_shape() -> None:
-    original = stored()
+    original = completion_to_json(completion_from_json(stored()))  # as a client sees it
     hit = prepare_hit(original, request_id="req-new", latency_ms=1.5)
     assert re.fullmatch(r"chatcmpl-[0-9a-f]{24}", hit["id"])
     assert hit["id"] != original["id"]
@@ -97,10 +124,11 @@ def test_prepare_hit_shape() -> None:
 
 
 def test_prepare_hit_leaves_the_stored_completion_alone() -> None:
-    original = stored()
+    original = completion_from_json(stored())
     before = copy.deepcopy(original)
-    hit = prepare_hit(original, request_id="r", latency_ms=0.0)
-    hit["choices"][0]["message"]["content"] = "changed"
+    hit = _prepare_hit(original, request_id="r", latency_ms=0.0)
+    assert hit.metadata is not None
+    hit.metadata.extra["edited"] = True
     assert original == before
 
 
@@ -111,5 +139,5 @@ def test_prepare_hit_gives_every_hit_its_own_id() -> None:
 
 def test_prepare_hit_adds_metadata_when_missing() -> None:
     bare = {k: v for k, v in stored().items() if k != "spidergate_metadata"}
-    metadata = prepare_hit(bare, request_id="r", latency_ms=2.0)["spidergate_metadata"]
-    assert metadata == {"cache_hit": True, "cost_usd": 0.0, "latency_ms": 2.0, "request_id": "r"}
+    hit = _prepare_hit(completion_from_json(bare), request_id="r", latency_ms=2.0)
+    assert hit.metadata == Metadata(cache_hit=True, cost_usd=0.0, latency_ms=2.0, request_id="r")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 import pytest
 
 from gate_service.cache import MemoryCache, ResponseCache
+from gate_service.domain import Completion
+from gate_service.domain.openai_json import completion_from_json, completion_to_json
 
 
 class Clock:
@@ -18,16 +18,18 @@ class Clock:
         return self.now
 
 
-def completion(text: str = "hello") -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-000000000000000000000000",
-        "object": "chat.completion",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
-    }
+def completion(text: str = "hello") -> Completion:
+    return completion_from_json(
+        {
+            "id": "chatcmpl-000000000000000000000000",
+            "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
+        }
+    )
 
 
-def entry_size(key: str, value: dict[str, Any]) -> int:
-    return len(orjson.dumps(value)) + len(key)
+def entry_size(key: str, value: Completion) -> int:
+    return len(orjson.dumps(completion_to_json(value))) + len(key)
 
 
 def test_is_a_response_cache() -> None:
@@ -52,10 +54,10 @@ async def test_returned_dicts_are_copies() -> None:
     cache = MemoryCache()
     original = completion()
     await cache.set("k", original, 60)
-    original["choices"][0]["message"]["content"] = "edited after set"
+    original.choices[0].message.content = "edited after set"
     first = await cache.get("k")
     assert first is not None
-    first["choices"][0]["message"]["content"] = "edited after get"
+    first.choices[0].message.content = "edited after get"
     assert await cache.get("k") == completion()
 
 
@@ -127,7 +129,7 @@ async def test_lru_eviction_by_bytes() -> None:
 
 
 async def test_entry_larger_than_the_whole_budget_is_not_stored() -> None:
-    cache = MemoryCache(max_bytes=200)
+    cache = MemoryCache(max_bytes=300)
     await cache.set("small", completion(), 60)
     await cache.set("big", completion("x" * 500), 60)
     assert await cache.get("big") is None
@@ -136,7 +138,9 @@ async def test_entry_larger_than_the_whole_budget_is_not_stored() -> None:
 
 async def test_unencodable_completion_is_skipped_not_raised() -> None:
     cache = MemoryCache()
-    await cache.set("k", completion() | {"huge": 2**70}, 60)
+    unencodable = completion()
+    unencodable.extra["huge"] = 2**70
+    await cache.set("k", unencodable, 60)
     assert await cache.get("k") is None
 
 

@@ -16,19 +16,23 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError, RedisError
 
 from gate_service.cache import RedisCache, ResponseCache
+from gate_service.domain import Completion
+from gate_service.domain.openai_json import completion_from_json, completion_to_json
 
 REDIS_URL = os.environ.get("SPIDERGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLOSED_PORT_URL = "redis://127.0.0.1:1/0"
 LOGGER = "spidergate.cache"
 
 
-def completion(text: str = "hello") -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-000000000000000000000000",
-        "object": "chat.completion",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
-        "spidergate_metadata": {"cache_hit": False, "cost_usd": 0.0012},
-    }
+def completion(text: str = "hello") -> Completion:
+    return completion_from_json(
+        {
+            "id": "chatcmpl-000000000000000000000000",
+            "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
+            "spidergate_metadata": {"cache_hit": False, "cost_usd": 0.0012},
+        }
+    )
 
 
 @pytest.fixture
@@ -65,7 +69,7 @@ async def test_is_a_response_cache(live: tuple[RedisCache, Redis, str]) -> None:
 async def test_round_trip_stores_orjson_bytes(live: tuple[RedisCache, Redis, str]) -> None:
     cache, admin, prefix = live
     await cache.set(prefix + "k", completion(), 120)
-    assert await admin.get(prefix + "k") == orjson.dumps(completion())
+    assert await admin.get(prefix + "k") == orjson.dumps(completion_to_json(completion()))
     assert await cache.get(prefix + "k") == completion()
     assert await cache.get(prefix + "missing") is None
 
@@ -87,7 +91,7 @@ async def test_returned_dicts_are_fresh(live: tuple[RedisCache, Redis, str]) -> 
     await cache.set(prefix + "k", completion(), 60)
     first = await cache.get(prefix + "k")
     assert first is not None
-    first["choices"].clear()
+    first.choices.clear()
     assert await cache.get(prefix + "k") == completion()
 
 

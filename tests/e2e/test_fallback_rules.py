@@ -4,7 +4,6 @@ the real bridge, core and upstream sockets; and the issue's pooled-keys scenario
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,6 +23,27 @@ def clean(stack: Stack) -> Iterator[None]:
     yield
     httpx.delete(stack.mock.url + "/__mock/faults").raise_for_status()
     stack.core.router.health.clear()
+
+
+class ShiftedClock:
+    """The key health book's clock, moved forward on demand: a test waits out a cooldown
+    by moving it, not by sleeping."""
+
+    def __init__(self, base: Callable[[], float]) -> None:
+        self.base = base
+        self.shift = 0.0
+
+    def __call__(self) -> float:
+        return self.base() + self.shift
+
+
+@pytest.fixture
+def health_clock(stack: Stack) -> Iterator[ShiftedClock]:
+    health = stack.core.router.health
+    clock = ShiftedClock(health.clock)
+    health.clock = clock
+    yield clock
+    health.clock = clock.base
 
 
 def fault(stack: Stack, **rule: object) -> None:
@@ -158,7 +178,9 @@ def test_every_account_busy_is_503(stack: Stack, token: str) -> None:
     assert all(a["outcome"] == "skipped" for a in r.json()["spidergate_error"]["attempts"])
 
 
-def test_three_pooled_keys_one_rate_limited(stack: Stack, add_key: Callable[..., Any]) -> None:
+def test_three_pooled_keys_one_rate_limited(
+    stack: Stack, add_key: Callable[..., Any], health_clock: ShiftedClock
+) -> None:
     """Three keys for one provider, one answering 429: requests keep succeeding on the
     other two, the 429 key rests for the time the provider asked, then comes back."""
     view, _ = stack.core.identity.create_brand("pooled")
@@ -184,7 +206,7 @@ def test_three_pooled_keys_one_rate_limited(stack: Stack, add_key: Callable[...,
     }
     assert sorted(states.values()) == ["cooldown", "healthy", "healthy"]
     httpx.delete(stack.mock.url + "/__mock/faults")
-    time.sleep(2.1)
+    health_clock.shift += 2.1  # the 429's Retry-After is over
     start = stack.mock.state.total
     for _ in range(6):
         assert chat(stack, str(tok), "", model="groq/" + GROQ_FAST).status_code == 200

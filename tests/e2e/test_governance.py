@@ -15,6 +15,7 @@ from gate_service.catalog.loader import load_bundled
 from gate_service.catalog.snapshot import Catalog
 from gate_service.routing.plan import estimate_prompt_tokens, worst_cost
 from gate_service.routing.resolve import resolve
+from tests.domain.build import chat_request
 from tests.stack import Stack
 
 CHEAP = "llama-3.1-8b-instant"
@@ -27,7 +28,7 @@ def worst_case_usd(model: str, max_tokens: int) -> float:
     """What the gateway reserves for a request: the prompt estimate plus ``max_tokens``
     at the dearest candidate serving ``model``, from the bundled catalog's prices."""
     request: dict[str, Any] = {"model": model, "messages": MESSAGES, "max_tokens": max_tokens}
-    prompt = estimate_prompt_tokens(request)
+    prompt = estimate_prompt_tokens(chat_request(request))
     chain = resolve(Catalog(load_bundled()), model)
     return max(worst_cost(item.model, prompt, max_tokens) for item in chain if item.model)
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from gate_service.ledger import Journal, LedgerEntry, LedgerWriter, WriterConfig
+from gate_service.ledger import Journal, LedgerWriter, RequestRecord, WriterConfig
 from gate_service.ledger.store import LedgerStore
-from gate_service.routing.router import Attempt
+from gate_service.routing.outcome import Attempt
 from gate_service.storage.database import Database
 from tests.db_backends import database_url, db
 
@@ -22,11 +22,11 @@ __all__ = ["database_url", "db", "make_entry", "make_writer"]
 _ids = itertools.count()
 
 
-def entry(**kw: Any) -> LedgerEntry:
+def entry(**kw: Any) -> RequestRecord:
     """A served request with sensible values; any field can be overridden."""
     n = next(_ids)
     values: dict[str, Any] = {
-        "request_id": f"req-{n:06d}",
+        "id": f"req-{n:06d}",
         "client_id": "cli_aaaaaaaaaaaaaaaa",
         "token_id": "tok_1",
         "agent_name": "agent-1",
@@ -47,16 +47,16 @@ def entry(**kw: Any) -> LedgerEntry:
         "cost_usd": 0.001,
         "streamed": False,
         "cache_hit": False,
-        "fallback_chain": ["groq:llama-3.1-8b-instant"],
-        "attempts": [Attempt("groq", "llama-3.1-8b-instant", "gsk_…abc", "success", 200, 95.0)],
+        "fallback_chain": ("groq:llama-3.1-8b-instant",),
+        "attempts": (Attempt("groq", "llama-3.1-8b-instant", "gsk_…abc", "success", 200, 95.0),),
         "created_at": datetime.now(UTC),
     }
     values.update(kw)
-    return LedgerEntry(**values)
+    return RequestRecord(**values)
 
 
 @pytest.fixture
-def make_entry() -> Callable[..., LedgerEntry]:
+def make_entry() -> Callable[..., RequestRecord]:
     return entry
 
 

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gate_service.errors import GateError
-from gate_service.ledger.json_shapes import trace_to_json, usage_to_json
+from gate_service.ledger.json_shapes import record_to_json, usage_to_json
+from gate_service.ledger.record import Attempt, RequestRecord
 from gate_service.ledger.views import (
     LedgerScope,
     TimeWindow,
-    Trace,
-    TraceAttempt,
     TracePage,
     UsageBucket,
     UsageGroup,
@@ -23,9 +22,9 @@ from gate_service.proto_convert.usage import (
     page_from_proto,
     page_to_proto,
     parse_time,
-    trace_from_proto,
+    record_from_proto,
+    record_to_proto,
     trace_query_from_proto,
-    trace_to_proto,
     traces_request_from_query,
     usage_from_proto,
     usage_query_from_proto,
@@ -53,17 +52,19 @@ def report() -> UsageReport:
     )
 
 
-def trace(**kw: object) -> Trace:
+def trace(**kw: object) -> RequestRecord:
     values: dict[str, object] = {
         "id": "req-1",
         "created_at": T,
         "client_id": "cli_x",
         "token_id": None,
-        "agent": None,
+        "agent_name": None,
         "requested_model": "spideriq/fast",
         "alias": "spideriq/fast",
-        "model": None,
+        "served_model": None,
         "provider": None,
+        # Kept in the ledger, never shown: it does not travel, so it round-trips as None.
+        "key_id": None,
         "key_preview": None,
         "status": 502,
         "error_code": "all_providers_failed",
@@ -78,12 +79,12 @@ def trace(**kw: object) -> Trace:
         "cache_hit": False,
         "fallback_chain": ("groq:llama", "together:llama"),
         "attempts": (
-            TraceAttempt("groq", "llama", "k…1", "error", 503, 10.0, "server", "boom"),
-            TraceAttempt("together", "llama", "", "skipped", 0, 0.0, "cooldown"),
+            Attempt("groq", "llama", "k…1", "error", 503, 10.0, "server", "boom"),
+            Attempt("together", "llama", "", "skipped", 0, 0.0, "cooldown"),
         ),
     }
     values.update(kw)
-    return Trace(**values)  # type: ignore[arg-type]
+    return RequestRecord(**values)  # type: ignore[arg-type]
 
 
 def test_usage_round_trip() -> None:
@@ -92,8 +93,11 @@ def test_usage_round_trip() -> None:
 
 
 def test_trace_round_trip() -> None:
-    for t in (trace(), trace(token_id="tok", agent="a", model="m", provider="p", ttft_ms=1.5)):
-        assert trace_from_proto(trace_to_proto(t)) == t
+    for t in (
+        trace(),
+        trace(token_id="tok", agent_name="a", served_model="m", provider="p", ttft_ms=1.5),
+    ):
+        assert record_from_proto(record_to_proto(t)) == t
     page = TracePage((trace(), trace(id="req-2", attempts=())), has_more=True)
     assert page_from_proto(page_to_proto(page)) == page
 
@@ -183,9 +187,9 @@ def test_json_shapes() -> None:
     assert body["by_model"][1]["model"] is None
     assert body["by_model"][1]["latency_ms"]["p50"] is None
     assert body["by_bucket"][0]["start"] == "2026-11-25T10:00:00.000Z"
-    listed = trace_to_json(trace(), attempts=False)
+    listed = record_to_json(trace(), attempts=False)
     assert "attempts" not in listed and listed["created"] == int(T.timestamp())
-    one = trace_to_json(trace(), attempts=True)
+    one = record_to_json(trace(), attempts=True)
     assert [a["outcome"] for a in one["attempts"]] == ["error", "skipped"]
     assert one["usage"]["total_tokens"] == 0 and one["fallback_chain"] == list(
         trace().fallback_chain

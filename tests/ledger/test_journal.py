@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from gate_service.ledger import Journal, LedgerEntry, codec
+from gate_service.ledger import Journal, RequestRecord, codec
 from gate_service.routing.outcome import Attempt
 
-Make = Callable[..., LedgerEntry]
+Make = Callable[..., RequestRecord]
 
 
 def test_a_line_round_trips_every_field(make_entry: Make) -> None:
@@ -21,10 +21,10 @@ def test_a_line_round_trips_every_field(make_entry: Make) -> None:
         ttft_ms=12.5,
         error_code="x",
         streamed=True,
-        attempts=[
+        attempts=(
             Attempt("groq", "m", "k…1", "error", 503, 1.5, "server_error", "boom\nnext"),
             Attempt("openai", "gpt-4o", "sk…2", "success", 200, 40.0),
-        ],
+        ),
     )
     seq, back = codec.decode(codec.encode(41, e))
     assert (seq, back) == (41, e)
@@ -33,11 +33,11 @@ def test_a_line_round_trips_every_field(make_entry: Make) -> None:
 
 
 def test_the_line_format_is_pinned() -> None:
-    """Adding a field to LedgerEntry or Attempt changes the journal's lines: bump
+    """Adding a field to RequestRecord or Attempt changes the journal's lines: bump
     codec.VERSION with it (a journal written by the previous release is then reported as
     unreadable instead of being decoded into the wrong fields)."""
     assert codec.VERSION == 1
-    assert [f.name for f in fields(LedgerEntry)][-2:] == ["attempts", "created_at"]
+    assert [f.name for f in fields(RequestRecord)][-2:] == ["attempts", "created_at"]
     assert len(codec.ENTRY_FIELDS) == 24 and len(codec.ATTEMPT_FIELDS) == 8
 
 
@@ -72,7 +72,7 @@ def test_numbers_continue_across_restarts_and_ranges_read_back(
     assert [journal.append(e) for e in entries[30:]] == list(range(31, 51))
     got = journal.read(1, 20).entries + journal.read(21, 50).entries
     assert [seq for seq, _ in got] == list(range(1, 51))
-    assert [e.request_id for _, e in got] == [e.request_id for e in entries]
+    assert [e.id for _, e in got] == [e.id for e in entries]
     assert [seq for seq, _ in journal.read(45, 47).entries] == [45, 46, 47]
     journal.close()
 
@@ -139,5 +139,5 @@ def test_a_torn_tail_is_cut_before_appending(tmp_path: Path, make_entry: Make) -
     again = Journal.open(tmp_path)
     assert again.last_seq == 1 and newest.stat().st_size == 0
     assert again.append(entries[1]) == 2 and again.append(entries[2]) == 3
-    assert [e.request_id for _, e in again.read(1, 3).entries] == [e.request_id for e in entries]
+    assert [e.id for _, e in again.read(1, 3).entries] == [e.id for e in entries]
     again.close()

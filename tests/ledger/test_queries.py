@@ -13,14 +13,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gate_service.errors import GateError
-from gate_service.ledger import LedgerEntry, histogram
+from gate_service.ledger import RequestRecord, histogram
 from gate_service.ledger.queries import get_trace, list_traces, usage
 from gate_service.ledger.store import LedgerStore
 from gate_service.ledger.views import LedgerScope, TimeWindow, TraceQuery, UsageQuery
 from gate_service.routing.router import Attempt
 from gate_service.storage.database import Database
 
-Make = Callable[..., LedgerEntry]
+Make = Callable[..., RequestRecord]
 ACME, OTHER = "cli_acmeacmeacmeacme", "cli_otherotherother1"
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 WINDOW = TimeWindow(T0 - timedelta(days=1), T0 + timedelta(days=3))
@@ -63,7 +63,7 @@ def rows(db: Database, make_entry: Make) -> Database:
                 completion_tokens=0,
                 cost_usd=0.0,
                 created_at=T0 + timedelta(minutes=5 + i),
-                attempts=[],
+                attempts=(),
             )
         )
     for i in range(2):
@@ -81,7 +81,7 @@ def rows(db: Database, make_entry: Make) -> Database:
                 created_at=T0 + timedelta(minutes=30),
             )
         )
-    entries.append(make_entry(client_id=OTHER, request_id="other-brand-request", created_at=T0))
+    entries.append(make_entry(client_id=OTHER, id="other-brand-request", created_at=T0))
     assert LedgerStore(db).write(entries).written == len(entries)
     return db
 
@@ -224,9 +224,9 @@ def test_one_trace_with_attempts(db: Database, make_entry: Make) -> None:
     ]
     e = make_entry(
         client_id=ACME,
-        request_id="trace-1",
-        attempts=attempts,
-        fallback_chain=[f"{a.provider}:{a.model}" for a in attempts],
+        id="trace-1",
+        attempts=tuple(attempts),
+        fallback_chain=tuple(f"{a.provider}:{a.model}" for a in attempts),
         streamed=True,
         ttft_ms=33.3,
         created_at=T0,
@@ -248,6 +248,6 @@ def test_one_trace_with_attempts(db: Database, make_entry: Make) -> None:
 def test_a_long_client_request_id_still_finds_its_trace(db: Database, make_entry: Make) -> None:
     """The bridge accepts X-Request-Id up to 128 characters; the column keeps 64."""
     long_id = "x" * 100
-    LedgerStore(db).write([make_entry(client_id=ACME, request_id=long_id, created_at=T0)])
+    LedgerStore(db).write([make_entry(client_id=ACME, id=long_id, created_at=T0)])
     trace = get_trace(db, BRAND, long_id)
     assert trace is not None and trace.id == long_id[:64] and len(trace.attempts) == 1

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
-from gate_service.ledger import LedgerEntry, histogram, queries
+from gate_service.ledger import RequestRecord, histogram, queries
 from gate_service.ledger.queries import list_traces, usage
 from gate_service.ledger.rollups import ROLLUPS, backfill
 from gate_service.ledger.store import REQUESTS, LedgerStore
@@ -27,13 +27,13 @@ from gate_service.ledger.views import (
 )
 from gate_service.storage.database import Database
 
-Make = Callable[..., LedgerEntry]
+Make = Callable[..., RequestRecord]
 CLIENT = "cli_rolluprolluproll"
 T0 = datetime(2026, 11, 20, 22, 0, tzinfo=UTC)  # the hours run across midnight
 
 
 @pytest.fixture
-def ledger(db: Database, make_entry: Make) -> tuple[Database, list[LedgerEntry]]:
+def ledger(db: Database, make_entry: Make) -> tuple[Database, list[RequestRecord]]:
     """600 requests over five hours, two tokens, two models, one in seven an error; written
     in several batches so the rollups add up across transactions."""
     rng = random.Random(8)
@@ -73,7 +73,7 @@ def ledger(db: Database, make_entry: Make) -> tuple[Database, list[LedgerEntry]]
     return db, entries
 
 
-def expected(entries: list[LedgerEntry], start: datetime, end: datetime) -> UsageMetrics:
+def expected(entries: list[RequestRecord], start: datetime, end: datetime) -> UsageMetrics:
     inside = [e for e in entries if start <= e.created_at <= end]
     ok = [e.latency_ms for e in inside if e.status < 400]
     p50, p95, p99 = histogram.percentiles(histogram.of(ok)) or (None, None, None)
@@ -112,7 +112,7 @@ WINDOWS = [
 
 @pytest.mark.parametrize("side", ["inside", "rollup-minus-outside", "smaller"])
 def test_reports_equal_the_raw_rows(
-    ledger: tuple[Database, list[LedgerEntry]], side: str, monkeypatch: pytest.MonkeyPatch
+    ledger: tuple[Database, list[RequestRecord]], side: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each hour a window cuts is read from its rows inside the window, or as its rollup
     minus its rows outside: either way (forced, then as the query chooses) the report is
@@ -137,7 +137,7 @@ def test_reports_equal_the_raw_rows(
             }
 
 
-def test_a_token_sees_its_own_rollups(ledger: tuple[Database, list[LedgerEntry]]) -> None:
+def test_a_token_sees_its_own_rollups(ledger: tuple[Database, list[RequestRecord]]) -> None:
     db, entries = ledger
     start, end = T0 + timedelta(minutes=30), T0 + timedelta(hours=4, minutes=30)
     mine = [e for e in entries if e.token_id == "tok_1"]
@@ -147,7 +147,7 @@ def test_a_token_sees_its_own_rollups(ledger: tuple[Database, list[LedgerEntry]]
 
 
 def test_the_backfill_computes_what_the_writer_kept(
-    ledger: tuple[Database, list[LedgerEntry]],
+    ledger: tuple[Database, list[RequestRecord]],
 ) -> None:
     db, _ = ledger
 
@@ -183,12 +183,12 @@ FILTERS: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("filters", FILTERS, ids=[str(f) for f in FILTERS])
 def test_filtered_traces_are_the_raw_rows(
-    ledger: tuple[Database, list[LedgerEntry]], filters: dict[str, Any]
+    ledger: tuple[Database, list[RequestRecord]], filters: dict[str, Any]
 ) -> None:
     db, entries = ledger
     start, end = T0 + timedelta(minutes=5), T0 + timedelta(hours=4, minutes=50)
 
-    def matches(e: LedgerEntry) -> bool:
+    def matches(e: RequestRecord) -> bool:
         m, status = filters.get("model"), filters.get("status")
         return (
             start <= e.created_at <= end
@@ -199,10 +199,8 @@ def test_filtered_traces_are_the_raw_rows(
         )
 
     want = [
-        e.request_id
-        for e in sorted(
-            filter(matches, entries), key=lambda e: (e.created_at, e.request_id), reverse=True
-        )
+        e.id
+        for e in sorted(filter(matches, entries), key=lambda e: (e.created_at, e.id), reverse=True)
     ]
     for offset, limit in ((0, 7), (5, 40), (len(want) - 3, 10), (len(want), 5)):
         offset = max(offset, 0)

@@ -19,12 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DataError, OperationalError
 
-from gate_service.ledger import LedgerEntry, LedgerWriter
+from gate_service.ledger import LedgerWriter, RequestRecord
 from gate_service.ledger.store import REQUESTS, LedgerStore, Numbered, WriteResult
 from gate_service.storage.database import Database
 from tests.ledger.conftest import MakeWriter
 
-Make = Callable[..., LedgerEntry]
+Make = Callable[..., RequestRecord]
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -132,7 +132,7 @@ async def test_a_full_queue_spills_to_the_journal_and_drops_nothing(
     assert (writer.queue_depth, writer.in_memory, writer.dropped) == (1_000, 10, 0)
     await writer.start()
     assert await writer.flush()
-    assert sorted(stored_ids(db)) == sorted(e.request_id for e in entries)
+    assert sorted(stored_ids(db)) == sorted(e.id for e in entries)
     # Ten from memory, then the rest read back from disk in the larger batches of a backlog.
     assert store.batches == [10, 300, 300, 300, 90] and writer.dropped == 0
 
@@ -176,7 +176,7 @@ async def test_database_down_the_journal_grows_then_everything_is_written(
     assert (writer.queue_depth, writer.dropped, count(db)) == (3_000, 0, 0)
     store.failures = 0  # the database is back
     assert await writer.flush(30)
-    assert sorted(stored_ids(db)) == sorted(e.request_id for e in entries)
+    assert sorted(stored_ids(db)) == sorted(e.id for e in entries)
     assert writer.dropped == 0
     # Every segment but the one being appended to is gone.
     assert len(segments(journal_dir)) == 1
@@ -199,7 +199,7 @@ async def test_close_leaves_what_it_could_not_write_for_the_next_start(
     again = make_writer()
     await again.start()
     assert await again.flush()
-    assert sorted(stored_ids(db)) == sorted(e.request_id for e in entries)
+    assert sorted(stored_ids(db)) == sorted(e.id for e in entries)
     assert again.written == 7
 
 
@@ -248,7 +248,7 @@ async def test_a_failure_inside_the_transaction_leaves_no_row_and_no_watermark(
     await writer.start()
     assert await writer.flush()
     ids = stored_ids(db)
-    assert sorted(ids) == sorted(e.request_id for e in entries) and len(set(ids)) == 20
+    assert sorted(ids) == sorted(e.id for e in entries) and len(set(ids)) == 20
     assert store.watermark(writer.journal.key) == 20 and store.marks == 2
 
 
@@ -287,10 +287,10 @@ _CRASH = textwrap.dedent(
         writer = LedgerWriter(LedgerStore(db), journal, config)
         await writer.start()
         for i in range({committed}):
-            writer.record(entry(request_id=f"crash-{{i:05d}}"))
+            writer.record(entry(id=f"crash-{{i:05d}}"))
         assert await writer.flush()
         for i in range({committed}, {total}):
-            writer.record(entry(request_id=f"crash-{{i:05d}}"))
+            writer.record(entry(id=f"crash-{{i:05d}}"))
         print("recorded", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -361,13 +361,13 @@ async def test_a_torn_last_line_is_ignored_and_a_damaged_one_counted(
     second = make_writer()
     await second.start()
     assert await second.flush()
-    expected = [e.request_id for i, e in enumerate(entries) if i not in (4, 9)]
+    expected = [e.id for i, e in enumerate(entries) if i not in (4, 9)]
     assert sorted(stored_ids(db)) == sorted(expected)
     assert second.dropped == 1  # the damaged line; the torn tail was never acknowledged
     # New entries go on in a new segment, after the torn tail.
     late = make_entry()
     second.record(late)
-    assert await second.flush() and late.request_id in stored_ids(db)
+    assert await second.flush() and late.id in stored_ids(db)
 
 
 async def test_two_writers_share_a_folder_and_an_orphan_is_adopted(
@@ -385,7 +385,7 @@ async def test_two_writers_share_a_folder_and_an_orphan_is_adopted(
     survivor.record(mine)
     await survivor.start()
     assert await survivor.flush()
-    assert sorted(stored_ids(db)) == sorted([mine.request_id, *(e.request_id for e in theirs)])
+    assert sorted(stored_ids(db)) == sorted([mine.id, *(e.id for e in theirs)])
     assert survivor.written == 26
     assert list(gone.journal.directory.glob("*.seg")) == []
 
@@ -406,8 +406,8 @@ async def test_database_errors_are_retried_until_written(
 
 
 async def test_a_reused_request_id_keeps_both_requests(db: Database, make_entry: Make) -> None:
-    first = make_entry(request_id="client-chosen-id")
-    second = make_entry(request_id="client-chosen-id", latency_ms=7.0)
+    first = make_entry(id="client-chosen-id")
+    second = make_entry(id="client-chosen-id", latency_ms=7.0)
     result = LedgerStore(db).write([first, second])
     assert result == WriteResult(2, 0)
     ids = sorted(stored_ids(db))
@@ -452,12 +452,12 @@ async def test_a_row_the_database_refuses_is_counted_and_passed(
 ) -> None:
     good = [make_entry() for _ in range(3)]
     bad = make_entry()
-    writer = make_writer(RefusesOne(db, bad.request_id))
+    writer = make_writer(RefusesOne(db, bad.id))
     for e in (good[0], bad, good[1], good[2]):
         writer.record(e)
     await writer.start()
     assert await writer.flush()
-    assert sorted(stored_ids(db)) == sorted(e.request_id for e in good)
+    assert sorted(stored_ids(db)) == sorted(e.id for e in good)
     assert writer.dropped == 1 and writer.written == 3
     assert LedgerStore(db).watermark(writer.journal.key) == 4
 

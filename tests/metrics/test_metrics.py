@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from prometheus_client import CollectorRegistry
 
-from gate_service.ledger import LedgerEntry, NullLedger
+from gate_service.ledger import NullLedger, RequestRecord
 from gate_service.metrics import Metrics, MetricsServer, create_metrics, render
 from gate_service.providers.base import FailureKind, UpstreamFailure
 from gate_service.routing.health import HealthBook
@@ -18,9 +18,9 @@ from gate_service.routing.keys import UsableKey
 from gate_service.routing.router import Attempt
 
 
-def entry(**kw: Any) -> LedgerEntry:
+def entry(**kw: Any) -> RequestRecord:
     values: dict[str, Any] = {
-        "request_id": "r",
+        "id": "r",
         "client_id": "cli_x",
         "token_id": None,
         "agent_name": None,
@@ -41,12 +41,12 @@ def entry(**kw: Any) -> LedgerEntry:
         "cost_usd": 0.25,
         "streamed": False,
         "cache_hit": False,
-        "fallback_chain": [],
-        "attempts": [],
+        "fallback_chain": (),
+        "attempts": (),
         "created_at": datetime.now(UTC),
     }
     values.update(kw)
-    return LedgerEntry(**values)
+    return RequestRecord(**values)
 
 
 def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
@@ -160,7 +160,7 @@ def test_render_joins_registries() -> None:
 def test_recording_is_cheap() -> None:
     """The budget is a few microseconds per request; a loose bound keeps CI honest."""
     m = Metrics()
-    e = entry(attempts=[Attempt("groq", "llama", "k", "success", 200, 40.0)])
+    e = entry(attempts=(Attempt("groq", "llama", "k", "success", 200, 40.0),))
     m.observe_request(e)
     n = 20_000
     started = time.perf_counter()

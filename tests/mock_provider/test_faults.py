@@ -20,8 +20,10 @@ import pytest
 from google import genai
 from google.genai import errors
 
+from gate_service.providers.registry import WIRE_FORMATS
 from mock_provider import MockServer, MockState
 from mock_provider.fault_rules import FAULT_KINDS
+from tests.mock_provider.wire_cases import CASES, OPENAI_MESSAGES, QUESTION
 
 # google-genai's own aiohttp session subclass warns on import; not the mock's concern.
 pytestmark = pytest.mark.filterwarnings(
@@ -29,29 +31,13 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-FORMATS = ("openai", "anthropic", "gemini")
-QUESTION = "Tell me about the moon and the stars tonight"
-OPENAI_MESSAGES: list[Any] = [{"role": "user", "content": QUESTION}]
-SEPARATOR = {"openai": b"\n\n", "anthropic": b"\n\n", "gemini": b"\r\n\r\n"}
+FORMATS = WIRE_FORMATS
 _IDS = re.compile(rb'"(id|responseId|created)":("[^"]*"|\d+)')
 
 
 def request_for(fmt: str, *, stream: bool, key: str = "k") -> tuple[str, dict[str, str], Any]:
     """Path, headers and body of a minimal valid request in ``fmt``."""
-    if fmt == "openai":
-        body = {"model": "gpt-4o-mini", "messages": OPENAI_MESSAGES, "stream": stream}
-        return "/v1/chat/completions", {"Authorization": f"Bearer {key}"}, body
-    if fmt == "anthropic":
-        body = {
-            "model": "claude-x",
-            "max_tokens": 64,
-            "messages": OPENAI_MESSAGES,
-            "stream": stream,
-        }
-        return "/v1/messages", {"x-api-key": key, "anthropic-version": "2023-06-01"}, body
-    method = "streamGenerateContent?alt=sse" if stream else "generateContent"
-    body = {"contents": [{"role": "user", "parts": [{"text": QUESTION}]}]}
-    return f"/v1beta/models/gemini-2.0-flash:{method}", {"x-goog-api-key": key}, body
+    return CASES[fmt].request(stream=stream, key=key)
 
 
 @dataclass
@@ -67,7 +53,7 @@ class Fetched:
     """Seconds from the start at which each piece of the body arrived."""
 
     def events(self, fmt: str) -> list[bytes]:
-        return [e for e in self.body.split(SEPARATOR[fmt]) if e]
+        return [e for e in self.body.split(CASES[fmt].separator) if e]
 
 
 async def fetch(server: MockServer, fmt: str, *, stream: bool, key: str = "k") -> Fetched:
@@ -96,11 +82,7 @@ def without_ids(events: list[bytes]) -> list[bytes]:
 
 def is_terminal(fmt: str, event: bytes) -> bool:
     """Whether ``event`` is the one that properly ends a stream in ``fmt``."""
-    if fmt == "openai":
-        return event == b"data: [DONE]"
-    if fmt == "anthropic":
-        return event.startswith(b"event: message_stop")
-    return b'"finishReason"' in event
+    return CASES[fmt].is_terminal(event)
 
 
 both_modes = pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
@@ -133,17 +115,7 @@ async def test_error_uses_each_formats_shape_and_headers(
     assert got.headers["x-ratelimit-reset-requests"] == "7s"
     assert got.headers["x-ratelimit-remaining-requests"] == "0"
     assert got.headers["Content-Type"].startswith("application/json")
-    body = json.loads(got.body)
-    if fmt == "openai":
-        assert body["error"]["code"] == "rate_limit_exceeded"
-    elif fmt == "anthropic":
-        assert body["type"] == "error"
-        assert body["error"]["type"] == "rate_limit_error"
-        assert body["error"]["message"]
-    else:
-        assert body["error"]["code"] == 429
-        assert body["error"]["status"] == "RESOURCE_EXHAUSTED"
-        assert body["error"]["message"]
+    CASES[fmt].check_rate_limit_body(json.loads(got.body))
     assert (await fetch(mock_server, fmt, stream=stream)).status == 200  # times=1 used up
 
 

@@ -1,5 +1,9 @@
 """One suite every wire adapter runs: the same OpenAI request and the same answers
-(written per format in ``canned``) must come out the same for the client."""
+(written per format in ``canned``) must come out the same for the client.
+
+The adapters are the registry's (``default_adapters``), so a registered format runs every
+test here; what differs per format is data (``canned``, ``support``) and the request's
+shape (``conformance_cases``), never a branch in a test."""
 
 from __future__ import annotations
 
@@ -8,11 +12,16 @@ from typing import Any
 import orjson
 import pytest
 
+from gate_service.catalog.schema import API_FORMATS
+from gate_service.domain.openai_json import chunk_to_json, completion_to_json
 from gate_service.providers.base import FailureKind, WireAdapter
+from gate_service.providers.registry import WIRE_FORMATS, default_adapters
+from tests.domain.build import chat_request
 from tests.providers.canned import ARGS, CANNED, MODELS, TEXT
-from tests.providers.support import AUTH_HEADERS, SECRET, adapter, reassemble, target
+from tests.providers.conformance_cases import SHAPES
+from tests.providers.support import AUTH_HEADERS, CREATED, PROVIDERS, SECRET, reassemble, target
 
-FORMATS = ["openai", "anthropic", "gemini"]
+FORMATS = list(WIRE_FORMATS)
 
 REQUEST: dict[str, Any] = {
     "model": "alias/chat",
@@ -54,40 +63,27 @@ def _essence(message: dict[str, Any]) -> dict[str, Any]:
     return {"content": message.get("content"), "tool_calls": calls}
 
 
-def _messages_in_shape(fmt: str, body: dict[str, Any], url: str) -> None:
-    model = MODELS[fmt]
-    if fmt == "openai":
-        assert body["model"] == model
-        assert [m["role"] for m in body["messages"]] == ["system", "user"]
-    elif fmt == "anthropic":
-        assert body["model"] == model
-        assert body["system"] == "Be brief."
-        assert body["messages"] == [
-            {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]}
-        ]
-        assert body["tools"][0]["input_schema"]["required"] == ["city"]
-    else:
-        assert f"/models/{model}:" in url
-        assert body["systemInstruction"] == {"parts": [{"text": "Be brief."}]}
-        assert body["contents"] == [{"role": "user", "parts": [{"text": "Weather in Paris?"}]}]
-        assert body["tools"][0]["functionDeclarations"][0]["name"] == "get_weather"
+def adapter(fmt: str) -> WireAdapter:
+    """The registry's adapter of a format, with the clock fixed for golden comparisons."""
+    return default_adapters(clock=lambda: CREATED)[fmt]
 
 
-def _asks_to_stream(fmt: str, body: dict[str, Any], url: str) -> bool:
-    if fmt == "openai":
-        return body.get("stream") is True and body["stream_options"]["include_usage"] is True
-    if fmt == "anthropic":
-        return body.get("stream") is True
-    return url.endswith(":streamGenerateContent?alt=sse")
+def test_every_registered_adapter_has_a_case() -> None:
+    """A format added to the registry needs its test data here, or this names it."""
+    for table in (SHAPES, CANNED, MODELS, AUTH_HEADERS, PROVIDERS):
+        assert sorted(table) == sorted(WIRE_FORMATS)
+    for fmt, wire in default_adapters().items():
+        assert wire.name == fmt
+    # ...and the catalog accepts exactly the registered formats as a provider's api_format.
+    assert frozenset(WIRE_FORMATS) == API_FORMATS
 
 
 def _feed(wire: WireAdapter, fmt: str, events: list[Any]) -> tuple[list[dict[str, Any]], bool]:
     decoder = wire.stream_decoder(target(fmt, MODELS[fmt]))
     chunks: list[dict[str, Any]] = []
     for event in events:
-        chunks.extend(
-            decoder.feed(event.encode() if isinstance(event, str) else orjson.dumps(event))
-        )
+        data = event.encode() if isinstance(event, str) else orjson.dumps(event)
+        chunks.extend(chunk_to_json(c) for c in decoder.feed(data))
     return chunks, decoder.done
 
 
@@ -95,11 +91,11 @@ def _feed(wire: WireAdapter, fmt: str, events: list[Any]) -> tuple[list[dict[str
 @pytest.mark.parametrize("stream", [False, True])
 def test_build_request(fmt: str, stream: bool) -> None:
     wire = adapter(fmt)
-    req = wire.build_request(target(fmt, MODELS[fmt]), REQUEST, stream=stream)
+    req = wire.build_request(target(fmt, MODELS[fmt]), chat_request(REQUEST), stream=stream)
     body = orjson.loads(req.body)
     assert isinstance(body, dict)
-    _messages_in_shape(fmt, body, req.url)
-    assert _asks_to_stream(fmt, body, req.url) is stream
+    SHAPES[fmt].check_request(body, req.url)
+    assert SHAPES[fmt].asks_to_stream(body, req.url) is stream
     assert b"spidergate_options" not in req.body
     name, value = AUTH_HEADERS[fmt]
     assert req.headers[name] == value
@@ -113,8 +109,8 @@ def test_build_request(fmt: str, stream: bool) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("answer", ["text", "tool"])
 def test_parse_response_agrees(fmt: str, answer: str) -> None:
-    completion = adapter(fmt).parse_response(
-        target(fmt, MODELS[fmt]), orjson.dumps(CANNED[fmt][answer])
+    completion = completion_to_json(
+        adapter(fmt).parse_response(target(fmt, MODELS[fmt]), orjson.dumps(CANNED[fmt][answer]))
     )
     assert completion["object"] == "chat.completion"
     choice = completion["choices"][0]
@@ -134,7 +130,9 @@ def test_stream_reassembles_to_the_whole_answer(fmt: str, answer: str) -> None:
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     rebuilt = reassemble(chunks)
-    whole = wire.parse_response(target(fmt, MODELS[fmt]), orjson.dumps(CANNED[fmt][answer]))
+    whole = completion_to_json(
+        wire.parse_response(target(fmt, MODELS[fmt]), orjson.dumps(CANNED[fmt][answer]))
+    )
     assert _essence(rebuilt["message"]) == _essence(whole["choices"][0]["message"])
     assert (_essence(rebuilt["message"]), rebuilt["finish_reason"]) == EXPECTED[answer]
     usage_chunks = [c for c in chunks if c["choices"] == [] and "usage" in c]

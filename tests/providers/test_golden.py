@@ -15,7 +15,9 @@ from typing import Any
 import orjson
 import pytest
 
+from gate_service.domain.openai_json import chunk_to_json, completion_to_json
 from gate_service.providers.base import UpstreamFailure, WireAdapter
+from tests.domain.build import chat_request
 from tests.providers.support import adapter, reassemble, target
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -41,7 +43,9 @@ def _failure(exc: UpstreamFailure) -> dict[str, Any]:
 def _request(wire: WireAdapter, case: dict[str, Any]) -> dict[str, Any]:
     target_ = target(wire.name, case["model"])
     try:
-        req = wire.build_request(target_, case["request"], stream=case.get("stream", False))
+        req = wire.build_request(
+            target_, chat_request(case["request"]), stream=case.get("stream", False)
+        )
     except UpstreamFailure as exc:
         return {"error": _failure(exc)}
     return {"url": req.url, "headers": req.headers, "body": orjson.loads(req.body)}
@@ -49,7 +53,10 @@ def _request(wire: WireAdapter, case: dict[str, Any]) -> dict[str, Any]:
 
 def _response(wire: WireAdapter, case: dict[str, Any]) -> dict[str, Any]:
     try:
-        return wire.parse_response(target(wire.name, case["model"]), orjson.dumps(case["response"]))
+        answer = wire.parse_response(
+            target(wire.name, case["model"]), orjson.dumps(case["response"])
+        )
+        return completion_to_json(answer)
     except UpstreamFailure as exc:
         return {"error": _failure(exc)}
 
@@ -61,7 +68,7 @@ def _stream(wire: WireAdapter, case: dict[str, Any]) -> dict[str, Any]:
     try:
         for event in case["events"]:
             data = event.encode() if isinstance(event, str) else orjson.dumps(event)
-            chunks.extend(decoder.feed(data))
+            chunks.extend(chunk_to_json(c) for c in decoder.feed(data))
     except UpstreamFailure as exc:
         error = _failure(exc)
     out = {"chunks": chunks, "done": decoder.done, "error": error}

@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from gate_service.domain.openai_json import chunk_to_json
 from gate_service.providers.base import UpstreamRequest
 from gate_service.providers.transport import create_session, open_stream
 from tests.providers.canned import CANNED, MODELS, TEXT
@@ -47,7 +48,7 @@ async def test_framed_stream_decodes(fmt: str) -> None:
         try:
             async for payloads in resp.events(5):
                 for data in payloads:
-                    chunks.extend(decoder.feed(data))
+                    chunks.extend(chunk_to_json(c) for c in decoder.feed(data))
                 if decoder.done:
                     break
         finally:

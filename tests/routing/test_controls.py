@@ -11,6 +11,7 @@ from gate_service.providers.registry import default_adapters
 from gate_service.routing.keys import KeyPool, UsableKey
 from gate_service.routing.plan import ModelControls, plan
 from gate_service.routing.resolve import resolve
+from tests.domain.build import chat_request
 
 CATALOG = Catalog(load_bundled())
 
@@ -25,7 +26,7 @@ def pool() -> KeyPool:
 
 
 def planned(model: str, allowed: set[str] | None = None, free_only: bool = False) -> list[str]:
-    request = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
+    request = chat_request({"model": model, "messages": [{"role": "user", "content": "hi"}]})
     controls = ModelControls(model, frozenset(allowed or ()), free_only)
     chain = resolve(CATALOG, model)
     result = plan(chain, request, None, pool(), default_adapters(), controls)

@@ -8,12 +8,14 @@ import pytest
 
 from gate_service.catalog.loader import load_bundled
 from gate_service.catalog.snapshot import Catalog
+from gate_service.chat.attempts import text_length
+from gate_service.domain import Usage
+from gate_service.domain.openai_json import chunk_from_json, usage_to_json
 from gate_service.providers.anthropic import AnthropicAdapter
 from gate_service.providers.base import Target
 from gate_service.providers.gemini import GeminiAdapter
 from gate_service.providers.openai_compat import OpenAIAdapter
 from gate_service.routing.cost import cost_usd, counted_usage
-from gate_service.routing.outcome import text_length
 
 CATALOG = Catalog(load_bundled())
 
@@ -108,11 +110,11 @@ def test_cost_per_wire_format(
     cached: int,
     completion: int,
 ) -> None:
-    completion_dict = adapter.parse_response(target(model_id), orjson.dumps(answer))  # type: ignore[attr-defined]
-    usage = completion_dict["usage"]
-    assert usage["prompt_tokens"] == prompt
-    assert usage["completion_tokens"] == completion
-    assert usage.get("prompt_tokens_details", {}).get("cached_tokens", 0) == cached
+    parsed = adapter.parse_response(target(model_id), orjson.dumps(answer))  # type: ignore[attr-defined]
+    usage = parsed.usage
+    assert usage.prompt_tokens == prompt
+    assert usage.completion_tokens == completion
+    assert (usage.cached_tokens or 0) == cached
     cost = cost_usd(CATALOG.model(model_id), usage)
     assert cost == expected(model_id, prompt, cached, completion)
     assert cost > 0
@@ -120,28 +122,28 @@ def test_cost_per_wire_format(
 
 def test_cached_input_is_cheaper_than_fresh_input() -> None:
     model = CATALOG.model("anthropic/claude-3-5-haiku-latest")
-    fresh = cost_usd(model, {"prompt_tokens": 1000, "completion_tokens": 0})
-    cached = cost_usd(
-        model,
-        {
-            "prompt_tokens": 1000,
-            "completion_tokens": 0,
-            "prompt_tokens_details": {"cached_tokens": 1000},
-        },
-    )
+    fresh = cost_usd(model, Usage(prompt_tokens=1000, completion_tokens=0))
+    cached = cost_usd(model, Usage(prompt_tokens=1000, completion_tokens=0, cached_tokens=1000))
     assert 0 < cached < fresh
 
 
 def test_a_stream_without_usage_is_metered_by_counting() -> None:
-    chunk = {
-        "choices": [
-            {"delta": {"content": "abcd" * 10, "tool_calls": [{"function": {"arguments": "{}"}}]}}
-        ]
-    }
+    chunk = chunk_from_json(
+        {
+            "choices": [
+                {
+                    "delta": {
+                        "content": "abcd" * 10,
+                        "tool_calls": [{"function": {"arguments": "{}"}}],
+                    }
+                }
+            ]
+        }
+    )
     chars = text_length(chunk)
     assert chars == 42
     usage = counted_usage(30, chars)
-    assert usage == {
+    assert usage_to_json(usage) == {
         "prompt_tokens": 30,
         "completion_tokens": 11,
         "total_tokens": 41,
@@ -151,4 +153,4 @@ def test_a_stream_without_usage_is_metered_by_counting() -> None:
 
 
 def test_unknown_models_cost_nothing() -> None:
-    assert cost_usd(None, {"prompt_tokens": 10, "completion_tokens": 10}) == 0.0
+    assert cost_usd(None, Usage(prompt_tokens=10, completion_tokens=10)) == 0.0

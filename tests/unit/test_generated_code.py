@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,3 +27,15 @@ def test_generated_code_is_fresh(tmp_path: Path) -> None:
     assert sorted(map(str, fresh)) == sorted(map(str, committed)), "generated file set differs"
     stale = [str(name) for name, data in fresh.items() if committed[name] != data]
     assert not stale, f"stale generated code, run `python tools/gen_protos.py`: {stale}"
+
+
+def test_grpc_modules_have_typed_stubs() -> None:
+    # Without the *_pb2_grpc.pyi (mypy-protobuf) every stub and servicer base is Any to
+    # mypy, and a wrong request type at the gRPC edge goes unseen.
+    modules = sorted((ROOT / "spidergate" / "v1").glob("*_pb2_grpc.py"))
+    assert modules
+    for module in modules:
+        typed = module.with_suffix(".pyi")
+        assert typed.exists(), f"no {typed.name}: run `python tools/gen_protos.py`"
+        for stub in re.findall(r"^class (\w+)Stub\b", module.read_text(), re.MULTILINE):
+            assert f"class {stub}AsyncStub(" in typed.read_text(), f"{typed.name}: {stub}"

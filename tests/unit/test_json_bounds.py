@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from gate_service.chat.validation import check_depth, too_deep, validate_chat_request
+from gate_service.domain.openai_json import completion_from_json
 from gate_service.errors import GateError
 from gate_service.proto_convert.completion import completion_to_proto
 from gate_service.proto_convert.jsonvalues import INT32, INT64, as_float, as_int, as_int32
+from tests.domain.build import chat_request
 
 
 def _nest(levels: int) -> Any:
@@ -44,16 +46,68 @@ def test_long_keys_are_cut_in_the_param() -> None:
 
 def test_the_core_checks_depth_and_finite_floats() -> None:
     request = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
-    validate_chat_request(request)
+    validate_chat_request(chat_request(request))
     with pytest.raises(GateError) as caught:
-        validate_chat_request({**request, "extra": _nest(70)})
+        validate_chat_request(chat_request({**request, "extra": _nest(70)}))
     assert caught.value.param is not None and caught.value.param.startswith("extra")
+    typed = chat_request(request)
+    typed.temperature = float("nan")  # a gRPC client can send one; JSON cannot
     with pytest.raises(GateError) as caught:
-        validate_chat_request({**request, "temperature": float("nan")})
+        validate_chat_request(typed)
     assert caught.value.param == "temperature"
+    typed = chat_request(request)
+    typed.options.max_cost_usd = float("inf")
     with pytest.raises(GateError) as caught:
-        validate_chat_request({**request, "spidergate_options": {"max_cost_usd": float("inf")}})
+        validate_chat_request(typed)
     assert caught.value.param == "spidergate_options.max_cost_usd"
+
+
+# Deeper than the typed part of the request, so it is what the bound meets.
+_DEEP: dict[str, Any] = {"a": [{"b": [{}]}]}
+
+
+@pytest.mark.parametrize(
+    ("place", "param"),
+    [
+        (
+            {"tools": [{"type": "function", "function": {"name": "f", "parameters": _DEEP}}]},
+            "tools[0].function.parameters.a[0].b[0]",
+        ),
+        ({"zz": _DEEP}, "zz.a[0].b[0]"),
+        (
+            {
+                "messages": [
+                    {"role": "user", "content": [{"type": "text", "text": "x", "y": _DEEP}]}
+                ]
+            },
+            "messages[0].content[0].y.a[0].b...",  # eight keys shown at most
+        ),
+        (
+            {"response_format": {"type": "json_schema", "json_schema": _DEEP}},
+            "response_format.json_schema.a[0].b[0]",
+        ),
+        ({"tool_choice": {"type": "custom", "x": _DEEP}}, "tool_choice.x.a[0].b[0]"),
+        ({"spidergate_options": {"x": _DEEP}}, "spidergate_options.x.a[0].b[0]"),
+    ],
+)
+def test_depth_counts_from_where_a_value_sits(place: dict[str, Any], param: str) -> None:
+    """The free-form values are walked alone, but counted from their place in the
+    request: the bound is the same as over the whole request as one document."""
+    base: dict[str, Any] = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    body = {**base, **place}
+    depth = _depth(body)
+    chat_request(body, max_depth=depth)
+    with pytest.raises(GateError) as caught:
+        chat_request(body, max_depth=depth - 1)
+    assert caught.value.param == param
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
 
 
 @pytest.mark.parametrize("value", [1e19, -1e19, 1e308, float(INT64), INT64, -INT64 - 1])
@@ -79,13 +133,15 @@ def test_floats_must_be_finite(value: float) -> None:
 
 def test_upstream_numbers_are_clamped_not_fatal() -> None:
     completion = completion_to_proto(
-        {
-            "id": "c",
-            "created": 1e300,
-            "model": "m",
-            "choices": [{"index": 2**40, "message": {"role": "assistant", "content": "x"}}],
-            "usage": {"prompt_tokens": float("inf"), "completion_tokens": 10**30},
-        }
+        completion_from_json(
+            {
+                "id": "c",
+                "created": 1e300,
+                "model": "m",
+                "choices": [{"index": 2**40, "message": {"role": "assistant", "content": "x"}}],
+                "usage": {"prompt_tokens": float("inf"), "completion_tokens": 10**30},
+            }
+        )
     )
     assert completion.created == INT64 - 1
     assert completion.choices[0].index == INT32 - 1

@@ -1,11 +1,20 @@
-"""Proto ⇄ JSON converters: lossless round trips, typed errors for wrongly typed input."""
+"""The edge converters: client JSON -> proto -> domain, and domain -> proto -> client JSON,
+lossless both ways; typed errors for wrongly typed input."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
+from gate_service.domain.openai_json import (
+    chunk_from_json,
+    chunk_to_json,
+    completion_from_json,
+    completion_to_json,
+    request_to_json,
+)
 from gate_service.errors import GateError
 from gate_service.proto_convert.completion import (
     chunk_from_proto,
@@ -13,7 +22,15 @@ from gate_service.proto_convert.completion import (
     completion_from_proto,
     completion_to_proto,
 )
-from gate_service.proto_convert.request import request_from_proto, request_to_proto
+from gate_service.proto_convert.request import request_from_proto
+from gate_service.proto_convert.request_json import request_to_proto
+from spidergate.v1 import common_pb2 as pb
+
+
+def _round_trip(body: dict[str, Any]) -> dict[str, Any]:
+    """Client JSON -> proto (bridge) -> domain (core) -> the request's JSON form."""
+    return request_to_json(request_from_proto(request_to_proto(body)))
+
 
 FULL_REQUEST: dict[str, Any] = {
     "model": "spideriq/coding",
@@ -86,18 +103,18 @@ FULL_REQUEST: dict[str, Any] = {
 
 
 def test_request_round_trip_is_lossless() -> None:
-    assert request_from_proto(request_to_proto(FULL_REQUEST)) == FULL_REQUEST
+    assert _round_trip(FULL_REQUEST) == FULL_REQUEST
 
 
 def test_single_stop_string_round_trips() -> None:
     body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stop": "END"}
-    assert request_from_proto(request_to_proto(body)) == body
+    assert _round_trip(body) == body
 
 
 def test_unknown_tool_choice_shape_passes_through() -> None:
     choice = {"type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": []}}
     body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "tool_choice": choice}
-    assert request_from_proto(request_to_proto(body))["tool_choice"] == choice
+    assert _round_trip(body)["tool_choice"] == choice
 
 
 @pytest.mark.parametrize(
@@ -183,7 +200,9 @@ COMPLETION: dict[str, Any] = {
 
 
 def test_completion_round_trip_is_lossless() -> None:
-    assert completion_from_proto(completion_to_proto(COMPLETION)) == COMPLETION
+    completion = completion_from_json(COMPLETION)
+    assert completion_to_json(completion) == COMPLETION
+    assert completion_from_proto(completion_to_proto(completion)) == COMPLETION
 
 
 def test_chunk_round_trip_is_lossless() -> None:
@@ -233,4 +252,49 @@ def test_chunk_round_trip_is_lossless() -> None:
         },
     ]
     for chunk in chunks:
-        assert chunk_from_proto(chunk_to_proto(chunk)) == chunk
+        assert chunk_to_json(chunk_from_json(chunk)) == chunk
+        assert chunk_from_proto(chunk_to_proto(chunk_from_json(chunk))) == chunk
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"temperature": "hot"}, "temperature"),
+        ({"messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
+        ({"spidergate_options": {"timeout_ms": "soon"}}, "spidergate_options.timeout_ms"),
+        ({"max_tokens": 2**40}, "max_tokens"),
+    ],
+)
+def test_the_core_types_what_the_bridge_forwarded(body: dict[str, Any], param: str) -> None:
+    """A body the bridge could not type arrives whole in ``extra_json``; the core reads
+    it with the same strict code, so the 400 names the same parameter."""
+    untyped = pb.ChatCompletionRequest(extra_json=orjson.dumps({"model": "m", **body}))
+    with pytest.raises(GateError) as info:
+        request_from_proto(untyped)
+    assert (info.value.code, info.value.param) == ("invalid_request", param)
+
+
+def test_a_forwarded_body_that_types_cleanly_is_served_as_sent() -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "zz": 1}
+    request = request_from_proto(pb.ChatCompletionRequest(extra_json=orjson.dumps(body)))
+    assert request_to_json(request) == body
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [(b"{nope", "not valid JSON"), (b"[1, 2]", "must be a JSON object")],
+)
+def test_a_forwarded_body_that_is_not_an_object(raw: bytes, message: str) -> None:
+    with pytest.raises(GateError) as info:
+        request_from_proto(pb.ChatCompletionRequest(extra_json=raw))
+    assert info.value.code == "invalid_request"
+    assert message in info.value.message
+
+
+def test_a_modelled_field_in_extra_json_replaces_the_typed_one() -> None:
+    """A gRPC client's extra_json wins over the typed field of the same name, as before."""
+    proto = request_to_proto({"model": "m", "messages": [{"role": "user", "content": "a"}]})
+    proto.extra_json = orjson.dumps({"messages": [{"role": "user", "content": "b"}], "n": 2})
+    request = request_from_proto(proto)
+    assert [m.content for m in request.messages] == ["b"]
+    assert (request.model, request.n, request.extra) == ("m", 2, {})

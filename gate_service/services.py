@@ -1,0 +1,139 @@
+"""The one table of the core's gRPC services: every list of services is read from here.
+
+``SERVICES`` holds, for each service, its proto descriptor, the servicer class that
+implements it, the generated stub and registration function, and the attribute the
+bridge calls it by (``core.chat``, ``core.vault``...). The gRPC server registers from it
+(plus health and reflection names), the in-process channel builds its stubs from its
+descriptors, the bridge's network client builds its stubs and pool stand-ins from it,
+and the boundary and reachability tests walk it. Adding a service means one entry here
+and one typed attribute on ``CoreStubs`` (``tests/unit/test_services.py`` checks the two
+agree), besides its proto, servicer and bridge handler.
+
+Each entry is generic in its servicer type, so mypy checks that the servicer class is one
+that its registration function accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import grpc
+from google.protobuf.descriptor import FileDescriptor, MethodDescriptor, ServiceDescriptor
+
+from gate_service.servicers.auth import AuthServicer
+from gate_service.servicers.catalog import CatalogServicer
+from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.usage import UsageServicer
+from gate_service.servicers.vault import VaultServicer
+from spidergate.v1 import (
+    auth_pb2,
+    auth_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
+    chat_pb2,
+    chat_pb2_grpc,
+    stream_pb2,
+    stream_pb2_grpc,
+    usage_pb2,
+    usage_pb2_grpc,
+    vault_pb2,
+    vault_pb2_grpc,
+)
+
+if TYPE_CHECKING:
+    from gate_service.core import Core
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class ServiceDef(Generic[S]):
+    """One gRPC service of the core, as the server, the in-process channel and the
+    bridge need it."""
+
+    attribute: str
+    """The bridge's name for it: ``CoreClient.chat``, ``LocalCoreClient.chat``."""
+    descriptor: ServiceDescriptor
+    servicer: Callable[[Core], S]
+    register: Callable[[S, grpc.aio.Server], None]
+    """The generated ``add_*Servicer_to_server``."""
+    stub: Callable[[grpc.aio.Channel], Any]
+    """The generated ``*Stub`` (over an aio channel its methods are the aio ones)."""
+
+    @property
+    def name(self) -> str:
+        """The full service name (``spidergate.v1.ChatService``): reflection, health."""
+        return self.descriptor.full_name
+
+    @property
+    def methods(self) -> tuple[MethodDescriptor, ...]:
+        return tuple(self.descriptor.methods)
+
+
+def _service(file: FileDescriptor, name: str) -> ServiceDescriptor:
+    return file.services_by_name[name]
+
+
+SERVICES: tuple[ServiceDef[Any], ...] = (
+    ServiceDef(
+        "chat",
+        _service(chat_pb2.DESCRIPTOR, "ChatService"),
+        ChatServicer,
+        chat_pb2_grpc.add_ChatServiceServicer_to_server,
+        chat_pb2_grpc.ChatServiceStub,
+    ),
+    ServiceDef(
+        "stream",
+        _service(stream_pb2.DESCRIPTOR, "StreamService"),
+        StreamServicer,
+        stream_pb2_grpc.add_StreamServiceServicer_to_server,
+        stream_pb2_grpc.StreamServiceStub,
+    ),
+    ServiceDef(
+        "catalog",
+        _service(catalog_pb2.DESCRIPTOR, "CatalogService"),
+        CatalogServicer,
+        catalog_pb2_grpc.add_CatalogServiceServicer_to_server,
+        catalog_pb2_grpc.CatalogServiceStub,
+    ),
+    ServiceDef(
+        "auth",
+        _service(auth_pb2.DESCRIPTOR, "AuthService"),
+        AuthServicer,
+        auth_pb2_grpc.add_AuthServiceServicer_to_server,
+        auth_pb2_grpc.AuthServiceStub,
+    ),
+    ServiceDef(
+        "vault",
+        _service(vault_pb2.DESCRIPTOR, "VaultService"),
+        VaultServicer,
+        vault_pb2_grpc.add_VaultServiceServicer_to_server,
+        vault_pb2_grpc.VaultServiceStub,
+    ),
+    ServiceDef(
+        "usage",
+        _service(usage_pb2.DESCRIPTOR, "UsageService"),
+        UsageServicer,
+        usage_pb2_grpc.add_UsageServiceServicer_to_server,
+        usage_pb2_grpc.UsageServiceStub,
+    ),
+)
+
+SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
+
+
+class CoreStubs:
+    """The core's services as the bridge calls them, one attribute per ``SERVICES``
+    entry, typed by its generated async stub so mypy checks every call's request and
+    reply types. The network client, the pooled client and the in-process client all
+    inherit these declarations and fill them from the table; the stand-ins they use for
+    several cores or for the in-process channel have the same methods."""
+
+    chat: chat_pb2_grpc.ChatServiceAsyncStub
+    stream: stream_pb2_grpc.StreamServiceAsyncStub
+    catalog: catalog_pb2_grpc.CatalogServiceAsyncStub
+    auth: auth_pb2_grpc.AuthServiceAsyncStub
+    vault: vault_pb2_grpc.VaultServiceAsyncStub
+    usage: usage_pb2_grpc.UsageServiceAsyncStub

@@ -1,0 +1,200 @@
+"""The request record and its forms: the journal line, the ``request_log`` row, ``pb.Trace``
+and the JSON, each derived from the record's one list of fields.
+
+The expected bytes below were produced by the release before the record was one type
+(``LedgerEntry``, ``RequestLog``, ``Trace``, ``pb.Trace``, ``trace_to_json``): a journal
+it wrote must still be read, and the API's answers must not change by a byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import orjson
+
+from gate_service.ledger import codec
+from gate_service.ledger.json_shapes import record_to_json
+from gate_service.ledger.record import FIELDS, PRIVATE, SHOWN, Attempt, RequestRecord, shown_name
+from gate_service.ledger.rows import REQUESTS, record_to_row
+from gate_service.proto_convert.usage import record_from_proto, record_to_proto
+from spidergate.v1 import usage_pb2 as pb
+
+T = datetime(2026, 11, 25, 10, 30, 15, 123456, tzinfo=UTC)
+ATTEMPTS = (
+    Attempt("groq", "llama", "k…1", "error", 503, 10.5, "server_error", "boom"),
+    Attempt("together", "llama", "t…2", "success", 200, 40.25),
+)
+SERVED = RequestRecord(
+    id="req-1",
+    client_id="cli_x",
+    token_id="tok_1",
+    agent_name="agent-1",
+    requested_model="spideriq/fast",
+    alias="spideriq/fast",
+    served_model="llama",
+    provider="together",
+    key_id="key_2",
+    key_preview="t…2",
+    status=200,
+    error_code=None,
+    latency_ms=55.5,
+    ttft_ms=12.25,
+    prompt_tokens=10,
+    completion_tokens=5,
+    cached_tokens=2,
+    reasoning_tokens=1,
+    cost_usd=0.00125,
+    streamed=True,
+    cache_hit=False,
+    fallback_chain=("groq:llama", "together:llama"),
+    attempts=ATTEMPTS,
+    created_at=T,
+)
+REFUSED = RequestRecord(
+    id="req-2",
+    client_id="cli_x",
+    token_id=None,
+    agent_name=None,
+    requested_model="x",
+    alias=None,
+    served_model=None,
+    provider=None,
+    key_id=None,
+    key_preview=None,
+    status=429,
+    error_code="rate_limit_exceeded",
+    latency_ms=1.0,
+    ttft_ms=None,
+    prompt_tokens=0,
+    completion_tokens=0,
+    cached_tokens=0,
+    reasoning_tokens=0,
+    cost_usd=0.0,
+    streamed=False,
+    cache_hit=False,
+    fallback_chain=(),
+    attempts=(),
+    created_at=T,
+)
+
+# Written by the previous release (codec VERSION 1, the record then called LedgerEntry).
+V1_LINE = (
+    b'7 0697235d [1,"req-1","cli_x","tok_1","agent-1","spideriq/fast","spideriq/fast",'
+    b'"llama","together","key_2","t\xe2\x80\xa62",200,null,55.5,12.25,10,5,2,1,0.00125,'
+    b'true,false,["groq:llama","together:llama"],[["groq","llama","k\xe2\x80\xa61","error",'
+    b'503,10.5,"server_error","boom"],["together","llama","t\xe2\x80\xa62","success",200,'
+    b'40.25,"",""]],"2026-11-25T10:30:15.123456+00:00"]\n'
+)
+SERVED_JSON = (
+    b'{"id":"req-1","object":"trace","created":1795602615,'
+    b'"created_at":"2026-11-25T10:30:15.123Z","client_id":"cli_x","token_id":"tok_1",'
+    b'"agent":"agent-1","requested_model":"spideriq/fast","alias":"spideriq/fast",'
+    b'"model":"llama","provider":"together","key_preview":"t\xe2\x80\xa62","status":200,'
+    b'"error_code":null,"latency_ms":55.5,"ttft_ms":12.25,"usage":{"prompt_tokens":10,'
+    b'"completion_tokens":5,"total_tokens":15,"cached_tokens":2,"reasoning_tokens":1},'
+    b'"cost_usd":0.00125,"streamed":true,"cache_hit":false,'
+    b'"fallback_chain":["groq:llama","together:llama"]'
+)
+SERVED_ATTEMPTS_JSON = (
+    b',"attempts":[{"provider":"groq","model":"llama","key":"k\xe2\x80\xa61",'
+    b'"outcome":"error","status":503,"latency_ms":10.5,"error_code":"server_error",'
+    b'"error_message":"boom"},{"provider":"together","model":"llama","key":"t\xe2\x80\xa62",'
+    b'"outcome":"success","status":200,"latency_ms":40.25,"error_code":"","error_message":""}]'
+)
+REFUSED_JSON = (
+    b'{"id":"req-2","object":"trace","created":1795602615,'
+    b'"created_at":"2026-11-25T10:30:15.123Z","client_id":"cli_x","token_id":null,'
+    b'"agent":null,"requested_model":"x","alias":null,"model":null,"provider":null,'
+    b'"key_preview":null,"status":429,"error_code":"rate_limit_exceeded","latency_ms":1.0,'
+    b'"ttft_ms":null,"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,'
+    b'"cached_tokens":0,"reasoning_tokens":0},"cost_usd":0.0,"streamed":false,'
+    b'"cache_hit":false,"fallback_chain":[],"attempts":[]}'
+)
+SERVED_PROTO = (
+    "0a057265712d3110d3968692a1341a05636c695f782205746f6b5f312a076167656e742d31320d7370"
+    "6964657269712f666173743a0d73706964657269712f6661737442056c6c616d614a08746f6765746865"
+    "72520574e280a63258c801690000000000c04b40710000000000802840780a80010588010290010199017b"
+    "14ae47e17a543fa00101b2010a67726f713a6c6c616d61b2010e746f6765746865723a6c6c616d61ba01"
+    "3b0a0467726f7112056c6c616d611a056be280a63122056572726f7228f7033100000000000025403a0c"
+    "7365727665725f6572726f724204626f6f6dba012d0a08746f67657468657212056c6c616d611a0574e2"
+    "80a63222077375636365737328c801310000000000204440"
+)
+REFUSED_PROTO = (
+    "0a057265712d3210d3968692a1341a05636c695f7832017858ad036213726174655f6c696d69745f6578"
+    "63656564656469000000000000f03f"
+)
+
+
+def test_a_journal_written_by_the_previous_release_is_read() -> None:
+    assert codec.decode(V1_LINE) == (7, SERVED)
+    assert codec.encode(7, SERVED) == V1_LINE
+
+
+def test_the_json_is_unchanged_to_the_byte() -> None:
+    assert orjson.dumps(record_to_json(SERVED, attempts=False)) == SERVED_JSON + b"}"
+    assert orjson.dumps(record_to_json(SERVED, attempts=True)) == (
+        SERVED_JSON + SERVED_ATTEMPTS_JSON + b"}"
+    )
+    assert orjson.dumps(record_to_json(REFUSED, attempts=True)) == REFUSED_JSON
+
+
+def test_the_proto_is_unchanged_to_the_byte() -> None:
+    for record, expected in ((SERVED, SERVED_PROTO), (REFUSED, REFUSED_PROTO)):
+        assert record_to_proto(record).SerializeToString(deterministic=True).hex() == expected
+
+
+def test_the_proto_round_trips_all_but_the_private_fields() -> None:
+    """Everything shown comes back; the time to the millisecond (the wire's unit)."""
+    for record in (SERVED, REFUSED):
+        back = record_from_proto(record_to_proto(record))
+        assert all(getattr(back, name) is None for name in PRIVATE)
+        to_ms = replace(record, created_at=record.created_at.replace(microsecond=123000))
+        assert [getattr(back, n) for n in SHOWN] == [getattr(to_ms, n) for n in SHOWN]
+
+
+def test_the_row_is_unchanged() -> None:
+    assert record_to_row(SERVED) == {
+        "id": "req-1",
+        "client_id": "cli_x",
+        "token_id": "tok_1",
+        "agent_name": "agent-1",
+        "requested_model": "spideriq/fast",
+        "alias": "spideriq/fast",
+        "served_model": "llama",
+        "provider": "together",
+        "key_id": "key_2",
+        "key_preview": "t…2",
+        "status": 200,
+        "error_code": None,
+        "latency_ms": 55.5,
+        "ttft_ms": 12.25,
+        "prompt_tokens": 10,
+        "completion_tokens": 5,
+        "cached_tokens": 2,
+        "reasoning_tokens": 1,
+        "cost_usd": 0.00125,
+        "streamed": True,
+        "cache_hit": False,
+        "fallback_chain": '["groq:llama","together:llama"]',
+        "attempts": (
+            '[{"provider":"groq","model":"llama","key":"k…1","outcome":"error","status":503,'
+            '"latency_ms":10.5,"error_code":"server_error","error_message":"boom"},'
+            '{"provider":"together","model":"llama","key":"t…2","outcome":"success",'
+            '"status":200,"latency_ms":40.25,"error_code":"","error_message":""}]'
+        ),
+        "created_at": T,
+    }
+
+
+def test_every_form_has_every_field() -> None:
+    """The forms follow the record's one list of fields: the table has a column per field,
+    in order; pb.Trace a field per shown field (under its shown name; the time as ms); the
+    JSON every shown field (the token counts under "usage")."""
+    assert tuple(c.name for c in REQUESTS.columns) == FIELDS
+    proto = {shown_name(n) for n in SHOWN} - {"created_at"} | {"created_ms"}
+    assert {f.name for f in pb.Trace.DESCRIPTOR.fields} == proto
+    body = record_to_json(SERVED, attempts=True)
+    flat = set(body) | set(body["usage"])
+    assert {shown_name(n) for n in SHOWN} <= flat
+    assert not {n for n in PRIVATE} & flat
