@@ -13,27 +13,24 @@ from tests.db_backends import drop_migrated_template
 from tests.stack import Stack, make_settings
 
 # The files that take longest (seconds on one of four xdist workers, on the 2-core machine
-# under load: fuzz 70, bounds 80, writer 55, the rest 20-40), sent to the workers first.
-# Files go to workers whole (``--dist loadfile``) in collection order
+# under load: bounds 68, fuzz 57, ledger crash 44, writer 42, the rest 15-40), sent to the
+# workers first. Files go to workers whole (``--dist loadfile``) in collection order
 # (``--no-loadscope-reorder``; xdist's own order, by number of tests, sent the 4-test fuzz
 # last and left three workers idle while it ran). Other files keep their order after these.
 SLOWEST_FIRST = (
-    "e2e/test_openapi_fuzz.py",
     "e2e/test_bounds.py",
-    "ledger/test_writer.py",
-    "e2e/test_unknown_tokens.py",
+    "e2e/test_openapi_fuzz.py",
     "e2e/test_ledger_crash.py",
-    "e2e/test_processes.py",
-    "vault/test_store.py",
-    "ledger/test_rollups.py",
-    "auth/test_authenticator.py",
-    "auth/test_identity.py",
+    "ledger/test_writer.py",
     "e2e/test_replicas.py",
     "e2e/test_recovery.py",
+    "e2e/test_processes.py",
+    "e2e/test_unknown_tokens.py",
+    "ledger/test_rollups.py",
     "e2e/test_shutdown.py",
+    "cli/test_admin.py",
+    "e2e/test_ledger_shutdown.py",
 )
-
-
 WORKERS = 4
 
 
