@@ -31,6 +31,7 @@ SLOWEST_FIRST = (
     "cli/test_admin.py",
     "e2e/test_ledger_shutdown.py",
 )
+
 WORKERS = 4
 
 
