@@ -12,9 +12,11 @@ to core 0 when the machine has two, so the test's clients do not take its CPU).
   same 503; in one process a request counts once.
 - **JSON offload**: a large body is parsed and converted off the bridge's event loop.
 
-The two 1,500-connection bursts are marked ``soak``: their p99 bounds hold for a gateway
-pinned to a core of its own, which the suite's other workers share, so they run in
-``.ci/run``'s soak stage, alone on the machine (``pytest -m soak``).
+The two 1,500-connection bursts and the JSON-offload probe are marked ``soak``: their
+latency bounds (p99 under 2 s; ``/health`` under 1 s while a large body is parsed) hold
+for a gateway with a core of its own, which the suite's other workers share (a busy
+worker starved the probe for 1.9 s), so they run in ``.ci/run``'s soak stage, alone on
+the machine (``pytest -m soak``).
 """
 
 from __future__ import annotations
@@ -623,6 +625,7 @@ def test_the_core_apart_sheds_with_the_same_503(tmp_path: Path, mock_url: str) -
 # ------------------------------------------------------------------ JSON off the loop
 
 
+@pytest.mark.soak
 def test_a_large_body_is_parsed_off_the_bridges_loop(tmp_path: Path) -> None:
     """Core and bridge apart; a 17 MB body of 150,000 messages: the bridge's own route
     (/metrics) keeps answering while it is parsed and converted. Measured: the longest
