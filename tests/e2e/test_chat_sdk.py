@@ -9,10 +9,11 @@ import httpx
 import openai
 import pytest
 from openai import OpenAI
+from openai.types.chat import ChatCompletionToolParam
 
 from tests.stack import Stack
 
-TOOLS = [
+TOOLS: list[ChatCompletionToolParam] = [
     {
         "type": "function",
         "function": {
@@ -101,7 +102,7 @@ def test_tool_calls_round_trip(client: OpenAI) -> None:
     resp = client.chat.completions.create(
         model="spideriq/tool-use",
         messages=[{"role": "user", "content": "weather in Paris?"}],
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
     )
     call = resp.choices[0].message.tool_calls[0]  # type: ignore[index]
     assert resp.choices[0].finish_reason == "tool_calls"
@@ -113,7 +114,7 @@ def test_tool_calls_round_trip(client: OpenAI) -> None:
         model="spideriq/tool-use",
         stream=True,
         messages=[{"role": "user", "content": "weather in Paris?"}],
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
     )
     pieces: dict[int, dict[str, str]] = {}
     finish = None
@@ -131,7 +132,7 @@ def test_tool_calls_round_trip(client: OpenAI) -> None:
     # The tool's answer goes back and the model replies with text.
     follow = client.chat.completions.create(
         model="spideriq/tool-use",
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
         messages=[
             {"role": "user", "content": "weather in Paris?"},
             resp.choices[0].message.model_dump(exclude_none=True),  # type: ignore[list-item]

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from openai import OpenAI
+from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 
 from tests.stack import Stack
 
@@ -16,7 +17,7 @@ MODELS = {
     "anthropic": "anthropic/claude-3-5-haiku-latest",
     "gemini": "google_ai/gemini-2.0-flash",
 }
-TOOLS = [
+TOOLS: list[ChatCompletionToolParam] = [
     {
         "type": "function",
         "function": {
@@ -30,7 +31,7 @@ TOOLS = [
         },
     }
 ]
-QUESTION = [{"role": "user", "content": "Where is order 42?"}]
+QUESTION: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Where is order 42?"}]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def test_text_round_trip(client: OpenAI, stack: Stack, fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", sorted(MODELS))
 def test_tool_calls_round_trip(client: OpenAI, fmt: str) -> None:
-    resp = client.chat.completions.create(model=MODELS[fmt], messages=QUESTION, tools=TOOLS)  # type: ignore[arg-type]
+    resp = client.chat.completions.create(model=MODELS[fmt], messages=QUESTION, tools=TOOLS)
     message = resp.choices[0].message
     assert resp.choices[0].finish_reason == "tool_calls"
     assert message.tool_calls and message.tool_calls[0].function.name == "lookup_order"  # type: ignore[union-attr]
@@ -81,7 +82,7 @@ def test_tool_calls_round_trip(client: OpenAI, fmt: str) -> None:
 
     stream = client.chat.completions.create(
         model=MODELS[fmt], messages=QUESTION, tools=TOOLS, stream=True
-    )  # type: ignore[arg-type]
+    )
     calls: dict[int, dict[str, str]] = {}
     finish = None
     for chunk in stream:
@@ -101,7 +102,7 @@ def test_tool_calls_round_trip(client: OpenAI, fmt: str) -> None:
     # The tool's result goes back through the same format and the model answers in text.
     follow = client.chat.completions.create(
         model=MODELS[fmt],
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
         messages=[
             *QUESTION,
             message.model_dump(exclude_none=True),  # type: ignore[list-item]
@@ -109,7 +110,7 @@ def test_tool_calls_round_trip(client: OpenAI, fmt: str) -> None:
                 "role": "tool",
                 "tool_call_id": message.tool_calls[0].id,
                 "content": '{"status": "shipped"}',
-            },  # type: ignore[index]
+            },
         ],
     )
     assert follow.choices[0].finish_reason == "stop" and follow.choices[0].message.content
