@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from google.protobuf.message import Message
 from sqlalchemy import text
 
 from bridge.app import create_app
@@ -531,13 +532,14 @@ def test_a_brand_key_may_not_point_inside(
     assert api(vstack, "GET", f"/vault/keys/{key['id']}", credential).json()["base_url"] is None
 
     md = _md(credential)
-    for call, request in [
+    calls: list[tuple[Callable[..., object], Message]] = [
         (
             vault_stub.CreateKey,
             vault_pb2.CreateKeyRequest(provider="groq", secret="g" * 24, base_url=METADATA),
         ),
         (vault_stub.UpdateKey, vault_pb2.UpdateKeyRequest(key_id=key["id"], base_url=METADATA)),
-    ]:
+    ]
+    for call, request in calls:
         with pytest.raises(grpc.RpcError) as caught:
             call(request, metadata=md)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]

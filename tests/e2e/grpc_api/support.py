@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -31,7 +30,7 @@ SPIDERGATE_SERVICES = (
 AGENT_TOKEN_RE = re.compile(r"spideriq_pat_[0-9a-f]{32}")
 TIMEOUT = 30
 
-Metadata = Sequence[tuple[str, str]]
+Metadata = tuple[tuple[str, str | bytes], ...]  # what the grpc stubs take
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -3,8 +3,11 @@ lifecycle, narrowed scopes, operator-only calls."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import grpc
 import pytest
+from google.protobuf.message import Message
 
 from gate_service.auth.principal import ALL_SCOPES
 from spidergate.v1 import (
@@ -179,12 +182,13 @@ def test_create_brand_needs_the_operator_token(
 
 
 def test_auth_calls_need_a_token(auth: auth_pb2_grpc.AuthServiceStub) -> None:
-    for call, req in (
+    calls: tuple[tuple[Callable[..., object], Message], ...] = (
         (auth.MintAgentToken, auth_pb2.MintAgentTokenRequest(name="x")),
         (auth.ListAgentTokens, auth_pb2.ListAgentTokensRequest()),
         (auth.RevokeAgentToken, auth_pb2.RevokeAgentTokenRequest(id="tok_0000000000000000")),
         (auth.CreateClientCredential, auth_pb2.CreateClientCredentialRequest()),
-    ):
+    )
+    for call, req in calls:
         with pytest.raises(grpc.RpcError) as err:
             call(req, timeout=TIMEOUT)
         assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
