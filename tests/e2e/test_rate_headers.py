@@ -131,7 +131,7 @@ def test_reads_carry_the_limits_without_using_them(stack: Stack, acme: Brand, se
     token = acme.mint(rpm=5)
     for _ in range(2):
         assert _chat(send, token).status_code == 200
-    assert stack.run(stack.core.ledger.flush())  # type: ignore[attr-defined]
+    assert stack.run(stack.core.ledger.flush())
     trace_id = send("GET", "/api/gate/v1/traces", token, None).json()["data"][0]["id"]
     for path in [*READS, f"/api/gate/v1/traces/{trace_id}"]:
         for _ in range(2):  # reading twice still uses nothing

@@ -443,11 +443,11 @@ def test_grpc_stubs(
 
     with pytest.raises(grpc.RpcError) as caught:
         vault_stub.GetKey(vault_pb2.GetKeyRequest(key_id=created.id), metadata=_md(stranger))
-    assert caught.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     _, agent = vstack.core.identity.mint_token(client_id, "agent", None)
     with pytest.raises(grpc.RpcError) as caught:
         vault_stub.ListKeys(vault_pb2.ListKeysRequest(), metadata=_md(str(agent)))
-    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED  # type: ignore[attr-defined]
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
     deleted = vault_stub.DeleteKey(vault_pb2.DeleteKeyRequest(key_id=created.id), metadata=md)
     assert deleted.deleted and deleted.key_id == created.id
@@ -542,7 +542,7 @@ def test_a_brand_key_may_not_point_inside(
     for call, request in calls:
         with pytest.raises(grpc.RpcError) as caught:
             call(request, metadata=md)
-        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert rich_error(caught.value)[0].param == "base_url"
 
     pool = api(

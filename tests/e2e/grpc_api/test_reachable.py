@@ -33,7 +33,7 @@ def _request(method: MethodDescriptor) -> Any:
 
 
 def _failed(exc: grpc.RpcError) -> Outcome:
-    code: grpc.StatusCode = exc.code()  # type: ignore[attr-defined]
+    code: grpc.StatusCode = exc.code()
     assert code != grpc.StatusCode.UNIMPLEMENTED, exc
     detail, _ = rich_error(exc)  # our servicer's error, not grpc's own
     return code.name, detail.code

@@ -108,7 +108,7 @@ def test_health_checking(channel: grpc.Channel) -> None:
         stub.Check(  # type: ignore[attr-defined]  # wrong stub, see above
             health_pb2.HealthCheckRequest(service="no.such.Service"), timeout=TIMEOUT
         )
-    assert err.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
     watch = stub.Watch(  # type: ignore[attr-defined]  # wrong stub, see above
         health_pb2.HealthCheckRequest(service="spidergate.v1.ChatService"), timeout=TIMEOUT
