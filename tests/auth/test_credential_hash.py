@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect, select, table, text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql import column
 
 from gate_service.auth import tokens
@@ -31,7 +33,8 @@ def _every_value(db: Database) -> Iterator[tuple[str, str, str]]:
     with db.engine.connect() as connection:
         for name in inspector.get_table_names():
             columns = [c["name"] for c in inspector.get_columns(name)]
-            rows = connection.execute(
+            # Columns only known at run time: rows of any width.
+            rows: CursorResult[*tuple[Any, ...]] = connection.execute(
                 select(*(column(c) for c in columns)).select_from(table(name))
             )
             for row in rows:

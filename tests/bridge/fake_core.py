@@ -44,6 +44,19 @@ class _Catalog(catalog_pb2_grpc.CatalogServiceServicer):
         await context.abort(status.code, status.details, status.trailing_metadata)
         raise AssertionError("abort returned")
 
+    # Not faked: answered as the generated base answers them (it is abstract in the stubs).
+    async def ListModels(
+        self, request: catalog_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
+    ) -> catalog_pb2.ListModelsResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not implemented!")
+        raise AssertionError("abort returned")
+
+    async def ListProviders(
+        self, request: catalog_pb2.ListProvidersRequest, context: grpc.aio.ServicerContext
+    ) -> catalog_pb2.ListProvidersResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not implemented!")
+        raise AssertionError("abort returned")
+
 
 class _Stream(stream_pb2_grpc.StreamServiceServicer):
     def __init__(self, catalog: _Catalog) -> None:

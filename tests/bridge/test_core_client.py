@@ -120,7 +120,8 @@ async def test_a_call_in_flight_when_its_core_dies_is_not_retried(
         try:
             # Both connected (READY); the next call goes to the doomed core again.
             assert await _names(client, 2) == ["doomed", "b"]
-            slow = asyncio.create_task(
+            # ensure_future: the call is an awaitable, not a coroutine (create_task's type).
+            slow = asyncio.ensure_future(
                 client.catalog.ListAliases(catalog_pb2.ListAliasesRequest(), timeout=10)
             )
             await asyncio.sleep(0.5)
@@ -141,9 +142,13 @@ async def test_streams_move_before_their_first_message(two: tuple[str, str, list
     client = CoreClient(f"127.0.0.1:{free_port()},{two[1]}")
     try:
         call = client.stream.StreamChatCompletion(stream_pb2.StreamChatCompletionRequest())
+        # read() is typed ``object`` (EOF or a message): narrow to the message.
         first = await call.read()
+        assert isinstance(first, stream_pb2.StreamChatCompletionResponse)
         assert first.headers["core"] == "b"
-        assert (await call.read()).headers["core"] == "b"
+        second = await call.read()
+        assert isinstance(second, stream_pb2.StreamChatCompletionResponse)
+        assert second.headers["core"] == "b"
         assert await call.read() is grpc.aio.EOF
         call.cancel()
     finally:

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+from typing import cast
 
 import httpx
 import openai
 import pytest
 from openai import OpenAI
+from openai.types.chat import (
+    ChatCompletionAssistantMessageParam,
+    ChatCompletionMessageFunctionToolCall,
+    ChatCompletionToolParam,
+)
 
 from tests.stack import Stack
 
-TOOLS = [
+TOOLS: list[ChatCompletionToolParam] = [
     {
         "type": "function",
         "function": {
@@ -48,7 +54,8 @@ def test_alias_resolves_to_a_concrete_model(client: OpenAI) -> None:
     assert resp.choices[0].message.content
     assert resp.choices[0].finish_reason == "stop"
     assert resp.usage is not None and resp.usage.total_tokens > 0
-    meta = resp.model_extra["spidergate_metadata"]  # type: ignore[index]
+    assert resp.model_extra is not None  # our extra fields ride on the SDK's model
+    meta = resp.model_extra["spidergate_metadata"]
     assert meta["provider"] == "groq"
     assert meta["requested_model"] == "spideriq/fast"
     assert meta["fallback_used"] is False
@@ -101,19 +108,21 @@ def test_tool_calls_round_trip(client: OpenAI) -> None:
     resp = client.chat.completions.create(
         model="spideriq/tool-use",
         messages=[{"role": "user", "content": "weather in Paris?"}],
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
     )
-    call = resp.choices[0].message.tool_calls[0]  # type: ignore[index]
+    assert resp.choices[0].message.tool_calls
+    call = resp.choices[0].message.tool_calls[0]
     assert resp.choices[0].finish_reason == "tool_calls"
-    assert call.function.name == "get_weather"  # type: ignore[union-attr]
-    args = json.loads(call.function.arguments)  # type: ignore[union-attr]
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
+    assert call.function.name == "get_weather"
+    args = json.loads(call.function.arguments)
     assert set(args) == {"city", "days"}
 
     stream = client.chat.completions.create(
         model="spideriq/tool-use",
         stream=True,
         messages=[{"role": "user", "content": "weather in Paris?"}],
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
     )
     pieces: dict[int, dict[str, str]] = {}
     finish = None
@@ -131,10 +140,14 @@ def test_tool_calls_round_trip(client: OpenAI) -> None:
     # The tool's answer goes back and the model replies with text.
     follow = client.chat.completions.create(
         model="spideriq/tool-use",
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
         messages=[
             {"role": "user", "content": "weather in Paris?"},
-            resp.choices[0].message.model_dump(exclude_none=True),  # type: ignore[list-item]
+            # The reply's message sent back as is: its dump is an assistant-message param.
+            cast(
+                ChatCompletionAssistantMessageParam,
+                resp.choices[0].message.model_dump(exclude_none=True),
+            ),
             {"role": "tool", "tool_call_id": call.id, "content": "sunny"},
         ],
     )
@@ -147,7 +160,8 @@ def test_models_list_and_retrieve_with_a_slash(client: OpenAI) -> None:
     assert "openai/gpt-4o" in ids and "groq/llama-3.1-8b-instant" in ids
     one = client.models.retrieve("openrouter/openai/gpt-4o")
     assert one.id == "openrouter/openai/gpt-4o"
-    assert one.model_extra["spidergate_info"]["provider"] == "openrouter"  # type: ignore[index]
+    assert one.model_extra is not None
+    assert one.model_extra["spidergate_info"]["provider"] == "openrouter"
 
 
 def test_errors_are_typed_sdk_exceptions_with_our_codes(stack: Stack, client: OpenAI) -> None:

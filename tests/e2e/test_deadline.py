@@ -112,7 +112,7 @@ def test_a_grpc_callers_shorter_deadline_is_honoured(gateway: Stack, token: str)
                         messages=[common_pb2.ChatMessage(role="user", text="hi")],
                     )
                 ),
-                metadata=[("authorization", f"Bearer {token}")],
+                metadata=(("authorization", f"Bearer {token}"),),
                 timeout=0.5,
             )
         took = time.monotonic() - started

@@ -22,7 +22,7 @@ MODELS = {
     "anthropic": "anthropic/claude-3-5-haiku-latest",
     "google_ai": "google_ai/gemini-2.0-flash",
 }
-FAULTS = [
+FAULTS: list[dict[str, Any]] = [  # the mock's fault rules, JSON
     {"kind": "error", "status": 401},
     {"kind": "error", "status": 429, "headers": {"Retry-After": "1"}},
     {"kind": "error", "status": 500},

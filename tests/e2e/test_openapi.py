@@ -76,7 +76,8 @@ def test_every_route_is_an_operation_with_a_description(document: Doc) -> None:
                 path = openapi._CONVERTOR.sub(r"{\1}", route.path)
                 expected |= {f"{m} {path}" for m in route.methods or () if m != "HEAD"}
         else:
-            assert isinstance(mount, Route) and mount.path in openapi.ROOT_ROUTES, mount.path
+            assert isinstance(mount, Route), mount
+            assert mount.path in openapi.ROOT_ROUTES, mount.path
     operations = _operations(document)
     assert set(operations) == expected
     assert openapi.undocumented(document) == []

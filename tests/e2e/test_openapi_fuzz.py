@@ -370,7 +370,8 @@ def test_headers_are_inputs_too(
         )
     )
     url = root + document["servers"][0]["url"] + re.sub(r"\{\w+\}", "x", path)
-    headers = {"Authorization": authorization, "X-Request-Id": given_id}
+    # Names as bytes too: httpx takes raw header values only in an all-bytes mapping.
+    headers = {b"Authorization": authorization, b"X-Request-Id": given_id}
     body = b"{}" if method in ("POST", "PATCH") else None
     response = client.request(method, url, headers=headers, content=body)
     case = types.SimpleNamespace(method=method, path=path)

@@ -11,8 +11,8 @@ bridge (gRPC hop), the in-process bridge of ``spidergate serve`` and a gRPC clie
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
 
 import grpc
 import httpx
@@ -131,7 +131,7 @@ def test_reads_carry_the_limits_without_using_them(stack: Stack, acme: Brand, se
     token = acme.mint(rpm=5)
     for _ in range(2):
         assert _chat(send, token).status_code == 200
-    assert stack.run(stack.core.ledger.flush())  # type: ignore[attr-defined]
+    assert stack.run(stack.core.ledger.flush())
     trace_id = send("GET", "/api/gate/v1/traces", token, None).json()["data"][0]["id"]
     for path in [*READS, f"/api/gate/v1/traces/{trace_id}"]:
         for _ in range(2):  # reading twice still uses nothing
@@ -222,13 +222,20 @@ def test_no_limits_no_headers(acme: Brand, send: Send) -> None:
     assert _chat(send, unlimited).headers.get(LIMIT) is None
 
 
+class _WithHeaders(Protocol):
+    """Any of the read replies: each carries the limits in its ``headers`` map."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
 def test_grpc_answers_carry_them_in_headers(stack: Stack, acme: Brand) -> None:
     token = acme.mint(rpd=9)
     md = (("authorization", f"Bearer {token}"),)
     with grpc.insecure_channel(stack.grpc_target) as channel:
         usage = usage_pb2_grpc.UsageServiceStub(channel)
         catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
-        replies = [
+        replies: list[_WithHeaders] = [
             usage.GetUsage(usage_pb2.GetUsageRequest(), metadata=md, timeout=10),
             usage.ListTraces(usage_pb2.ListTracesRequest(), metadata=md, timeout=10),
             catalog.ListModels(catalog_pb2.ListModelsRequest(), metadata=md, timeout=10),

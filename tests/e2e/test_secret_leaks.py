@@ -139,7 +139,7 @@ def test_an_echoed_key_leaks_nowhere(lstack: Stack, logs: Capture) -> None:
     assert "Incorrect API key provided: gsk_…[redacted]" in "\n".join(seen)
     assert "Incorrect API key provided: [redacted]" in "\n".join(seen)  # the shared key
 
-    assert stack.run(stack.core.ledger.flush())  # type: ignore[attr-defined]
+    assert stack.run(stack.core.ledger.flush())
     api = f"http://127.0.0.1:{stack.http_port}/api/gate/v1"
     auth = {"Authorization": f"Bearer {credential}"}
     traces = [httpx.get(f"{api}/traces/{rid}", headers=auth, timeout=30) for rid in request_ids]

@@ -45,7 +45,7 @@ def chat(stack: Stack, token: str, **body: Any) -> httpx.Response:
 
 
 def flush(stack: Stack) -> None:
-    assert stack.run(stack.core.ledger.flush())  # type: ignore[attr-defined]
+    assert stack.run(stack.core.ledger.flush())
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from google.protobuf.message import Message
 from sqlalchemy import text
 
 from bridge.app import create_app
@@ -442,11 +443,11 @@ def test_grpc_stubs(
 
     with pytest.raises(grpc.RpcError) as caught:
         vault_stub.GetKey(vault_pb2.GetKeyRequest(key_id=created.id), metadata=_md(stranger))
-    assert caught.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     _, agent = vstack.core.identity.mint_token(client_id, "agent", None)
     with pytest.raises(grpc.RpcError) as caught:
         vault_stub.ListKeys(vault_pb2.ListKeysRequest(), metadata=_md(str(agent)))
-    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED  # type: ignore[attr-defined]
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
     deleted = vault_stub.DeleteKey(vault_pb2.DeleteKeyRequest(key_id=created.id), metadata=md)
     assert deleted.deleted and deleted.key_id == created.id
@@ -531,16 +532,17 @@ def test_a_brand_key_may_not_point_inside(
     assert api(vstack, "GET", f"/vault/keys/{key['id']}", credential).json()["base_url"] is None
 
     md = _md(credential)
-    for call, request in [
+    calls: list[tuple[Callable[..., object], Message]] = [
         (
             vault_stub.CreateKey,
             vault_pb2.CreateKeyRequest(provider="groq", secret="g" * 24, base_url=METADATA),
         ),
         (vault_stub.UpdateKey, vault_pb2.UpdateKeyRequest(key_id=key["id"], base_url=METADATA)),
-    ]:
+    ]
+    for call, request in calls:
         with pytest.raises(grpc.RpcError) as caught:
             call(request, metadata=md)
-        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert rich_error(caught.value)[0].param == "base_url"
 
     pool = api(

@@ -5,9 +5,16 @@ included, streaming and not."""
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import pytest
 from openai import OpenAI
+from openai.types.chat import (
+    ChatCompletionAssistantMessageParam,
+    ChatCompletionMessageFunctionToolCall,
+    ChatCompletionMessageParam,
+    ChatCompletionToolParam,
+)
 
 from tests.stack import Stack
 
@@ -16,7 +23,7 @@ MODELS = {
     "anthropic": "anthropic/claude-3-5-haiku-latest",
     "gemini": "google_ai/gemini-2.0-flash",
 }
-TOOLS = [
+TOOLS: list[ChatCompletionToolParam] = [
     {
         "type": "function",
         "function": {
@@ -30,7 +37,7 @@ TOOLS = [
         },
     }
 ]
-QUESTION = [{"role": "user", "content": "Where is order 42?"}]
+QUESTION: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Where is order 42?"}]
 
 
 @pytest.fixture(scope="module")
@@ -72,16 +79,19 @@ def test_text_round_trip(client: OpenAI, stack: Stack, fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", sorted(MODELS))
 def test_tool_calls_round_trip(client: OpenAI, fmt: str) -> None:
-    resp = client.chat.completions.create(model=MODELS[fmt], messages=QUESTION, tools=TOOLS)  # type: ignore[arg-type]
+    resp = client.chat.completions.create(model=MODELS[fmt], messages=QUESTION, tools=TOOLS)
     message = resp.choices[0].message
     assert resp.choices[0].finish_reason == "tool_calls"
-    assert message.tool_calls and message.tool_calls[0].function.name == "lookup_order"  # type: ignore[union-attr]
-    args = json.loads(message.tool_calls[0].function.arguments)  # type: ignore[union-attr]
+    assert message.tool_calls
+    first_call = message.tool_calls[0]
+    assert isinstance(first_call, ChatCompletionMessageFunctionToolCall)
+    assert first_call.function.name == "lookup_order"
+    args = json.loads(first_call.function.arguments)
     assert set(args) == {"order_id", "verbose"}
 
     stream = client.chat.completions.create(
         model=MODELS[fmt], messages=QUESTION, tools=TOOLS, stream=True
-    )  # type: ignore[arg-type]
+    )
     calls: dict[int, dict[str, str]] = {}
     finish = None
     for chunk in stream:
@@ -101,15 +111,16 @@ def test_tool_calls_round_trip(client: OpenAI, fmt: str) -> None:
     # The tool's result goes back through the same format and the model answers in text.
     follow = client.chat.completions.create(
         model=MODELS[fmt],
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
         messages=[
             *QUESTION,
-            message.model_dump(exclude_none=True),  # type: ignore[list-item]
+            # The reply's message sent back as is: its dump is an assistant-message param.
+            cast(ChatCompletionAssistantMessageParam, message.model_dump(exclude_none=True)),
             {
                 "role": "tool",
                 "tool_call_id": message.tool_calls[0].id,
                 "content": '{"status": "shipped"}',
-            },  # type: ignore[index]
+            },
         ],
     )
     assert follow.choices[0].finish_reason == "stop" and follow.choices[0].message.content
@@ -121,11 +132,13 @@ def test_anthropic_cached_tokens_reach_the_client(client: OpenAI) -> None:
         model=MODELS["anthropic"],
         messages=[{"role": "system", "content": long_system}, {"role": "user", "content": "hi"}],
     )
-    details = resp.usage.prompt_tokens_details  # type: ignore[union-attr]
+    assert resp.usage is not None
+    details = resp.usage.prompt_tokens_details
     assert details is not None and details.cached_tokens and details.cached_tokens > 0
 
 
 def test_gemini_reasoning_tokens_reach_the_client(client: OpenAI) -> None:
     resp = client.chat.completions.create(model="google_ai/gemini-2.5-flash", messages=QUESTION)
-    details = resp.usage.completion_tokens_details  # type: ignore[union-attr]
+    assert resp.usage is not None
+    details = resp.usage.completion_tokens_details
     assert details is not None and details.reasoning_tokens and details.reasoning_tokens > 0

@@ -13,6 +13,7 @@ from gate_service.ledger.views import (
     LedgerScope,
     TimeWindow,
     TracePage,
+    TraceQuery,
     UsageBucket,
     UsageGroup,
     UsageMetrics,
@@ -144,11 +145,11 @@ def test_usage_query_defaults_and_values() -> None:
 
 
 def test_trace_query_from_rest() -> None:
-    def query(**params: str) -> object:
+    def query(**params: str) -> TraceQuery:
         return trace_query_from_proto(traces_request_from_query(params), SCOPE, NOW)
 
     q = query()
-    assert (q.limit, q.offset, q.status, q.status_class, q.agent, q.model) == (  # type: ignore[attr-defined]
+    assert (q.limit, q.offset, q.status, q.status_class, q.agent, q.model) == (
         50,
         0,
         None,
@@ -163,8 +164,8 @@ def test_trace_query_from_rest() -> None:
         "error",
         "a",
         "gpt-4o",
-    )  # type: ignore[attr-defined]
-    assert query(status="429").status == 429  # type: ignore[attr-defined]
+    )
+    assert query(status="429").status == 429
     for params, param in [
         ({"limit": "0"}, "limit"),
         ({"limit": "x"}, "limit"),

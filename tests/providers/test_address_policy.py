@@ -133,7 +133,9 @@ async def upstream() -> AsyncIterator[Upstream]:
 
     app = web.Application()
     app.router.add_route("POST", "/{tail:.*}", answer)
-    async with TestServer(app, host="127.0.0.1") as server:
+    # Entered by name: ``TestServer.__aenter__`` is typed as returning the base class.
+    server = TestServer(app, host="127.0.0.1")
+    async with server:
         yield Upstream(server, seen)
 
 

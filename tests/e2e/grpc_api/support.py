@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -31,7 +30,7 @@ SPIDERGATE_SERVICES = (
 AGENT_TOKEN_RE = re.compile(r"spideriq_pat_[0-9a-f]{32}")
 TIMEOUT = 30
 
-Metadata = Sequence[tuple[str, str]]
+Metadata = tuple[tuple[str, str | bytes], ...]  # what the grpc stubs take
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -60,8 +59,8 @@ def rich_error(
     """The ErrorDetail and ErrorInfo packed in the call's google.rpc.Status."""
     status = rpc_status.from_call(exc)  # type: ignore[arg-type]
     assert status is not None, "no grpc-status-details-bin on the failed call"
-    assert status.code == exc.code().value[0]  # type: ignore[attr-defined]
-    assert status.message == exc.details()  # type: ignore[attr-defined]
+    assert status.code == exc.code().value[0]
+    assert status.message == exc.details()
     detail, info = common_pb2.ErrorDetail(), error_details_pb2.ErrorInfo()
     found = set()
     for any_detail in status.details:
@@ -74,7 +73,7 @@ def rich_error(
     assert found == {"detail", "info"}, f"details packed: {found}"
     assert info.reason == detail.code
     assert info.domain == "spidergate.ai"
-    assert detail.message == exc.details()  # type: ignore[attr-defined]
+    assert detail.message == exc.details()
     return detail, info
 
 

@@ -3,8 +3,11 @@ lifecycle, narrowed scopes, operator-only calls."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import grpc
 import pytest
+from google.protobuf.message import Message
 
 from gate_service.auth.principal import ALL_SCOPES
 from spidergate.v1 import (
@@ -55,12 +58,12 @@ def test_authenticate_bad_token(auth: auth_pb2_grpc.AuthServiceStub) -> None:
         auth.Authenticate(
             auth_pb2.AuthenticateRequest(token="spideriq_pat_" + "0" * 32), timeout=TIMEOUT
         )
-    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert rich_error(err.value)[0].code == "invalid_api_key"
 
     with pytest.raises(grpc.RpcError) as err:
         auth.Authenticate(auth_pb2.AuthenticateRequest(token="not-a-token"), timeout=TIMEOUT)
-    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert rich_error(err.value)[0].code == "invalid_token_format"
 
 
@@ -105,7 +108,7 @@ def test_agent_token_lifecycle(
     # Revoked through this process: the cache was invalidated, so it fails at once.
     with pytest.raises(grpc.RpcError) as err:
         complete(chat, chat_request(content="after revocation"), bearer(secret))
-    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert rich_error(err.value)[0].code == "invalid_api_key"
 
     active = auth.ListAgentTokens(
@@ -130,7 +133,7 @@ def test_agent_token_lifecycle(
             metadata=bearer(token),
             timeout=TIMEOUT,
         )
-    assert err.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
     assert rich_error(err.value)[0].code == "not_found"
 
 
@@ -145,7 +148,7 @@ def test_narrow_scopes_are_enforced(
     assert list(minted.scopes) == ["gate:models"]
     with pytest.raises(grpc.RpcError) as err:
         complete(chat, chat_request(), bearer(minted.token))
-    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     detail, _ = rich_error(err.value)
     assert detail.code == "insufficient_scope" and detail.http_status == 403
 
@@ -155,14 +158,14 @@ def test_narrow_scopes_are_enforced(
             metadata=bearer(token),
             timeout=TIMEOUT,
         )
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert rich_error(err.value)[0].param == "scopes"
 
     with pytest.raises(grpc.RpcError) as err:
         auth.MintAgentToken(
             auth_pb2.MintAgentTokenRequest(name="  "), metadata=bearer(token), timeout=TIMEOUT
         )
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert rich_error(err.value)[0].param == "name"
 
 
@@ -173,19 +176,20 @@ def test_create_brand_needs_the_operator_token(
     md = bearer(token) if with_token else ()
     with pytest.raises(grpc.RpcError) as err:
         auth.CreateBrand(auth_pb2.CreateBrandRequest(name="intruder"), metadata=md, timeout=TIMEOUT)
-    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     detail, _ = rich_error(err.value)
     assert detail.code == "permission_denied" and detail.http_status == 403
 
 
 def test_auth_calls_need_a_token(auth: auth_pb2_grpc.AuthServiceStub) -> None:
-    for call, req in (
+    calls: tuple[tuple[Callable[..., object], Message], ...] = (
         (auth.MintAgentToken, auth_pb2.MintAgentTokenRequest(name="x")),
         (auth.ListAgentTokens, auth_pb2.ListAgentTokensRequest()),
         (auth.RevokeAgentToken, auth_pb2.RevokeAgentTokenRequest(id="tok_0000000000000000")),
         (auth.CreateClientCredential, auth_pb2.CreateClientCredentialRequest()),
-    ):
+    )
+    for call, req in calls:
         with pytest.raises(grpc.RpcError) as err:
             call(req, timeout=TIMEOUT)
-        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
         assert rich_error(err.value)[0].code == "missing_api_key"

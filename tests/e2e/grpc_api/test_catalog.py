@@ -113,7 +113,7 @@ def test_list_models_bad_paging_is_invalid_argument(
 ) -> None:
     with pytest.raises(grpc.RpcError) as err:
         catalog.ListModels(list_request, timeout=TIMEOUT)
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     detail, _ = rich_error(err.value)
     assert detail.code == "invalid_request" and detail.param == param
     assert detail.http_status == 400
@@ -141,7 +141,7 @@ def test_get_model_with_slashes(catalog: catalog_pb2_grpc.CatalogServiceStub) ->
 
     with pytest.raises(grpc.RpcError) as err:
         catalog.GetModel(catalog_pb2.GetModelRequest(id="nope/nothing"), timeout=TIMEOUT)
-    assert err.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
     detail, _ = rich_error(err.value)
     assert detail.code == "model_not_found" and detail.http_status == 404
 

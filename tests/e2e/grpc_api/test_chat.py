@@ -128,7 +128,7 @@ def test_stream_error_before_first_chunk_is_a_plain_status(
 ) -> None:
     with pytest.raises(grpc.RpcError) as err:
         stream_all(stream, chat_request(model="no-such-model"), bearer(token))
-    assert err.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
     detail, _ = rich_error(err.value)
     assert detail.code == "model_not_found" and detail.param == "model"
 
@@ -139,7 +139,7 @@ def test_stream_error_before_first_chunk_is_a_plain_status(
 def test_no_metadata_is_unauthenticated(chat: chat_pb2_grpc.ChatServiceStub) -> None:
     with pytest.raises(grpc.RpcError) as err:
         complete(chat, chat_request(), ())
-    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
     detail, info = rich_error(err.value)
     assert detail.code == "missing_api_key"
     assert detail.type == "authentication_error"
@@ -152,7 +152,7 @@ def test_no_metadata_is_unauthenticated(chat: chat_pb2_grpc.ChatServiceStub) -> 
 def test_unknown_model_is_not_found(chat: chat_pb2_grpc.ChatServiceStub, token: str) -> None:
     with pytest.raises(grpc.RpcError) as err:
         complete(chat, chat_request(model="no-such-model"), bearer(token))
-    assert err.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
     detail, _ = rich_error(err.value)
     assert detail.code == "model_not_found"
     assert detail.type == "not_found_error"
@@ -165,7 +165,7 @@ def test_out_of_range_temperature_is_invalid_argument(
 ) -> None:
     with pytest.raises(grpc.RpcError) as err:
         complete(chat, chat_request(temperature=3), bearer(token))
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     detail, _ = rich_error(err.value)
     assert detail.code == "invalid_request"
     assert detail.type == "invalid_request_error"

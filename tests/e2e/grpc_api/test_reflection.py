@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -19,11 +21,16 @@ from tests.e2e.grpc_api.support import (
 
 # --------------------------------------------------------------------- reflection, health
 
+# Two third-party stubs are wrong, so their calls carry a ``type: ignore``:
+# types-grpcio-reflection declares ``ServerReflectionStub.ServerReflectionInfo`` as
+# ``Incomplete`` imported from ``binascii`` (an exception class, so "not callable"), and
+# types-grpcio-health-checking declares ``HealthStub`` without its ``Check`` and ``Watch``.
+
 
 def test_reflection_lists_every_service(channel: grpc.Channel) -> None:
     stub = reflection_pb2_grpc.ServerReflectionStub(channel)
     replies = list(
-        stub.ServerReflectionInfo(
+        stub.ServerReflectionInfo(  # type: ignore[operator]  # wrong stub, see above
             iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=TIMEOUT
         )
     )
@@ -36,7 +43,7 @@ def test_reflection_lists_every_service(channel: grpc.Channel) -> None:
 
 def test_reflection_resolves_a_file_by_symbol(channel: grpc.Channel) -> None:
     stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-    (reply,) = stub.ServerReflectionInfo(
+    (reply,) = stub.ServerReflectionInfo(  # type: ignore[operator]  # wrong stub, see above
         iter(
             [reflection_pb2.ServerReflectionRequest(file_containing_symbol=SPIDERGATE_SERVICES[0])]
         ),
@@ -57,7 +64,7 @@ def test_reflection_resolves_a_file_by_symbol(channel: grpc.Channel) -> None:
     assert method.input_type == ".spidergate.v1.CreateChatCompletionRequest"
     assert method.output_type == ".spidergate.v1.CreateChatCompletionResponse"
 
-    with_missing = stub.ServerReflectionInfo(
+    with_missing = stub.ServerReflectionInfo(  # type: ignore[operator]  # wrong stub, see above
         iter([reflection_pb2.ServerReflectionRequest(file_containing_symbol="no.such.Thing")]),
         timeout=TIMEOUT,
     )
@@ -73,7 +80,8 @@ def test_reflection_is_enough_to_call_without_stubs(channel: grpc.Channel, token
     method = service.methods_by_name["CreateChatCompletion"]
     request_cls = message_factory.GetMessageClass(method.input_type)
     response_cls = message_factory.GetMessageClass(method.output_type)
-    request = request_cls()
+    # Classes built at run time from reflection: their fields are unknown to mypy.
+    request: Any = request_cls()
     request.request.model = "spideriq/fast"
     msg = request.request.messages.add()
     msg.role = "user"
@@ -83,7 +91,7 @@ def test_reflection_is_enough_to_call_without_stubs(channel: grpc.Channel, token
         request_serializer=request_cls.SerializeToString,
         response_deserializer=response_cls.FromString,
     )
-    reply = call(request, metadata=bearer(token), timeout=TIMEOUT)
+    reply: Any = call(request, metadata=bearer(token), timeout=TIMEOUT)
     assert reply.completion.model == "llama-3.1-8b-instant"
     assert reply.completion.choices[0].message.content
 
@@ -92,13 +100,17 @@ def test_health_checking(channel: grpc.Channel) -> None:
     stub = health_pb2_grpc.HealthStub(channel)
     serving = health_pb2.HealthCheckResponse.SERVING
     for name in ("", *SPIDERGATE_SERVICES):
-        reply = stub.Check(health_pb2.HealthCheckRequest(service=name), timeout=TIMEOUT)
+        reply = stub.Check(  # type: ignore[attr-defined]  # wrong stub, see above
+            health_pb2.HealthCheckRequest(service=name), timeout=TIMEOUT
+        )
         assert reply.status == serving, name
     with pytest.raises(grpc.RpcError) as err:
-        stub.Check(health_pb2.HealthCheckRequest(service="no.such.Service"), timeout=TIMEOUT)
-    assert err.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+        stub.Check(  # type: ignore[attr-defined]  # wrong stub, see above
+            health_pb2.HealthCheckRequest(service="no.such.Service"), timeout=TIMEOUT
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
-    watch = stub.Watch(
+    watch = stub.Watch(  # type: ignore[attr-defined]  # wrong stub, see above
         health_pb2.HealthCheckRequest(service="spidergate.v1.ChatService"), timeout=TIMEOUT
     )
     try:
