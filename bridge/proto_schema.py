@@ -1,13 +1,14 @@
 """JSON Schema of the JSON our converters make of proto messages, read off the descriptors.
 
 The descriptor is the truth for field names and types: scalars with their int32 / int64
-ranges, ``repeated``, proto3 ``optional`` (null when unset), enums as the lower-case words
-the converters use (``KEY_STATE_COOLDOWN`` -> ``"cooldown"``), map fields, nested messages
-(one component each). Three conventions of our protos are read generically: an
+ranges, ``repeated``, proto3 ``optional`` (null when unset), enums as the lower-case
+words the converters use (``KEY_STATE_COOLDOWN`` -> ``"cooldown"``), map fields, nested
+messages (one component each). Three conventions of our protos are read generically: an
 ``extra_json`` field means unknown keys pass through (an open object), a ``foo_json``
-bytes field is the JSON value of key ``foo``, and ``raw_query`` / ``raw_body`` (the input
-the bridge could not type, forwarded as is) are no key at all. A real ``oneof`` is one key, whichever
-member is set; a message whose only field is a list (``ContentParts``) is that list.
+bytes field is the JSON value of key ``foo``, and ``raw_query`` / ``raw_body`` (the
+input the bridge could not type, forwarded as is) are no key at all. A real ``oneof`` is
+one key, whichever member is set; a message whose only field is a list
+(``ContentParts``) is that list.
 
 A :class:`View` states only where a converter's JSON departs from its message: a renamed
 or omitted field, a union the converter accepts, keys the bridge adds, a validator's range.
