@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Run every check: install what is missing, lint the protos (buf) and the code (ruff,
-# mypy), then the whole test suite. Extra arguments go to pytest.
+# Run every check: install what is missing, lint the protos (buf lint, buf breaking) and
+# the code (ruff, mypy), then the test suite on xdist workers, without the `soak` tests
+# (.ci/run runs those alone afterwards: .venv/bin/pytest -m soak -n 0). Extra arguments
+# go to pytest.
 source "$(dirname "$0")/_venv.sh" dev
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "Node.js and npm are needed for the Node client tests and buf (apt-get install nodejs npm)" >&2

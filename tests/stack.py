@@ -7,6 +7,8 @@ clients (the official ``openai`` SDK, curl, Node) as a user would.
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import socket
 import threading
 from collections.abc import Coroutine
@@ -24,10 +26,41 @@ from mock_provider.server import MockServer, start_mock
 T = TypeVar("T")
 
 
+# Ports for the servers tests start. Not bind(0)'s pick: that comes from the kernel's
+# ephemeral range (32768-60999 here), where the suite's own outgoing connections take
+# their local ports too (1,500 at once in test_bounds), and under pytest-xdist a port one
+# worker probed could go to another worker's server before this one binds it. So each
+# xdist worker draws from its own block of 1,000 ports below that range, starting at a
+# random offset (another checkout's suite may run on the machine at the same time), and
+# skips ports that are in use.
+_PORT_BASE, _PORT_BLOCK, _PORT_BLOCKS = 20_000, 1_000, 12
+_port_lock = threading.Lock()
+_port_next: list[int] = []
+
+
+def _port_block() -> int:
+    """This process's block: 0 outside xdist, 1 + N for worker ``gwN``."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) + 1 if worker[2:].isdigit() else 0
+    return _PORT_BASE + (index % _PORT_BLOCKS) * _PORT_BLOCK
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port on 127.0.0.1 that nothing listens on now, for a server about to start."""
+    block = _port_block()
+    with _port_lock:
+        if not _port_next:
+            _port_next.append(random.randrange(_PORT_BLOCK))
+        for _ in range(_PORT_BLOCK):
+            port = block + _port_next[0] % _PORT_BLOCK
+            _port_next[0] += 1
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError(f"no free port in {block}-{block + _PORT_BLOCK - 1}")
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
@@ -30,19 +29,34 @@ class Clock:
 
 
 class CountingStore(IdentityStore):
-    """The real store, counting lookups; ``delay_s`` makes each lookup slow."""
+    """The real store, counting lookups. After ``hold()`` a lookup waits until the test
+    calls ``release()``, so concurrent callers meet it in flight (an event, not a delay
+    that a busy machine could outlast)."""
 
-    def __init__(self, db: Database, delay_s: float = 0.0) -> None:
+    def __init__(self, db: Database) -> None:
         super().__init__(db)
         self.calls = 0
-        self.delay_s = delay_s
         self._lock = threading.Lock()
+        self._started = threading.Event()
+        self._open = threading.Event()
+        self._open.set()
+
+    def hold(self) -> CountingStore:
+        self._open.clear()
+        return self
+
+    async def started(self) -> None:
+        """Return once a lookup is under way (waiting off the loop, which must run it)."""
+        assert await asyncio.to_thread(self._started.wait, 10), "no lookup started"
+
+    def release(self) -> None:
+        self._open.set()
 
     def authenticate(self, token: str) -> Principal:
         with self._lock:
             self.calls += 1
-        if self.delay_s:
-            time.sleep(self.delay_s)
+        self._started.set()
+        self._open.wait(10)
         return super().authenticate(token)
 
 
@@ -150,33 +164,41 @@ async def test_header_errors_never_reach_the_store(
 
 
 async def test_concurrent_misses_share_one_lookup(db: Database, clock: Clock) -> None:
-    slow = CountingStore(db, delay_s=0.2)
+    slow = CountingStore(db)
     auth = Authenticator(slow, TTL, clock=clock)
-    _, token_id, token = _agent(slow)
-    results = await asyncio.gather(*(auth.authenticate(f"Bearer {token}") for _ in range(20)))
+    _, token_id, token = _agent(slow.hold())
+    lookups = asyncio.gather(*(auth.authenticate(f"Bearer {token}") for _ in range(20)))
+    await slow.started()  # all 20 ran up to the lookup in the loop's first pass
+    slow.release()
+    results = await lookups
     assert slow.calls == 1
     assert {r.token_id for r in results} == {token_id}
 
 
 async def test_concurrent_rejections_share_one_lookup(db: Database, clock: Clock) -> None:
-    slow = CountingStore(db, delay_s=0.2)
+    slow = CountingStore(db).hold()
     auth = Authenticator(slow, TTL, clock=clock)
     unknown = f"Bearer {tokens.new_agent_token()}"
-    results = await asyncio.gather(
+    lookups = asyncio.gather(
         *(auth.authenticate(unknown) for _ in range(20)), return_exceptions=True
     )
+    await slow.started()
+    slow.release()
+    results = await lookups
     assert slow.calls == 1
     assert all(isinstance(r, GateError) and r.code == "invalid_api_key" for r in results)
 
 
 async def test_a_cancelled_waiter_does_not_cancel_the_lookup(db: Database, clock: Clock) -> None:
-    slow = CountingStore(db, delay_s=0.2)
+    slow = CountingStore(db)
     auth = Authenticator(slow, TTL, clock=clock)
-    _, token_id, token = _agent(slow)
+    _, token_id, token = _agent(slow.hold())
     leaving = asyncio.create_task(auth.authenticate(f"Bearer {token}"))
     staying = asyncio.create_task(auth.authenticate(f"Bearer {token}"))
-    await asyncio.sleep(0.05)
+    await slow.started()  # both are waiting on the one lookup, still held
     leaving.cancel()
+    await asyncio.sleep(0)  # the cancellation lands while the lookup is in flight
+    slow.release()
     assert (await staying).token_id == token_id
     assert slow.calls == 1
     with pytest.raises(asyncio.CancelledError):

@@ -1,4 +1,5 @@
-"""The operator commands end to end: ``python -m gate_service.cli.main`` in a subprocess."""
+"""The operator commands end to end, run in-process through ``main(argv)``; the last two
+tests run ``python -m gate_service.cli.main`` in a real subprocess, as a user would."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ import pytest
 from gate_service.auth.identity import IdentityStore
 from gate_service.errors import GateError
 from gate_service.storage.database import Database
+from tests.cli.conftest import MainRunner
 
 REPO = Path(__file__).resolve().parents[2]
 CREDENTIAL_RE = re.compile(r"cli_[a-z0-9]{16}:sk_[0-9a-f]{32}:secret_[0-9a-f]{32}")
 AGENT_RE = re.compile(r"spideriq_pat_[0-9a-f]{32}")
 SECRET = "gsk_live_0123456789abcdefghijklmnopqrstuv"
-# Subprocesses are slow: the brand and mint tests cover both backends, the rest SQLite.
+# The brand and mint tests cover both backends, the rest SQLite.
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -41,7 +43,7 @@ def spidergate(*args: str, stdin: str | None = None) -> subprocess.CompletedProc
 
 
 @pytest.fixture
-def cli(database_url: str) -> Run:
+def cli(database_url: str, main_runner: MainRunner) -> Run:
     """``spidergate`` bound to the test database: ``--data-dir`` for SQLite (the default
     file in it), ``--database-url`` for PostgreSQL."""
     if database_url.startswith("sqlite:///"):
@@ -50,7 +52,7 @@ def cli(database_url: str) -> Run:
         location = ["--database-url", database_url]
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return spidergate(*args, *location, stdin=stdin)
+        return main_runner(*args, *location, stdin=stdin)
 
     return run
 

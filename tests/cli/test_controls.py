@@ -1,5 +1,5 @@
 """``token mint`` / ``token update`` control flags and ``brand budget``, end to end:
-``python -m gate_service.cli.main`` in a subprocess, checked against the database."""
+run in-process through ``main(argv)``, checked against the database."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from gate_service.auth.identity import IdentityStore
 from gate_service.auth.principal import BrandControls, TokenControls
 from gate_service.storage.database import Database
-from tests.cli.test_admin import spidergate
+from tests.cli.conftest import MainRunner
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 TTL_NOTE = "running gateways apply this within 5 s (their authentication cache)"
@@ -21,12 +21,12 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def run(database_url: str) -> Run:
+def run(database_url: str, main_runner: MainRunner) -> Run:
     if database_url.startswith("sqlite:///"):
         location = ["--data-dir", str(Path(database_url.removeprefix("sqlite:///")).parent)]
     else:
         location = ["--database-url", database_url]
-    return lambda *args: spidergate(*args, *location)
+    return lambda *args: main_runner(*args, *location)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ for speed; ``test_admin.py`` covers the real subprocess."""
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import stat
@@ -16,10 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from gate_service.cli.main import main
 from gate_service.storage.database import Database
 from gate_service.vault import KeyStore, VaultCipher
 from gate_service.vault.cipher import generate_key, read_key_file
+from tests.cli.conftest import MainRunner
 from tests.stack import Stack
 
 SECRET = "gsk_live_0123456789abcdefghijklmnopqrstuv"
@@ -35,25 +34,13 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def cli(data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+def cli(data_dir: Path, main_runner: MainRunner) -> Run:
     """``spidergate ARGS --data-dir DIR`` with this stdin and extra environment."""
-    for name in ("DATABASE_URL", "SPIDERGATE_DATA_DIR", "SPIDERGATE_VAULT_KEYS"):
-        monkeypatch.delenv(name, raising=False)
 
     def run(
         *args: str, stdin: str | None = None, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        argv = [*args, "--data-dir", str(data_dir)]
-        with monkeypatch.context() as patch:
-            patch.setattr("sys.stdin", io.StringIO(stdin or ""))
-            for name, value in (env or {}).items():
-                patch.setenv(name, value)
-            try:
-                code = main(argv)
-            except SystemExit as exit_:
-                code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(argv, code, out, err)
+        return main_runner(*args, "--data-dir", str(data_dir), stdin=stdin, env=env)
 
     return run
 

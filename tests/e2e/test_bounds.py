@@ -11,6 +11,10 @@ to core 0 when the machine has two, so the test's clients do not take its CPU).
   p99 and the process its memory; core and bridge apart, the core's own bound shows as the
   same 503; in one process a request counts once.
 - **JSON offload**: a large body is parsed and converted off the bridge's event loop.
+
+The two 1,500-connection bursts are marked ``soak``: their p99 bounds hold for a gateway
+pinned to a core of its own, which the suite's other workers share, so they run in
+``.ci/run``'s soak stage, alone on the machine (``pytest -m soak``).
 """
 
 from __future__ import annotations
@@ -509,10 +513,12 @@ def _shed_1500(tmp: Path, mock: str, bound: int | None) -> Burst:
         g.stop()
 
 
+@pytest.mark.soak
 def test_1500_connections_at_the_default_bound(tmp_path: Path, load_mock: str) -> None:
     _shed_1500(tmp_path, load_mock, None)
 
 
+@pytest.mark.soak
 def test_1500_connections_at_a_small_bound(tmp_path: Path, load_mock: str) -> None:
     burst = _shed_1500(tmp_path, load_mock, 100)
     assert len(burst.shed) >= 1_000  # most of the burst is refused, at once
