@@ -14,16 +14,18 @@ Before this, one 93 MB request took 22 s and 2.97 GB of RSS while ``/health`` wa
 10-11 s; now a 50 MB one gets its 413 in 3-23 ms with ``Content-Length``, 36-155 ms
 chunked (20 MB are read first), ``/health`` answering throughout (tests/e2e/test_bounds.py).
 
-**Parsing** (``read_json``): orjson, the depth check and the conversion to proto take
-about 17 µs for an ordinary chat body, run inline. A route whose answer to a bad body
-must come after authentication (chat: 401 before 400, and the token's ``X-RateLimit-*``
-on the 400) passes ``forward``: a body that cannot be parsed or typed is handed to it
-as-is, for the core to refuse after it checked the credential; a body over
-``Settings.json_offload_bytes`` (256 KB) goes to a worker thread, where the conversion
-(Python code, which hands the GIL back every 5 ms) no longer stalls other requests: a
-17 MB body of 150,000 messages paused the bridge's loop 0.26-0.46 s at most, against
-1.3-2.4 s inline. orjson itself holds the GIL while it parses (measured 5 ms per MB for one long
-message, 13 ms per MB for many short ones), so the body bound also bounds that pause.
+**Parsing** (``read_json``, with :func:`gate_service.proto_convert.untyped.parse_json`,
+the reader the core uses again on what the bridge forwards): orjson, the depth check and
+the conversion to proto take about 17 µs for an ordinary chat body, run inline. A route
+whose answer to a bad body must come after authentication (every one: 401 before 400,
+and the token's ``X-RateLimit-*`` on the 400) passes ``forward``: a body that cannot be
+parsed or typed is handed to it as-is, for the core to refuse after it checked the
+credential; a body over ``Settings.json_offload_bytes`` (256 KB) goes to a worker
+thread, where the conversion (Python code, which hands the GIL back every 5 ms) no
+longer stalls other requests: a 17 MB body of 150,000 messages paused the bridge's loop
+0.26-0.46 s at most, against 1.3-2.4 s inline. orjson itself holds the GIL while it
+parses (measured 5 ms per MB for one long message, 13 ms per MB for many short ones), so
+the body bound also bounds that pause.
 """
 
 from __future__ import annotations
@@ -32,13 +34,12 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.responses import error_response, request_id
-from gate_service.chat.validation import check_depth
-from gate_service.errors import GateError, invalid
+from gate_service.errors import GateError
+from gate_service.proto_convert.untyped import parse_json
 
 T = TypeVar("T")
 
@@ -109,19 +110,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
-
-
-def parse_json(raw: bytes, max_depth: int, convert: Callable[[dict[str, Any]], T]) -> T:
-    """Bytes -> a JSON object within ``max_depth`` levels -> ``convert``'s result; a
-    400 naming the problem otherwise. Pure, so it can run in a worker thread."""
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise invalid("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise invalid("The request body must be a JSON object.")
-    check_depth(body, max_depth)
-    return convert(body)
 
 
 def parse_or_forward(

@@ -1,19 +1,24 @@
 """The public catalog routes: ``/health``, ``/models``, ``/models/{id}``, ``/aliases``,
 ``/providers``. A bearer token, when sent, is passed on: the core checks it (401 when
 invalid), counts the brand's own keys in ``is_configured`` and answers with the token's
-``X-RateLimit-*`` headers, which are copied onto the response.
+``X-RateLimit-*`` headers, which are copied onto the response. A models query the bridge
+cannot type goes to the core as is (:mod:`bridge.query`): a bad token's 401 comes first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import grpc
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
+import bridge.routing  # noqa: F401  (registers the ``anypath`` convertor /models/{id} uses)
 from bridge.core_client import CoreClient
-from bridge.errors import CoreError, public
+from bridge.errors import CoreError
+from bridge.query import read_query
 from bridge.responses import call_metadata, reply
-from bridge.routing import GateRoute
 from gate_service.catalog.snapshot import parse_model_query
 from gate_service.proto_convert.catalog import (
     alias_to_json,
@@ -37,22 +42,27 @@ async def health(request: Request) -> Response:
     return reply(request, body)
 
 
+def _models_request(params: Mapping[str, str]) -> catalog_pb2.ListModelsRequest:
+    return query_to_proto(parse_model_query(params))
+
+
 async def list_models(request: Request) -> Response:
     core: CoreClient = request.app.state.core
-    query = parse_model_query(request.query_params)
+    message = read_query(
+        request, _models_request, lambda raw: catalog_pb2.ListModelsRequest(raw_query=raw)
+    )
     answer = await core.catalog.ListModels(
-        query_to_proto(query),
-        metadata=call_metadata(request),
-        timeout=_TIMEOUT_S,
+        message, metadata=call_metadata(request), timeout=_TIMEOUT_S
     )
     data = [model_to_json(m) for m in answer.models]
     body = {
         "object": "list",
         "data": data,
         "total": answer.total,
-        "limit": query.limit,
-        "offset": query.offset,
-        "has_more": query.offset + len(data) < answer.total,
+        # The request's own (query_to_proto sets both, defaults included).
+        "limit": message.limit,
+        "offset": message.offset,
+        "has_more": message.offset + len(data) < answer.total,
     }
     return reply(request, body, answer.headers)
 
@@ -91,9 +101,9 @@ async def list_providers(request: Request) -> Response:
 
 # Public: a token is checked only when sent (a bad query with a bad token gets the 401).
 ROUTES = [
-    GateRoute("/health", health, methods=["GET"], refusal=public),
-    GateRoute("/models", list_models, methods=["GET"], refusal=public),
-    GateRoute("/models/{model_id:anypath}", get_model, methods=["GET"], refusal=public),
-    GateRoute("/aliases", list_aliases, methods=["GET"], refusal=public),
-    GateRoute("/providers", list_providers, methods=["GET"], refusal=public),
+    Route("/health", health, methods=["GET"]),
+    Route("/models", list_models, methods=["GET"]),
+    Route("/models/{model_id:anypath}", get_model, methods=["GET"]),
+    Route("/aliases", list_aliases, methods=["GET"]),
+    Route("/providers", list_providers, methods=["GET"]),
 ]

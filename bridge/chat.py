@@ -21,13 +21,13 @@ import grpc
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
 
 from bridge import responses
 from bridge.body import read_json
 from bridge.core_client import CoreClient
-from bridge.errors import CoreError, needs_token
+from bridge.errors import CoreError
 from bridge.responses import REQUEST_ID, call_metadata, request_id
-from bridge.routing import GateRoute
 from gate_service.proto_convert.completion import chunk_from_proto, completion_from_proto
 from gate_service.proto_convert.errors import from_rpc_error
 from gate_service.proto_convert.request_json import request_to_proto
@@ -104,5 +104,5 @@ async def _events(
 
 
 ROUTES = [
-    GateRoute("/chat/completions", chat_completions, methods=["POST"], refusal=needs_token),
+    Route("/chat/completions", chat_completions, methods=["POST"]),
 ]

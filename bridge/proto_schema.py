@@ -1,12 +1,14 @@
 """JSON Schema of the JSON our converters make of proto messages, read off the descriptors.
 
 The descriptor is the truth for field names and types: scalars with their int32 / int64
-ranges, ``repeated``, proto3 ``optional`` (null when unset), enums as the lower-case words
-the converters use (``KEY_STATE_COOLDOWN`` -> ``"cooldown"``), map fields, nested messages
-(one component each). Two conventions of our protos are read generically: an
-``extra_json`` field means unknown keys pass through (an open object), and a ``foo_json``
-bytes field is the JSON value of key ``foo``. A real ``oneof`` is one key, whichever
-member is set; a message whose only field is a list (``ContentParts``) is that list.
+ranges, ``repeated``, proto3 ``optional`` (null when unset), enums as the lower-case
+words the converters use (``KEY_STATE_COOLDOWN`` -> ``"cooldown"``), map fields, nested
+messages (one component each). Three conventions of our protos are read generically: an
+``extra_json`` field means unknown keys pass through (an open object), a ``foo_json``
+bytes field is the JSON value of key ``foo``, and ``raw_query`` / ``raw_body`` (the
+input the bridge could not type, forwarded as is) are no key at all. A real ``oneof`` is
+one key, whichever member is set; a message whose only field is a list
+(``ContentParts``) is that list.
 
 A :class:`View` states only where a converter's JSON departs from its message: a renamed
 or omitted field, a union the converter accepts, keys the bridge adds, a validator's range.
@@ -22,6 +24,9 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
 Schema = dict[str, Any]
+# Fields that carry a query string or body the bridge forwarded untyped: never a client's
+# parameter, so no shape shows them.
+UNTYPED_INPUT = frozenset({"raw_query", "raw_body"})
 NULL: Schema = {"type": "null"}
 _F = FieldDescriptor
 
@@ -150,6 +155,8 @@ class Shapes:
                 continue
             if f.name == "extra_json":
                 open_ = True
+                continue
+            if f.name in UNTYPED_INPUT:
                 continue
             real_oneof = f.containing_oneof if _in_real_oneof(f) else None
             oneof = real_oneof.name if real_oneof is not None else None

@@ -1,9 +1,10 @@
 """The usage and traces routes: ``GET /usage``, ``GET /traces``, ``GET /traces/{trace_id}``.
 
-Query parameters become a gRPC request (a bad one is a 400 naming it, before the core is
-asked); the Authorization header travels as metadata and the core decides whose rows the
-caller may read; its answer's ``headers`` (the token's ``X-RateLimit-*``) become response
-headers. The JSON shapes are documented in :mod:`gate_service.ledger.json_shapes`.
+Query parameters become a gRPC request; a query the bridge cannot type goes to the core
+as is (:mod:`bridge.query`), which answers its 400 after the 401. The Authorization
+header travels as metadata and the core decides whose rows the caller may read; its
+answer's ``headers`` (the token's ``X-RateLimit-*``) become response headers. The JSON
+shapes are documented in :mod:`gate_service.ledger.json_shapes`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
-from bridge.errors import needs_token
+from bridge.query import read_query
 from bridge.responses import call_metadata, reply
-from bridge.routing import GateRoute
 from gate_service.ledger.json_shapes import page_to_json, record_to_json, usage_to_json
 from gate_service.ledger.views import DEFAULT_TRACE_LIMIT
 from gate_service.proto_convert.usage import (
@@ -37,14 +38,18 @@ def _usage(request: Request) -> Any:
 
 async def get_usage(request: Request) -> Response:
     md = call_metadata(request)
-    message = usage_request_from_query(request.query_params)
+    message = read_query(
+        request, usage_request_from_query, lambda raw: pb.GetUsageRequest(raw_query=raw)
+    )
     answer = await _usage(request).GetUsage(message, metadata=md, timeout=_TIMEOUT_S)
     return reply(request, usage_to_json(usage_from_proto(answer)), answer.headers)
 
 
 async def list_traces(request: Request) -> Response:
     md = call_metadata(request)
-    message = traces_request_from_query(request.query_params)
+    message = read_query(
+        request, traces_request_from_query, lambda raw: pb.ListTracesRequest(raw_query=raw)
+    )
     answer = await _usage(request).ListTraces(message, metadata=md, timeout=_TIMEOUT_S)
     limit = message.limit or DEFAULT_TRACE_LIMIT
     body = page_to_json(page_from_proto(answer), limit, message.offset)
@@ -60,7 +65,7 @@ async def get_trace(request: Request) -> Response:
 
 
 ROUTES = [
-    GateRoute("/usage", get_usage, methods=["GET"], refusal=needs_token),
-    GateRoute("/traces", list_traces, methods=["GET"], refusal=needs_token),
-    GateRoute("/traces/{trace_id}", get_trace, methods=["GET"], refusal=needs_token),
+    Route("/usage", get_usage, methods=["GET"]),
+    Route("/traces", list_traces, methods=["GET"]),
+    Route("/traces/{trace_id}", get_trace, methods=["GET"]),
 ]

@@ -22,7 +22,6 @@ EDGE = {
     "bridge/catalog.py",
     "bridge/vault.py",
     "bridge/usage.py",
-    "bridge/precheck.py",
     # The document's shapes are read from the proto descriptors.
     "bridge/openapi_views.py",
     "bridge/openapi_operations.py",

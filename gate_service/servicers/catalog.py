@@ -1,6 +1,10 @@
 """CatalogService: health, models, aliases, providers. Public; a valid token with the
 ``gate:models`` scope makes ``is_configured`` count the brand's own keys too, and the
 answer then carries the token's rate-limit headers (an invalid one is a 401).
+
+A models query the bridge could not type arrives as is (``raw_query``) and is read here
+with the bridge's own parser, after the credential (when one is sent) was checked: its
+401 first, and the 400 with the token's ``X-RateLimit-*``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from gate_service.proto_convert.catalog import (
     model_to_proto,
     provider_to_proto,
     query_params_from_proto,
+    query_to_proto,
 )
+from gate_service.proto_convert.untyped import query_params
 from gate_service.servicers.common import authenticate, call_headers, metadata_value, unary
 from spidergate.v1 import catalog_pb2, catalog_pb2_grpc
 
@@ -58,8 +64,10 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def ListModels(
         self, request: catalog_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> catalog_pb2.ListModelsResponse:
+        client_id = await self._client_id(context)  # a bad token: 401 before any 400
+        if request.raw_query:  # a query string the bridge could not type: read it now
+            request = query_to_proto(parse_model_query(query_params(request.raw_query)))
         query = parse_model_query(query_params_from_proto(request))
-        client_id = await self._client_id(context)
         models, total = self._core.catalog.list_models(
             query, lambda m: self._configured(client_id, m.provider)
         )

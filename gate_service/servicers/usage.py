@@ -8,6 +8,10 @@ answered exactly like an unknown one (``not_found``), so ids cannot be probed.
 Queries go through the ledger's read gate (``gate_service/ledger/reads.py``): one at a
 time, on a thread of their own, at most a set share of the time, so readers in a loop slow
 themselves down rather than the chat path or the ledger writer.
+
+A query string the bridge could not type arrives as is (``raw_query``) and is read here,
+after authentication, with the bridge's own parser: the 401 comes first, and the 400
+carries the token's ``X-RateLimit-*`` (``unary`` adds them).
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from gate_service.core import Core
 from gate_service.errors import GateError
 from gate_service.ledger import queries
 from gate_service.ledger.views import LedgerScope, TracePage, UsageReport
+from gate_service.proto_convert.untyped import query_params
 from gate_service.proto_convert.usage import (
     page_to_proto,
     record_to_proto,
     trace_query_from_proto,
+    traces_request_from_query,
     usage_query_from_proto,
+    usage_request_from_query,
     usage_to_proto,
 )
 from gate_service.servicers.common import authenticate, call_headers, unary
@@ -57,6 +64,8 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
         self, request: pb.GetUsageRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetUsageResponse:
         scope = await self._scope(context)
+        if request.raw_query:  # a query string the bridge could not type: read it now
+            request = usage_request_from_query(query_params(request.raw_query))
         usage_query_from_proto(request, scope, datetime.now(UTC))  # a bad parameter: 400 now
         report = await self._core.ledger.reads.run(self._usage, request, scope)
         reply = usage_to_proto(report)
@@ -68,6 +77,8 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
         self, request: pb.ListTracesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListTracesResponse:
         scope = await self._scope(context)
+        if request.raw_query:  # a query string the bridge could not type: read it now
+            request = traces_request_from_query(query_params(request.raw_query))
         trace_query_from_proto(request, scope, datetime.now(UTC))  # a bad parameter: 400 now
         page = await self._core.ledger.reads.run(self._traces, request, scope)
         reply = page_to_proto(page)

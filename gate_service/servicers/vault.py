@@ -3,28 +3,41 @@
 The operator token (constant-time compare, disabled while ``operator_token`` is empty)
 manages pool keys; a brand's client credential manages that brand's keys; an agent token
 is refused, because an agent must not be able to swap the keys its brand pays with.
+
+A body or query string the bridge could not type arrives as is (``raw_body``,
+``raw_query``) and is read here with the bridge's own reader, once the caller is known:
+its 401/403 first, then the 400 naming the field (with the token's ``X-RateLimit-*``).
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import grpc
 
 from gate_service.core import Core
 from gate_service.errors import GateError
+from gate_service.proto_convert.untyped import parse_json, query_params
 from gate_service.proto_convert.vault import (
+    create_request_from_json,
+    health_request_from_query,
     health_to_proto,
     key_to_proto,
+    list_request_from_query,
     new_key_from_proto,
     patch_from_proto,
     query_from_proto,
+    update_request_from_json,
 )
 from gate_service.servicers.common import authenticate, metadata_value, unary
 from gate_service.vault.manager import Caller, VaultManager
 from gate_service.vault.records import KeyView
 from spidergate.v1 import vault_pb2 as pb
 from spidergate.v1 import vault_pb2_grpc
+
+Req = TypeVar("Req")
 
 
 class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
@@ -52,6 +65,10 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
     def _key(self, view: KeyView) -> pb.ProviderKey:
         return key_to_proto(view, self._vault.state(view))
 
+    def _body(self, raw: bytes, convert: Callable[[dict[str, Any]], Req]) -> Req:
+        """A body the bridge could not type, read as the bridge reads one."""
+        return parse_json(raw, self._core.settings.max_json_depth, convert)
+
     @staticmethod
     def _key_id(key_id: str) -> str:
         if not key_id:
@@ -63,6 +80,8 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
         self, request: pb.CreateKeyRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateKeyResponse:
         caller = await self._caller(context)
+        if request.HasField("raw_body"):
+            request = self._body(request.raw_body, create_request_from_json)
         view = await self._vault.create(caller, new_key_from_proto(request))
         return pb.CreateKeyResponse(key=self._key(view))
 
@@ -71,6 +90,8 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
         self, request: pb.ListKeysRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListKeysResponse:
         caller = await self._caller(context)
+        if request.raw_query:
+            request = list_request_from_query(query_params(request.raw_query))
         views = await self._vault.list_keys(caller, query_from_proto(request))
         return pb.ListKeysResponse(keys=[self._key(v) for v in views])
 
@@ -87,6 +108,9 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
         self, request: pb.UpdateKeyRequest, context: grpc.aio.ServicerContext
     ) -> pb.UpdateKeyResponse:
         caller = await self._caller(context)
+        if request.HasField("raw_body"):
+            key_id = request.key_id
+            request = self._body(request.raw_body, lambda b: update_request_from_json(key_id, b))
         view = await self._vault.update(
             caller,
             self._key_id(request.key_id),
@@ -125,6 +149,8 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
         self, request: pb.GetHealthSummaryRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetHealthSummaryResponse:
         caller = await self._caller(context)
+        if request.raw_query:
+            request = health_request_from_query(query_params(request.raw_query))
         summary = await self._vault.health_summary(
             caller, request.provider or None, request.include_pool
         )

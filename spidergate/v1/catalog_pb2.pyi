@@ -37,7 +37,7 @@ class GetHealthResponse(_message.Message):
     def __init__(self, status: _Optional[str] = ..., version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ...) -> None: ...
 
 class ListModelsRequest(_message.Message):
-    __slots__ = ("provider", "free_only", "configured_only", "search", "capability", "sort_by", "limit", "offset")
+    __slots__ = ("provider", "free_only", "configured_only", "search", "capability", "sort_by", "limit", "offset", "raw_query")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     FREE_ONLY_FIELD_NUMBER: _ClassVar[int]
     CONFIGURED_ONLY_FIELD_NUMBER: _ClassVar[int]
@@ -46,6 +46,7 @@ class ListModelsRequest(_message.Message):
     SORT_BY_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
     provider: str
     free_only: bool
     configured_only: bool
@@ -54,7 +55,8 @@ class ListModelsRequest(_message.Message):
     sort_by: ModelSort
     limit: int
     offset: int
-    def __init__(self, provider: _Optional[str] = ..., free_only: _Optional[bool] = ..., configured_only: _Optional[bool] = ..., search: _Optional[str] = ..., capability: _Optional[str] = ..., sort_by: _Optional[_Union[ModelSort, str]] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+    raw_query: str
+    def __init__(self, provider: _Optional[str] = ..., free_only: _Optional[bool] = ..., configured_only: _Optional[bool] = ..., search: _Optional[str] = ..., capability: _Optional[str] = ..., sort_by: _Optional[_Union[ModelSort, str]] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class ModelPricing(_message.Message):
     __slots__ = ("input_per_million", "output_per_million", "cached_input_per_million")

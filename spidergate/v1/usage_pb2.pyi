@@ -26,14 +26,16 @@ STATUS_CLASS_SUCCESS: StatusClass
 STATUS_CLASS_ERROR: StatusClass
 
 class GetUsageRequest(_message.Message):
-    __slots__ = ("start_time_ms", "end_time_ms", "bucket")
+    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "raw_query")
     START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     BUCKET_FIELD_NUMBER: _ClassVar[int]
+    RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
     start_time_ms: int
     end_time_ms: int
     bucket: BucketSize
-    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ...) -> None: ...
+    raw_query: str
+    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class UsageMetrics(_message.Message):
     __slots__ = ("requests", "errors", "error_rate", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
@@ -109,7 +111,7 @@ class GetUsageResponse(_message.Message):
     def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., totals: _Optional[_Union[UsageMetrics, _Mapping]] = ..., by_model: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_provider: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_alias: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_agent: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_bucket: _Optional[_Iterable[_Union[UsageBucket, _Mapping]]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ListTracesRequest(_message.Message):
-    __slots__ = ("agent", "model", "status_class", "status_code", "limit", "offset", "start_time_ms", "end_time_ms")
+    __slots__ = ("agent", "model", "status_class", "status_code", "limit", "offset", "start_time_ms", "end_time_ms", "raw_query")
     AGENT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     STATUS_CLASS_FIELD_NUMBER: _ClassVar[int]
@@ -118,6 +120,7 @@ class ListTracesRequest(_message.Message):
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
     agent: str
     model: str
     status_class: StatusClass
@@ -126,7 +129,8 @@ class ListTracesRequest(_message.Message):
     offset: int
     start_time_ms: int
     end_time_ms: int
-    def __init__(self, agent: _Optional[str] = ..., model: _Optional[str] = ..., status_class: _Optional[_Union[StatusClass, str]] = ..., status_code: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ...) -> None: ...
+    raw_query: str
+    def __init__(self, agent: _Optional[str] = ..., model: _Optional[str] = ..., status_class: _Optional[_Union[StatusClass, str]] = ..., status_code: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class TraceAttempt(_message.Message):
     __slots__ = ("provider", "model", "key", "outcome", "status", "latency_ms", "error_code", "error_message")

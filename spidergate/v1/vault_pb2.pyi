@@ -85,7 +85,7 @@ class ProviderKey(_message.Message):
     def __init__(self, id: _Optional[str] = ..., client_id: _Optional[str] = ..., provider: _Optional[str] = ..., preview: _Optional[str] = ..., base_url: _Optional[str] = ..., label: _Optional[str] = ..., active: _Optional[bool] = ..., primary: _Optional[bool] = ..., priority: _Optional[int] = ..., rpm_limit: _Optional[int] = ..., rpd_limit: _Optional[int] = ..., spend_limit_usd: _Optional[float] = ..., spend_period: _Optional[_Union[SpendPeriod, str]] = ..., spend_action: _Optional[_Union[SpendAction, str]] = ..., supports_embeddings: _Optional[bool] = ..., shared: _Optional[bool] = ..., created: _Optional[int] = ..., updated: _Optional[int] = ..., state: _Optional[_Union[KeyState, str]] = ...) -> None: ...
 
 class CreateKeyRequest(_message.Message):
-    __slots__ = ("provider", "secret", "base_url", "label", "primary", "priority", "rpm_limit", "rpd_limit", "spend_limit_usd", "spend_period", "spend_action", "supports_embeddings", "shared", "test_connection", "test_model")
+    __slots__ = ("provider", "secret", "base_url", "label", "primary", "priority", "rpm_limit", "rpd_limit", "spend_limit_usd", "spend_period", "spend_action", "supports_embeddings", "shared", "test_connection", "test_model", "raw_body")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     SECRET_FIELD_NUMBER: _ClassVar[int]
     BASE_URL_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +101,7 @@ class CreateKeyRequest(_message.Message):
     SHARED_FIELD_NUMBER: _ClassVar[int]
     TEST_CONNECTION_FIELD_NUMBER: _ClassVar[int]
     TEST_MODEL_FIELD_NUMBER: _ClassVar[int]
+    RAW_BODY_FIELD_NUMBER: _ClassVar[int]
     provider: str
     secret: str
     base_url: str
@@ -116,7 +117,8 @@ class CreateKeyRequest(_message.Message):
     shared: bool
     test_connection: bool
     test_model: str
-    def __init__(self, provider: _Optional[str] = ..., secret: _Optional[str] = ..., base_url: _Optional[str] = ..., label: _Optional[str] = ..., primary: _Optional[bool] = ..., priority: _Optional[int] = ..., rpm_limit: _Optional[int] = ..., rpd_limit: _Optional[int] = ..., spend_limit_usd: _Optional[float] = ..., spend_period: _Optional[_Union[SpendPeriod, str]] = ..., spend_action: _Optional[_Union[SpendAction, str]] = ..., supports_embeddings: _Optional[bool] = ..., shared: _Optional[bool] = ..., test_connection: _Optional[bool] = ..., test_model: _Optional[str] = ...) -> None: ...
+    raw_body: bytes
+    def __init__(self, provider: _Optional[str] = ..., secret: _Optional[str] = ..., base_url: _Optional[str] = ..., label: _Optional[str] = ..., primary: _Optional[bool] = ..., priority: _Optional[int] = ..., rpm_limit: _Optional[int] = ..., rpd_limit: _Optional[int] = ..., spend_limit_usd: _Optional[float] = ..., spend_period: _Optional[_Union[SpendPeriod, str]] = ..., spend_action: _Optional[_Union[SpendAction, str]] = ..., supports_embeddings: _Optional[bool] = ..., shared: _Optional[bool] = ..., test_connection: _Optional[bool] = ..., test_model: _Optional[str] = ..., raw_body: _Optional[bytes] = ...) -> None: ...
 
 class CreateKeyResponse(_message.Message):
     __slots__ = ("key",)
@@ -125,16 +127,18 @@ class CreateKeyResponse(_message.Message):
     def __init__(self, key: _Optional[_Union[ProviderKey, _Mapping]] = ...) -> None: ...
 
 class ListKeysRequest(_message.Message):
-    __slots__ = ("provider", "active", "include_pool", "state")
+    __slots__ = ("provider", "active", "include_pool", "state", "raw_query")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_POOL_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
+    RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
     provider: str
     active: bool
     include_pool: bool
     state: KeyState
-    def __init__(self, provider: _Optional[str] = ..., active: _Optional[bool] = ..., include_pool: _Optional[bool] = ..., state: _Optional[_Union[KeyState, str]] = ...) -> None: ...
+    raw_query: str
+    def __init__(self, provider: _Optional[str] = ..., active: _Optional[bool] = ..., include_pool: _Optional[bool] = ..., state: _Optional[_Union[KeyState, str]] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class ListKeysResponse(_message.Message):
     __slots__ = ("keys",)
@@ -155,7 +159,7 @@ class GetKeyResponse(_message.Message):
     def __init__(self, key: _Optional[_Union[ProviderKey, _Mapping]] = ...) -> None: ...
 
 class UpdateKeyRequest(_message.Message):
-    __slots__ = ("key_id", "secret", "base_url", "label", "active", "primary", "priority", "rpm_limit", "rpd_limit", "spend_limit_usd", "spend_period", "spend_action", "supports_embeddings", "shared", "test_connection", "test_model")
+    __slots__ = ("key_id", "secret", "base_url", "label", "active", "primary", "priority", "rpm_limit", "rpd_limit", "spend_limit_usd", "spend_period", "spend_action", "supports_embeddings", "shared", "test_connection", "test_model", "raw_body")
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     SECRET_FIELD_NUMBER: _ClassVar[int]
     BASE_URL_FIELD_NUMBER: _ClassVar[int]
@@ -172,6 +176,7 @@ class UpdateKeyRequest(_message.Message):
     SHARED_FIELD_NUMBER: _ClassVar[int]
     TEST_CONNECTION_FIELD_NUMBER: _ClassVar[int]
     TEST_MODEL_FIELD_NUMBER: _ClassVar[int]
+    RAW_BODY_FIELD_NUMBER: _ClassVar[int]
     key_id: str
     secret: str
     base_url: str
@@ -188,7 +193,8 @@ class UpdateKeyRequest(_message.Message):
     shared: bool
     test_connection: bool
     test_model: str
-    def __init__(self, key_id: _Optional[str] = ..., secret: _Optional[str] = ..., base_url: _Optional[str] = ..., label: _Optional[str] = ..., active: _Optional[bool] = ..., primary: _Optional[bool] = ..., priority: _Optional[int] = ..., rpm_limit: _Optional[int] = ..., rpd_limit: _Optional[int] = ..., spend_limit_usd: _Optional[float] = ..., spend_period: _Optional[_Union[SpendPeriod, str]] = ..., spend_action: _Optional[_Union[SpendAction, str]] = ..., supports_embeddings: _Optional[bool] = ..., shared: _Optional[bool] = ..., test_connection: _Optional[bool] = ..., test_model: _Optional[str] = ...) -> None: ...
+    raw_body: bytes
+    def __init__(self, key_id: _Optional[str] = ..., secret: _Optional[str] = ..., base_url: _Optional[str] = ..., label: _Optional[str] = ..., active: _Optional[bool] = ..., primary: _Optional[bool] = ..., priority: _Optional[int] = ..., rpm_limit: _Optional[int] = ..., rpd_limit: _Optional[int] = ..., spend_limit_usd: _Optional[float] = ..., spend_period: _Optional[_Union[SpendPeriod, str]] = ..., spend_action: _Optional[_Union[SpendAction, str]] = ..., supports_embeddings: _Optional[bool] = ..., shared: _Optional[bool] = ..., test_connection: _Optional[bool] = ..., test_model: _Optional[str] = ..., raw_body: _Optional[bytes] = ...) -> None: ...
 
 class UpdateKeyResponse(_message.Message):
     __slots__ = ("key",)
@@ -235,12 +241,14 @@ class ActivateKeyResponse(_message.Message):
     def __init__(self, key: _Optional[_Union[ProviderKey, _Mapping]] = ...) -> None: ...
 
 class GetHealthSummaryRequest(_message.Message):
-    __slots__ = ("provider", "include_pool")
+    __slots__ = ("provider", "include_pool", "raw_query")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_POOL_FIELD_NUMBER: _ClassVar[int]
+    RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
     provider: str
     include_pool: bool
-    def __init__(self, provider: _Optional[str] = ..., include_pool: _Optional[bool] = ...) -> None: ...
+    raw_query: str
+    def __init__(self, provider: _Optional[str] = ..., include_pool: _Optional[bool] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class KeyHealth(_message.Message):
     __slots__ = ("key_id", "preview", "label", "pool", "state", "failures", "last_error", "cooldown_seconds", "spend_usd", "spend_limit_usd", "spend_period", "spend_blocked")

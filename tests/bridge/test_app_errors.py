@@ -16,6 +16,8 @@ from bridge.app import create_app
 from gate_service.config import Settings
 from gate_service.errors import GateError
 from gate_service.proto_convert.errors import to_status
+from gate_service.proto_convert.untyped import parse_json
+from gate_service.proto_convert.vault import create_request_from_json
 
 
 class _Broken:
@@ -80,30 +82,47 @@ async def test_a_gate_error_no_handler_caught_is_answered_as_itself() -> None:
         }
 
 
-class _Vault(_Broken):
-    """A stand-in core whose vault accepts the caller: asked for a key without an id, it
-    answers the 400 the real vault service gives once the caller checked out."""
+class _Vault:
+    """A stand-in core whose vault notes what it is sent and reads a forwarded body as the
+    real vault service does with the same settings (``spidergate serve`` shares them)."""
 
-    def __init__(self) -> None:
-        refused = to_status(GateError("invalid_request", "'key_id' is required", "key_id"))
-        super().__init__(
-            grpc.aio.AioRpcError(
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.sent: list[Any] = []
+
+    @property
+    def vault(self) -> _Vault:
+        return self
+
+    async def CreateKey(self, message: Any, **kwargs: Any) -> Any:
+        self.sent.append(message)
+        try:
+            parse_json(message.raw_body, self._settings.max_json_depth, create_request_from_json)
+        except GateError as exc:
+            refused = to_status(exc)
+            raise grpc.aio.AioRpcError(
                 refused.code,
                 grpc.aio.Metadata(),
                 grpc.aio.Metadata(*refused.trailing_metadata),
                 refused.details,
-            )
-        )
+            ) from None
+        raise AssertionError("a body the bridge forwarded was readable")
+
+    async def close(self) -> None:
+        return None
 
 
 async def test_the_bounds_come_from_the_settings() -> None:
     settings = replace(Settings(), max_body_bytes=100, max_json_depth=3)
-    async for client in _client(_Vault(), settings):
+    core = _Vault(settings)
+    async for client in _client(core, settings):
         r = await client.post("/v1/chat/completions", content=b"x" * 101)
         assert (r.status_code, r.json()["error"]["code"]) == (413, "request_too_large")
         assert "100 bytes" in r.json()["error"]["message"]
-        # (The vault's routes answer a body error with a token without asking the core.)
+        # The vault's routes forward a body they cannot type (too deep for the bridge's
+        # bound) as is; the core reads it with the same bound and names the path.
         r = await client.post(
             "/v1/vault/keys", content=b'{"a": [[[1]]]}', headers={"Authorization": "Bearer x"}
         )
         assert (r.status_code, r.json()["error"]["param"]) == (400, "a[0][0]")
+        assert [m.raw_body for m in core.sent] == [b'{"a": [[[1]]]}']

@@ -20,7 +20,7 @@ from gate_service.errors import CATALOGUE
 from gate_service.proto_convert import catalog as catalog_convert
 from gate_service.proto_convert import usage as usage_convert
 from gate_service.proto_convert import vault as vault_convert
-from spidergate.v1 import common_pb2
+from spidergate.v1 import catalog_pb2, common_pb2, vault_pb2
 from tests.stack import Stack
 
 Doc = dict[str, Any]
@@ -160,6 +160,23 @@ def test_request_fields_come_from_the_descriptor(document: Doc) -> None:
     assert options["cache_ttl_seconds"]["maximum"] == high
     query = {p["name"]: p for p in _operations(document)["GET /models"]["parameters"]}
     assert query["limit"]["schema"]["maximum"] == MAX_LIMIT
+
+
+def test_forwarded_input_fields_are_no_client_parameter(document: Doc) -> None:
+    """``raw_query`` / ``raw_body`` carry what the bridge could not type (the core reads
+    them after authentication): no query parameter and no body key of the document."""
+    text = orjson.dumps(document).decode()
+    assert "raw_query" not in text and "raw_body" not in text
+    ops = _operations(document)
+    params = {p["name"] for p in ops["GET /models"]["parameters"]}
+    assert params == {f.name for f in catalog_pb2.ListModelsRequest.DESCRIPTOR.fields} - {
+        "raw_query"
+    }
+    create = document["components"]["schemas"]["VaultKeyCreate"]
+    assert set(create["properties"]) == {
+        f.name for f in vault_pb2.CreateKeyRequest.DESCRIPTOR.fields
+    } - {"raw_body"}
+    assert create["additionalProperties"] is False  # still closed: an unknown key is a 400
 
 
 def test_enum_words_are_the_converters(document: Doc) -> None:
