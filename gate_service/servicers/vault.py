@@ -11,6 +11,7 @@ its 401/403 first, then the 400 naming the field (with the token's ``X-RateLimit
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -65,9 +66,13 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
     def _key(self, view: KeyView) -> pb.ProviderKey:
         return key_to_proto(view, self._vault.state(view))
 
-    def _body(self, raw: bytes, convert: Callable[[dict[str, Any]], Req]) -> Req:
-        """A body the bridge could not type, read as the bridge reads one."""
-        return parse_json(raw, self._core.settings.max_json_depth, convert)
+    async def _body(self, raw: bytes, convert: Callable[[dict[str, Any]], Req]) -> Req:
+        """A body the bridge could not type, read as the bridge reads one: a large one in
+        a worker thread (a 20 MB body of junk must not stall every other call)."""
+        settings = self._core.settings
+        if len(raw) > settings.json_offload_bytes:
+            return await asyncio.to_thread(parse_json, raw, settings.max_json_depth, convert)
+        return parse_json(raw, settings.max_json_depth, convert)
 
     @staticmethod
     def _key_id(key_id: str) -> str:
@@ -81,7 +86,7 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
     ) -> pb.CreateKeyResponse:
         caller = await self._caller(context)
         if request.HasField("raw_body"):
-            request = self._body(request.raw_body, create_request_from_json)
+            request = await self._body(request.raw_body, create_request_from_json)
         view = await self._vault.create(caller, new_key_from_proto(request))
         return pb.CreateKeyResponse(key=self._key(view))
 
@@ -110,7 +115,9 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
         caller = await self._caller(context)
         if request.HasField("raw_body"):
             key_id = request.key_id
-            request = self._body(request.raw_body, lambda b: update_request_from_json(key_id, b))
+            request = await self._body(
+                request.raw_body, lambda body: update_request_from_json(key_id, body)
+            )
         view = await self._vault.update(
             caller,
             self._key_id(request.key_id),
