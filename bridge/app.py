@@ -35,13 +35,19 @@ from gate_service.config import Settings
 PREFIXES = ("/api/gate/v1", "/v1")
 
 
+# Matched first: Starlette tries routes one by one, each a regex, so the hot path goes
+# ahead of the rest (behind the catalog's five it cost ~3% of the gateway's CPU).
+_FIRST = ("chat",)
+
+
 def api_modules() -> tuple[ModuleType, ...]:
-    """The bridge's modules that declare ``ROUTES``, by name (the OpenAPI document lists
-    their paths in this order). Found rather than listed, so that a new endpoint's module
-    is served, documented and fuzzed without a line elsewhere."""
+    """The bridge's modules that declare ``ROUTES``: chat's first, then by name (the
+    OpenAPI document lists their paths in this order). Found rather than listed, so that
+    a new endpoint's module is served, documented and fuzzed without a line elsewhere."""
     found = []
-    for info in sorted(pkgutil.iter_modules(bridge.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"bridge.{info.name}")
+    names = sorted(m.name for m in pkgutil.iter_modules(bridge.__path__))
+    for name in sorted(names, key=lambda n: (n not in _FIRST, n)):
+        module = importlib.import_module(f"bridge.{name}")
         if isinstance(getattr(module, "ROUTES", None), list):
             found.append(module)
     return tuple(found)

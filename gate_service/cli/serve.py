@@ -25,6 +25,7 @@ from typing import Any
 import uvicorn
 
 from gate_service.config import Settings
+from gate_service.gc_tuning import settle_after_startup
 
 log = logging.getLogger("spidergate")
 # After the shutdown grace the core ends what is still running; the servers wait this much
@@ -177,6 +178,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     if args.component == "bridge":
+        settle_after_startup()
         await _serve_bridge(args.core, settings, stop)
         return
 
@@ -195,6 +197,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
         count = core.add_demo_keys(mock_url)
         _say(f"demo: {count} providers served by the mock provider at {mock_url}")
     server, grpc_port, health = build_server(core, settings.grpc_host, settings.grpc_port)
+    settle_after_startup()
     await server.start()
     await mark_serving(health, True)
     _say(f"core (gRPC) on {settings.grpc_host}:{grpc_port}")
