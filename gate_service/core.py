@@ -112,7 +112,7 @@ class Core:
         """A cheap fingerprint of the catalog table, so it is re-read only on change."""
         with self.db.session() as session:
             count, latest = session.exec(
-                select(func.count(), func.max(CatalogEntry.updated_at))  # type: ignore[arg-type]
+                select(func.count(), func.max(CatalogEntry.updated_at))
             ).one()
         return int(count), str(latest)
 

@@ -58,13 +58,13 @@ class ConcurrencyLimit(grpc.aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        method: str = handler_call_details.method
         if handler is None or method.startswith(EXEMPT_PREFIXES):
             return handler
         known = self._bounded.get(method)
         if known is None or known[0] is not handler:
             known = self._bounded[method] = (handler, self._bound(handler))
-        return known[1]  # type: ignore[no-any-return]
+        return known[1]
 
     def _bound(self, handler: Any) -> Any:
         if handler.unary_unary is not None:

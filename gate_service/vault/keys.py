@@ -151,7 +151,7 @@ class KeyStore:
             .where(col(ProviderKey.id) == key_id, col(ProviderKey.secret) == old)
             .values(secret=new)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)
 
     # ------------------------------------------------------------------ writes
 
