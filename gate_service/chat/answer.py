@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 
-from gate_service.domain import ChatRequest, Chunk, Completion, Metadata, RouteAttempt
+from gate_service.domain import ChatRequest, Chunk, Completion, Metadata
 from gate_service.routing.outcome import Outcome, RequestContext
 from gate_service.routing.plan import Planned
 
@@ -59,7 +58,7 @@ def shape_completion(
         original_model=planned[0].item.model_id if index > 0 else "",
     )
     if ctx.include_route_trace:
-        completion.route_trace = [RouteAttempt(**asdict(a)) for a in outcome.attempts]
+        completion.route_trace = list(outcome.attempts)
     return completion, fallback_headers(planned, outcome)
 
 

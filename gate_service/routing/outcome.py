@@ -11,23 +11,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from gate_service.deadline import SHUTDOWN, Deadline, unbounded
-from gate_service.domain import Usage
+from gate_service.domain import RouteAttempt, Usage
 from gate_service.errors import GateError
 from gate_service.providers.base import FailureKind
 
-
-@dataclass(slots=True)
-class Attempt:
-    """One try at one provider with one key, for route_trace, the ledger and 502 bodies."""
-
-    provider: str
-    model: str
-    key: str
-    outcome: str
-    status: int
-    latency_ms: float
-    error_code: str = ""
-    error_message: str = ""
+# One try at one provider with one key, for route_trace, the ledger and 502 bodies: the
+# domain's route-trace entry, so an answer's trace is the outcome's attempts as they are.
+Attempt = RouteAttempt
 
 
 @dataclass(slots=True)
