@@ -1,12 +1,34 @@
-"""Provider keys pointing at a running mock provider, for tests that build routing
-without a whole gateway: groq (two keys, ``GROQ_ONE`` first by priority), cerebras and
-Anthropic, every one a pool key."""
+"""For tests that build routing without a whole gateway: a mock provider and an HTTP
+session per module (fixtures a folder's conftest re-exports), and provider keys pointing
+at the mock: groq (two keys, ``GROQ_ONE`` first by priority), cerebras and Anthropic,
+every one a pool key."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from gate_service.providers.transport import create_session
 from gate_service.routing.keys import KeyPool, UsableKey
+from mock_provider.server import MockServer, start_mock
 
 GROQ_ONE, GROQ_TWO = "gsk-pool-one-7fQ2", "gsk-pool-two-9xK4"
+
+
+@pytest.fixture(scope="module")
+async def mock() -> AsyncIterator[MockServer]:
+    server = await start_mock()
+    yield server
+    await server.close()
+
+
+@pytest.fixture(scope="module")
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    s = create_session()
+    yield s
+    await s.close()
 
 
 def mock_key_pool(mock_url: str) -> KeyPool:

@@ -8,7 +8,6 @@ own writer is tested apart)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -25,30 +24,15 @@ from gate_service.errors import GateError
 from gate_service.ledger import RequestRecord
 from gate_service.pipeline import Pipeline
 from gate_service.providers.registry import default_adapters
-from gate_service.providers.transport import create_session
 from gate_service.routing.outcome import RequestContext
 from gate_service.routing.router import Router
-from mock_provider.server import MockServer, start_mock
+from mock_provider.server import MockServer
 from tests.domain.build import chat_request
 from tests.pipeline.doubles import CountedGovernor, ListLedger
 from tests.upstreams import mock_key_pool
 
 CATALOG = Catalog(load_bundled())
 GROQ, CEREBRAS = "llama-3.1-8b-instant", "llama3.1-8b"
-
-
-@pytest.fixture(scope="module")
-async def mock() -> AsyncIterator[MockServer]:
-    server = await start_mock()
-    yield server
-    await server.close()
-
-
-@pytest.fixture(scope="module")
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    s = create_session()
-    yield s
-    await s.close()
 
 
 @pytest.fixture

@@ -11,14 +11,12 @@ refused, failed, client gone, shutdown), and shutdown's drain."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
 from gate_service.errors import GateError
-from gate_service.providers.transport import create_session
-from mock_provider.server import MockServer, start_mock
+from mock_provider.server import MockServer
 from tests.pipeline.world import (
     CEREBRAS,
     GROQ,
@@ -28,20 +26,6 @@ from tests.pipeline.world import (
     WordStreamCall,
     World,
 )
-
-
-@pytest.fixture(scope="module")
-async def mock() -> AsyncIterator[MockServer]:
-    server = await start_mock()
-    yield server
-    await server.close()
-
-
-@pytest.fixture(scope="module")
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    s = create_session()
-    yield s
-    await s.close()
 
 
 @pytest.fixture

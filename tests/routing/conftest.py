@@ -1,30 +1,17 @@
-"""Fixtures of the runner's tests: one mock provider and one HTTP session per module,
-and a fresh :class:`~tests.routing.runner_world.Gate` (key health, clock) per test."""
+"""Fixtures of the runner's tests: one mock provider and one HTTP session per module
+(:mod:`tests.upstreams`), and a fresh :class:`~tests.routing.runner_world.Gate` (key
+health, clock) per test."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
-from gate_service.providers.transport import create_session
-from mock_provider.server import MockServer, start_mock
+from mock_provider.server import MockServer
 from tests.routing.runner_world import Gate
+from tests.upstreams import mock, session
 
-
-@pytest.fixture(scope="module")
-async def mock() -> AsyncIterator[MockServer]:
-    server = await start_mock()
-    yield server
-    await server.close()
-
-
-@pytest.fixture(scope="module")
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    s = create_session()
-    yield s
-    await s.close()
+__all__ = ["gate", "mock", "session"]
 
 
 @pytest.fixture

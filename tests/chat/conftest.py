@@ -1,0 +1,5 @@
+"""The chat service's tests route to a mock provider over a real HTTP session."""
+
+from tests.upstreams import mock, session
+
+__all__ = ["mock", "session"]
