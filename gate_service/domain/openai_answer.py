@@ -51,7 +51,7 @@ _CHUNK_KEYS = frozenset(
 )
 _META_TEXT = ("provider", "provider_model", "original_model", "requested_model", "request_id")
 _META_KEYS = frozenset((*_META_TEXT, "latency_ms", "cost_usd", "cache_hit", "fallback_used"))
-_ATTEMPT_KEYS = tuple(RouteAttempt.__dataclass_fields__)
+ATTEMPT_KEYS = tuple(RouteAttempt.__dataclass_fields__)
 
 
 def _int(value: Any, bound: int = INT64) -> int:
@@ -122,6 +122,13 @@ def delta_to_json(msg: Delta, *, whole: bool) -> Json:
 
 
 def metadata_to_json(m: Metadata) -> Json:
+    return metadata_json(m, m.extra)
+
+
+def metadata_json(m: Any, extra: Json) -> Json:
+    """``spidergate_metadata`` as the client sees it, from anything with the metadata's
+    fields: the domain's :class:`Metadata`, or its proto in the bridge (which writes the
+    JSON straight from the proto, without a domain object in between)."""
     out: Json = {
         "provider": m.provider,
         "provider_model": m.provider_model,
@@ -133,8 +140,13 @@ def metadata_to_json(m: Metadata) -> Json:
     for key in ("original_model", "requested_model", "request_id"):
         if value := getattr(m, key):
             out[key] = value
-    out.update(m.extra)
+    out.update(extra)
     return out
+
+
+def attempt_json(a: Any) -> Json:
+    """One ``route_trace`` entry, from a :class:`RouteAttempt` or its proto."""
+    return {k: getattr(a, k) for k in ATTEMPT_KEYS}
 
 
 def completion_to_json(c: Completion) -> Json:
@@ -163,7 +175,7 @@ def completion_to_json(c: Completion) -> Json:
     if c.metadata is not None:
         out["spidergate_metadata"] = metadata_to_json(c.metadata)
     if c.route_trace:
-        out["route_trace"] = [{k: getattr(a, k) for k in _ATTEMPT_KEYS} for a in c.route_trace]
+        out["route_trace"] = [attempt_json(a) for a in c.route_trace]
     out.update(c.extra)
     return out
 

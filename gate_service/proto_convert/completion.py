@@ -8,19 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from gate_service.domain import Chunk, Completion, Delta, ToolCall, Usage
+from gate_service.domain.openai_answer import attempt_json, metadata_json
 from gate_service.proto_convert.jsonvalues import INT32, INT64, dump_json, load_extra, load_json
 from spidergate.v1 import common_pb2 as pb
-
-_ATTEMPT_FIELDS = (
-    "provider",
-    "model",
-    "key",
-    "outcome",
-    "status",
-    "latency_ms",
-    "error_code",
-    "error_message",
-)
 
 
 def _int(value: int, bound: int = INT64) -> int:
@@ -212,21 +202,9 @@ def completion_from_proto(c: pb.ChatCompletion) -> dict[str, Any]:
         out["service_tier"] = c.service_tier
     if c.HasField("spidergate_metadata"):
         m = c.spidergate_metadata
-        meta: dict[str, Any] = {
-            "provider": m.provider,
-            "provider_model": m.provider_model,
-            "latency_ms": m.latency_ms,
-            "cost_usd": m.cost_usd,
-            "cache_hit": m.cache_hit,
-            "fallback_used": m.fallback_used,
-        }
-        for key in ("original_model", "requested_model", "request_id"):
-            if value := getattr(m, key):
-                meta[key] = value
-        meta.update(load_extra(m.extra_json))
-        out["spidergate_metadata"] = meta
+        out["spidergate_metadata"] = metadata_json(m, load_extra(m.extra_json))
     if c.route_trace:
-        out["route_trace"] = [{k: getattr(a, k) for k in _ATTEMPT_FIELDS} for a in c.route_trace]
+        out["route_trace"] = [attempt_json(a) for a in c.route_trace]
     out.update(load_extra(c.extra_json))
     return out
 
