@@ -30,7 +30,6 @@ the body bound also bounds that pause.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -39,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.responses import error_response, request_id
 from gate_service.errors import GateError
+from gate_service.offload import sized
 from gate_service.proto_convert.untyped import parse_json
 
 T = TypeVar("T")
@@ -139,6 +139,5 @@ async def read_json(
     settings = request.app.state.settings
     raw = await request.body()
     depth = settings.max_json_depth
-    if len(raw) > settings.json_offload_bytes:
-        return await asyncio.to_thread(parse_or_forward, raw, depth, convert, forward)
-    return parse_or_forward(raw, depth, convert, forward)
+    limit = settings.json_offload_bytes
+    return await sized(len(raw), limit, parse_or_forward, raw, depth, convert, forward)

@@ -4,7 +4,6 @@ limits), route, and convert the answer to proto once."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
@@ -15,6 +14,7 @@ from gate_service.core import Core
 from gate_service.deadline import Deadline
 from gate_service.domain import ChatRequest
 from gate_service.errors import GateError
+from gate_service.offload import sized
 from gate_service.proto_convert.completion import chunk_to_proto, completion_to_proto
 from gate_service.proto_convert.request import request_from_proto
 from gate_service.routing.router import RequestContext
@@ -35,12 +35,9 @@ async def _prepare(
     settings = core.settings
     try:
         require_scope(principal, "gate:chat")
-        if req.ByteSize() > settings.json_offload_bytes:
-            # A large request (150,000 messages took ~0.7 s to convert and check) is
-            # handled in a worker thread: the event loop keeps serving everyone else.
-            request = await asyncio.to_thread(_convert, req, settings.max_json_depth)
-        else:
-            request = _convert(req, settings.max_json_depth)
+        # A large request is converted and checked off the event loop (offload.py).
+        limit = settings.json_offload_bytes
+        request = await sized(req.ByteSize(), limit, _convert, req, settings.max_json_depth)
     except GateError as exc:
         await core.pipeline.report_limits(principal, exc)
         raise

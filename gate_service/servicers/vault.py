@@ -11,7 +11,6 @@ its 401/403 first, then the 400 naming the field (with the token's ``X-RateLimit
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,6 +19,7 @@ import grpc
 
 from gate_service.core import Core
 from gate_service.errors import GateError
+from gate_service.offload import sized
 from gate_service.proto_convert.untyped import parse_json, query_params
 from gate_service.proto_convert.vault import (
     create_request_from_json,
@@ -70,9 +70,8 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
         """A body the bridge could not type, read as the bridge reads one: a large one in
         a worker thread (a 20 MB body of junk must not stall every other call)."""
         settings = self._core.settings
-        if len(raw) > settings.json_offload_bytes:
-            return await asyncio.to_thread(parse_json, raw, settings.max_json_depth, convert)
-        return parse_json(raw, settings.max_json_depth, convert)
+        limit = settings.json_offload_bytes
+        return await sized(len(raw), limit, parse_json, raw, settings.max_json_depth, convert)
 
     @staticmethod
     def _key_id(key_id: str) -> str:
