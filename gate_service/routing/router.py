@@ -15,12 +15,8 @@ from gate_service.catalog.snapshot import Catalog
 from gate_service.providers.base import WireAdapter
 from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool
-from gate_service.routing.outcome import Attempt, Outcome, RequestContext, Served
 from gate_service.routing.planning import Planner
 from gate_service.routing.runner import Runner
-
-# The trace and context types, importable from here as before.
-__all__ = ["Attempt", "Outcome", "RequestContext", "Router", "Served"]
 
 
 class Router:

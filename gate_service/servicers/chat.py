@@ -17,7 +17,7 @@ from gate_service.errors import GateError
 from gate_service.offload import sized
 from gate_service.proto_convert.completion import chunk_to_proto, completion_to_proto
 from gate_service.proto_convert.request import request_from_proto
-from gate_service.routing.router import RequestContext
+from gate_service.routing.outcome import RequestContext
 from gate_service.servicers.common import (
     metadata_value,
     request_id,

@@ -17,7 +17,7 @@ from gate_service.ledger import RequestRecord, histogram
 from gate_service.ledger.queries import get_trace, list_traces, usage
 from gate_service.ledger.store import LedgerStore
 from gate_service.ledger.views import LedgerScope, TimeWindow, TraceQuery, UsageQuery
-from gate_service.routing.router import Attempt
+from gate_service.routing.outcome import Attempt
 from gate_service.storage.database import Database
 
 Make = Callable[..., RequestRecord]

@@ -15,7 +15,7 @@ from gate_service.metrics import Metrics, MetricsServer, create_metrics, render
 from gate_service.providers.base import FailureKind, UpstreamFailure
 from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import UsableKey
-from gate_service.routing.router import Attempt
+from gate_service.routing.outcome import Attempt
 
 
 def entry(**kw: Any) -> RequestRecord:
