@@ -16,10 +16,10 @@ from starlette.routing import Route
 
 import bridge.routing  # noqa: F401  (registers the ``anypath`` convertor /models/{id} uses)
 from bridge.core_client import CoreClient
-from bridge.errors import CoreError
 from bridge.query import read_query
 from bridge.responses import call_metadata, reply
 from gate_service.catalog.snapshot import parse_model_query
+from gate_service.errors import GateError
 from gate_service.proto_convert.catalog import (
     alias_to_json,
     model_to_json,
@@ -37,7 +37,7 @@ async def health(request: Request) -> Response:
         answer = await core.catalog.GetHealth(catalog_pb2.GetHealthRequest(), timeout=2.0)
     except grpc.aio.AioRpcError:
         # Whatever the core's trouble, /health says only that it is not serving.
-        raise CoreError("service_unavailable", "The gateway core is not serving yet.") from None
+        raise GateError("service_unavailable", "The gateway core is not serving yet.") from None
     body = {"status": answer.status, "version": answer.version, "uptime": answer.uptime_seconds}
     return reply(request, body)
 

@@ -26,8 +26,8 @@ from starlette.routing import Route
 from bridge import responses
 from bridge.body import read_json
 from bridge.core_client import CoreClient
-from bridge.errors import CoreError
 from bridge.responses import REQUEST_ID, call_metadata, request_id
+from gate_service.errors import GateError
 from gate_service.proto_convert.completion import chunk_from_proto, completion_from_proto
 from gate_service.proto_convert.errors import from_rpc_error
 from gate_service.proto_convert.request_json import request_to_proto
@@ -76,7 +76,7 @@ async def _stream(
     )
     first = await call.read()  # a refusal before the first chunk is an ordinary error
     if first is grpc.aio.EOF:
-        raise CoreError("upstream_error", "The upstream ended the stream without any chunk.")
+        raise GateError("upstream_error", "The upstream ended the stream without any chunk.")
     # grpc's stubs type read() as `object | reply` (EOF has no type of its own), so the
     # check above cannot narrow it: past it, this is the reply.
     first = cast(stream_pb2.StreamChatCompletionResponse, first)

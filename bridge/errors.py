@@ -4,7 +4,7 @@ envelope with the request's id:
 
 - ``grpc.aio.AioRpcError``: the core's refusal, its reason read back from the status
   details, answered as is.
-- ``GateError`` (and ``CoreError``, one that stands for the core's answer: a stream that
+- ``GateError`` (including the ones that stand for the core's answer: a stream that
   ended before its first chunk, a core not serving ``/health``): answered as is. The
   bridge finds no 400 of its own: a body or query string it cannot type goes to the core
   as is (:mod:`bridge.body`, :mod:`bridge.query`), which answers it after authentication,
@@ -32,11 +32,6 @@ from starlette.responses import Response
 from bridge.responses import error_response, request_id
 from gate_service.errors import GateError
 from gate_service.proto_convert.errors import from_rpc_error
-
-
-class CoreError(GateError):
-    """A ``GateError`` that is (or stands for) the core's answer: the core has
-    authenticated the caller already, or cannot."""
 
 
 async def _gate_error(request: Request, exc: Exception) -> Response:
@@ -67,8 +62,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 Handler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]
-# Starlette picks the handler of the first class in the exception's MRO (a CoreError is
-# a GateError).
+# Starlette picks the handler of the first class in the exception's MRO.
 HANDLERS: dict[Any, Handler] = {
     HTTPException: _http_error,
     GateError: _gate_error,
