@@ -14,9 +14,10 @@ from tests.stack import Stack, make_settings
 
 # The files that take longest (seconds on one of four xdist workers, on the 2-core machine
 # under load: bounds and shedding 68 as one file, fuzz 57, ledger crash 44, writer 42, the
-# rest 15-40), sent to the workers first. Files go to workers whole (``--dist loadfile``) in collection order
-# (``--no-loadscope-reorder``; xdist's own order, by number of tests, sent the 4-test fuzz
-# last and left three workers idle while it ran). Other files keep their order after these.
+# rest 15-40), sent to the workers first. Files go to workers whole (``--dist loadfile``)
+# in collection order (``--no-loadscope-reorder``; xdist's own order, by number of tests,
+# sent the 4-test fuzz last and left three workers idle while it ran). Other files keep
+# their order after these.
 SLOWEST_FIRST = (
     "e2e/test_bounds.py",
     "e2e/test_shedding.py",
