@@ -199,6 +199,7 @@ def _usable(record: KeyRecord) -> list[UsableKey]:
         primary=options.primary,
         priority=options.priority,
         limits=options.limits,
+        supports_embeddings=options.supports_embeddings,
     )
     if view.client_id is not None and options.shared:
         return [key, replace(key, client_id=None)]

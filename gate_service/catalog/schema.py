@@ -21,7 +21,21 @@ from gate_service.providers.registry import WIRE_FORMATS
 API_FORMATS = frozenset(WIRE_FORMATS)
 AUTH_SCHEMES = frozenset({"bearer", "x-api-key", "x-goog-api-key"})
 CAPABILITIES = frozenset(
-    {"chat", "vision", "function_calling", "json_mode", "embeddings", "reasoning", "streaming"}
+    {
+        "chat",
+        "vision",
+        "function_calling",
+        "json_mode",
+        "embeddings",
+        "reasoning",
+        "streaming",
+        # The media endpoints: /images/generations, /audio/speech, /audio/transcriptions
+        # and /audio/translations, /moderations.
+        "image_generation",
+        "tts",
+        "stt",
+        "moderation",
+    }
 )
 ALIAS_KINDS = frozenset({"chat", "embedding"})
 
@@ -63,7 +77,9 @@ class ProviderInfo:
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
-    """One model as one provider serves it; prices are USD per 1M tokens."""
+    """One model as one provider serves it; token prices are USD per 1M tokens, the
+    unit prices (images, speech, transcription) USD per image, per input character and
+    per audio second."""
 
     provider: str
     provider_model: str
@@ -78,6 +94,11 @@ class ModelInfo:
     created: int
     # Other names clients use for the same model (``gpt-4o`` for ``openai/gpt-4o``).
     also_known_as: tuple[str, ...] = ()
+    # Embedding models: the length of the vectors they answer by default.
+    dimensions: int | None = None
+    per_image_usd: float = 0.0
+    per_character_usd: float = 0.0
+    per_audio_second_usd: float = 0.0
 
     @property
     def id(self) -> str:
@@ -179,9 +200,13 @@ def _model_document(m: ModelInfo) -> dict[str, Any]:
             "input": m.input_per_million,
             "output": m.output_per_million,
             "cached_input": m.cached_input_per_million,
+            "image": m.per_image_usd,
+            "character": m.per_character_usd,
+            "audio_second": m.per_audio_second_usd,
         },
         "created": m.created,
         "also_known_as": list(m.also_known_as),
+        "dimensions": m.dimensions,
     }
 
 
@@ -274,6 +299,10 @@ def _model_from(doc: Mapping[str, Any]) -> ModelInfo:
         cached_input_per_million=_price(r, pricing, "cached_input", input_price),
         created=r.integer("created"),
         also_known_as=r.texts("also_known_as"),
+        dimensions=r.opt_integer("dimensions"),
+        per_image_usd=_price(r, pricing, "image", 0.0),
+        per_character_usd=_price(r, pricing, "character", 0.0),
+        per_audio_second_usd=_price(r, pricing, "audio_second", 0.0),
     )
 
 
@@ -303,7 +332,14 @@ _READERS: dict[str, Callable[[Mapping[str, Any]], CatalogRecord]] = {
 DOCUMENT_FIELDS: dict[str, frozenset[str]] = {
     "provider": frozenset(ProviderInfo.__dataclass_fields__),
     "model": frozenset(ModelInfo.__dataclass_fields__)
-    - {"input_per_million", "output_per_million", "cached_input_per_million"}
+    - {
+        "input_per_million",
+        "output_per_million",
+        "cached_input_per_million",
+        "per_image_usd",
+        "per_character_usd",
+        "per_audio_second_usd",
+    }
     | {"pricing"},
     "alias": frozenset(AliasInfo.__dataclass_fields__),
 }

@@ -26,6 +26,11 @@ class Usage:
     cached_tokens: int | None = None
     reasoning_tokens: int | None = None
     extra: Json = field(default_factory=dict)
+    # What a non-token call is billed by (catalog prices per image, per input character,
+    # per audio second): images made, characters spoken, seconds transcribed.
+    images: int = 0
+    characters: int = 0
+    audio_seconds: float = 0.0
 
 
 @dataclass(slots=True)

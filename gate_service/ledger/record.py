@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Literal, TypeAlias, get_args
 
 from gate_service.routing.outcome import Attempt
 
@@ -30,13 +31,21 @@ __all__ = [
     "ATTEMPT_FIELDS",
     "FIELDS",
     "PRIVATE",
+    "REQUEST_KINDS",
     "SHOWN",
     "SHOWN_AS",
     "TOKEN_FIELDS",
     "Attempt",
+    "RequestKind",
     "RequestRecord",
     "shown_name",
 ]
+
+RequestKind: TypeAlias = Literal[
+    "chat", "embedding", "image", "speech", "transcription", "moderation"
+]
+"""What kind of call a request was: what ``/usage`` breaks spend down by."""
+REQUEST_KINDS: tuple[RequestKind, ...] = get_args(RequestKind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from gate_service.auth.principal import Principal
 from gate_service.deadline import SHUTDOWN
 from gate_service.errors import GateError
 from gate_service.governance.admission import Admission
+from gate_service.ledger.record import RequestKind
 from gate_service.pipeline.record import Cached
 from gate_service.routing.outcome import Outcome, RequestContext
 from gate_service.routing.runner import Route, Run
@@ -55,6 +56,7 @@ class Flight:
         "_run",
         "admission",
         "ctx",
+        "kind",
         "model",
         "principal",
         "started",
@@ -69,6 +71,7 @@ class Flight:
         model: str,
         *,
         streamed: bool,
+        kind: RequestKind = "chat",
     ) -> None:
         self._pipeline = pipeline
         self.principal = principal
@@ -76,6 +79,7 @@ class Flight:
         # The model the caller asked for (an alias, a model id): what the ledger records.
         self.model = model
         self.streamed = streamed
+        self.kind = kind
         self.started = time.perf_counter()
         self.admission: Admission | None = None
         self._run: Run | None = None

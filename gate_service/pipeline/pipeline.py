@@ -26,6 +26,7 @@ from gate_service.deadline import SHUTDOWN, Deadline
 from gate_service.errors import GateError
 from gate_service.governance.admission import Governor, NullGovernor
 from gate_service.ledger.entry import Ledger, NullLedger
+from gate_service.ledger.record import RequestKind
 from gate_service.metrics import Metrics
 from gate_service.pipeline.flight import Flight
 from gate_service.pipeline.record import Cached, request_record
@@ -58,11 +59,18 @@ class Pipeline:
         self.ending = False
 
     def flight(
-        self, principal: Principal, ctx: RequestContext, model: str, *, streamed: bool
+        self,
+        principal: Principal,
+        ctx: RequestContext,
+        model: str,
+        *,
+        streamed: bool,
+        kind: RequestKind = "chat",
     ) -> Flight:
         """One request's passage: use it as ``async with pipeline.flight(...) as flight``.
-        ``model`` is the model the caller asked for, as the ledger records it."""
-        return Flight(self, principal, ctx, model, streamed=streamed)
+        ``model`` is the model the caller asked for and ``kind`` the kind of call, as the
+        ledger records them."""
+        return Flight(self, principal, ctx, model, streamed=streamed, kind=kind)
 
     async def report_limits(self, principal: Principal, exc: GateError) -> None:
         """A request refused before admission (scope, validation, plan: 400, 403, 404,

@@ -34,6 +34,8 @@ class UsableKey:
     # Lower runs first (like MX records); keys of equal priority share by headroom.
     priority: int = 100
     limits: Limits = field(default_factory=Limits)
+    # May serve /embeddings (a vault key's option; environment and demo keys may).
+    supports_embeddings: bool = True
 
 
 def resolve_base_url(provider: ProviderInfo, key: UsableKey) -> str | None:

@@ -33,7 +33,10 @@ class Needs:
 
     ``prompt_tokens`` is an estimate (context-window and ``max_cost_usd`` checks);
     ``prompt_bound`` a generous bound on it (the budget reservation, which must not fall
-    short); ``max_output`` the output cap the client set, if any."""
+    short); ``max_output`` the output cap the client set, if any. ``alias_kind`` is the
+    kind of alias the model name may be (an embedding request resolves ``agent/embed``,
+    a chat request the chat aliases). ``images``, ``characters`` and ``audio_seconds``
+    bound the non-token units the call may be billed for (the reservation)."""
 
     model: str
     fallback_models: tuple[str, ...] = ()
@@ -44,6 +47,10 @@ class Needs:
     prompt_tokens: int = 0
     prompt_bound: int = 0
     max_output: int | None = None
+    alias_kind: str = "chat"
+    images: int = 0
+    characters: int = 0
+    audio_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +129,13 @@ def plan(
             verdict = "estimated cost exceeds spidergate_options.max_cost_usd"
         usable: tuple[UsableKey, ...] = ()
         if not verdict:
+            embeds = "embeddings" in needs.capabilities
             usable = tuple(
                 k
                 for k in keys.keys_for(client_id, item.provider.id)
                 if resolve_base_url(item.provider, k) is not None
+                # Only keys marked for it serve embeddings (media.md).
+                and (k.supports_embeddings or not embeds)
             )
             if not usable:
                 verdict = "no usable key for this provider"

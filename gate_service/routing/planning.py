@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from gate_service.catalog.snapshot import Catalog
 from gate_service.providers.base import Target, WireAdapter
+from gate_service.routing.cost import units_usd
 from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool, UsableKey, order_keys, resolve_base_url
 from gate_service.routing.outcome import Attempt, RequestContext, skipped
@@ -38,7 +39,7 @@ class Planner:
     def prepare(self, ctx: RequestContext, needs: Needs) -> list[Planned]:
         """Resolve and filter the chain (404, 403 model_not_allowed, 422): no I/O, so it
         runs before limits are charged and before any provider is called."""
-        chain = resolve(self._catalog(), needs.model, needs.fallback_models)
+        chain = resolve(self._catalog(), needs.model, needs.fallback_models, needs.alias_kind)
         controls = ModelControls(needs.model, ctx.allowed_models, ctx.free_only)
         return plan(chain, needs, ctx.client_id, self._keys, self._adapters, controls)
 
@@ -48,12 +49,14 @@ class Planner:
 
 def worst_case_usd(planned: Sequence[Planned], needs: Needs) -> float:
     """The most this request can cost, for budget reservation: a generous bound on the
-    prompt plus ``max_tokens`` — or, without it, the model's whole output limit — at the
-    dearest candidate that may serve it."""
+    prompt plus ``max_tokens`` — or, without it, the model's whole output limit — and the
+    bound on its non-token units (images, characters, audio seconds), at the dearest
+    candidate that may serve it."""
     prompt = needs.prompt_bound
     max_out = needs.max_output
     costs = [
         worst_cost(p.item.model, prompt, max_out or p.item.model.max_output_tokens)
+        + units_usd(p.item.model, needs.images, needs.characters, needs.audio_seconds)
         for p in planned
         if p.item.model
     ]

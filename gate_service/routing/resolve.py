@@ -26,9 +26,12 @@ class ChainItem:
     pii_safe: bool = False
 
 
-def resolve(catalog: Catalog, requested: str, extra: tuple[str, ...] = ()) -> list[ChainItem]:
-    """The ordered chain for ``requested`` plus ``fallback_models``; 404 when unknown."""
-    chain = _resolve_one(catalog, requested)
+def resolve(
+    catalog: Catalog, requested: str, extra: tuple[str, ...] = (), alias_kind: str = "chat"
+) -> list[ChainItem]:
+    """The ordered chain for ``requested`` plus ``fallback_models``; 404 when unknown.
+    Only aliases of ``alias_kind`` resolve (``agent/embed`` is no chat model)."""
+    chain = _resolve_one(catalog, requested, alias_kind)
     if chain is None:
         raise GateError(
             "model_not_found",
@@ -36,7 +39,7 @@ def resolve(catalog: Catalog, requested: str, extra: tuple[str, ...] = ()) -> li
             param="model",
         )
     for name in extra:
-        more = _resolve_one(catalog, name)
+        more = _resolve_one(catalog, name, alias_kind)
         if more is None:
             raise GateError(
                 "model_not_found",
@@ -47,9 +50,9 @@ def resolve(catalog: Catalog, requested: str, extra: tuple[str, ...] = ()) -> li
     return _dedupe(chain)
 
 
-def _resolve_one(catalog: Catalog, name: str) -> list[ChainItem] | None:
+def _resolve_one(catalog: Catalog, name: str, alias_kind: str) -> list[ChainItem] | None:
     alias = catalog.alias(name)
-    if alias is not None and alias.kind == "chat":
+    if alias is not None and alias.kind == alias_kind:
         items = _alias_chain(catalog, alias.id, alias.chain, alias.pii_safe)
         # agent/* aliases fall through to agent/chat when their own chain is exhausted.
         seen = {alias.id}

@@ -23,6 +23,7 @@ import orjson
 from aiohttp import web
 
 from mock_provider.behaviour import Reply
+from mock_provider.formats import openai_audio, openai_embeddings, openai_images
 from mock_provider.formats.answer import json_answer, stream_answer
 from mock_provider.formats.base import Call, Endpoint, WireFormat
 from mock_provider.formats.openai_request import InvalidRequest, parse_chat_request
@@ -121,6 +122,10 @@ class OpenAIFormat(WireFormat):
                 "openai.chat.completions", "POST", "/chat/completions", chat_completions, self
             ),
             Endpoint("openai.models", "GET", "/models", list_models, self),
+            # The rest of the OpenAI surface, one module per kind of call.
+            *openai_embeddings.endpoints(self),
+            *openai_images.endpoints(self),
+            *openai_audio.endpoints(self),
         ]
 
     def api_key(self, request: web.Request) -> str | None:

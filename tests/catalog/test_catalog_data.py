@@ -84,7 +84,8 @@ def chain_of(catalog: Catalog, alias_id: str) -> list[str]:
 
 def test_bundled_catalog_loads_and_validates(data: CatalogData) -> None:
     validate(data)
-    assert 60 <= len(data.models) <= 90
+    # The chat models; embedding and media models come on top.
+    assert 60 <= sum(1 for m in data.models if m.has("chat")) <= 90
 
 
 def test_providers_match_the_spec_in_order(catalog: Catalog) -> None:

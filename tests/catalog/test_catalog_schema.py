@@ -51,7 +51,15 @@ def test_document_shapes() -> None:
         also_known_as=("llama-3.1-8b",),
     )
     document = to_document(model)
-    assert document["pricing"] == {"input": 0.05, "output": 0.08, "cached_input": 0.05}
+    assert document["pricing"] == {
+        "input": 0.05,
+        "output": 0.08,
+        "cached_input": 0.05,
+        "image": 0.0,
+        "character": 0.0,
+        "audio_second": 0.0,
+    }
+    assert document["dimensions"] is None
     assert model.id == "groq/llama-3.1-8b-instant"
     alias = AliasInfo(
         id="x/y",
