@@ -49,7 +49,10 @@ CATALOGUE: dict[str, Reason] = {
     "upstream_error": Reason(502, _API, grpc.StatusCode.UNAVAILABLE),
     "all_providers_failed": Reason(502, _API, grpc.StatusCode.UNAVAILABLE),
     "service_unavailable": Reason(503, _API, grpc.StatusCode.UNAVAILABLE),
+    # Nothing can serve a media call (images, speech, transcription, moderation) for lack
+    # of a key of a provider that serves it: no_<provider>_key (media.md).
     "no_openai_key": Reason(503, _API, grpc.StatusCode.UNAVAILABLE),
+    "no_groq_key": Reason(503, _API, grpc.StatusCode.UNAVAILABLE),
     # The process is at its bound on concurrent requests: refused before any work.
     "overloaded": Reason(503, _API, grpc.StatusCode.UNAVAILABLE),
     # Every attempt timed out, or the request's overall deadline passed.

@@ -15,10 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gate_service.errors import GateError
+from gate_service.errors import CATALOGUE, GateError
 from gate_service.providers.base import WireAdapter
 from gate_service.routing.keys import KeyPool, UsableKey, resolve_base_url
 from gate_service.routing.resolve import ChainItem
+
+# The verdict of a candidate whose provider has no usable key (see ``key_required``).
+NO_KEY = "no usable key for this provider"
 
 # Why a candidate without a capability the request needs is skipped (422 verdicts).
 _LACKS = {
@@ -138,7 +141,7 @@ def plan(
                 and (k.supports_embeddings or not embeds)
             )
             if not usable:
-                verdict = "no usable key for this provider"
+                verdict = NO_KEY
         verdicts.append(
             {
                 "provider": item.provider.id,
@@ -158,6 +161,25 @@ def plan(
             body={"spidergate_error": {"candidates": verdicts}},
         )
     return planned
+
+
+def key_required(exc: GateError) -> GateError:
+    """For calls only some providers serve (images, speech, transcription, moderation):
+    a 422 whose candidates all qualified but for a usable key becomes 503
+    ``no_<provider>_key`` for the first of them (media.md): what the operator must add.
+    Any other error is returned as it is."""
+    if exc.code != "no_qualifying_model":
+        return exc
+    candidates = exc.body.get("spidergate_error", {}).get("candidates", [])
+    keyless = [c["provider"] for c in candidates if c["verdict"] == NO_KEY]
+    if not keyless or len(keyless) != len(candidates):
+        return exc
+    provider = keyless[0]
+    code = f"no_{provider}_key"
+    message = f"No {provider} key is configured to serve this request."
+    if code not in CATALOGUE:
+        return GateError("service_unavailable", message, body=exc.body)
+    return GateError(code, message, body=exc.body)
 
 
 def _lacking(needs: Needs, capabilities: Any) -> str:
