@@ -56,7 +56,7 @@ class CreateSpeechResponse(_message.Message):
     def __init__(self, audio: _Optional[bytes] = ..., headers: _Optional[_Mapping[str, str]] = ..., content_type: _Optional[str] = ..., metadata: _Optional[_Union[AudioMetadata, _Mapping]] = ...) -> None: ...
 
 class TranscriptionParams(_message.Message):
-    __slots__ = ("model", "filename", "content_type", "language", "prompt", "response_format", "temperature", "timestamp_granularities", "extra_json")
+    __slots__ = ("model", "filename", "content_type", "language", "prompt", "response_format", "temperature", "timestamp_granularities", "form_error", "extra_json")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +65,7 @@ class TranscriptionParams(_message.Message):
     RESPONSE_FORMAT_FIELD_NUMBER: _ClassVar[int]
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_GRANULARITIES_FIELD_NUMBER: _ClassVar[int]
+    FORM_ERROR_FIELD_NUMBER: _ClassVar[int]
     EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
     model: str
     filename: str
@@ -74,8 +75,9 @@ class TranscriptionParams(_message.Message):
     response_format: str
     temperature: float
     timestamp_granularities: _containers.RepeatedScalarFieldContainer[str]
+    form_error: str
     extra_json: bytes
-    def __init__(self, model: _Optional[str] = ..., filename: _Optional[str] = ..., content_type: _Optional[str] = ..., language: _Optional[str] = ..., prompt: _Optional[str] = ..., response_format: _Optional[str] = ..., temperature: _Optional[float] = ..., timestamp_granularities: _Optional[_Iterable[str]] = ..., extra_json: _Optional[bytes] = ...) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., filename: _Optional[str] = ..., content_type: _Optional[str] = ..., language: _Optional[str] = ..., prompt: _Optional[str] = ..., response_format: _Optional[str] = ..., temperature: _Optional[float] = ..., timestamp_granularities: _Optional[_Iterable[str]] = ..., form_error: _Optional[str] = ..., extra_json: _Optional[bytes] = ...) -> None: ...
 
 class TranscriptionUpload(_message.Message):
     __slots__ = ("params", "chunk")
