@@ -22,12 +22,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import grpc
 from google.protobuf.descriptor import FileDescriptor, MethodDescriptor, ServiceDescriptor
 
+from gate_service.servicers.audio import AudioServicer
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
 from gate_service.servicers.usage import UsageServicer
 from gate_service.servicers.vault import VaultServicer
 from spidergate.v1 import (
+    audio_pb2,
+    audio_pb2_grpc,
     auth_pb2,
     auth_pb2_grpc,
     catalog_pb2,
@@ -119,6 +122,13 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         usage_pb2_grpc.add_UsageServiceServicer_to_server,
         usage_pb2_grpc.UsageServiceStub,
     ),
+    ServiceDef(
+        "audio",
+        _service(audio_pb2.DESCRIPTOR, "AudioService"),
+        AudioServicer,
+        audio_pb2_grpc.add_AudioServiceServicer_to_server,
+        audio_pb2_grpc.AudioServiceStub,
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
@@ -137,3 +147,4 @@ class CoreStubs:
     auth: auth_pb2_grpc.AuthServiceAsyncStub
     vault: vault_pb2_grpc.VaultServiceAsyncStub
     usage: usage_pb2_grpc.UsageServiceAsyncStub
+    audio: audio_pb2_grpc.AudioServiceAsyncStub
