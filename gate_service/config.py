@@ -44,6 +44,9 @@ class Settings:
     # Largest request body the bridge reads; past it 413 request_too_large, refused
     # before the body is read past the limit. Sized for a large chat with images.
     max_body_bytes: int = 20 * 1024 * 1024
+    # The bound for audio uploads (/audio/transcriptions, /audio/translations) instead:
+    # OpenAI's 25 MB file, with room for the form's framing.
+    max_upload_bytes: int = 26 * 1024 * 1024
     # Bodies larger than this are parsed in a worker thread, off the event loop.
     json_offload_bytes: int = 256 * 1024
     # Deepest JSON nesting accepted in a request body (400 beyond).

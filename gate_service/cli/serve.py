@@ -90,6 +90,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="largest request body accepted; past it 413 request_too_large (default 20 MB)",
     )
     p.add_argument(
+        "--max-upload-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="largest audio upload body accepted; past it 413 request_too_large (default 26 MB)",
+    )
+    p.add_argument(
         "--header-timeout",
         type=float,
         default=None,
@@ -117,6 +124,7 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
             "request_deadline_s": args.request_deadline,
             "max_concurrent_requests": args.max_concurrent_requests,
             "max_body_bytes": args.max_body_bytes,
+            "max_upload_bytes": args.max_upload_bytes,
             "header_timeout_s": args.header_timeout,
         }.items()
         if v is not None
