@@ -4,19 +4,20 @@ OpenAI takes files up to 25 MB. Held as one ``bytes`` a file would sit in memory
 twice (the chunks received, then the joined copy, then the multipart body built from it),
 so an upload is spooled as it arrives: the first :data:`MEMORY_BYTES` in memory (a short
 voice note never touches the disk), anything larger in an unnamed temporary file, which
-the upstream request then streams from (aiohttp's file payload, 64 KB reads in a worker
-thread). A failover re-reads it from the start. Writes go to the page cache (about 50 µs
+the upstream request then streams from (:class:`SpoolPayload`: 256 KB positioned reads
+in a worker thread). A failover re-reads it from the start. Writes go to the page cache (about 50 µs
 for a 256 KB chunk here), so they are made inline rather than through a thread.
 """
 
 from __future__ import annotations
 
-import io
+import asyncio
 import os
 import tempfile
-from typing import IO, BinaryIO
+from typing import Any, BinaryIO
 
 import aiohttp
+from aiohttp.abc import AbstractStreamWriter
 
 from gate_service.errors import GateError
 
@@ -58,24 +59,21 @@ class AudioSpool:
 
     def head(self, n: int) -> bytes:
         """The first ``n`` bytes (a WAV header)."""
-        if self._file is None:
-            return bytes(self._buffer[:n])
-        return os.pread(self._file.fileno(), n, 0)
+        return self.read_at(0, n)
 
-    def reader(self) -> IO[bytes]:
-        """The whole file from its start, for one upload (a new reader each attempt)."""
+    def read_at(self, offset: int, n: int) -> bytes:
+        """Up to ``n`` bytes from ``offset``: positioned reads, so any number of readers
+        (an attempt, a failover's next attempt, the billing's header read) never move a
+        shared file position."""
         if self._file is None:
-            return io.BytesIO(self._buffer)
+            return bytes(self._buffer[offset : offset + n])
         self._file.flush()
-        self._file.seek(0)
-        return self._file
+        return os.pread(self._file.fileno(), n, offset)
 
-    def payload(self, filename: str, content_type: str) -> aiohttp.Payload:
-        """The file as a multipart part's payload, streamed from the spool."""
-        return aiohttp.get_payload(
-            self.reader(),
-            filename=filename,
-            content_type=content_type or "application/octet-stream",
+    def payload(self, filename: str, content_type: str) -> SpoolPayload:
+        """The file as a multipart part's payload, streamed from the spool when sent."""
+        return SpoolPayload(
+            self, filename=filename, content_type=content_type or "application/octet-stream"
         )
 
     def close(self) -> None:
@@ -83,3 +81,32 @@ class AudioSpool:
             self._file.close()
             self._file = None
         self._buffer = bytearray()
+
+
+class SpoolPayload(aiohttp.Payload):
+    """An upload's bytes as aiohttp sends them: read from the spool in 256 KB positioned
+    reads (in a worker thread when on disk), never all at once. aiohttp closes a file
+    payload once sent; this one leaves the spool open for a failover's next attempt."""
+
+    _CHUNK = 256 * 1024
+
+    def __init__(self, spool: AudioSpool, **kwargs: Any) -> None:
+        super().__init__(spool, **kwargs)
+        self._spool = spool
+        self._size = spool.size
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self._spool.read_at(0, self._spool.size).decode(encoding, errors)
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        spool, offset = self._spool, 0
+        loop = asyncio.get_running_loop()
+        while offset < spool.size:
+            if spool.on_disk:
+                chunk = await loop.run_in_executor(None, spool.read_at, offset, self._CHUNK)
+            else:
+                chunk = spool.read_at(offset, self._CHUNK)
+            if not chunk:
+                break
+            await writer.write(chunk)
+            offset += len(chunk)

@@ -298,3 +298,18 @@ def test_upload_faults_answer_after_authentication(stack: Stack, limited: str) -
         headers=auth,
     )
     assert r.status_code == 400 and r.json()["error"]["param"] == "response_format"
+
+
+def test_failover_sends_a_file_spooled_to_disk_again_whole(
+    stack: Stack, client: OpenAI, tmp_path: Path
+) -> None:
+    # Over the spool's 1 MB in memory: the second attempt reads the file from disk again.
+    big = tmp_path / "long.wav"
+    big.write_bytes(make_wav(80.0))
+    fault(stack, kind="error", status=500, times=1, match={"model": "whisper-1"})
+    with big.open("rb") as f:
+        raw = client.audio.transcriptions.with_raw_response.create(
+            file=f, model="whisper-1", response_format="verbose_json"
+        )
+    assert raw.headers["x-spidergate-provider"] == "groq"
+    assert raw.parse().duration == pytest.approx(80.0)  # the whole file arrived
