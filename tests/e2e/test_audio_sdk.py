@@ -313,3 +313,25 @@ def test_failover_sends_a_file_spooled_to_disk_again_whole(
         )
     assert raw.headers["x-spidergate-provider"] == "groq"
     assert raw.parse().duration == pytest.approx(80.0)  # the whole file arrived
+
+
+def test_speech_cut_after_its_first_bytes_cuts_the_download(stack: Stack, token: str) -> None:
+    # The provider drops the connection after two chunks: the client must see a broken
+    # download (the chunked body never ends), not a short file that looks whole.
+    fault(stack, kind="stream_cut", after_chunks=2, match={"model": "tts-1-hd"})
+    body = {"model": "tts-1-hd", "voice": "onyx", "input": "y" * 100, "response_format": "wav"}
+    received = 0
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream(
+            "POST",
+            stack.base_url + "/audio/speech",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ) as r,
+    ):
+        assert r.status_code == 200
+        for chunk in r.iter_raw():
+            received += len(chunk)
+    assert 0 < received < 44 + 100 * 960 * 2
