@@ -35,6 +35,7 @@ from bridge.core_client import CoreClient
 from bridge.openapi_operations import Op
 from bridge.proto_schema import request_view
 from bridge.responses import REQUEST_ID, call_metadata, request_id
+from gate_service.domain.audio import SPEECH_CONTENT_TYPES
 from gate_service.errors import GateError
 from gate_service.proto_convert.audio import (
     form_to_params,
@@ -161,7 +162,9 @@ def OPERATIONS() -> dict[Callable[..., Any], Op]:
     """The OpenAPI entries of these routes."""
     speech_body = request_view(audio_pb2.CreateSpeechRequest, required=("model", "input", "voice"))
     audio_answer = {"type": "string", "format": "binary", "description": "the audio bytes"}
-    upload_errors = (*_AUDIO_ERRORS, "request_too_large")
+    audio_media = tuple((media, audio_answer) for media in SPEECH_CONTENT_TYPES.values())
+    transcript_media = (("application/json", None), ("text/plain", {"type": "string"}))
+    upload_errors = (*_AUDIO_ERRORS, "invalid_request", "request_too_large")
     return {
         create_speech: Op(
             "Speak text: the audio streamed as it is made (audio/mpeg, audio/wav, ...)",
@@ -170,6 +173,7 @@ def OPERATIONS() -> dict[Callable[..., Any], Op]:
             scope="gate:chat",
             body=speech_body,
             errors=_AUDIO_ERRORS,
+            media=audio_media,
         ),
         create_transcription: Op(
             "Transcribe an audio file",
@@ -178,6 +182,7 @@ def OPERATIONS() -> dict[Callable[..., Any], Op]:
             scope="gate:chat",
             errors=upload_errors,
             description=_UPLOAD,
+            media=transcript_media,
         ),
         create_translation: Op(
             "Translate an audio file into English text",
@@ -186,5 +191,6 @@ def OPERATIONS() -> dict[Callable[..., Any], Op]:
             scope="gate:chat",
             errors=upload_errors,
             description=_UPLOAD,
+            media=transcript_media,
         ),
     }
