@@ -88,7 +88,8 @@ def _rgb(hex6: str) -> tuple[int, int, int]:
 
 
 def _invalid(fmt: Any, message: str, param: str) -> web.Response:
-    return fmt.error(400, message, param=param, code="invalid_value")  # type: ignore[no-any-return]
+    response: web.Response = fmt.error(400, message, param=param, code="invalid_value")
+    return response
 
 
 async def _images(call: Call) -> web.StreamResponse:

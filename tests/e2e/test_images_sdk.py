@@ -14,6 +14,7 @@ import httpx
 import openai
 import pytest
 from openai import OpenAI
+from openai.types import ModerationMultiModalInputParam
 
 from gate_service.auth.principal import TokenControls
 from tests.stack import Stack, make_settings
@@ -168,12 +169,11 @@ def test_moderation_single_and_list(client: OpenAI) -> None:
 
 
 def test_moderation_of_multimodal_parts(client: OpenAI) -> None:
-    resp = client.moderations.create(
-        input=[
-            {"type": "text", "text": "kill it"},
-            {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}},
-        ]
-    )
+    parts: list[ModerationMultiModalInputParam] = [
+        {"type": "text", "text": "kill it"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}},
+    ]
+    resp = client.moderations.create(input=parts)
     assert resp.results[0].flagged is True
     applied = resp.results[0].category_applied_input_types
     assert applied.violence == ["text", "image"]
