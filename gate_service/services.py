@@ -25,6 +25,9 @@ from google.protobuf.descriptor import FileDescriptor, MethodDescriptor, Service
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.images import ImagesServicer
+from gate_service.servicers.media import MediaServicer
+from gate_service.servicers.moderations import ModerationsServicer
 from gate_service.servicers.usage import UsageServicer
 from gate_service.servicers.vault import VaultServicer
 from spidergate.v1 import (
@@ -34,6 +37,12 @@ from spidergate.v1 import (
     catalog_pb2_grpc,
     chat_pb2,
     chat_pb2_grpc,
+    images_pb2,
+    images_pb2_grpc,
+    media_pb2,
+    media_pb2_grpc,
+    moderations_pb2,
+    moderations_pb2_grpc,
     stream_pb2,
     stream_pb2_grpc,
     usage_pb2,
@@ -119,6 +128,27 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         usage_pb2_grpc.add_UsageServiceServicer_to_server,
         usage_pb2_grpc.UsageServiceStub,
     ),
+    ServiceDef(
+        "images",
+        _service(images_pb2.DESCRIPTOR, "ImagesService"),
+        ImagesServicer,
+        images_pb2_grpc.add_ImagesServiceServicer_to_server,
+        images_pb2_grpc.ImagesServiceStub,
+    ),
+    ServiceDef(
+        "moderations",
+        _service(moderations_pb2.DESCRIPTOR, "ModerationsService"),
+        ModerationsServicer,
+        moderations_pb2_grpc.add_ModerationsServiceServicer_to_server,
+        moderations_pb2_grpc.ModerationsServiceStub,
+    ),
+    ServiceDef(
+        "media",
+        _service(media_pb2.DESCRIPTOR, "MediaService"),
+        MediaServicer,
+        media_pb2_grpc.add_MediaServiceServicer_to_server,
+        media_pb2_grpc.MediaServiceStub,
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
@@ -137,3 +167,6 @@ class CoreStubs:
     auth: auth_pb2_grpc.AuthServiceAsyncStub
     vault: vault_pb2_grpc.VaultServiceAsyncStub
     usage: usage_pb2_grpc.UsageServiceAsyncStub
+    images: images_pb2_grpc.ImagesServiceAsyncStub
+    moderations: moderations_pb2_grpc.ModerationsServiceAsyncStub
+    media: media_pb2_grpc.MediaServiceAsyncStub

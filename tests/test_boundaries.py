@@ -22,6 +22,8 @@ EDGE = {
     "bridge/catalog.py",
     "bridge/vault.py",
     "bridge/usage.py",
+    "bridge/images.py",
+    "bridge/media.py",
     # The document's shapes are read from the proto descriptors.
     "bridge/openapi_views.py",
     "bridge/openapi_operations.py",
