@@ -10,10 +10,9 @@ of the version 2 journal line).
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime
-
-import zlib
 
 import orjson
 import pytest
@@ -199,9 +198,7 @@ def test_the_json_is_unchanged_to_the_byte_but_for_the_kind() -> None:
     assert orjson.dumps(record_to_json(SERVED, attempts=True)) == (
         served + SERVED_ATTEMPTS_JSON + b"}"
     )
-    assert orjson.dumps(record_to_json(REFUSED, attempts=True)) == _with_kind(
-        REFUSED_JSON, "chat"
-    )
+    assert orjson.dumps(record_to_json(REFUSED, attempts=True)) == _with_kind(REFUSED_JSON, "chat")
     image = record_to_json(replace(REFUSED, kind="image"), attempts=True)
     assert orjson.dumps(image) == _with_kind(REFUSED_JSON, "image")
 
