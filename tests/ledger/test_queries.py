@@ -254,8 +254,9 @@ def test_a_long_client_request_id_still_finds_its_trace(db: Database, make_entry
 
 
 def test_usage_and_traces_by_kind(db: Database, make_entry: Make) -> None:
-    """Each kind is a group of its own, largest first (ties by name); a kind filter narrows usage and
-    traces alike; a trace reads back with its kind. Another brand's kinds count nowhere."""
+    """Each kind is a group of its own, largest first (ties by name); a kind filter narrows
+    usage and traces alike; a trace reads back with its kind. Another brand's kinds count
+    nowhere."""
     embed = {"served_model": "text-embedding-3-small", "provider": "openai", "kind": "embedding"}
     at = {"client_id": ACME, "created_at": T0}
     entries = [
