@@ -20,7 +20,7 @@ Bucket = Literal["hour", "day"]
 StatusClass = Literal["success", "error"]
 
 DEFAULT_WINDOW = timedelta(days=30)
-KIND_PARAM_ERROR = f"'kind' must be one of {', '.join(REQUEST_KINDS)}"
+_KIND_ERROR = f"'kind' must be one of {', '.join(REQUEST_KINDS)}"
 DEFAULT_TRACE_LIMIT = 50
 MAX_TRACE_LIMIT = 500
 
@@ -60,7 +60,7 @@ class TimeWindow:
 def check_kind(kind: str | None) -> None:
     """A kind filter names a request kind (or is None: every kind)."""
     if kind is not None and kind not in REQUEST_KINDS:
-        raise invalid(KIND_PARAM_ERROR, "kind")
+        raise invalid(_KIND_ERROR, "kind")
 
 
 @dataclass(frozen=True, slots=True)
