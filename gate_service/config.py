@@ -87,6 +87,9 @@ class Settings:
     # Redis for state shared by replicas (the response cache now; counters later). None:
     # in-process, for the embedded default.
     redis_url: str | None = field(default=None, repr=False)
+    # Media generation on a pooled key is billed at the provider's cost times (1 + this);
+    # on the brand's own key it is billed nothing (media.md).
+    media_markup: float = 0.0
 
     @property
     def effective_database_url(self) -> str:

@@ -26,6 +26,9 @@ from gate_service.servicers.audio import AudioServicer
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.images import ImagesServicer
+from gate_service.servicers.media import MediaServicer
+from gate_service.servicers.moderations import ModerationsServicer
 from gate_service.servicers.usage import UsageServicer
 from gate_service.servicers.vault import VaultServicer
 from spidergate.v1 import (
@@ -37,6 +40,12 @@ from spidergate.v1 import (
     catalog_pb2_grpc,
     chat_pb2,
     chat_pb2_grpc,
+    images_pb2,
+    images_pb2_grpc,
+    media_pb2,
+    media_pb2_grpc,
+    moderations_pb2,
+    moderations_pb2_grpc,
     stream_pb2,
     stream_pb2_grpc,
     usage_pb2,
@@ -123,6 +132,27 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         usage_pb2_grpc.UsageServiceStub,
     ),
     ServiceDef(
+        "images",
+        _service(images_pb2.DESCRIPTOR, "ImagesService"),
+        ImagesServicer,
+        images_pb2_grpc.add_ImagesServiceServicer_to_server,
+        images_pb2_grpc.ImagesServiceStub,
+    ),
+    ServiceDef(
+        "moderations",
+        _service(moderations_pb2.DESCRIPTOR, "ModerationsService"),
+        ModerationsServicer,
+        moderations_pb2_grpc.add_ModerationsServiceServicer_to_server,
+        moderations_pb2_grpc.ModerationsServiceStub,
+    ),
+    ServiceDef(
+        "media",
+        _service(media_pb2.DESCRIPTOR, "MediaService"),
+        MediaServicer,
+        media_pb2_grpc.add_MediaServiceServicer_to_server,
+        media_pb2_grpc.MediaServiceStub,
+    ),
+    ServiceDef(
         "audio",
         _service(audio_pb2.DESCRIPTOR, "AudioService"),
         AudioServicer,
@@ -147,4 +177,7 @@ class CoreStubs:
     auth: auth_pb2_grpc.AuthServiceAsyncStub
     vault: vault_pb2_grpc.VaultServiceAsyncStub
     usage: usage_pb2_grpc.UsageServiceAsyncStub
+    images: images_pb2_grpc.ImagesServiceAsyncStub
+    moderations: moderations_pb2_grpc.ModerationsServiceAsyncStub
+    media: media_pb2_grpc.MediaServiceAsyncStub
     audio: audio_pb2_grpc.AudioServiceAsyncStub
