@@ -335,3 +335,21 @@ def test_speech_cut_after_its_first_bytes_cuts_the_download(stack: Stack, token:
         for chunk in r.iter_raw():
             received += len(chunk)
     assert 0 < received < 44 + 100 * 960 * 2
+
+
+def test_the_ledger_records_speech_and_transcriptions_by_kind(
+    stack: Stack, limited: str, wav_file: Path
+) -> None:
+    client = OpenAI(base_url=stack.base_url, api_key=limited, max_retries=0)
+    client.audio.speech.create(model="tts-1", voice="echo", input="Ledger.")
+    with wav_file.open("rb") as f:
+        client.audio.transcriptions.create(file=f, model="whisper-1")
+    assert stack.run(stack.core.ledger.flush())
+    headers = {"Authorization": f"Bearer {limited}"}
+    for kind, model in (("speech", "tts-1"), ("transcription", "whisper-1")):
+        r = httpx.get(stack.base_url + f"/traces?kind={kind}", headers=headers)
+        assert r.status_code == 200, r.text
+        traces = r.json()["data"]
+        assert traces and {t["kind"] for t in traces} == {kind}
+        assert traces[0]["cost_usd"] > 0, traces[0]
+        assert model in json.dumps(traces[0])
