@@ -89,21 +89,27 @@ async def _audio(call: Any, first: audio_pb2.CreateSpeechResponse) -> AsyncItera
 
 
 async def create_transcription(request: Request) -> Response:
-    return await _upload(request, lambda core: core.audio.CreateTranscription)
+    core: CoreClient = request.app.state.core
+    return await _upload(
+        request, core.audio.CreateTranscription, audio_pb2.CreateTranscriptionRequest
+    )
 
 
 async def create_translation(request: Request) -> Response:
-    return await _upload(request, lambda core: core.audio.CreateTranslation)
-
-
-async def _upload(request: Request, method: Callable[[CoreClient], Any]) -> Response:
     core: CoreClient = request.app.state.core
+    return await _upload(request, core.audio.CreateTranslation, audio_pb2.CreateTranslationRequest)
+
+
+async def _upload(request: Request, method: Callable[..., Any], part: type[Any]) -> Response:
+    """Read the form as it streams in and send it to the core's ``method`` as a stream of
+    ``part`` messages (the parameters, then the file in chunks)."""
     rid = request_id(request)
     metadata = call_metadata(request, rid)
     try:
         form = await request.form(max_files=1, max_fields=100)
     except HTTPException as exc:  # python-multipart could not read it: the core says so
-        reply = await method(core)(_uploads(untyped_form(str(exc.detail)), None), metadata=metadata)
+        params = untyped_form(str(exc.detail))
+        reply = await method(_uploads(part, params, None), metadata=metadata)
         return _transcript(reply, rid)
     try:
         file = form.get("file")
@@ -114,27 +120,30 @@ async def _upload(request: Request, method: Callable[[CoreClient], Any]) -> Resp
             (upload.filename if upload else None) or "audio",
             (upload.content_type if upload else None) or "",
         )
-        reply = await method(core)(_uploads(params, upload), metadata=metadata)
+        reply = await method(_uploads(part, params, upload), metadata=metadata)
     finally:
         await form.close()  # the spooled file is deleted
     return _transcript(reply, rid)
 
 
 async def _uploads(
-    params: audio_pb2.TranscriptionParams, file: UploadFile | None
-) -> AsyncIterator[audio_pb2.TranscriptionUpload]:
+    part: type[Any], params: audio_pb2.TranscriptionParams, file: UploadFile | None
+) -> AsyncIterator[Any]:
     """The client stream: the parameters, then the file in chunks as they are read."""
-    yield audio_pb2.TranscriptionUpload(params=params)
+    yield part(params=params)
     if file is None:
         return
     await file.seek(0)
     while chunk := await file.read(CHUNK_BYTES):
-        yield audio_pb2.TranscriptionUpload(chunk=chunk)
+        yield part(chunk=chunk)
 
 
-def _transcript(reply: audio_pb2.TranscriptionResponse, rid: str) -> Response:
+def _transcript(
+    reply: audio_pb2.CreateTranscriptionResponse | audio_pb2.CreateTranslationResponse, rid: str
+) -> Response:
     headers = {**reply.headers, **_served(reply.metadata), REQUEST_ID: rid}
-    return Response(reply.body, media_type=reply.content_type, headers=headers)
+    answer = reply.transcript
+    return Response(answer.body, media_type=answer.content_type, headers=headers)
 
 
 ROUTES = [

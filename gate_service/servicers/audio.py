@@ -95,26 +95,36 @@ class AudioServicer(audio_pb2_grpc.AudioServiceServicer):
     @unary
     async def CreateTranscription(
         self,
-        request_iterator: AsyncIterator[audio_pb2.TranscriptionUpload],
+        request_iterator: AsyncIterator[audio_pb2.CreateTranscriptionRequest],
         context: grpc.aio.ServicerContext,
-    ) -> audio_pb2.TranscriptionResponse:
-        return await self._transcribe(request_iterator, context, translate=False)
+    ) -> audio_pb2.CreateTranscriptionResponse:
+        transcript, headers, metadata = await self._transcribe(
+            request_iterator, context, translate=False
+        )
+        return audio_pb2.CreateTranscriptionResponse(
+            transcript=transcript, headers=headers, metadata=metadata
+        )
 
     @unary
     async def CreateTranslation(
         self,
-        request_iterator: AsyncIterator[audio_pb2.TranscriptionUpload],
+        request_iterator: AsyncIterator[audio_pb2.CreateTranslationRequest],
         context: grpc.aio.ServicerContext,
-    ) -> audio_pb2.TranscriptionResponse:
-        return await self._transcribe(request_iterator, context, translate=True)
+    ) -> audio_pb2.CreateTranslationResponse:
+        transcript, headers, metadata = await self._transcribe(
+            request_iterator, context, translate=True
+        )
+        return audio_pb2.CreateTranslationResponse(
+            transcript=transcript, headers=headers, metadata=metadata
+        )
 
     async def _transcribe(
         self,
-        uploads: AsyncIterator[audio_pb2.TranscriptionUpload],
+        uploads: AsyncIterator[Upload],
         context: grpc.aio.ServicerContext,
         *,
         translate: bool,
-    ) -> audio_pb2.TranscriptionResponse:
+    ) -> tuple[audio_pb2.Transcript, dict[str, str], audio_pb2.AudioMetadata]:
         core = self._core
         principal = await authenticate(core, context, SCOPE)
         uploads = aiter(uploads)  # grpc hands over an async iterable
@@ -134,24 +144,22 @@ class AudioServicer(audio_pb2_grpc.AudioServiceServicer):
             )
         finally:
             spool.close()
-        return audio_pb2.TranscriptionResponse(
-            body=transcript.body,
-            content_type=transcript.content_type,
-            headers=headers,
-            metadata=metadata_to_proto(outcome, ctx.request_id),
-        )
+        answer = audio_pb2.Transcript(body=transcript.body, content_type=transcript.content_type)
+        return answer, headers, metadata_to_proto(outcome, ctx.request_id)
 
 
-async def _read_params(
-    uploads: AsyncIterator[audio_pb2.TranscriptionUpload], translate: bool
-) -> TranscriptionRequest:
+# The two uploads' messages have the same parts (params, then chunks).
+Upload = audio_pb2.CreateTranscriptionRequest | audio_pb2.CreateTranslationRequest
+
+
+async def _read_params(uploads: AsyncIterator[Upload], translate: bool) -> TranscriptionRequest:
     first = await anext(uploads, None)
     if first is None or first.WhichOneof("part") != "params":
         raise invalid("The first message of an upload must hold its parameters.", "params")
     return params_from_proto(first.params, translate=translate)
 
 
-async def _spool(uploads: AsyncIterator[audio_pb2.TranscriptionUpload], spool: AudioSpool) -> None:
+async def _spool(uploads: AsyncIterator[Upload], spool: AudioSpool) -> None:
     async for message in uploads:
         if message.WhichOneof("part") != "chunk":
             raise invalid("Only the first message of an upload holds parameters.", "params")

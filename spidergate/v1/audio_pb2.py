@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19spidergate/v1/audio.proto\x12\rspidergate.v1\"\xa3\x01\n\x13\x43reateSpeechRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x01(\t\x12\r\n\x05voice\x18\x03 \x01(\t\x12\x12\n\x05speed\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\x0fresponse_format\x18\x05 \x01(\t\x12\x14\n\x0cinstructions\x18\x06 \x01(\t\x12\x12\n\nextra_json\x18\x64 \x01(\x0c\x42\x08\n\x06_speed\"V\n\rAudioMetadata\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x08\x63ost_usd\x18\x03 \x01(\x01\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"\xde\x01\n\x14\x43reateSpeechResponse\x12\r\n\x05\x61udio\x18\x01 \x01(\x0c\x12\x41\n\x07headers\x18\x02 \x03(\x0b\x32\x30.spidergate.v1.CreateSpeechResponse.HeadersEntry\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12.\n\x08metadata\x18\x04 \x01(\x0b\x32\x1c.spidergate.v1.AudioMetadata\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xfa\x01\n\x13TranscriptionParams\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x0e\n\x06prompt\x18\x05 \x01(\t\x12\x17\n\x0fresponse_format\x18\x06 \x01(\t\x12\x18\n\x0btemperature\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12\x1f\n\x17timestamp_granularities\x18\x08 \x03(\t\x12\x12\n\nform_error\x18\t \x01(\t\x12\x12\n\nextra_json\x18\x64 \x01(\x0c\x42\x0e\n\x0c_temperature\"d\n\x13TranscriptionUpload\x12\x34\n\x06params\x18\x01 \x01(\x0b\x32\".spidergate.v1.TranscriptionParamsH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\xdf\x01\n\x15TranscriptionResponse\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x42\n\x07headers\x18\x03 \x03(\x0b\x32\x31.spidergate.v1.TranscriptionResponse.HeadersEntry\x12.\n\x08metadata\x18\x04 \x01(\x0b\x32\x1c.spidergate.v1.AudioMetadata\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\xad\x02\n\x0c\x41udioService\x12Y\n\x0c\x43reateSpeech\x12\".spidergate.v1.CreateSpeechRequest\x1a#.spidergate.v1.CreateSpeechResponse0\x01\x12\x61\n\x13\x43reateTranscription\x12\".spidergate.v1.TranscriptionUpload\x1a$.spidergate.v1.TranscriptionResponse(\x01\x12_\n\x11\x43reateTranslation\x12\".spidergate.v1.TranscriptionUpload\x1a$.spidergate.v1.TranscriptionResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19spidergate/v1/audio.proto\x12\rspidergate.v1\"\xa3\x01\n\x13\x43reateSpeechRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x01(\t\x12\r\n\x05voice\x18\x03 \x01(\t\x12\x12\n\x05speed\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\x0fresponse_format\x18\x05 \x01(\t\x12\x14\n\x0cinstructions\x18\x06 \x01(\t\x12\x12\n\nextra_json\x18\x64 \x01(\x0c\x42\x08\n\x06_speed\"V\n\rAudioMetadata\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x08\x63ost_usd\x18\x03 \x01(\x01\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"\xde\x01\n\x14\x43reateSpeechResponse\x12\r\n\x05\x61udio\x18\x01 \x01(\x0c\x12\x41\n\x07headers\x18\x02 \x03(\x0b\x32\x30.spidergate.v1.CreateSpeechResponse.HeadersEntry\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12.\n\x08metadata\x18\x04 \x01(\x0b\x32\x1c.spidergate.v1.AudioMetadata\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xfa\x01\n\x13TranscriptionParams\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x0e\n\x06prompt\x18\x05 \x01(\t\x12\x17\n\x0fresponse_format\x18\x06 \x01(\t\x12\x18\n\x0btemperature\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12\x1f\n\x17timestamp_granularities\x18\x08 \x03(\t\x12\x12\n\nform_error\x18\t \x01(\t\x12\x12\n\nextra_json\x18\x64 \x01(\x0c\x42\x0e\n\x0c_temperature\"k\n\x1a\x43reateTranscriptionRequest\x12\x34\n\x06params\x18\x01 \x01(\x0b\x32\".spidergate.v1.TranscriptionParamsH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"i\n\x18\x43reateTranslationRequest\x12\x34\n\x06params\x18\x01 \x01(\x0b\x32\".spidergate.v1.TranscriptionParamsH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"0\n\nTranscript\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\"\xf6\x01\n\x1b\x43reateTranscriptionResponse\x12-\n\ntranscript\x18\x01 \x01(\x0b\x32\x19.spidergate.v1.Transcript\x12H\n\x07headers\x18\x02 \x03(\x0b\x32\x37.spidergate.v1.CreateTranscriptionResponse.HeadersEntry\x12.\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.spidergate.v1.AudioMetadata\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xf2\x01\n\x19\x43reateTranslationResponse\x12-\n\ntranscript\x18\x01 \x01(\x0b\x32\x19.spidergate.v1.Transcript\x12\x46\n\x07headers\x18\x02 \x03(\x0b\x32\x35.spidergate.v1.CreateTranslationResponse.HeadersEntry\x12.\n\x08metadata\x18\x03 \x01(\x0b\x32\x1c.spidergate.v1.AudioMetadata\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\xc3\x02\n\x0c\x41udioService\x12Y\n\x0c\x43reateSpeech\x12\".spidergate.v1.CreateSpeechRequest\x1a#.spidergate.v1.CreateSpeechResponse0\x01\x12n\n\x13\x43reateTranscription\x12).spidergate.v1.CreateTranscriptionRequest\x1a*.spidergate.v1.CreateTranscriptionResponse(\x01\x12h\n\x11\x43reateTranslation\x12\'.spidergate.v1.CreateTranslationRequest\x1a(.spidergate.v1.CreateTranslationResponse(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CREATESPEECHRESPONSE_HEADERSENTRY']._loaded_options = None
   _globals['_CREATESPEECHRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_TRANSCRIPTIONRESPONSE_HEADERSENTRY']._loaded_options = None
-  _globals['_TRANSCRIPTIONRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
+  _globals['_CREATETRANSCRIPTIONRESPONSE_HEADERSENTRY']._loaded_options = None
+  _globals['_CREATETRANSCRIPTIONRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
+  _globals['_CREATETRANSLATIONRESPONSE_HEADERSENTRY']._loaded_options = None
+  _globals['_CREATETRANSLATIONRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
   _globals['_CREATESPEECHREQUEST']._serialized_start=45
   _globals['_CREATESPEECHREQUEST']._serialized_end=208
   _globals['_AUDIOMETADATA']._serialized_start=210
@@ -45,12 +47,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATESPEECHRESPONSE_HEADERSENTRY']._serialized_end=521
   _globals['_TRANSCRIPTIONPARAMS']._serialized_start=524
   _globals['_TRANSCRIPTIONPARAMS']._serialized_end=774
-  _globals['_TRANSCRIPTIONUPLOAD']._serialized_start=776
-  _globals['_TRANSCRIPTIONUPLOAD']._serialized_end=876
-  _globals['_TRANSCRIPTIONRESPONSE']._serialized_start=879
-  _globals['_TRANSCRIPTIONRESPONSE']._serialized_end=1102
-  _globals['_TRANSCRIPTIONRESPONSE_HEADERSENTRY']._serialized_start=475
-  _globals['_TRANSCRIPTIONRESPONSE_HEADERSENTRY']._serialized_end=521
-  _globals['_AUDIOSERVICE']._serialized_start=1105
-  _globals['_AUDIOSERVICE']._serialized_end=1406
+  _globals['_CREATETRANSCRIPTIONREQUEST']._serialized_start=776
+  _globals['_CREATETRANSCRIPTIONREQUEST']._serialized_end=883
+  _globals['_CREATETRANSLATIONREQUEST']._serialized_start=885
+  _globals['_CREATETRANSLATIONREQUEST']._serialized_end=990
+  _globals['_TRANSCRIPT']._serialized_start=992
+  _globals['_TRANSCRIPT']._serialized_end=1040
+  _globals['_CREATETRANSCRIPTIONRESPONSE']._serialized_start=1043
+  _globals['_CREATETRANSCRIPTIONRESPONSE']._serialized_end=1289
+  _globals['_CREATETRANSCRIPTIONRESPONSE_HEADERSENTRY']._serialized_start=475
+  _globals['_CREATETRANSCRIPTIONRESPONSE_HEADERSENTRY']._serialized_end=521
+  _globals['_CREATETRANSLATIONRESPONSE']._serialized_start=1292
+  _globals['_CREATETRANSLATIONRESPONSE']._serialized_end=1534
+  _globals['_CREATETRANSLATIONRESPONSE_HEADERSENTRY']._serialized_start=475
+  _globals['_CREATETRANSLATIONRESPONSE_HEADERSENTRY']._serialized_end=521
+  _globals['_AUDIOSERVICE']._serialized_start=1537
+  _globals['_AUDIOSERVICE']._serialized_end=1860
 # @@protoc_insertion_point(module_scope)

@@ -79,7 +79,7 @@ class TranscriptionParams(_message.Message):
     extra_json: bytes
     def __init__(self, model: _Optional[str] = ..., filename: _Optional[str] = ..., content_type: _Optional[str] = ..., language: _Optional[str] = ..., prompt: _Optional[str] = ..., response_format: _Optional[str] = ..., temperature: _Optional[float] = ..., timestamp_granularities: _Optional[_Iterable[str]] = ..., form_error: _Optional[str] = ..., extra_json: _Optional[bytes] = ...) -> None: ...
 
-class TranscriptionUpload(_message.Message):
+class CreateTranscriptionRequest(_message.Message):
     __slots__ = ("params", "chunk")
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
@@ -87,8 +87,24 @@ class TranscriptionUpload(_message.Message):
     chunk: bytes
     def __init__(self, params: _Optional[_Union[TranscriptionParams, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
 
-class TranscriptionResponse(_message.Message):
-    __slots__ = ("body", "content_type", "headers", "metadata")
+class CreateTranslationRequest(_message.Message):
+    __slots__ = ("params", "chunk")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    params: TranscriptionParams
+    chunk: bytes
+    def __init__(self, params: _Optional[_Union[TranscriptionParams, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class Transcript(_message.Message):
+    __slots__ = ("body", "content_type")
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    body: bytes
+    content_type: str
+    def __init__(self, body: _Optional[bytes] = ..., content_type: _Optional[str] = ...) -> None: ...
+
+class CreateTranscriptionResponse(_message.Message):
+    __slots__ = ("transcript", "headers", "metadata")
     class HeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -96,12 +112,27 @@ class TranscriptionResponse(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    BODY_FIELD_NUMBER: _ClassVar[int]
-    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPT_FIELD_NUMBER: _ClassVar[int]
     HEADERS_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
-    body: bytes
-    content_type: str
+    transcript: Transcript
     headers: _containers.ScalarMap[str, str]
     metadata: AudioMetadata
-    def __init__(self, body: _Optional[bytes] = ..., content_type: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., metadata: _Optional[_Union[AudioMetadata, _Mapping]] = ...) -> None: ...
+    def __init__(self, transcript: _Optional[_Union[Transcript, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ..., metadata: _Optional[_Union[AudioMetadata, _Mapping]] = ...) -> None: ...
+
+class CreateTranslationResponse(_message.Message):
+    __slots__ = ("transcript", "headers", "metadata")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    TRANSCRIPT_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    transcript: Transcript
+    headers: _containers.ScalarMap[str, str]
+    metadata: AudioMetadata
+    def __init__(self, transcript: _Optional[_Union[Transcript, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ..., metadata: _Optional[_Union[AudioMetadata, _Mapping]] = ...) -> None: ...

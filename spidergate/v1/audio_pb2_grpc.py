@@ -47,13 +47,13 @@ class AudioServiceStub:
                 _registered_method=True)
         self.CreateTranscription = channel.stream_unary(
                 '/spidergate.v1.AudioService/CreateTranscription',
-                request_serializer=spidergate_dot_v1_dot_audio__pb2.TranscriptionUpload.SerializeToString,
-                response_deserializer=spidergate_dot_v1_dot_audio__pb2.TranscriptionResponse.FromString,
+                request_serializer=spidergate_dot_v1_dot_audio__pb2.CreateTranscriptionRequest.SerializeToString,
+                response_deserializer=spidergate_dot_v1_dot_audio__pb2.CreateTranscriptionResponse.FromString,
                 _registered_method=True)
         self.CreateTranslation = channel.stream_unary(
                 '/spidergate.v1.AudioService/CreateTranslation',
-                request_serializer=spidergate_dot_v1_dot_audio__pb2.TranscriptionUpload.SerializeToString,
-                response_deserializer=spidergate_dot_v1_dot_audio__pb2.TranscriptionResponse.FromString,
+                request_serializer=spidergate_dot_v1_dot_audio__pb2.CreateTranslationRequest.SerializeToString,
+                response_deserializer=spidergate_dot_v1_dot_audio__pb2.CreateTranslationResponse.FromString,
                 _registered_method=True)
 
 
@@ -83,7 +83,7 @@ class AudioServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateTranslation(self, request_iterator, context):
-        """Translate an audio file into English text: the same messages as CreateTranscription.
+        """Translate an audio file into English text: the same parts as CreateTranscription.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -99,13 +99,13 @@ def add_AudioServiceServicer_to_server(servicer, server):
             ),
             'CreateTranscription': grpc.stream_unary_rpc_method_handler(
                     servicer.CreateTranscription,
-                    request_deserializer=spidergate_dot_v1_dot_audio__pb2.TranscriptionUpload.FromString,
-                    response_serializer=spidergate_dot_v1_dot_audio__pb2.TranscriptionResponse.SerializeToString,
+                    request_deserializer=spidergate_dot_v1_dot_audio__pb2.CreateTranscriptionRequest.FromString,
+                    response_serializer=spidergate_dot_v1_dot_audio__pb2.CreateTranscriptionResponse.SerializeToString,
             ),
             'CreateTranslation': grpc.stream_unary_rpc_method_handler(
                     servicer.CreateTranslation,
-                    request_deserializer=spidergate_dot_v1_dot_audio__pb2.TranscriptionUpload.FromString,
-                    response_serializer=spidergate_dot_v1_dot_audio__pb2.TranscriptionResponse.SerializeToString,
+                    request_deserializer=spidergate_dot_v1_dot_audio__pb2.CreateTranslationRequest.FromString,
+                    response_serializer=spidergate_dot_v1_dot_audio__pb2.CreateTranslationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -166,8 +166,8 @@ class AudioService:
             request_iterator,
             target,
             '/spidergate.v1.AudioService/CreateTranscription',
-            spidergate_dot_v1_dot_audio__pb2.TranscriptionUpload.SerializeToString,
-            spidergate_dot_v1_dot_audio__pb2.TranscriptionResponse.FromString,
+            spidergate_dot_v1_dot_audio__pb2.CreateTranscriptionRequest.SerializeToString,
+            spidergate_dot_v1_dot_audio__pb2.CreateTranscriptionResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -193,8 +193,8 @@ class AudioService:
             request_iterator,
             target,
             '/spidergate.v1.AudioService/CreateTranslation',
-            spidergate_dot_v1_dot_audio__pb2.TranscriptionUpload.SerializeToString,
-            spidergate_dot_v1_dot_audio__pb2.TranscriptionResponse.FromString,
+            spidergate_dot_v1_dot_audio__pb2.CreateTranslationRequest.SerializeToString,
+            spidergate_dot_v1_dot_audio__pb2.CreateTranslationResponse.FromString,
             options,
             channel_credentials,
             insecure,

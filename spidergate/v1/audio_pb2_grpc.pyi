@@ -43,12 +43,12 @@ class AudioServiceStub:
     """Speak `input`: the first reply carries the headers and metadata (and the first audio
     bytes), the following replies more audio bytes, as the provider sends them.
     """
-    CreateTranscription: _grpc.StreamUnaryMultiCallable[_audio_pb2.TranscriptionUpload, _audio_pb2.TranscriptionResponse]
+    CreateTranscription: _grpc.StreamUnaryMultiCallable[_audio_pb2.CreateTranscriptionRequest, _audio_pb2.CreateTranscriptionResponse]
     """Transcribe an audio file: the first message holds the parameters, the following
     ones the file's bytes in order.
     """
-    CreateTranslation: _grpc.StreamUnaryMultiCallable[_audio_pb2.TranscriptionUpload, _audio_pb2.TranscriptionResponse]
-    """Translate an audio file into English text: the same messages as CreateTranscription."""
+    CreateTranslation: _grpc.StreamUnaryMultiCallable[_audio_pb2.CreateTranslationRequest, _audio_pb2.CreateTranslationResponse]
+    """Translate an audio file into English text: the same parts as CreateTranscription."""
 
 @_typing.type_check_only
 class AudioServiceAsyncStub(AudioServiceStub):
@@ -65,12 +65,12 @@ class AudioServiceAsyncStub(AudioServiceStub):
     """Speak `input`: the first reply carries the headers and metadata (and the first audio
     bytes), the following replies more audio bytes, as the provider sends them.
     """
-    CreateTranscription: _aio.StreamUnaryMultiCallable[_audio_pb2.TranscriptionUpload, _audio_pb2.TranscriptionResponse]  # type: ignore[assignment]
+    CreateTranscription: _aio.StreamUnaryMultiCallable[_audio_pb2.CreateTranscriptionRequest, _audio_pb2.CreateTranscriptionResponse]  # type: ignore[assignment]
     """Transcribe an audio file: the first message holds the parameters, the following
     ones the file's bytes in order.
     """
-    CreateTranslation: _aio.StreamUnaryMultiCallable[_audio_pb2.TranscriptionUpload, _audio_pb2.TranscriptionResponse]  # type: ignore[assignment]
-    """Translate an audio file into English text: the same messages as CreateTranscription."""
+    CreateTranslation: _aio.StreamUnaryMultiCallable[_audio_pb2.CreateTranslationRequest, _audio_pb2.CreateTranslationResponse]  # type: ignore[assignment]
+    """Translate an audio file into English text: the same parts as CreateTranscription."""
 
 class AudioServiceServicer(metaclass=_abc_1.ABCMeta):
     """Speech (text to audio) and transcription / translation (audio to text), in OpenAI's
@@ -94,9 +94,9 @@ class AudioServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def CreateTranscription(
         self,
-        request_iterator: _MaybeAsyncIterator[_audio_pb2.TranscriptionUpload],
+        request_iterator: _MaybeAsyncIterator[_audio_pb2.CreateTranscriptionRequest],
         context: _ServicerContext,
-    ) -> _typing.Union[_audio_pb2.TranscriptionResponse, _abc.Awaitable[_audio_pb2.TranscriptionResponse]]:
+    ) -> _typing.Union[_audio_pb2.CreateTranscriptionResponse, _abc.Awaitable[_audio_pb2.CreateTranscriptionResponse]]:
         """Transcribe an audio file: the first message holds the parameters, the following
         ones the file's bytes in order.
         """
@@ -104,9 +104,9 @@ class AudioServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def CreateTranslation(
         self,
-        request_iterator: _MaybeAsyncIterator[_audio_pb2.TranscriptionUpload],
+        request_iterator: _MaybeAsyncIterator[_audio_pb2.CreateTranslationRequest],
         context: _ServicerContext,
-    ) -> _typing.Union[_audio_pb2.TranscriptionResponse, _abc.Awaitable[_audio_pb2.TranscriptionResponse]]:
-        """Translate an audio file into English text: the same messages as CreateTranscription."""
+    ) -> _typing.Union[_audio_pb2.CreateTranslationResponse, _abc.Awaitable[_audio_pb2.CreateTranslationResponse]]:
+        """Translate an audio file into English text: the same parts as CreateTranscription."""
 
 def add_AudioServiceServicer_to_server(servicer: AudioServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import wave
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import orjson
@@ -18,6 +19,7 @@ from tests.e2e.test_audio_sdk import make_wav
 from tests.stack import Stack
 
 CHUNK = 256 * 1024
+Transcribe = audio_pb2.CreateTranscriptionRequest
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +28,12 @@ def audio(channel: grpc.Channel) -> audio_pb2_grpc.AudioServiceStub:
 
 
 def upload(
-    params: audio_pb2.TranscriptionParams, content: bytes
-) -> Iterator[audio_pb2.TranscriptionUpload]:
-    yield audio_pb2.TranscriptionUpload(params=params)
+    params: audio_pb2.TranscriptionParams, content: bytes, part: type[Any] = Transcribe
+) -> Iterator[Any]:
+    """A client stream: the parameters, then the file in chunks."""
+    yield part(params=params)
     for i in range(0, len(content), CHUNK):
-        yield audio_pb2.TranscriptionUpload(chunk=content[i : i + CHUNK])
+        yield part(chunk=content[i : i + CHUNK])
 
 
 def test_speech_is_a_stream_of_audio_with_headers_first(
@@ -86,8 +89,8 @@ def test_transcription_is_a_client_stream(
     reply = audio.CreateTranscription(
         upload(params, content), metadata=bearer(token), timeout=TIMEOUT
     )
-    assert reply.content_type == "application/json"
-    answer = orjson.loads(reply.body)
+    assert reply.transcript.content_type == "application/json"
+    answer = orjson.loads(reply.transcript.body)
     assert answer["duration"] == pytest.approx(40.0)
     assert [w["word"] for w in answer["words"]] == answer["text"].rstrip(".").lower().split()
     assert reply.metadata.provider == "openai"
@@ -106,8 +109,8 @@ def test_transcription_is_a_client_stream(
         metadata=bearer(token),
         timeout=TIMEOUT,
     )
-    assert again.content_type.startswith("text/plain")
-    assert again.body.decode().strip() == answer["text"]
+    assert again.transcript.content_type.startswith("text/plain")
+    assert again.transcript.body.decode().strip() == answer["text"]
 
 
 def test_translation_is_a_client_stream(
@@ -115,14 +118,16 @@ def test_translation_is_a_client_stream(
 ) -> None:
     params = audio_pb2.TranscriptionParams(model="whisper-1", response_format="srt")
     reply = audio.CreateTranslation(
-        upload(params, make_wav(2.0)), metadata=bearer(token), timeout=TIMEOUT
+        upload(params, make_wav(2.0), audio_pb2.CreateTranslationRequest),
+        metadata=bearer(token),
+        timeout=TIMEOUT,
     )
-    assert reply.body.startswith(b"1\n00:00:00,000 --> ")
+    assert reply.transcript.body.startswith(b"1\n00:00:00,000 --> ")
     assert stack.mock.state.records[-1].endpoint == "openai.audio.translations"
 
 
 def test_upload_refusals(audio: audio_pb2_grpc.AudioServiceStub, token: str) -> None:
-    chunk_first = iter([audio_pb2.TranscriptionUpload(chunk=b"RIFF")])
+    chunk_first = iter([Transcribe(chunk=b"RIFF")])
     with pytest.raises(grpc.RpcError) as err:
         audio.CreateTranscription(chunk_first, metadata=bearer(token), timeout=TIMEOUT)
     detail, _ = rich_error(err.value)
