@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from gate_service import __version__
+from gate_service.audio.service import AudioService
 from gate_service.auth.authenticator import Authenticator
 from gate_service.auth.identity import IdentityStore
 from gate_service.cache import create_cache
@@ -25,6 +26,10 @@ from gate_service.chat.service import ChatService
 from gate_service.config import Settings
 from gate_service.governance import create_governor
 from gate_service.ledger import create_ledger
+from gate_service.media.catalog import load_media_catalog
+from gate_service.media.generation import MediaService
+from gate_service.media.images import ImagesService
+from gate_service.media.moderations import ModerationsService
 from gate_service.metrics import create_metrics
 from gate_service.pipeline import Pipeline
 from gate_service.providers.address_policy import AddressPolicy
@@ -82,6 +87,14 @@ class Core:
             session,
             create_cache(settings.redis_url),
             default_timeout_s=settings.upstream_timeout_s,
+        )
+        # The rest of the OpenAI surface, each kind of call through the same pipeline.
+        timeout_s = settings.upstream_timeout_s
+        self.images = ImagesService(self.pipeline, session, timeout_s)
+        self.moderations = ModerationsService(self.pipeline, session, timeout_s)
+        self.audio = AudioService(self.pipeline, session, default_timeout_s=timeout_s)
+        self.media = MediaService(
+            load_media_catalog(), self.images, self.audio, settings.media_markup
         )
         self._refresher: asyncio.Task[None] | None = None
         self._catalog_seen: tuple[int, str] | None = None

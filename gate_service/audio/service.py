@@ -30,6 +30,7 @@ from gate_service.auth.principal import Principal
 from gate_service.domain import Usage
 from gate_service.domain.audio import SpeechRequest, Transcript, TranscriptionRequest
 from gate_service.errors import GateError
+from gate_service.media.served import served_by_own_key
 from gate_service.pipeline import Pipeline
 from gate_service.providers.openai_audio import SpeechCall, TranscriptionCall
 from gate_service.routing.cost import cost_usd
@@ -43,11 +44,13 @@ WHISPER_POOL = ("whisper-1", "whisper-large-v3-turbo")
 
 @dataclass(frozen=True, slots=True)
 class SpeechHead:
-    """What goes with a speech stream's first bytes: the headers and what served."""
+    """What goes with a speech stream's first bytes: the headers, what served, and
+    whether the key that served is the caller's own (media billing)."""
 
     headers: dict[str, str]
     outcome: Outcome
     content_type: str
+    own_key: bool = False
 
 
 def speech_needs(request: SpeechRequest) -> Needs:
@@ -111,7 +114,10 @@ class AudioService:
                         first = False
                         _price_served(run.outcome, planned, len(request.input))
                         head = SpeechHead(
-                            dict(admission.headers), run.outcome, request.content_type
+                            dict(admission.headers),
+                            run.outcome,
+                            request.content_type,
+                            served_by_own_key(planned, run.outcome, ctx.client_id),
                         )
                     yield head, chunk
 

@@ -1,11 +1,11 @@
 """``POST /media/generations``: one media model run with parameters checked against its
 inputs schema, dispatched by the model's modality, and its estimated cost.
 
-Dispatch is a table from modality to the function that runs it (:data:`_RUNNERS` is
-filled per service): text-to-image models go through the images service, the same code
-path as ``/images/generations``. Speech (``tts``) and transcription (``stt``) models are
-one more entry each once the audio service exists; until then they answer 400 naming the
-endpoint that serves them.
+Dispatch is a table from modality to the function that runs it
+(``MediaService._runners``): text-to-image models go through the images service, the same
+code path as ``/images/generations``; speech (``tts``) models through the audio service's
+speech path, as ``/audio/speech`` (the audio comes back whole, base64, with its content
+type). Transcription (``stt``) takes an upload: a 400 names ``/audio/transcriptions``.
 
 **Cost** (media.md): ``provider_cost_usd`` is what the provider charges (the run's cost at
 the catalog's unit prices); ``billed_usd`` is 0 on the brand's own key, else the provider
@@ -14,11 +14,16 @@ cost times (1 + ``Settings.media_markup``).
 
 from __future__ import annotations
 
+import base64
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gate_service.audio.service import AudioService, SpeechHead
+from gate_service.audio.validation import validate_speech
 from gate_service.auth.principal import Principal
+from gate_service.domain.audio import SpeechRequest
 from gate_service.domain.images import GeneratedImage, ImageRequest, validate_image_request
 from gate_service.errors import GateError, invalid
 from gate_service.media.catalog import MediaCatalog, MediaModel
@@ -26,11 +31,9 @@ from gate_service.media.images import ImagesService
 from gate_service.media.params import check_params
 from gate_service.routing.outcome import RequestContext
 
-# Speech and transcription have endpoints of their own until the audio service is wired.
-_ELSEWHERE = {
-    "tts": "/audio/speech",
-    "stt": "/audio/transcriptions",
-}
+# Transcription takes an upload: it has its own endpoint.
+_ELSEWHERE = {"stt": "/audio/transcriptions"}
+_SPEECH_FIELDS = ("voice", "speed", "response_format", "instructions")
 _IMAGE_FIELDS = ("n", "size", "quality", "response_format", "style")
 
 
@@ -60,11 +63,17 @@ Runner = Callable[[Principal, RequestContext, MediaModel, dict[str, Any]], Await
 
 
 class MediaService:
-    def __init__(self, catalog: MediaCatalog, images: ImagesService, markup: float) -> None:
+    def __init__(
+        self, catalog: MediaCatalog, images: ImagesService, audio: AudioService, markup: float
+    ) -> None:
         self.catalog = catalog
         self.images = images
+        self.audio = audio
         self.markup = markup
-        self._runners: dict[str, Runner] = {"text-to-image": self._text_to_image}
+        self._runners: dict[str, Runner] = {
+            "text-to-image": self._text_to_image,
+            "tts": self._text_to_speech,
+        }
 
     def model(self, model_id: str) -> MediaModel:
         """The model to run: 404 when unknown or disabled, 503 when coming soon."""
@@ -126,6 +135,39 @@ class MediaService:
             result.own_key,
             result.headers,
         )
+
+    async def _text_to_speech(
+        self, principal: Principal, ctx: RequestContext, model: MediaModel, params: dict[str, Any]
+    ) -> Generated:
+        """The speech path of ``/audio/speech``, its bytes gathered: no media store is
+        configured, so the answer carries them (base64, with their content type)."""
+        request = speech_request_of(model, params)
+        audio = bytearray()
+        head: SpeechHead | None = None
+        async for first, chunk in self.audio.speech(principal, ctx, request):
+            head = head or first
+            audio += chunk
+        assert head is not None  # a speech stream's first item carries its head
+        output = GeneratedImage(
+            b64_json=base64.b64encode(audio).decode(),
+            extra={"content_type": head.content_type},
+        )
+        cost = head.outcome.cost_usd
+        return Generated(int(time.time()), [output], cost, head.own_key, head.headers)
+
+
+def speech_request_of(model: MediaModel, params: dict[str, Any]) -> SpeechRequest:
+    """The speech request for a tts model's checked parameters (the schema's defaults
+    filled in by the check); others go on as extra keys."""
+    rest = dict(params)
+    request = SpeechRequest(model=model.id, input=str(rest.pop("input", "")), voice="alloy")
+    for name in _SPEECH_FIELDS:
+        if name in rest:
+            value = rest.pop(name)
+            setattr(request, name, float(value) if name == "speed" else str(value))
+    request.extra = rest
+    validate_speech(request)
+    return request
 
 
 def image_request_of(model: MediaModel, params: dict[str, Any]) -> ImageRequest:

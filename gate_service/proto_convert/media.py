@@ -124,7 +124,14 @@ def generation_to_proto(
     return pb.CreateMediaGenerationResponse(
         created=made.created,
         model=made.model,
-        data=[pb.MediaOutput(url=d.url or "", b64_json=d.b64_json or "") for d in made.data],
+        data=[
+            pb.MediaOutput(
+                url=d.url or "",
+                b64_json=d.b64_json or "",
+                content_type=str(d.extra.get("content_type", "")),
+            )
+            for d in made.data
+        ],
         est_cost=pb.EstimatedCost(
             billed_usd=made.billed_usd, provider_cost_usd=made.provider_cost_usd
         ),
@@ -136,7 +143,10 @@ def generation_to_proto(
 def generation_to_json(message: pb.CreateMediaGenerationResponse) -> dict[str, Any]:
     data = []
     for d in message.data:
-        data.append({"url": d.url} if d.url else {"b64_json": d.b64_json})
+        item = {"url": d.url} if d.url else {"b64_json": d.b64_json}
+        if d.content_type:
+            item["content_type"] = d.content_type
+        data.append(item)
     return {
         "created": message.created,
         "model": message.model,

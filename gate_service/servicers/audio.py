@@ -16,16 +16,13 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from gate_service.audio.service import AudioService
 from gate_service.audio.spool import AudioSpool
 from gate_service.audio.validation import (
     validate_speech,
     validate_transcription,
     validate_upload,
 )
-from gate_service.auth.principal import Principal
 from gate_service.core import Core
-from gate_service.deadline import Deadline
 from gate_service.domain.audio import TranscriptionRequest
 from gate_service.errors import GateError, invalid
 from gate_service.proto_convert.audio import (
@@ -33,11 +30,10 @@ from gate_service.proto_convert.audio import (
     params_from_proto,
     speech_from_proto,
 )
-from gate_service.routing.outcome import RequestContext
 from gate_service.servicers.common import (
     authenticate,
     metadata_value,
-    request_id,
+    request_context,
     require_scope,
     streaming,
     unary,
@@ -47,25 +43,9 @@ from spidergate.v1 import audio_pb2, audio_pb2_grpc
 SCOPE = "gate:chat"
 
 
-def _context(core: Core, principal: Principal, context: grpc.aio.ServicerContext) -> RequestContext:
-    """As chat's: the configured deadline, or the gRPC caller's when sooner."""
-    remaining = context.time_remaining()
-    configured = core.settings.request_deadline_s
-    return RequestContext(
-        client_id=principal.client_id,
-        request_id=request_id(context),
-        allowed_models=principal.controls.allowed_models,
-        free_only=principal.controls.free_only,
-        deadline=Deadline(configured if remaining is None else min(configured, remaining)),
-    )
-
-
 class AudioServicer(audio_pb2_grpc.AudioServiceServicer):
     def __init__(self, core: Core) -> None:
         self._core = core
-        self._audio = AudioService(
-            core.pipeline, core.session, default_timeout_s=core.settings.upstream_timeout_s
-        )
 
     @streaming
     async def CreateSpeech(
@@ -80,8 +60,8 @@ class AudioServicer(audio_pb2_grpc.AudioServiceServicer):
         except GateError as exc:
             await core.pipeline.report_limits(principal, exc)
             raise
-        ctx = _context(core, principal, context)
-        async for head, audio in self._audio.speech(principal, ctx, speech):
+        ctx = request_context(core, principal, context)
+        async for head, audio in core.audio.speech(principal, ctx, speech):
             if head is None:
                 yield audio_pb2.CreateSpeechResponse(audio=audio)
                 continue
@@ -138,8 +118,8 @@ class AudioServicer(audio_pb2_grpc.AudioServiceServicer):
             except GateError as exc:
                 await core.pipeline.report_limits(principal, exc)
                 raise
-            ctx = _context(core, principal, context)
-            transcript, headers, outcome = await self._audio.transcribe(
+            ctx = request_context(core, principal, context)
+            transcript, headers, outcome = await core.audio.transcribe(
                 principal, ctx, request, spool
             )
         finally:

@@ -11,7 +11,6 @@ import grpc
 from gate_service.auth.principal import Principal
 from gate_service.chat.validation import validate_chat_request
 from gate_service.core import Core
-from gate_service.deadline import Deadline
 from gate_service.domain import ChatRequest
 from gate_service.errors import GateError
 from gate_service.offload import sized
@@ -20,7 +19,7 @@ from gate_service.proto_convert.request import request_from_proto
 from gate_service.routing.outcome import RequestContext
 from gate_service.servicers.common import (
     metadata_value,
-    request_id,
+    request_context,
     require_scope,
     streaming,
     unary,
@@ -41,14 +40,7 @@ async def _prepare(
     except GateError as exc:
         await core.pipeline.report_limits(principal, exc)
         raise
-    ctx = RequestContext(
-        client_id=principal.client_id,
-        request_id=request_id(context),
-        include_route_trace=request.include_route_trace,
-        allowed_models=principal.controls.allowed_models,
-        free_only=principal.controls.free_only,
-        deadline=Deadline(_budget(core.settings.request_deadline_s, context)),
-    )
+    ctx = request_context(core, principal, context, include_route_trace=request.include_route_trace)
     return principal, ctx, request
 
 
@@ -56,13 +48,6 @@ def _convert(req: common_pb2.ChatCompletionRequest, max_depth: int) -> ChatReque
     request = request_from_proto(req, max_depth)
     validate_chat_request(request)
     return request
-
-
-def _budget(configured_s: float, context: grpc.aio.ServicerContext) -> float:
-    """The request's overall deadline: the configured one, or the gRPC caller's own
-    deadline when that is sooner (a caller that stops waiting gets nothing from more)."""
-    remaining = context.time_remaining()
-    return configured_s if remaining is None else min(configured_s, remaining)
 
 
 class ChatServicer(chat_pb2_grpc.ChatServiceServicer):

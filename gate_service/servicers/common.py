@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import grpc
 
 from gate_service.auth.principal import Principal
+from gate_service.deadline import Deadline
 from gate_service.errors import GateError
 from gate_service.proto_convert.errors import to_status
+from gate_service.routing.outcome import RequestContext
 
 if TYPE_CHECKING:
     from gate_service.core import Core
@@ -65,6 +67,28 @@ async def authenticate(
     if scope is not None:
         require_scope(principal, scope)
     return principal
+
+
+def request_context(
+    core: Core,
+    principal: Principal,
+    context: grpc.aio.ServicerContext,
+    *,
+    include_route_trace: bool = False,
+) -> RequestContext:
+    """Who asks, the request's id, the token's model controls and the request's overall
+    deadline: the configured one, or the gRPC caller's own deadline when that is sooner
+    (a caller that stops waiting gets nothing from more). The same for every kind of call."""
+    configured = core.settings.request_deadline_s
+    remaining = context.time_remaining()
+    return RequestContext(
+        client_id=principal.client_id,
+        request_id=request_id(context),
+        include_route_trace=include_route_trace,
+        allowed_models=principal.controls.allowed_models,
+        free_only=principal.controls.free_only,
+        deadline=Deadline(configured if remaining is None else min(configured, remaining)),
+    )
 
 
 def call_headers() -> dict[str, str]:

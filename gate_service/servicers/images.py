@@ -12,21 +12,15 @@ import grpc
 from gate_service.core import Core
 from gate_service.domain.images import image_request_from_json, validate_image_request
 from gate_service.errors import GateError
-from gate_service.media.images import ImagesService
 from gate_service.proto_convert.images import (
     image_answer_to_proto,
     image_request_from_proto,
 )
 from gate_service.proto_convert.untyped import parse_json
-from gate_service.servicers.common import authenticate, call_headers, unary
-from gate_service.servicers.media_context import media_context
+from gate_service.servicers.common import authenticate, call_headers, request_context, unary
 from spidergate.v1 import images_pb2, images_pb2_grpc
 
 T = TypeVar("T")
-
-
-def images_service(core: Core) -> ImagesService:
-    return ImagesService(core.pipeline, core.session, core.settings.upstream_timeout_s)
 
 
 async def read_request(
@@ -55,7 +49,6 @@ async def read_request(
 class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
     def __init__(self, core: Core) -> None:
         self._core = core
-        self._images = images_service(core)
 
     @unary
     async def CreateImage(
@@ -71,6 +64,6 @@ class ImagesServicer(images_pb2_grpc.ImagesServiceServicer):
             image_request_from_proto,
             validate_image_request,
         )
-        ctx = media_context(core, principal, context)
-        result = await self._images.generate(principal, ctx, image)
+        ctx = request_context(core, principal, context)
+        result = await core.images.generate(principal, ctx, image)
         return image_answer_to_proto(result.answer, {**call_headers(), **result.headers})

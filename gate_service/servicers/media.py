@@ -9,8 +9,6 @@ import grpc
 
 from gate_service.core import Core
 from gate_service.errors import GateError
-from gate_service.media.catalog import load_media_catalog
-from gate_service.media.generation import MediaService
 from gate_service.proto_convert.media import (
     generation_params,
     generation_request_from_json,
@@ -19,18 +17,13 @@ from gate_service.proto_convert.media import (
     media_model_to_proto,
 )
 from gate_service.proto_convert.untyped import parse_json, query_params
-from gate_service.servicers.common import authenticate, call_headers, unary
-from gate_service.servicers.images import images_service
-from gate_service.servicers.media_context import media_context
+from gate_service.servicers.common import authenticate, call_headers, request_context, unary
 from spidergate.v1 import media_pb2, media_pb2_grpc
 
 
 class MediaServicer(media_pb2_grpc.MediaServiceServicer):
     def __init__(self, core: Core) -> None:
         self._core = core
-        self._media = MediaService(
-            load_media_catalog(), images_service(core), core.settings.media_markup
-        )
 
     @unary
     async def ListMediaModels(
@@ -51,7 +44,7 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         except GateError as exc:
             await core.pipeline.report_limits(principal, exc)
             raise
-        models = self._media.catalog.listed(request.modality or None, request.include_inactive)
+        models = core.media.catalog.listed(request.modality or None, request.include_inactive)
         return media_pb2.ListMediaModelsResponse(
             models=[media_model_to_proto(m, core.catalog.model(m.id)) for m in models],
             headers=call_headers(),
@@ -67,10 +60,10 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
             if request.HasField("raw_body"):
                 depth = core.settings.max_json_depth
                 request = parse_json(request.raw_body, depth, generation_request_from_json)
-            model, params, dropped = self._media.check(request.model, generation_params(request))
+            model, params, dropped = core.media.check(request.model, generation_params(request))
         except GateError as exc:
             await core.pipeline.report_limits(principal, exc)
             raise
-        ctx = media_context(core, principal, context)
-        made = await self._media.generate(principal, ctx, model, params, dropped)
+        ctx = request_context(core, principal, context)
+        made = await core.media.generate(principal, ctx, model, params, dropped)
         return generation_to_proto(made, {**call_headers(), **made.headers})

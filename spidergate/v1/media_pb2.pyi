@@ -99,12 +99,14 @@ class CreateMediaGenerationRequest(_message.Message):
     def __init__(self, model: _Optional[str] = ..., params_json: _Optional[bytes] = ..., prompt: _Optional[str] = ..., raw_body: _Optional[bytes] = ...) -> None: ...
 
 class MediaOutput(_message.Message):
-    __slots__ = ("url", "b64_json")
+    __slots__ = ("url", "b64_json", "content_type")
     URL_FIELD_NUMBER: _ClassVar[int]
     B64_JSON_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     url: str
     b64_json: str
-    def __init__(self, url: _Optional[str] = ..., b64_json: _Optional[str] = ...) -> None: ...
+    content_type: str
+    def __init__(self, url: _Optional[str] = ..., b64_json: _Optional[str] = ..., content_type: _Optional[str] = ...) -> None: ...
 
 class EstimatedCost(_message.Message):
     __slots__ = ("billed_usd", "provider_cost_usd")

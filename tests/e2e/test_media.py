@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import io
+import wave
 from collections.abc import Callable
 from typing import Any
 
@@ -129,8 +131,39 @@ def test_status_and_modality_answers(stack: Stack, token: str) -> None:
     assert soon.status_code == 503 and soon.json()["error"]["code"] == "service_unavailable"
     unknown = generate(stack, token, {"model": "openai/nope", "params": {}})
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "model_not_found"
-    speech = generate(stack, token, {"model": "openai/tts-1", "params": {"input": "hi"}})
-    assert speech.status_code == 400 and speech.json()["error"]["code"] == "invalid_request"
-    assert "/audio/speech" in speech.json()["error"]["message"]
+    upload = generate(stack, token, {"model": "openai/whisper-1", "params": {}})
+    assert upload.status_code == 400 and upload.json()["error"]["code"] == "invalid_request"
+    assert "/audio/transcriptions" in upload.json()["error"]["message"]
     untyped = generate(stack, token, {"model": 7})
     assert untyped.status_code == 400 and untyped.json()["error"]["param"] == "model"
+
+
+def test_speech_generation_runs_the_speech_path(stack: Stack, token: str) -> None:
+    """A tts model on /media/generations: the audio of /audio/speech (a WAV whose length
+    follows the text), whole and base64 with its content type, priced per character;
+    a parameter the model does not declare is dropped and named."""
+    text = "Generated speech, billed by the character."
+    body = {
+        "model": "openai/tts-1",
+        "params": {"input": text, "voice": "nova", "response_format": "wav", "seed": 3},
+    }
+    r = generate(stack, token, body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["data"][0]["content_type"] == "audio/wav"
+    audio = base64.b64decode(out["data"][0]["b64_json"])
+    with wave.open(io.BytesIO(audio)) as wav:
+        seconds = wav.getnframes() / wav.getframerate()
+    assert seconds == pytest.approx(len(text) * 0.06, abs=0.01)
+    price = len(text) * 0.000015
+    assert out["est_cost"] == {
+        "billed_usd": pytest.approx(price),
+        "provider_cost_usd": pytest.approx(price),
+    }
+    assert r.headers["X-SpiderGate-Dropped-Params"] == "seed"
+    sent = stack.mock.state.records[-1]
+    assert (sent.endpoint, sent.body["voice"], sent.body["model"]) == (
+        "openai.audio.speech",
+        "nova",
+        "tts-1",
+    )
