@@ -25,6 +25,7 @@ from google.protobuf.descriptor import FileDescriptor, MethodDescriptor, Service
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.embeddings import EmbeddingsServicer
 from gate_service.servicers.usage import UsageServicer
 from gate_service.servicers.vault import VaultServicer
 from spidergate.v1 import (
@@ -34,6 +35,8 @@ from spidergate.v1 import (
     catalog_pb2_grpc,
     chat_pb2,
     chat_pb2_grpc,
+    embeddings_pb2,
+    embeddings_pb2_grpc,
     stream_pb2,
     stream_pb2_grpc,
     usage_pb2,
@@ -119,6 +122,13 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         usage_pb2_grpc.add_UsageServiceServicer_to_server,
         usage_pb2_grpc.UsageServiceStub,
     ),
+    ServiceDef(
+        "embeddings",
+        _service(embeddings_pb2.DESCRIPTOR, "EmbeddingsService"),
+        EmbeddingsServicer,
+        embeddings_pb2_grpc.add_EmbeddingsServiceServicer_to_server,
+        embeddings_pb2_grpc.EmbeddingsServiceStub,
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
@@ -137,3 +147,4 @@ class CoreStubs:
     auth: auth_pb2_grpc.AuthServiceAsyncStub
     vault: vault_pb2_grpc.VaultServiceAsyncStub
     usage: usage_pb2_grpc.UsageServiceAsyncStub
+    embeddings: embeddings_pb2_grpc.EmbeddingsServiceAsyncStub
