@@ -22,6 +22,7 @@ EDGE = {
     "bridge/catalog.py",
     "bridge/vault.py",
     "bridge/usage.py",
+    "bridge/embeddings.py",
     # The document's shapes are read from the proto descriptors.
     "bridge/openapi_views.py",
     "bridge/openapi_operations.py",
