@@ -24,7 +24,7 @@ from bridge.openapi_views import array, const, obj
 from bridge.proto_schema import Schema, View, request_view, value_range
 from gate_service.chat import validation as chat_rules
 from gate_service.domain.embeddings import ENCODING_FORMATS
-from gate_service.embeddings.validation import MAX_INPUTS
+from gate_service.embeddings.validation import MAX_DIMENSIONS, MAX_INPUTS
 from gate_service.proto_convert.embeddings import (
     embedding_answer_json,
     embedding_request_to_proto,
@@ -93,7 +93,7 @@ def _request() -> View:
         limits={
             "model": {"minLength": 1, "examples": ["agent/embed", "text-embedding-3-small"]},
             "encoding_format": {"enum": list(ENCODING_FORMATS)},
-            "dimensions": {"minimum": 1},
+            "dimensions": {"minimum": 1, "maximum": MAX_DIMENSIONS},
         },
         required=("model", "input"),
     )

@@ -8,6 +8,9 @@ from gate_service.domain.embeddings import ENCODING_FORMATS, EmbeddingRequest
 from gate_service.errors import invalid
 
 MAX_INPUTS = 2048
+# Above any embedding model's length (3,072 is the largest in the catalog): an answer's
+# size is inputs x dimensions, and an unbounded one would be a memory bomb for every hop.
+MAX_DIMENSIONS = 8192
 # Token ids are vocabulary indexes: never negative, and no tokenizer has 2**31 of them.
 _MAX_TOKEN_ID = 2**31 - 1
 
@@ -35,8 +38,11 @@ def validate_embedding_request(req: EmbeddingRequest) -> None:
                 raise invalid(f"'{param}[{j}]' is not a valid token id: {token}", f"{param}[{j}]")
     if req.encoding_format not in ENCODING_FORMATS:
         raise invalid("'encoding_format' must be float or base64", "encoding_format")
-    if req.dimensions is not None and req.dimensions < 1:
-        raise invalid(f"'dimensions' must be at least 1; got {req.dimensions}", "dimensions")
+    dims = req.dimensions
+    if dims is not None and not 1 <= dims <= MAX_DIMENSIONS:
+        raise invalid(
+            f"'dimensions' must be between 1 and {MAX_DIMENSIONS}; got {dims}", "dimensions"
+        )
     options = req.options
     for key, (low, high) in _OPTION_RANGES.items():
         if (value := getattr(options, key)) is not None:

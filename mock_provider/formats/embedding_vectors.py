@@ -29,8 +29,20 @@ DIMENSIONS: dict[str, int] = {
 DEFAULT_DIMENSIONS = 1536
 
 
+def native_dimensions(model: str) -> int:
+    return DIMENSIONS.get(model.removeprefix("models/"), DEFAULT_DIMENSIONS)
+
+
 def dimensions_of(model: str, asked: int | None) -> int:
-    return asked or DIMENSIONS.get(model.removeprefix("models/"), DEFAULT_DIMENSIONS)
+    """The length of the answer's vectors: ``asked`` (shortened, as OpenAI's v3 models and
+    Gemini do), else the model's own."""
+    return asked or native_dimensions(model)
+
+
+def dimensions_fit(model: str, asked: object) -> bool:
+    """Whether ``asked`` is a length the model can shorten to (1 up to its own), as the
+    real APIs refuse a longer one."""
+    return asked is None or (type(asked) is int and 1 <= asked <= native_dimensions(model))
 
 
 def vector(model: str, item: str | list[int], dims: int) -> list[float]:

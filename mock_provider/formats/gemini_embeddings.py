@@ -17,7 +17,7 @@ from aiohttp import web
 
 from mock_provider.formats.answer import json_answer
 from mock_provider.formats.base import Call, Endpoint
-from mock_provider.formats.embedding_vectors import dimensions_of, vector
+from mock_provider.formats.embedding_vectors import dimensions_fit, dimensions_of, vector
 
 
 def endpoints(fmt: Any, accept: Any) -> list[Endpoint]:
@@ -42,8 +42,8 @@ def _values(model: str, request: Any) -> list[float] | str:
     if not text:
         return "* EmbedContentRequest.content: contents must not be empty."
     dims = request.get("outputDimensionality")
-    if dims is not None and (type(dims) is not int or dims < 1):
-        return "* EmbedContentRequest.output_dimensionality: must be positive."
+    if not dimensions_fit(model, dims):
+        return "* EmbedContentRequest.output_dimensionality: out of range for this model."
     return vector(model.removeprefix("models/"), text, dimensions_of(model, dims))
 
 

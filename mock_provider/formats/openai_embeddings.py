@@ -20,6 +20,7 @@ from aiohttp import web
 from mock_provider.formats.answer import json_answer
 from mock_provider.formats.base import Call, Endpoint
 from mock_provider.formats.embedding_vectors import (
+    dimensions_fit,
     dimensions_of,
     token_count,
     vector,
@@ -58,10 +59,12 @@ async def embeddings(call: Call) -> web.StreamResponse:
         return OPENAI.error(400, "'input' is invalid", param="input")
     fmt = body.get("encoding_format") or "float"
     dims = body.get("dimensions")
-    if fmt not in ("float", "base64") or (dims is not None and (type(dims) is not int or dims < 1)):
-        param = "encoding_format" if fmt not in ("float", "base64") else "dimensions"
-        return OPENAI.error(400, f"'{param}' is invalid", param=param)
     model = body["model"]
+    if fmt not in ("float", "base64"):
+        return OPENAI.error(400, "'encoding_format' is invalid", param="encoding_format")
+    if not dimensions_fit(model, dims):
+        message = "This model does not support these dimensions."
+        return OPENAI.error(400, message, param="dimensions")
     size = dimensions_of(model, dims)
     data = []
     for index, item in enumerate(inputs):

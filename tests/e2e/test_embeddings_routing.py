@@ -123,6 +123,7 @@ def test_aliases_and_models_keep_to_their_kind(stack: Stack, token: str) -> None
         ({"input": [{"text": "x"}]}, "input"),
         ({"encoding_format": "int8"}, "encoding_format"),
         ({"dimensions": 0}, "dimensions"),
+        ({"dimensions": 2**31 - 1}, "dimensions"),
         ({"dimensions": "64"}, "dimensions"),
     ],
 )
@@ -153,9 +154,7 @@ def test_cache_hit_is_billed_nothing(stack: Stack, token: str) -> None:
     inputs = ["cache me", "please"]
     first = embed(stack, token, input=inputs, spidergate_options=options)
     start = stack.mock.state.total
-    again = embed(
-        stack, token, input=inputs, spidergate_options=options, encoding_format="base64"
-    )
+    again = embed(stack, token, input=inputs, spidergate_options=options, encoding_format="base64")
     assert first.status_code == again.status_code == 200
     assert stack.mock.state.total == start  # no provider call
     meta = again.json()["spidergate_metadata"]

@@ -49,7 +49,9 @@ def test_openai_request_unwraps_a_single_input_and_omits_default_dimensions() ->
     body = orjson.loads(OPENAI.build_request(target("openai", "m"), single, None).body)
     assert body == {"model": "m", "input": [1, 2, 3], "encoding_format": "float"}
     text = EmbeddingRequest("m", texts=["hi"], single=True)
-    assert orjson.loads(OPENAI.build_request(target("openai", "m"), text, None).body)["input"] == "hi"
+    assert (
+        orjson.loads(OPENAI.build_request(target("openai", "m"), text, None).body)["input"] == "hi"
+    )
 
 
 def test_openai_request_drops_what_the_vendor_rejects() -> None:
