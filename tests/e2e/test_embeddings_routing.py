@@ -168,3 +168,36 @@ def test_cache_hit_is_billed_nothing(stack: Stack, token: str) -> None:
     assert decoded.tolist() == first.json()["data"][0]["embedding"]
     other = embed(stack, token, input=["cache me", "not the same"], spidergate_options=options)
     assert other.json()["spidergate_metadata"]["cache_hit"] is False
+
+
+def test_fallback_models_serve_when_the_first_choice_fails(stack: Stack, token: str) -> None:
+    fault(stack, kind="error", status=503, match={"model": EMBED_MODEL})
+    start = stack.mock.state.total
+    r = embed(
+        stack,
+        token,
+        user="end-user-1",
+        spidergate_options={"fallback_models": ["mistral/mistral-embed"]},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model"] == "mistral-embed"
+    assert [len(d["embedding"]) for d in body["data"]] == [1024, 1024]
+    meta = body["spidergate_metadata"]
+    assert meta["fallback_used"] is True and meta["original_model"] == EMBED_MODEL
+    assert r.headers["X-SpiderGate-Fallback-From"] == EMBED_MODEL
+    sent = list(stack.mock.state.records)[-1].body
+    assert "user" not in sent  # Mistral refuses it: the catalog's rejected_params
+    assert stack.mock.state.total - start == 2
+
+
+def test_excluded_provider_and_preferred_provider(stack: Stack, token: str) -> None:
+    options = {
+        "fallback_models": ["mistral/mistral-embed"],
+        "preferred_providers": ["mistral"],
+    }
+    r = embed(stack, token, spidergate_options=options)
+    assert r.status_code == 200 and r.json()["model"] == "mistral-embed"
+    options = {"excluded_providers": ["openai"]}
+    r = embed(stack, token, spidergate_options=options)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "no_qualifying_model"
