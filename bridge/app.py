@@ -58,6 +58,13 @@ def module_routes() -> list[BaseRoute]:
     return [route for module in api_modules() for route in module.ROUTES]
 
 
+def upload_paths() -> frozenset[str]:
+    """The paths of the routes that take file uploads (a module's ``UPLOAD_PATHS``) under
+    each prefix: the body bound gives them their own limit."""
+    paths = (p for m in api_modules() for p in getattr(m, "UPLOAD_PATHS", ()))
+    return frozenset(prefix + path for path in paths for prefix in PREFIXES)
+
+
 # Never counted, never refused by load shedding.
 UNBOUNDED_PATHS = frozenset({"/metrics", *(prefix + "/health" for prefix in PREFIXES)})
 
@@ -98,7 +105,12 @@ def create_app(
             Middleware(
                 LoadShedding, limit=settings.max_concurrent_requests, exempt=UNBOUNDED_PATHS
             ),
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodyLimit,
+                max_bytes=settings.max_body_bytes,
+                max_upload_bytes=settings.max_upload_bytes,
+                upload_paths=upload_paths(),
+            ),
         ],
         lifespan=lifespan,
     )

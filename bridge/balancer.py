@@ -162,11 +162,31 @@ class StreamMethod:
         return StreamCall(self, request, kwargs)
 
 
+class UploadMethod(UnaryMethod):
+    """A client-streaming method (an upload) spread over the pool, never retried: its
+    request iterator may have been read by the failed call, and cannot be read again."""
+
+    async def __call__(self, request: Any, **kwargs: Any) -> Any:
+        core = self._pool.pick()
+        assert core is not None
+        was_ready = core.state() == grpc.ChannelConnectivity.READY
+        try:
+            return await self._callable(core)(request, **kwargs)
+        except grpc.aio.AioRpcError as error:
+            self._pool.failed(core, error, was_ready)  # noted, not retried
+            raise
+
+
 class Service:
     """Stands in for one service's stub: each method of its descriptor spread over the
-    pool, a ``StreamMethod`` where the descriptor says ``server_streaming``."""
+    pool, a ``StreamMethod`` where the descriptor says ``server_streaming``, an
+    ``UploadMethod`` where it says ``client_streaming``."""
 
     def __init__(self, pool: Pool, service: str, methods: Sequence[MethodDescriptor]) -> None:
         for method in methods:
-            kind = StreamMethod if method.server_streaming else UnaryMethod
+            kind: type[UnaryMethod | StreamMethod] = UnaryMethod
+            if method.server_streaming:
+                kind = StreamMethod
+            elif method.client_streaming:
+                kind = UploadMethod
             setattr(self, method.name, kind(pool, service, method.name))

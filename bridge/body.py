@@ -51,27 +51,46 @@ def too_large(max_bytes: int) -> GateError:
 
 
 class BodyLimit:
-    """Raw ASGI: refuses a request body larger than ``max_bytes`` before it is read."""
+    """Raw ASGI: refuses a request body larger than ``max_bytes`` before it is read.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    **Uploads** (``upload_paths``, e.g. ``/v1/audio/transcriptions``) have their own
+    bound, ``max_upload_bytes`` (26 MB: OpenAI's 25 MB file and the form around it), and
+    are never buffered here: their route parses the form as it streams in (files spooled
+    to disk), so a chunked upload is counted as it is read and refused (413, raised to
+    the app's handlers) the moment it passes the bound."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        *,
+        max_upload_bytes: int | None = None,
+        upload_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        # A Content-Length with more digits than the bound is over it, whatever it says.
-        self._digits = len(str(max_bytes))
+        self.max_upload_bytes = max_upload_bytes if max_upload_bytes is not None else max_bytes
+        self.upload_paths = upload_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope["path"] in self.upload_paths
+        bound = self.max_upload_bytes if upload else self.max_bytes
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit():
                     break  # the server's parser refuses these; count what arrives instead
-                if len(value) > self._digits or int(value) > self.max_bytes:
-                    await self._refuse(scope, receive, send)
+                # A Content-Length with more digits than the bound is over it.
+                if len(value) > len(str(bound)) or int(value) > bound:
+                    await self._refuse(scope, receive, send, bound)
                 else:
                     await self.app(scope, receive, send)
                 return
+        if upload:
+            await self.app(scope, _counted(receive, bound), send)
+            return
         if scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS"):
             # No route reads these bodies, and bytes nobody reads are not buffered past
             # uvicorn's 64 KB flow-control mark: nothing to count.
@@ -86,16 +105,31 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, self.max_bytes)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(too_large(self.max_bytes), request_id(Request(scope)))
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, bound: int) -> None:
+        response = error_response(too_large(bound), request_id(Request(scope)))
         await response(scope, receive, send)
+
+
+def _counted(receive: Receive, max_bytes: int) -> Receive:
+    """A ``receive`` that raises 413 once more than ``max_bytes`` of body arrived."""
+    size = 0
+
+    async def counted() -> Message:
+        nonlocal size
+        message = await receive()
+        size += len(message.get("body", b""))
+        if size > max_bytes:
+            raise too_large(max_bytes)
+        return message
+
+    return counted
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

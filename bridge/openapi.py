@@ -139,6 +139,11 @@ def _responses(op: Op, shapes: Shapes) -> dict[str, Schema]:
         for name in ("X-SpiderGate-Fallback-From", "X-SpiderGate-Dropped-Params"):
             ok_headers[name] = _ref_header(name)
     content: dict[str, Schema] = {"application/json": {"schema": shapes.ref(op.answer)}}
+    if op.media:
+        content = {
+            media: {"schema": shapes.ref(op.answer) if schema is None else schema}
+            for media, schema in op.media
+        }
     if op.stream:
         content["text/event-stream"] = {
             "schema": {"type": "string", "description": _STREAM},

@@ -14,11 +14,13 @@ from typing import Any
 from bridge.proto_schema import Schema, View, field_schema, nullable, request_view, value_range
 from gate_service.catalog.query import DEFAULT_LIMIT, MAX_LIMIT
 from gate_service.chat import validation as chat_rules
+from gate_service.ledger.record import REQUEST_KINDS
 from gate_service.ledger.views import DEFAULT_TRACE_LIMIT, MAX_TRACE_LIMIT
 from gate_service.vault.validation import MAX_PRIORITY, MAX_REQUEST_LIMIT, MAX_SPEND_USD
 from spidergate.v1 import catalog_pb2, common_pb2, usage_pb2, vault_pb2
 
 _STRING: Schema = {"type": "string"}
+_KIND: Schema = {"enum": list(REQUEST_KINDS)}
 _TIME: Schema = {"type": "string", "format": "date-time"}
 
 
@@ -269,7 +271,7 @@ def usage_shapes() -> dict[str, View]:
         omit=frozenset({"start_time_ms", "end_time_ms", "headers"}),
         fields={
             "totals": metrics,
-            **{f"by_{k}": groups(k) for k in ("model", "provider", "alias", "agent")},
+            **{f"by_{k}": groups(k) for k in ("model", "provider", "alias", "agent", "kind")},
             "by_bucket": array({"allOf": [metrics, obj({"start": _TIME})]}),
         },
         add={"object": const("usage"), "from": _TIME, "to": _TIME},
@@ -283,11 +285,12 @@ def usage_shapes() -> dict[str, View]:
         "usage": obj({**counts, "total_tokens": counts["prompt_tokens"]}),
     }
     moved = frozenset({"created_ms", *tokens})
-    trace = View(u.Trace, omit=moved | {"attempts"}, add=trace_keys)
+    kind = {"kind": _KIND}
+    trace = View(u.Trace, omit=moved | {"attempts"}, add=trace_keys, limits=kind)
     page = {k: field_schema(u.ListTracesRequest, k) for k in ("limit", "offset")}
     return {
         "usage": report,
-        "trace": View(u.Trace, name="TraceDetail", omit=moved, add=trace_keys),
+        "trace": View(u.Trace, name="TraceDetail", omit=moved, add=trace_keys, limits=kind),
         "traces": _listing(u.ListTracesResponse, "TracePage", "traces", trace, **page),
     }
 
@@ -312,7 +315,7 @@ def queries() -> dict[str, View]:
         "chat": View(common_pb2.ChatCompletionRequest, only=("include_route_trace",)),
         "vault_keys": View(vault_pb2.ListKeysRequest),
         "vault_health": View(vault_pb2.GetHealthSummaryRequest),
-        "usage": View(u.GetUsageRequest, rename=window, fields=times),
+        "usage": View(u.GetUsageRequest, rename=window, fields=times, limits={"kind": _KIND}),
         "traces": View(
             u.ListTracesRequest,
             rename=window,
@@ -328,6 +331,7 @@ def queries() -> dict[str, View]:
             limits={
                 "limit": {**value_range(1, MAX_TRACE_LIMIT), "default": DEFAULT_TRACE_LIMIT},
                 "offset": offset,
+                "kind": _KIND,
             },
         ),
     }

@@ -44,6 +44,9 @@ class Settings:
     # Largest request body the bridge reads; past it 413 request_too_large, refused
     # before the body is read past the limit. Sized for a large chat with images.
     max_body_bytes: int = 20 * 1024 * 1024
+    # The bound for audio uploads (/audio/transcriptions, /audio/translations) instead:
+    # OpenAI's 25 MB file, with room for the form's framing.
+    max_upload_bytes: int = 26 * 1024 * 1024
     # Bodies larger than this are parsed in a worker thread, off the event loop.
     json_offload_bytes: int = 256 * 1024
     # Deepest JSON nesting accepted in a request body (400 beyond).
@@ -84,6 +87,9 @@ class Settings:
     # Redis for state shared by replicas (the response cache now; counters later). None:
     # in-process, for the embedded default.
     redis_url: str | None = field(default=None, repr=False)
+    # Media generation on a pooled key is billed at the provider's cost times (1 + this);
+    # on the brand's own key it is billed nothing (media.md).
+    media_markup: float = 0.0
 
     @property
     def effective_database_url(self) -> str:

@@ -22,13 +22,19 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import grpc
 from google.protobuf.descriptor import FileDescriptor, MethodDescriptor, ServiceDescriptor
 
+from gate_service.servicers.audio import AudioServicer
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
 from gate_service.servicers.embeddings import EmbeddingsServicer
+from gate_service.servicers.images import ImagesServicer
+from gate_service.servicers.media import MediaServicer
+from gate_service.servicers.moderations import ModerationsServicer
 from gate_service.servicers.usage import UsageServicer
 from gate_service.servicers.vault import VaultServicer
 from spidergate.v1 import (
+    audio_pb2,
+    audio_pb2_grpc,
     auth_pb2,
     auth_pb2_grpc,
     catalog_pb2,
@@ -37,6 +43,12 @@ from spidergate.v1 import (
     chat_pb2_grpc,
     embeddings_pb2,
     embeddings_pb2_grpc,
+    images_pb2,
+    images_pb2_grpc,
+    media_pb2,
+    media_pb2_grpc,
+    moderations_pb2,
+    moderations_pb2_grpc,
     stream_pb2,
     stream_pb2_grpc,
     usage_pb2,
@@ -129,6 +141,34 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         embeddings_pb2_grpc.add_EmbeddingsServiceServicer_to_server,
         embeddings_pb2_grpc.EmbeddingsServiceStub,
     ),
+    ServiceDef(
+        "images",
+        _service(images_pb2.DESCRIPTOR, "ImagesService"),
+        ImagesServicer,
+        images_pb2_grpc.add_ImagesServiceServicer_to_server,
+        images_pb2_grpc.ImagesServiceStub,
+    ),
+    ServiceDef(
+        "moderations",
+        _service(moderations_pb2.DESCRIPTOR, "ModerationsService"),
+        ModerationsServicer,
+        moderations_pb2_grpc.add_ModerationsServiceServicer_to_server,
+        moderations_pb2_grpc.ModerationsServiceStub,
+    ),
+    ServiceDef(
+        "media",
+        _service(media_pb2.DESCRIPTOR, "MediaService"),
+        MediaServicer,
+        media_pb2_grpc.add_MediaServiceServicer_to_server,
+        media_pb2_grpc.MediaServiceStub,
+    ),
+    ServiceDef(
+        "audio",
+        _service(audio_pb2.DESCRIPTOR, "AudioService"),
+        AudioServicer,
+        audio_pb2_grpc.add_AudioServiceServicer_to_server,
+        audio_pb2_grpc.AudioServiceStub,
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
@@ -148,3 +188,7 @@ class CoreStubs:
     vault: vault_pb2_grpc.VaultServiceAsyncStub
     usage: usage_pb2_grpc.UsageServiceAsyncStub
     embeddings: embeddings_pb2_grpc.EmbeddingsServiceAsyncStub
+    images: images_pb2_grpc.ImagesServiceAsyncStub
+    moderations: moderations_pb2_grpc.ModerationsServiceAsyncStub
+    media: media_pb2_grpc.MediaServiceAsyncStub
+    audio: audio_pb2_grpc.AudioServiceAsyncStub

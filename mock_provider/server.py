@@ -4,7 +4,8 @@ One catch-all route feeds every provider request to :class:`Dispatcher`, which
 does the work shared by all formats in a fixed order:
 
 1. find the endpoint whose method and path suffix match (any prefix allowed);
-2. parse the JSON body once;
+2. parse the JSON body once (a multipart upload: its text fields, the file left for
+   the handler to read as it streams in);
 3. record the request in :class:`MockState` (even if it is then rejected);
 4. reject a missing credential with the format's 401;
 5. take the first matching scripted fault and let it act if it can do so
@@ -32,6 +33,7 @@ from mock_provider.admin import add_admin_routes
 from mock_provider.formats import SPOKEN
 from mock_provider.formats.answer import before_handler
 from mock_provider.formats.base import Call, Endpoint, WireFormat
+from mock_provider.formats.form import is_form, read_fields
 from mock_provider.state import MockState
 
 __all__ = [
@@ -88,7 +90,10 @@ class Dispatcher:
 
         body = None
         invalid_json = False
-        if request.can_read_body:
+        if request.can_read_body and is_form(request):
+            # An upload: its text fields (the model among them), the file left unread.
+            body = await read_fields(request)
+        elif request.can_read_body:
             raw = await request.read()
             if raw:
                 try:

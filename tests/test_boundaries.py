@@ -23,6 +23,9 @@ EDGE = {
     "bridge/vault.py",
     "bridge/usage.py",
     "bridge/embeddings.py",
+    "bridge/audio.py",
+    "bridge/images.py",
+    "bridge/media.py",
     # The document's shapes are read from the proto descriptors.
     "bridge/openapi_views.py",
     "bridge/openapi_operations.py",

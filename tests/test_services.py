@@ -10,10 +10,11 @@ from __future__ import annotations
 import importlib
 import inspect
 from pathlib import Path
+from typing import Any
 
 import grpc
 
-from bridge.balancer import Core, Pool, Service, StreamMethod, UnaryMethod
+from bridge.balancer import Core, Pool, Service, StreamMethod, UnaryMethod, UploadMethod
 from gate_service.services import SERVICE_NAMES, SERVICES, CoreStubs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,14 +75,13 @@ async def test_stubs_and_pool_stand_ins_have_every_method_of_the_right_kind() ->
             stub = service.stub(channel)
             stand_in = Service(pool, service.attribute, service.methods)
             for method in service.methods:
-                streaming = method.server_streaming
-                kind = (
-                    grpc.aio.UnaryStreamMultiCallable
-                    if streaming
-                    else grpc.aio.UnaryUnaryMultiCallable
-                )
+                kind: type[Any] = grpc.aio.UnaryUnaryMultiCallable
+                pooled: type[Any] = UnaryMethod
+                if method.server_streaming:
+                    kind, pooled = grpc.aio.UnaryStreamMultiCallable, StreamMethod
+                elif method.client_streaming:
+                    kind, pooled = grpc.aio.StreamUnaryMultiCallable, UploadMethod
                 assert isinstance(getattr(stub, method.name), kind), method.full_name
-                pooled = StreamMethod if streaming else UnaryMethod
-                assert isinstance(getattr(stand_in, method.name), pooled), method.full_name
+                assert type(getattr(stand_in, method.name)) is pooled, method.full_name
     finally:
         await channel.close()

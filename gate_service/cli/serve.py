@@ -90,12 +90,27 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="largest request body accepted; past it 413 request_too_large (default 20 MB)",
     )
     p.add_argument(
+        "--max-upload-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="largest audio upload body accepted; past it 413 request_too_large (default 26 MB)",
+    )
+    p.add_argument(
         "--header-timeout",
         type=float,
         default=None,
         metavar="SECONDS",
         help="a connection must send a request's headers within this; else it is closed "
         "(default 10)",
+    )
+    p.add_argument(
+        "--media-markup",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="media generation on a pooled key is billed at provider cost x (1 + this) "
+        "(default 0.0; a brand's own key is billed nothing)",
     )
     p.add_argument("--demo", action="store_true", help="serve every alias from the mock provider")
     p.add_argument("--mock-url", default=None, help="with --demo: use this mock instead")
@@ -117,7 +132,9 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
             "request_deadline_s": args.request_deadline,
             "max_concurrent_requests": args.max_concurrent_requests,
             "max_body_bytes": args.max_body_bytes,
+            "max_upload_bytes": args.max_upload_bytes,
             "header_timeout_s": args.header_timeout,
+            "media_markup": args.media_markup,
         }.items()
         if v is not None
     }

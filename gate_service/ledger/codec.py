@@ -7,9 +7,10 @@ decoded into a wrong record. Positional rather than keyed because it is what ``r
 on the request path: building and serialising the array costs ~5 µs, orjson over the
 dataclass 12-17 µs (measured on this 2-core machine, under load).
 
-The line is the same as when the record was called ``LedgerEntry`` (its ``request_id``
-is now ``id``, its lists are tuples: neither shows in the array), so journals written by
-that release are read as they are; ``tests/ledger/test_record.py`` keeps such a line.
+Version 2 added the request kind (after ``alias``). Lines of version 1 (written before
+request kinds, including by the release that called the record ``LedgerEntry``) are still
+read, as kind ``"chat"``, the only kind there was: a journal left by the previous release
+replays after the upgrade. ``tests/ledger/test_record.py`` keeps a line of each version.
 
 Strings orjson refuses (lone surrogates) are replaced by U+FFFD first: PostgreSQL could
 not store them either.
@@ -24,16 +25,29 @@ from typing import Any
 
 import orjson
 
-from gate_service.ledger.record import ATTEMPT_FIELDS, FIELDS, Attempt, RequestRecord
+from gate_service.ledger.record import (
+    ATTEMPT_FIELDS,
+    FIELDS,
+    REQUEST_KINDS,
+    Attempt,
+    RequestRecord,
+)
 
-VERSION = 1
+VERSION = 2
 # The record's fields in their order, attempts and created_at (the last two) written apart.
 # Adding a field to RequestRecord or Attempt changes the line: bump VERSION (a test pins it).
 ENTRY_FIELDS = FIELDS
 _PLAIN = ENTRY_FIELDS[:-2]
 _entry_values = attrgetter(*_PLAIN)
 _attempt_values = attrgetter(*ATTEMPT_FIELDS)
-_WIDTH = 1 + len(_PLAIN) + 2
+# The plain fields of each version a journal may hold, and what a field missing from an
+# older version reads as.
+_LAYOUTS: dict[int, tuple[str, ...]] = {
+    VERSION: _PLAIN,
+    1: tuple(name for name in _PLAIN if name != "kind"),
+}
+_MISSING: dict[str, Any] = {"kind": "chat"}
+_KINDS = frozenset(REQUEST_KINDS)
 
 
 class CorruptLine(ValueError):
@@ -86,9 +100,14 @@ def decode(line: bytes) -> tuple[int, RequestRecord]:
     seq, payload = _checked(line)
     try:
         f = orjson.loads(payload)
-        if f[0] != VERSION or len(f) != _WIDTH:
+        names = _LAYOUTS.get(f[0])
+        if names is None or len(f) != 1 + len(names) + 2:
             raise CorruptLine(f"unknown journal format {f[0]!r}")
-        plain = dict(zip(_PLAIN, f[1:-2], strict=True))
+        plain = dict(zip(names, f[1:-2], strict=True))
+        if names is not _PLAIN:
+            plain = {n: plain[n] if n in plain else _MISSING[n] for n in _PLAIN}
+        if plain["kind"] not in _KINDS:  # the row's column and /usage know only these
+            raise CorruptLine(f"unknown request kind {plain['kind']!r}")
         plain["fallback_chain"] = tuple(plain["fallback_chain"])  # a JSON array: a list
         entry = RequestRecord(
             **plain,

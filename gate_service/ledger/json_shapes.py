@@ -9,6 +9,7 @@ JSON answers (``GET /usage``)::
      "by_model": [{"model": "gpt-4o", **METRICS}, ...],      # null: not served
      "by_provider": [{"provider": ...}], "by_alias": [{"alias": ...}],
      "by_agent": [{"agent": ...}],                            # null: a client credential
+     "by_kind": [{"kind": "embedding", **METRICS}],   # chat, embedding, image, speech, ...
      "by_bucket": [{"start": "2026-11-25T00:00:00.000Z", **METRICS}, ...]}
 
     METRICS = {"requests", "errors", "error_rate", "prompt_tokens", "completion_tokens",
@@ -19,7 +20,7 @@ JSON answers (``GET /usage``)::
 "offset"}``; (``GET /traces/{id}``) one ``TRACE`` with ``attempts``::
 
     TRACE = {"id", "object": "trace", "created" (unix s), "created_at" (ISO), "client_id",
-             "token_id", "agent", "requested_model", "alias", "model", "provider",
+             "token_id", "agent", "requested_model", "alias", "kind", "model", "provider",
              "key_preview", "status", "error_code", "latency_ms", "ttft_ms",
              "usage": {"prompt_tokens", "completion_tokens", "total_tokens",
                        "cached_tokens", "reasoning_tokens"},
@@ -78,6 +79,7 @@ def usage_to_json(report: UsageReport) -> dict[str, Any]:
         "by_provider": groups("provider", report.by_provider),
         "by_alias": groups("alias", report.by_alias),
         "by_agent": groups("agent", report.by_agent),
+        "by_kind": groups("kind", report.by_kind),
         "by_bucket": [
             {"start": iso(b.start), **metrics_to_json(b.metrics)} for b in report.by_bucket
         ],

@@ -67,8 +67,8 @@ from gate_service.storage.database import Database
 R = REQUESTS.c
 U = ROLLUPS.c
 # The breakdown dimensions and the columns they read.
-DIMENSIONS = ("model", "provider", "alias", "agent")
-_DIMENSION_COLUMNS = ("served_model", "provider", "alias", "agent_name")
+DIMENSIONS = ("model", "provider", "alias", "agent", "kind")
+_DIMENSION_COLUMNS = ("served_model", "provider", "alias", "agent_name", "kind")
 _COST_DIGITS = 9
 # Counting the raw rows on either side of a cut stops here: past it, a side is "large".
 _EDGE_COUNT_CAP = 5_000
@@ -80,6 +80,11 @@ def _scope_terms(table: Any, scope: LedgerScope) -> list[ColumnElement[bool]]:
     if scope.token_id is not None:
         terms.append(table.token_id == scope.token_id)
     return terms
+
+
+def _kind_terms(table: Any, kind: str | None) -> list[ColumnElement[bool]]:
+    """A kind filter, over ``request_log`` or ``usage_rollup`` (both have the column)."""
+    return [] if kind is None else [table.kind == kind]
 
 
 def _scoped(scope: LedgerScope, window: TimeWindow) -> list[ColumnElement[bool]]:
@@ -116,11 +121,12 @@ def _cut_hours(start: datetime, end: datetime) -> list[datetime]:
     return cut
 
 
-def _count(conn: Connection, scope: LedgerScope, ranges: list[tuple[datetime, datetime]]) -> int:
+def _count(conn: Connection, query: UsageQuery, ranges: list[tuple[datetime, datetime]]) -> int:
     if not ranges:
         return 0
     inside = or_(*(and_(R.created_at >= a, R.created_at < b) for a, b in ranges))
-    capped = sql_select(literal(1)).where(*_scope_terms(R, scope), inside).limit(_EDGE_COUNT_CAP)
+    terms = [*_scope_terms(R, query.scope), *_kind_terms(R, query.kind), inside]
+    capped = sql_select(literal(1)).where(*terms).limit(_EDGE_COUNT_CAP)
     return int(conn.execute(sql_select(func.count()).select_from(capped.subquery())).scalar_one())
 
 
@@ -133,8 +139,8 @@ def _from_inside(n_outside: int, n_inside: int, span_inside: timedelta) -> bool:
     return n_inside < n_outside
 
 
-def _plan(conn: Connection, scope: LedgerScope, window: TimeWindow) -> _Plan:
-    start, end = utc(window.start), utc(window.end)
+def _plan(conn: Connection, query: UsageQuery) -> _Plan:
+    start, end = utc(query.window.start), utc(query.window.end)
     first, last = hour_of(start), hour_of(end)
     cut = _cut_hours(start, end)
     hours = set()
@@ -149,7 +155,7 @@ def _plan(conn: Connection, scope: LedgerScope, window: TimeWindow) -> _Plan:
         outside = [(a, b) for a, b in ((hour, start), (end + TICK, hour + HOUR)) if a < b]
         span_in = sum((b - a for a, b in inside), timedelta())
         subtract = not _from_inside(
-            _count(conn, scope, outside), _count(conn, scope, inside), span_in
+            _count(conn, query, outside), _count(conn, query, inside), span_in
         )
         if subtract:
             hours.add(hour)
@@ -159,15 +165,17 @@ def _plan(conn: Connection, scope: LedgerScope, window: TimeWindow) -> _Plan:
     return _Plan(frozenset(hours), first, last, tuple(raw), start, end)
 
 
-def _statement(scope: LedgerScope, plan: _Plan) -> Select[Any]:
+def _statement(query: UsageQuery, plan: _Plan) -> Select[Any]:
     """Rollups of the plan's hours and its raw rows, in one statement (one snapshot)."""
+    scope = query.scope
     rollups = sql_select(
-        literal("rollup").label("kind"),
+        literal("rollup").label("source"),
         U.hour.label("at"),
         U.served_model,
         U.provider,
         U.alias,
         U.agent_name,
+        U.kind,
         U.requests,
         U.errors,
         U.prompt_tokens,
@@ -178,16 +186,22 @@ def _statement(scope: LedgerScope, plan: _Plan) -> Select[Any]:
         U.latency,
         cast(null(), Float).label("latency_ms"),
         literal(0).label("status"),
-    ).where(*_scope_terms(U, scope), U.hour >= plan.first_hour, U.hour <= plan.last_hour)
+    ).where(
+        *_scope_terms(U, scope),
+        *_kind_terms(U, query.kind),
+        U.hour >= plan.first_hour,
+        U.hour <= plan.last_hour,
+    )
     if not plan.raw:
         return rollups
     raw = sql_select(
-        literal("raw").label("kind"),
+        literal("raw").label("source"),
         R.created_at.label("at"),
         R.served_model,
         R.provider,
         R.alias,
         R.agent_name,
+        R.kind,
         literal(1).label("requests"),
         case((R.status >= 400, 1), else_=0).label("errors"),
         R.prompt_tokens,
@@ -200,6 +214,7 @@ def _statement(scope: LedgerScope, plan: _Plan) -> Select[Any]:
         R.status,
     ).where(
         *_scope_terms(R, scope),
+        *_kind_terms(R, query.kind),
         or_(false(), *(and_(R.created_at >= a, R.created_at < b) for a, b in plan.raw)),
     )
     return union_all(rollups, raw)  # type: ignore[return-value]
@@ -208,13 +223,13 @@ def _statement(scope: LedgerScope, plan: _Plan) -> Select[Any]:
 def usage(db: Database, query: UsageQuery) -> UsageReport:
     """Totals and breakdowns of the scope's requests in the window."""
     with db.engine.connect() as conn:
-        plan = _plan(conn, query.scope, query.window)
-        rows = conn.execute(_statement(query.scope, plan)).all()
+        plan = _plan(conn, query)
+        rows = conn.execute(_statement(query, plan)).all()
     # The finest grain first (groups × report buckets), then the breakdowns from it.
     fine: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
     for row in rows:
         at = utc(row.at)
-        if row.kind == "rollup":
+        if row.source == "rollup":
             if at not in plan.rollup_hours:
                 continue
             delta, sign = Tally.of_rollup(row), 1
@@ -226,7 +241,7 @@ def usage(db: Database, query: UsageQuery) -> UsageReport:
             if query.bucket == "hour"
             else at.replace(hour=0, minute=0, second=0, microsecond=0)
         )
-        keys = (row.served_model, row.provider, row.alias, row.agent_name, bucket)
+        keys = (row.served_model, row.provider, row.alias, row.agent_name, row.kind, bucket)
         fine[keys].add(delta, sign)
     sums = _roll_up({keys: acc for keys, acc in fine.items() if acc.requests > 0})
 
@@ -255,6 +270,7 @@ def usage(db: Database, query: UsageQuery) -> UsageReport:
         by_alias=groups("alias"),
         by_agent=groups("agent"),
         by_bucket=tuple(buckets),
+        by_kind=groups("kind"),
     )
 
 
@@ -318,6 +334,7 @@ def _trace_filters(query: TraceQuery) -> list[ColumnElement[bool]]:
         terms.append(R.status >= 400)
     if query.status is not None:
         terms.append(R.status == query.status)
+    terms += _kind_terms(R, query.kind)
     return terms
 
 
@@ -335,6 +352,7 @@ def _rollup_filters(query: TraceQuery) -> list[ColumnElement[bool]]:
         terms.append(U.errors > 0)
     if wants_successes:
         terms.append(U.requests > U.errors)
+    terms += _kind_terms(U, query.kind)
     return terms
 
 

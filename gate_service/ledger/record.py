@@ -65,6 +65,9 @@ class RequestRecord:
     # What the request asked for; ``alias`` when that was an alias.
     requested_model: str
     alias: str | None
+    # What kind of call it was (a chat completion, an embedding, ...): what ``/usage``
+    # breaks spend down by. Rows and journal lines from before kinds read as "chat".
+    kind: RequestKind
     # What served it; None when nothing did.
     served_model: str | None
     provider: str | None

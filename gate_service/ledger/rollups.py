@@ -1,6 +1,6 @@
 """Hourly rollups of the ledger: ``usage_rollup`` holds, per brand, token, hour, requested
-and served model, provider, alias and agent, the request and error counts, token and cost
-sums and a latency histogram of the successes (:mod:`.histogram`).
+and served model, provider, alias, agent and request kind, the request and error counts,
+token and cost sums and a latency histogram of the successes (:mod:`.histogram`).
 
 They are kept by the ledger writer in the same transaction as the rows they sum
 (:func:`apply`), so a reader that sees a row sees it counted, in one snapshot; reports over
@@ -12,6 +12,10 @@ inserts the rows it needs (``ON CONFLICT DO NOTHING``), then locks them in id or
 (``SELECT … FOR UPDATE``), adds its sums and writes them back: the same order everywhere,
 so two writers never deadlock, and no update is lost. On SQLite the transaction already
 holds the database's single write lock.
+
+The request kind came last (migration 0006): a chat rollup's id is the digest of the other
+values alone, exactly as before, so the rollups of a ledger written before kinds (all
+chat) stay the ones the writer goes on adding to, and the migration rewrites none of them.
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ from gate_service.storage.models import UsageRollup
 
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
 
-# client_id, token_id, hour, requested_model, served_model, provider, alias, agent_name
-GroupKey = tuple[str, str | None, datetime, str, str | None, str | None, str | None, str | None]
+# client_id, token_id, hour, requested_model, served_model, provider, alias, agent_name, kind
+GroupKey = tuple[
+    str, str | None, datetime, str, str | None, str | None, str | None, str | None, str
+]
 KEY_COLUMNS = (
     "client_id",
     "token_id",
@@ -45,7 +51,10 @@ KEY_COLUMNS = (
     "provider",
     "alias",
     "agent_name",
+    "kind",
 )
+# The kind of every request written before kinds: rows of migration 0005's day have none.
+_BEFORE_KINDS = "chat"
 _SUMS = (
     "requests",
     "errors",
@@ -133,12 +142,15 @@ def group_key(row: Mapping[Any, Any]) -> GroupKey:
         row["provider"],
         row["alias"],
         row["agent_name"],
+        row.get("kind", _BEFORE_KINDS),
     )
 
 
 def group_id(key: GroupKey) -> str:
     """The rollup row's primary key: a digest of its grouping values and hour."""
-    values = [*key[:2], utc(key[2]).isoformat(), *key[3:]]
+    values = [*key[:2], utc(key[2]).isoformat(), *key[3:8]]
+    if key[8] != _BEFORE_KINDS:  # a chat rollup keeps the id it had before kinds
+        values.append(key[8])
     return hashlib.blake2b(orjson.dumps(values), digest_size=16).hexdigest()
 
 
@@ -162,10 +174,9 @@ def apply(conn: Connection, groups: Mapping[GroupKey, Tally], table: Table = ROL
     ids = sorted(by_id)
     postgres = conn.dialect.name == "postgresql"
     insert = pg_insert if postgres else sqlite_insert
-    fresh = [
-        {"id": i, **dict(zip(KEY_COLUMNS, by_id[i][0], strict=True)), **Tally().columns()}
-        for i in ids
-    ]
+    # Migration 0005 fills a table of its day, without the kind (its rows are all chat).
+    named = [(n, i) for i, n in enumerate(KEY_COLUMNS) if n in table.c]
+    fresh = [{"id": i, **{n: by_id[i][0][k] for n, k in named}, **Tally().columns()} for i in ids]
     conn.execute(insert(table).on_conflict_do_nothing(index_elements=["id"]), fresh)
     query = select(table).where(table.c.id.in_(ids)).order_by(table.c.id)
     if postgres:
@@ -188,7 +199,8 @@ def backfill(conn: Connection, requests: TableClause, table: Table = ROLLUPS) ->
     """Compute the rollups of every row of ``requests`` (for a migration: ``table`` must be
     empty); the number of rows read. Streams the rows; memory grows with the number of
     rollups (hours × groups), not rows."""
-    columns = [requests.c[name] for name in (*KEY_COLUMNS[:2], "created_at", *KEY_COLUMNS[3:])]
+    keys = (*KEY_COLUMNS[:2], "created_at", *KEY_COLUMNS[3:])
+    columns = [requests.c[name] for name in keys if name in requests.c]  # 0005: no kind
     columns += [requests.c[name] for name in (*_SUMS[2:], "status", "cost_usd", "latency_ms")]
     groups: dict[GroupKey, Tally] = {}
     n = 0

@@ -81,7 +81,7 @@ def _named(*kinds: str) -> tuple[str, ...]:
 
 # The record's fields by how they are stored (grouped, not a function per field: the
 # writer converts rows in bulk, and per-field calls doubled the cost of a row).
-_TEXT = tuple((name, _LENGTHS.get(name)) for name in _named("str", "str | None"))
+_TEXT = tuple((name, _LENGTHS.get(name)) for name in _named("str", "str | None", "RequestKind"))
 _INTS = _named("int")
 _FLOATS = _named("float")
 _OPTIONAL_FLOATS = _named("float | None")

@@ -14,12 +14,13 @@ from typing import Literal
 
 from gate_service.auth.principal import Principal
 from gate_service.errors import invalid
-from gate_service.ledger.record import RequestRecord
+from gate_service.ledger.record import REQUEST_KINDS, RequestKind, RequestRecord
 
 Bucket = Literal["hour", "day"]
 StatusClass = Literal["success", "error"]
 
 DEFAULT_WINDOW = timedelta(days=30)
+_KIND_ERROR = f"'kind' must be one of {', '.join(REQUEST_KINDS)}"
 DEFAULT_TRACE_LIMIT = 50
 MAX_TRACE_LIMIT = 500
 
@@ -56,11 +57,23 @@ class TimeWindow:
         return cls(start, end)
 
 
+def check_kind(kind: str | None) -> None:
+    """A kind filter names a request kind (or is None: every kind)."""
+    if kind is not None and kind not in REQUEST_KINDS:
+        raise invalid(_KIND_ERROR, "kind")
+
+
 @dataclass(frozen=True, slots=True)
 class UsageQuery:
+    """The scope's usage in a window; ``kind`` keeps only requests of that kind."""
+
     scope: LedgerScope
     window: TimeWindow
     bucket: Bucket = "day"
+    kind: RequestKind | None = None
+
+    def __post_init__(self) -> None:
+        check_kind(self.kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +126,13 @@ class UsageReport:
     by_alias: tuple[UsageGroup, ...] = ()
     by_agent: tuple[UsageGroup, ...] = ()
     by_bucket: tuple[UsageBucket, ...] = ()
+    by_kind: tuple[UsageGroup, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class TraceQuery:
     """A page of the scope's requests, newest first. ``model`` matches the model or
-    alias asked for and the model that served."""
+    alias asked for and the model that served; ``kind`` the request kind."""
 
     scope: LedgerScope
     window: TimeWindow
@@ -126,6 +140,7 @@ class TraceQuery:
     model: str | None = None
     status_class: StatusClass | None = None
     status: int | None = None
+    kind: RequestKind | None = None
     limit: int = DEFAULT_TRACE_LIMIT
     offset: int = 0
 
@@ -136,6 +151,7 @@ class TraceQuery:
             raise invalid("'offset' must not be negative", "offset")
         if self.status is not None and not 100 <= self.status <= 599:
             raise invalid("'status' must be success, error or an HTTP status", "status")
+        check_kind(self.kind)
 
 
 @dataclass(frozen=True, slots=True)

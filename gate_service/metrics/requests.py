@@ -4,8 +4,11 @@ what it cost, recorded from the same ``RequestRecord`` the ledger stores.
 Recording sits on the request path, so it must stay within a few microseconds: label
 children are looked up once and kept in plain dicts (``prometheus_client``'s own
 ``labels()`` validates and locks on every call), and label values come only from bounded
-sets (catalog models and providers, HTTP statuses, error codes), never from what a client
-typed: a request for an unknown model is counted under ``model="none"``.
+sets (catalog models and providers, HTTP statuses, error codes, the six request kinds),
+never from what a client typed: a request for an unknown model is counted under
+``model="none"``. The request kind is a label of the request counter only: a model serves
+one kind, so it adds series only to ``model="none"`` (at most six times), and it is named
+``request_kind`` because ``spidergate_tokens`` already has a ``kind`` (prompt/completion).
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ class Metrics:
         r = self.registry
         self._requests = Counter(
             "spidergate_requests",
-            "Chat requests answered by the core, by served model, provider and HTTP status.",
-            ["model", "provider", "code"],
+            "Requests answered by the core, by served model, provider, HTTP status and kind"
+            " of call (chat, embedding, image, speech, transcription, moderation).",
+            ["model", "provider", "code", "request_kind"],
             registry=r,
         )
         self._tokens = Counter(
@@ -77,7 +81,8 @@ class Metrics:
         """Count one finished request (any outcome); call it once per ledger entry."""
         model = entry.served_model or NO_MODEL
         child = self._child
-        child(self._requests, model, entry.provider or NO_MODEL, str(entry.status)).inc()
+        provider = entry.provider or NO_MODEL
+        child(self._requests, model, provider, str(entry.status), entry.kind).inc()
         if entry.prompt_tokens:
             child(self._tokens, model, "prompt").inc(entry.prompt_tokens)
         if entry.completion_tokens:

@@ -132,6 +132,7 @@ class Pipeline:
             flight.ctx,
             requested_model=flight.model,
             alias=self.router.planner.is_alias(flight.model),
+            kind=flight.kind,
             streamed=flight.streamed,
             latency_ms=round((time.perf_counter() - flight.started) * 1000, 3),
             status=status,

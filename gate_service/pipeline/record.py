@@ -3,8 +3,8 @@
 cached answer, or neither (refused before any provider was called).
 
 It needs nothing of the request itself but the model it asked for, whether that name is
-an alias and whether it streamed: a chat completion, an embedding or a transcription
-is recorded the same way.
+an alias, whether it streamed and what kind of call it was: a chat completion, an
+embedding or a transcription is recorded the same way, under its kind.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from gate_service.auth.principal import Principal
 from gate_service.domain import Usage
 from gate_service.ledger import RequestRecord
+from gate_service.ledger.record import RequestKind
 from gate_service.routing.outcome import Outcome, RequestContext
 
 
@@ -34,6 +35,7 @@ def request_record(
     *,
     requested_model: str,
     alias: bool,
+    kind: RequestKind,
     streamed: bool,
     latency_ms: float,
     status: int,
@@ -53,6 +55,7 @@ def request_record(
         agent_name=principal.agent_name,
         requested_model=requested_model,
         alias=requested_model if alias else None,
+        kind=kind,
         served_model=hit.model if hit else (served.model if served else None),
         provider=hit.provider if hit else (served.provider if served else None),
         key_id=served.key_id if served else None,

@@ -2,9 +2,10 @@
 The JSON the bridge answers with is shaped by :mod:`gate_service.ledger.json_shapes`.
 
 REST query parameters: ``from`` / ``to`` (ISO 8601, or unix seconds), ``bucket``
-(``day`` | ``hour``), and for traces ``agent``, ``model``, ``status`` (``success``,
-``error`` or an HTTP status), ``limit`` (1-500, default 50), ``offset``. A bad value is a
-400 ``invalid_request`` naming the parameter. On the wire times are unix milliseconds.
+(``day`` | ``hour``), ``kind`` (a request kind: ``chat``, ``embedding``, ...), and for
+traces ``agent``, ``model``, ``status`` (``success``, ``error`` or an HTTP status),
+``limit`` (1-500, default 50), ``offset``. A bad value is a 400 ``invalid_request`` naming
+the parameter. On the wire times are unix milliseconds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from gate_service.errors import invalid
 from gate_service.ledger.record import (
@@ -22,6 +23,7 @@ from gate_service.ledger.record import (
     PRIVATE,
     SHOWN,
     Attempt,
+    RequestKind,
     RequestRecord,
     shown_name,
 )
@@ -38,6 +40,7 @@ from gate_service.ledger.views import (
     UsageMetrics,
     UsageQuery,
     UsageReport,
+    check_kind,
 )
 from gate_service.storage.text import check_storable
 from spidergate.v1 import usage_pb2 as pb
@@ -109,11 +112,24 @@ def _int_param(params: Mapping[str, str], param: str) -> int | None:
     return number
 
 
+def _kind_param(params: Mapping[str, str]) -> str:
+    """The ``kind`` filter ("" for every kind)."""
+    kind = params.get("kind")
+    check_kind(kind)
+    return kind or ""
+
+
+def _kind(value: str) -> RequestKind | None:
+    """A kind filter off the wire: "" is every kind; the query types refuse an unknown
+    one (400 naming ``kind``)."""
+    return cast("RequestKind", value) if value else None
+
+
 # ------------------------------------------------------------------ REST query -> proto
 
 
 def usage_request_from_query(params: Mapping[str, str]) -> pb.GetUsageRequest:
-    message = pb.GetUsageRequest()
+    message = pb.GetUsageRequest(kind=_kind_param(params))
     _window_to_proto(params, message)
     if (bucket := params.get("bucket")) is not None:
         if bucket not in BUCKETS:
@@ -123,7 +139,9 @@ def usage_request_from_query(params: Mapping[str, str]) -> pb.GetUsageRequest:
 
 
 def traces_request_from_query(params: Mapping[str, str]) -> pb.ListTracesRequest:
-    message = pb.ListTracesRequest(agent=params.get("agent", ""), model=params.get("model", ""))
+    message = pb.ListTracesRequest(
+        agent=params.get("agent", ""), model=params.get("model", ""), kind=_kind_param(params)
+    )
     _window_to_proto(params, message)
     limit = _int_param(params, "limit")
     if limit is not None:
@@ -150,7 +168,7 @@ def usage_query_from_proto(
     req: pb.GetUsageRequest, scope: LedgerScope, now: datetime
 ) -> UsageQuery:
     bucket = BUCKET_NAMES.get(req.bucket, "day")
-    return UsageQuery(scope, _window_from_proto(req, now), bucket)
+    return UsageQuery(scope, _window_from_proto(req, now), bucket, _kind(req.kind))
 
 
 def trace_query_from_proto(
@@ -165,6 +183,7 @@ def trace_query_from_proto(
         model=check_storable(req.model, "model") or None,
         status_class=STATUS_CLASS_NAMES.get(req.status_class),
         status=req.status_code or None,
+        kind=_kind(req.kind),
         limit=req.limit or DEFAULT_TRACE_LIMIT,
         offset=req.offset,
     )
@@ -226,6 +245,7 @@ def usage_to_proto(report: UsageReport) -> pb.GetUsageResponse:
         by_provider=_groups_to_proto(report.by_provider),
         by_alias=_groups_to_proto(report.by_alias),
         by_agent=_groups_to_proto(report.by_agent),
+        by_kind=_groups_to_proto(report.by_kind),
         by_bucket=[
             pb.UsageBucket(start_time_ms=to_ms(b.start), metrics=metrics_to_proto(b.metrics))
             for b in report.by_bucket
@@ -242,6 +262,7 @@ def usage_from_proto(msg: pb.GetUsageResponse) -> UsageReport:
         by_provider=_groups_from_proto(msg.by_provider),
         by_alias=_groups_from_proto(msg.by_alias),
         by_agent=_groups_from_proto(msg.by_agent),
+        by_kind=_groups_from_proto(msg.by_kind),
         by_bucket=tuple(
             UsageBucket(from_ms(b.start_time_ms), metrics_from_proto(b.metrics))
             for b in msg.by_bucket
@@ -290,6 +311,7 @@ def record_from_proto(t: pb.Trace) -> RequestRecord:
             values[field] = None
     for field in _TUPLE_FIELDS:
         values[field] = tuple(values[field])
+    values["kind"] = values["kind"] or "chat"  # a core from before kinds sends none
     return RequestRecord(
         **values,
         attempts=tuple(Attempt(*_attempt_values(a)) for a in t.attempts),

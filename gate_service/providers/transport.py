@@ -165,14 +165,19 @@ async def post(
     req: UpstreamRequest,
     timeout_s: float,
     deadline: Deadline | None = None,
+    *,
+    payload: aiohttp.Payload | aiohttp.MultipartWriter | None = None,
 ) -> UpstreamResponse:
     """POST and read the whole answer within ``timeout_s`` (less if the request's
-    ``deadline`` leaves less); network failures become ``UpstreamFailure``."""
+    ``deadline`` leaves less); network failures become ``UpstreamFailure``. ``payload``,
+    when given, is sent instead of ``req.body``: a body streamed as it is sent (an
+    uploaded file's multipart form, read from its spool)."""
+    data = req.body if payload is None else payload
     try:
         with checked_addresses(_checked(session, req.url)):
             async with (
                 (deadline or unbounded()).wait(timeout_s),
-                session.post(req.url, data=req.body, headers=req.headers) as resp,
+                session.post(req.url, data=data, headers=req.headers) as resp,
             ):
                 body = await resp.read()
                 return UpstreamResponse(resp.status, _lower(resp.headers), body)
@@ -224,6 +229,27 @@ class StreamResponse:
             batch = [line[5:].strip() for line in lines if line.startswith(b"data:")]
             if batch:
                 yield batch
+
+    async def chunks(
+        self, idle_timeout_s: float, deadline: Deadline | None = None
+    ) -> AsyncIterator[bytes]:
+        """The raw body as it arrives (whatever is buffered, per read): an answer that is
+        no SSE stream, such as audio. A body cut short raises ``CONNECTION``."""
+        content = self._resp.content
+        deadline = deadline or unbounded()
+        while True:
+            try:
+                async with deadline.wait(idle_timeout_s):
+                    data = await content.readany()
+            except TimeoutError as exc:
+                raise UpstreamFailure(FailureKind.TIMEOUT, 504, "upstream stream stalled") from exc
+            except aiohttp.ClientError as exc:
+                raise UpstreamFailure(
+                    FailureKind.CONNECTION, 502, "upstream stream connection failed"
+                ) from exc
+            if not data:
+                return
+            yield data
 
     def close(self) -> None:
         self._resp.close()

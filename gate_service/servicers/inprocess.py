@@ -11,7 +11,9 @@ use the network server.
 
 The stubs are derived from the service descriptors in :mod:`gate_service.services`, not
 written out by hand: every method of every service, unary-unary or unary-stream as its
-descriptor says (``server_streaming``), bound to the servicer method of the same name.
+descriptor says (``server_streaming``; a client-streaming upload is called like a unary
+method with an async iterator for its request), bound to the servicer method of the same
+name.
 So the in-process channel serves exactly the RPCs the network server does.
 """
 
@@ -109,10 +111,12 @@ class _LocalStub:
 
 
 def _bind(servicer: object, method: MethodDescriptor) -> _Unary | _Stream:
-    if method.client_streaming:
-        # No service streams requests; one that does needs a call object for them here.
-        raise NotImplementedError(f"client streaming is not in-process: {method.full_name}")
+    if method.client_streaming and method.server_streaming:
+        # No service streams both ways; one that does needs a call object for it here.
+        raise NotImplementedError(f"bidirectional streaming is not in-process: {method.full_name}")
     fn = getattr(servicer, method.name)
+    # A client stream (an upload) is a unary call whose request is an async iterator of
+    # messages: the servicer method takes the iterator as it comes.
     return _Stream(fn) if method.server_streaming else _Unary(fn)
 
 

@@ -155,6 +155,9 @@ class RequestLog(SQLModel, table=True):
     requested_model: str = Field(max_length=300)
     # The alias asked for, when the request named one.
     alias: str | None = Field(default=None, max_length=100)
+    # The kind of call (ledger.record.RequestKind); rows from before migration 0006 are
+    # chat completions, the only kind there was.
+    kind: str = Field(default="chat", max_length=16, sa_column_kwargs={"server_default": "chat"})
     served_model: str | None = Field(default=None, max_length=300)
     provider: str | None = Field(default=None, max_length=64)
     key_id: str | None = Field(default=None, max_length=64)
@@ -181,9 +184,10 @@ class RequestLog(SQLModel, table=True):
 
 class UsageRollup(SQLModel, table=True):
     """The ledger summed per hour and per (token, requested and served model, provider,
-    alias, agent), kept by the ledger writer in the transaction that writes the rows, so
-    ``GET /usage`` over months reads a few thousand of these instead of every request, and
-    ``GET /traces`` with a filter skips the hours without a match (``gate_service/ledger``).
+    alias, agent, request kind), kept by the ledger writer in the transaction that writes
+    the rows, so ``GET /usage`` over months reads a few thousand of these instead of every
+    request, and ``GET /traces`` with a filter skips the hours without a match
+    (``gate_service/ledger``).
 
     ``id`` is a digest of the grouping values and the hour; ``latency`` the histogram of the
     successful requests' latencies (``gate_service/ledger/histogram.py``).
@@ -203,6 +207,9 @@ class UsageRollup(SQLModel, table=True):
     provider: str | None = Field(default=None, max_length=64)
     alias: str | None = Field(default=None, max_length=100)
     agent_name: str | None = Field(default=None, max_length=200)
+    # Last of the grouping values: a chat rollup's id is the digest of the others alone,
+    # as before kinds (ledger/rollups.py), so migration 0006 keeps the rollups it finds.
+    kind: str = Field(default="chat", max_length=16, sa_column_kwargs={"server_default": "chat"})
     requests: int = Field(default=0, sa_type=BigInteger)
     errors: int = Field(default=0, sa_type=BigInteger)
     prompt_tokens: int = Field(default=0, sa_type=BigInteger)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19spidergate/v1/usage.proto\x12\rspidergate.v1\"\xa7\x01\n\x0fGetUsageRequest\x12\x1a\n\rstart_time_ms\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x18\n\x0b\x65nd_time_ms\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12)\n\x06\x62ucket\x18\x03 \x01(\x0e\x32\x19.spidergate.v1.BucketSize\x12\x11\n\traw_query\x18\x64 \x01(\tB\x10\n\x0e_start_time_msB\x0e\n\x0c_end_time_ms\"\xc9\x02\n\x0cUsageMetrics\x12\x10\n\x08requests\x18\x01 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x02 \x01(\x03\x12\x12\n\nerror_rate\x18\x03 \x01(\x01\x12\x15\n\rprompt_tokens\x18\x04 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x05 \x01(\x03\x12\x15\n\rcached_tokens\x18\x06 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x07 \x01(\x03\x12\x10\n\x08\x63ost_usd\x18\x08 \x01(\x01\x12\x1b\n\x0elatency_p50_ms\x18\t \x01(\x01H\x00\x88\x01\x01\x12\x1b\n\x0elatency_p95_ms\x18\n \x01(\x01H\x01\x88\x01\x01\x12\x1b\n\x0elatency_p99_ms\x18\x0b \x01(\x01H\x02\x88\x01\x01\x42\x11\n\x0f_latency_p50_msB\x11\n\x0f_latency_p95_msB\x11\n\x0f_latency_p99_ms\"T\n\nUsageGroup\x12\x10\n\x03key\x18\x01 \x01(\tH\x00\x88\x01\x01\x12,\n\x07metrics\x18\x02 \x01(\x0b\x32\x1b.spidergate.v1.UsageMetricsB\x06\n\x04_key\"R\n\x0bUsageBucket\x12\x15\n\rstart_time_ms\x18\x01 \x01(\x03\x12,\n\x07metrics\x18\x02 \x01(\x0b\x32\x1b.spidergate.v1.UsageMetrics\"\xeb\x03\n\x10GetUsageResponse\x12\x15\n\rstart_time_ms\x18\x01 \x01(\x03\x12\x13\n\x0b\x65nd_time_ms\x18\x02 \x01(\x03\x12)\n\x06\x62ucket\x18\x03 \x01(\x0e\x32\x19.spidergate.v1.BucketSize\x12+\n\x06totals\x18\x04 \x01(\x0b\x32\x1b.spidergate.v1.UsageMetrics\x12+\n\x08\x62y_model\x18\x05 \x03(\x0b\x32\x19.spidergate.v1.UsageGroup\x12.\n\x0b\x62y_provider\x18\x06 \x03(\x0b\x32\x19.spidergate.v1.UsageGroup\x12+\n\x08\x62y_alias\x18\x07 \x03(\x0b\x32\x19.spidergate.v1.UsageGroup\x12+\n\x08\x62y_agent\x18\x08 \x03(\x0b\x32\x19.spidergate.v1.UsageGroup\x12-\n\tby_bucket\x18\t \x03(\x0b\x32\x1a.spidergate.v1.UsageBucket\x12=\n\x07headers\x18\n \x03(\x0b\x32,.spidergate.v1.GetUsageResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x82\x02\n\x11ListTracesRequest\x12\r\n\x05\x61gent\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x30\n\x0cstatus_class\x18\x03 \x01(\x0e\x32\x1a.spidergate.v1.StatusClass\x12\x13\n\x0bstatus_code\x18\x04 \x01(\x05\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x0e\n\x06offset\x18\x06 \x01(\x05\x12\x1a\n\rstart_time_ms\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x18\n\x0b\x65nd_time_ms\x18\x08 \x01(\x03H\x01\x88\x01\x01\x12\x11\n\traw_query\x18\x64 \x01(\tB\x10\n\x0e_start_time_msB\x0e\n\x0c_end_time_ms\"\x9c\x01\n\x0cTraceAttempt\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x0f\n\x07outcome\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\x05\x12\x12\n\nlatency_ms\x18\x06 \x01(\x01\x12\x12\n\nerror_code\x18\x07 \x01(\t\x12\x15\n\rerror_message\x18\x08 \x01(\t\"\xee\x04\n\x05Trace\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncreated_ms\x18\x02 \x01(\x03\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x15\n\x08token_id\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x61gent\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x17\n\x0frequested_model\x18\x06 \x01(\t\x12\x12\n\x05\x61lias\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x12\n\x05model\x18\x08 \x01(\tH\x03\x88\x01\x01\x12\x15\n\x08provider\x18\t \x01(\tH\x04\x88\x01\x01\x12\x18\n\x0bkey_preview\x18\n \x01(\tH\x05\x88\x01\x01\x12\x0e\n\x06status\x18\x0b \x01(\x05\x12\x17\n\nerror_code\x18\x0c \x01(\tH\x06\x88\x01\x01\x12\x12\n\nlatency_ms\x18\r \x01(\x01\x12\x14\n\x07ttft_ms\x18\x0e \x01(\x01H\x07\x88\x01\x01\x12\x15\n\rprompt_tokens\x18\x0f \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x10 \x01(\x03\x12\x15\n\rcached_tokens\x18\x11 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x12 \x01(\x03\x12\x10\n\x08\x63ost_usd\x18\x13 \x01(\x01\x12\x10\n\x08streamed\x18\x14 \x01(\x08\x12\x11\n\tcache_hit\x18\x15 \x01(\x08\x12\x16\n\x0e\x66\x61llback_chain\x18\x16 \x03(\t\x12-\n\x08\x61ttempts\x18\x17 \x03(\x0b\x32\x1b.spidergate.v1.TraceAttemptB\x0b\n\t_token_idB\x08\n\x06_agentB\x08\n\x06_aliasB\x08\n\x06_modelB\x0b\n\t_providerB\x0e\n\x0c_key_previewB\r\n\x0b_error_codeB\n\n\x08_ttft_ms\"\xbd\x01\n\x12ListTracesResponse\x12$\n\x06traces\x18\x01 \x03(\x0b\x32\x14.spidergate.v1.Trace\x12\x10\n\x08has_more\x18\x02 \x01(\x08\x12?\n\x07headers\x18\x03 \x03(\x0b\x32..spidergate.v1.ListTracesResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"#\n\x0fGetTraceRequest\x12\x10\n\x08trace_id\x18\x01 \x01(\t\"\xa6\x01\n\x10GetTraceResponse\x12#\n\x05trace\x18\x01 \x01(\x0b\x32\x14.spidergate.v1.Trace\x12=\n\x07headers\x18\x02 \x03(\x0b\x32,.spidergate.v1.GetTraceResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*T\n\nBucketSize\x12\x1b\n\x17\x42UCKET_SIZE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x42UCKET_SIZE_HOUR\x10\x01\x12\x13\n\x0f\x42UCKET_SIZE_DAY\x10\x02*]\n\x0bStatusClass\x12\x1c\n\x18STATUS_CLASS_UNSPECIFIED\x10\x00\x12\x18\n\x14STATUS_CLASS_SUCCESS\x10\x01\x12\x16\n\x12STATUS_CLASS_ERROR\x10\x02\x32\xfb\x01\n\x0cUsageService\x12K\n\x08GetUsage\x12\x1e.spidergate.v1.GetUsageRequest\x1a\x1f.spidergate.v1.GetUsageResponse\x12Q\n\nListTraces\x12 .spidergate.v1.ListTracesRequest\x1a!.spidergate.v1.ListTracesResponse\x12K\n\x08GetTrace\x12\x1e.spidergate.v1.GetTraceRequest\x1a\x1f.spidergate.v1.GetTraceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19spidergate/v1/usage.proto\x12\rspidergate.v1\"\xb5\x01\n\x0fGetUsageRequest\x12\x1a\n\rstart_time_ms\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x18\n\x0b\x65nd_time_ms\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12)\n\x06\x62ucket\x18\x03 \x01(\x0e\x32\x19.spidergate.v1.BucketSize\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x11\n\traw_query\x18\x64 \x01(\tB\x10\n\x0e_start_time_msB\x0e\n\x0c_end_time_ms\"\xc9\x02\n\x0cUsageMetrics\x12\x10\n\x08requests\x18\x01 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x02 \x01(\x03\x12\x12\n\nerror_rate\x18\x03 \x01(\x01\x12\x15\n\rprompt_tokens\x18\x04 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x05 \x01(\x03\x12\x15\n\rcached_tokens\x18\x06 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x07 \x01(\x03\x12\x10\n\x08\x63ost_usd\x18\x08 \x01(\x01\x12\x1b\n\x0elatency_p50_ms\x18\t \x01(\x01H\x00\x88\x01\x01\x12\x1b\n\x0elatency_p95_ms\x18\n \x01(\x01H\x01\x88\x01\x01\x12\x1b\n\x0elatency_p99_ms\x18\x0b \x01(\x01H\x02\x88\x01\x01\x42\x11\n\x0f_latency_p50_msB\x11\n\x0f_latency_p95_msB\x11\n\x0f_latency_p99_ms\"T\n\nUsageGroup\x12\x10\n\x03key\x18\x01 \x01(\tH\x00\x88\x01\x01\x12,\n\x07metrics\x18\x02 \x01(\x0b\x32\x1b.spidergate.v1.UsageMetricsB\x06\n\x04_key\"R\n\x0bUsageBucket\x12\x15\n\rstart_time_ms\x18\x01 \x01(\x03\x12,\n\x07metrics\x18\x02 \x01(\x0b\x32\x1b.spidergate.v1.UsageMetrics\"\x97\x04\n\x10GetUsageResponse\x12\x15\n\rstart_time_ms\x18\x01 \x01(\x03\x12\x13\n\x0b\x65nd_time_ms\x18\x02 \x01(\x03\x12)\n\x06\x62ucket\x18\x03 \x01(\x0e\x32\x19.spidergate.v1.BucketSize\x12+\n\x06totals\x18\x04 \x01(\x0b\x32\x1b.spidergate.v1.UsageMetrics\x12+\n\x08\x62y_model\x18\x05 \x03(\x0b\x32\x19.spidergate.v1.UsageGroup\x12.\n\x0b\x62y_provider\x18\x06 \x03(\x0b\x32\x19.spidergate.v1.UsageGroup\x12+\n\x08\x62y_alias\x18\x07 \x03(\x0b\x32\x19.spidergate.v1.UsageGroup\x12+\n\x08\x62y_agent\x18\x08 \x03(\x0b\x32\x19.spidergate.v1.UsageGroup\x12-\n\tby_bucket\x18\t \x03(\x0b\x32\x1a.spidergate.v1.UsageBucket\x12=\n\x07headers\x18\n \x03(\x0b\x32,.spidergate.v1.GetUsageResponse.HeadersEntry\x12*\n\x07\x62y_kind\x18\x0b \x03(\x0b\x32\x19.spidergate.v1.UsageGroup\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x90\x02\n\x11ListTracesRequest\x12\r\n\x05\x61gent\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x30\n\x0cstatus_class\x18\x03 \x01(\x0e\x32\x1a.spidergate.v1.StatusClass\x12\x13\n\x0bstatus_code\x18\x04 \x01(\x05\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x0e\n\x06offset\x18\x06 \x01(\x05\x12\x1a\n\rstart_time_ms\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x18\n\x0b\x65nd_time_ms\x18\x08 \x01(\x03H\x01\x88\x01\x01\x12\x0c\n\x04kind\x18\t \x01(\t\x12\x11\n\traw_query\x18\x64 \x01(\tB\x10\n\x0e_start_time_msB\x0e\n\x0c_end_time_ms\"\x9c\x01\n\x0cTraceAttempt\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x0f\n\x07outcome\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\x05\x12\x12\n\nlatency_ms\x18\x06 \x01(\x01\x12\x12\n\nerror_code\x18\x07 \x01(\t\x12\x15\n\rerror_message\x18\x08 \x01(\t\"\xfc\x04\n\x05Trace\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncreated_ms\x18\x02 \x01(\x03\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x15\n\x08token_id\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x61gent\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x17\n\x0frequested_model\x18\x06 \x01(\t\x12\x12\n\x05\x61lias\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x0c\n\x04kind\x18\x18 \x01(\t\x12\x12\n\x05model\x18\x08 \x01(\tH\x03\x88\x01\x01\x12\x15\n\x08provider\x18\t \x01(\tH\x04\x88\x01\x01\x12\x18\n\x0bkey_preview\x18\n \x01(\tH\x05\x88\x01\x01\x12\x0e\n\x06status\x18\x0b \x01(\x05\x12\x17\n\nerror_code\x18\x0c \x01(\tH\x06\x88\x01\x01\x12\x12\n\nlatency_ms\x18\r \x01(\x01\x12\x14\n\x07ttft_ms\x18\x0e \x01(\x01H\x07\x88\x01\x01\x12\x15\n\rprompt_tokens\x18\x0f \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x10 \x01(\x03\x12\x15\n\rcached_tokens\x18\x11 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x12 \x01(\x03\x12\x10\n\x08\x63ost_usd\x18\x13 \x01(\x01\x12\x10\n\x08streamed\x18\x14 \x01(\x08\x12\x11\n\tcache_hit\x18\x15 \x01(\x08\x12\x16\n\x0e\x66\x61llback_chain\x18\x16 \x03(\t\x12-\n\x08\x61ttempts\x18\x17 \x03(\x0b\x32\x1b.spidergate.v1.TraceAttemptB\x0b\n\t_token_idB\x08\n\x06_agentB\x08\n\x06_aliasB\x08\n\x06_modelB\x0b\n\t_providerB\x0e\n\x0c_key_previewB\r\n\x0b_error_codeB\n\n\x08_ttft_ms\"\xbd\x01\n\x12ListTracesResponse\x12$\n\x06traces\x18\x01 \x03(\x0b\x32\x14.spidergate.v1.Trace\x12\x10\n\x08has_more\x18\x02 \x01(\x08\x12?\n\x07headers\x18\x03 \x03(\x0b\x32..spidergate.v1.ListTracesResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"#\n\x0fGetTraceRequest\x12\x10\n\x08trace_id\x18\x01 \x01(\t\"\xa6\x01\n\x10GetTraceResponse\x12#\n\x05trace\x18\x01 \x01(\x0b\x32\x14.spidergate.v1.Trace\x12=\n\x07headers\x18\x02 \x03(\x0b\x32,.spidergate.v1.GetTraceResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*T\n\nBucketSize\x12\x1b\n\x17\x42UCKET_SIZE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x42UCKET_SIZE_HOUR\x10\x01\x12\x13\n\x0f\x42UCKET_SIZE_DAY\x10\x02*]\n\x0bStatusClass\x12\x1c\n\x18STATUS_CLASS_UNSPECIFIED\x10\x00\x12\x18\n\x14STATUS_CLASS_SUCCESS\x10\x01\x12\x16\n\x12STATUS_CLASS_ERROR\x10\x02\x32\xfb\x01\n\x0cUsageService\x12K\n\x08GetUsage\x12\x1e.spidergate.v1.GetUsageRequest\x1a\x1f.spidergate.v1.GetUsageResponse\x12Q\n\nListTraces\x12 .spidergate.v1.ListTracesRequest\x1a!.spidergate.v1.ListTracesResponse\x12K\n\x08GetTrace\x12\x1e.spidergate.v1.GetTraceRequest\x1a\x1f.spidergate.v1.GetTraceResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,38 +37,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTTRACESRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
   _globals['_GETTRACERESPONSE_HEADERSENTRY']._loaded_options = None
   _globals['_GETTRACERESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_BUCKETSIZE']._serialized_start=2653
-  _globals['_BUCKETSIZE']._serialized_end=2737
-  _globals['_STATUSCLASS']._serialized_start=2739
-  _globals['_STATUSCLASS']._serialized_end=2832
+  _globals['_BUCKETSIZE']._serialized_start=2739
+  _globals['_BUCKETSIZE']._serialized_end=2823
+  _globals['_STATUSCLASS']._serialized_start=2825
+  _globals['_STATUSCLASS']._serialized_end=2918
   _globals['_GETUSAGEREQUEST']._serialized_start=45
-  _globals['_GETUSAGEREQUEST']._serialized_end=212
-  _globals['_USAGEMETRICS']._serialized_start=215
-  _globals['_USAGEMETRICS']._serialized_end=544
-  _globals['_USAGEGROUP']._serialized_start=546
-  _globals['_USAGEGROUP']._serialized_end=630
-  _globals['_USAGEBUCKET']._serialized_start=632
-  _globals['_USAGEBUCKET']._serialized_end=714
-  _globals['_GETUSAGERESPONSE']._serialized_start=717
-  _globals['_GETUSAGERESPONSE']._serialized_end=1208
-  _globals['_GETUSAGERESPONSE_HEADERSENTRY']._serialized_start=1162
-  _globals['_GETUSAGERESPONSE_HEADERSENTRY']._serialized_end=1208
-  _globals['_LISTTRACESREQUEST']._serialized_start=1211
-  _globals['_LISTTRACESREQUEST']._serialized_end=1469
-  _globals['_TRACEATTEMPT']._serialized_start=1472
-  _globals['_TRACEATTEMPT']._serialized_end=1628
-  _globals['_TRACE']._serialized_start=1631
-  _globals['_TRACE']._serialized_end=2253
-  _globals['_LISTTRACESRESPONSE']._serialized_start=2256
-  _globals['_LISTTRACESRESPONSE']._serialized_end=2445
-  _globals['_LISTTRACESRESPONSE_HEADERSENTRY']._serialized_start=1162
-  _globals['_LISTTRACESRESPONSE_HEADERSENTRY']._serialized_end=1208
-  _globals['_GETTRACEREQUEST']._serialized_start=2447
-  _globals['_GETTRACEREQUEST']._serialized_end=2482
-  _globals['_GETTRACERESPONSE']._serialized_start=2485
-  _globals['_GETTRACERESPONSE']._serialized_end=2651
-  _globals['_GETTRACERESPONSE_HEADERSENTRY']._serialized_start=1162
-  _globals['_GETTRACERESPONSE_HEADERSENTRY']._serialized_end=1208
-  _globals['_USAGESERVICE']._serialized_start=2835
-  _globals['_USAGESERVICE']._serialized_end=3086
+  _globals['_GETUSAGEREQUEST']._serialized_end=226
+  _globals['_USAGEMETRICS']._serialized_start=229
+  _globals['_USAGEMETRICS']._serialized_end=558
+  _globals['_USAGEGROUP']._serialized_start=560
+  _globals['_USAGEGROUP']._serialized_end=644
+  _globals['_USAGEBUCKET']._serialized_start=646
+  _globals['_USAGEBUCKET']._serialized_end=728
+  _globals['_GETUSAGERESPONSE']._serialized_start=731
+  _globals['_GETUSAGERESPONSE']._serialized_end=1266
+  _globals['_GETUSAGERESPONSE_HEADERSENTRY']._serialized_start=1220
+  _globals['_GETUSAGERESPONSE_HEADERSENTRY']._serialized_end=1266
+  _globals['_LISTTRACESREQUEST']._serialized_start=1269
+  _globals['_LISTTRACESREQUEST']._serialized_end=1541
+  _globals['_TRACEATTEMPT']._serialized_start=1544
+  _globals['_TRACEATTEMPT']._serialized_end=1700
+  _globals['_TRACE']._serialized_start=1703
+  _globals['_TRACE']._serialized_end=2339
+  _globals['_LISTTRACESRESPONSE']._serialized_start=2342
+  _globals['_LISTTRACESRESPONSE']._serialized_end=2531
+  _globals['_LISTTRACESRESPONSE_HEADERSENTRY']._serialized_start=1220
+  _globals['_LISTTRACESRESPONSE_HEADERSENTRY']._serialized_end=1266
+  _globals['_GETTRACEREQUEST']._serialized_start=2533
+  _globals['_GETTRACEREQUEST']._serialized_end=2568
+  _globals['_GETTRACERESPONSE']._serialized_start=2571
+  _globals['_GETTRACERESPONSE']._serialized_end=2737
+  _globals['_GETTRACERESPONSE_HEADERSENTRY']._serialized_start=1220
+  _globals['_GETTRACERESPONSE_HEADERSENTRY']._serialized_end=1266
+  _globals['_USAGESERVICE']._serialized_start=2921
+  _globals['_USAGESERVICE']._serialized_end=3172
 # @@protoc_insertion_point(module_scope)

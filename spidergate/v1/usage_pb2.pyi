@@ -26,16 +26,18 @@ STATUS_CLASS_SUCCESS: StatusClass
 STATUS_CLASS_ERROR: StatusClass
 
 class GetUsageRequest(_message.Message):
-    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "raw_query")
+    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "kind", "raw_query")
     START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     BUCKET_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
     start_time_ms: int
     end_time_ms: int
     bucket: BucketSize
+    kind: str
     raw_query: str
-    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., raw_query: _Optional[str] = ...) -> None: ...
+    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., kind: _Optional[str] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class UsageMetrics(_message.Message):
     __slots__ = ("requests", "errors", "error_rate", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
@@ -80,7 +82,7 @@ class UsageBucket(_message.Message):
     def __init__(self, start_time_ms: _Optional[int] = ..., metrics: _Optional[_Union[UsageMetrics, _Mapping]] = ...) -> None: ...
 
 class GetUsageResponse(_message.Message):
-    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "totals", "by_model", "by_provider", "by_alias", "by_agent", "by_bucket", "headers")
+    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "totals", "by_model", "by_provider", "by_alias", "by_agent", "by_bucket", "headers", "by_kind")
     class HeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +100,7 @@ class GetUsageResponse(_message.Message):
     BY_AGENT_FIELD_NUMBER: _ClassVar[int]
     BY_BUCKET_FIELD_NUMBER: _ClassVar[int]
     HEADERS_FIELD_NUMBER: _ClassVar[int]
+    BY_KIND_FIELD_NUMBER: _ClassVar[int]
     start_time_ms: int
     end_time_ms: int
     bucket: BucketSize
@@ -108,10 +111,11 @@ class GetUsageResponse(_message.Message):
     by_agent: _containers.RepeatedCompositeFieldContainer[UsageGroup]
     by_bucket: _containers.RepeatedCompositeFieldContainer[UsageBucket]
     headers: _containers.ScalarMap[str, str]
-    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., totals: _Optional[_Union[UsageMetrics, _Mapping]] = ..., by_model: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_provider: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_alias: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_agent: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_bucket: _Optional[_Iterable[_Union[UsageBucket, _Mapping]]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    by_kind: _containers.RepeatedCompositeFieldContainer[UsageGroup]
+    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., totals: _Optional[_Union[UsageMetrics, _Mapping]] = ..., by_model: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_provider: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_alias: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_agent: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_bucket: _Optional[_Iterable[_Union[UsageBucket, _Mapping]]] = ..., headers: _Optional[_Mapping[str, str]] = ..., by_kind: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ...) -> None: ...
 
 class ListTracesRequest(_message.Message):
-    __slots__ = ("agent", "model", "status_class", "status_code", "limit", "offset", "start_time_ms", "end_time_ms", "raw_query")
+    __slots__ = ("agent", "model", "status_class", "status_code", "limit", "offset", "start_time_ms", "end_time_ms", "kind", "raw_query")
     AGENT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     STATUS_CLASS_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +124,7 @@ class ListTracesRequest(_message.Message):
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
     agent: str
     model: str
@@ -129,8 +134,9 @@ class ListTracesRequest(_message.Message):
     offset: int
     start_time_ms: int
     end_time_ms: int
+    kind: str
     raw_query: str
-    def __init__(self, agent: _Optional[str] = ..., model: _Optional[str] = ..., status_class: _Optional[_Union[StatusClass, str]] = ..., status_code: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., raw_query: _Optional[str] = ...) -> None: ...
+    def __init__(self, agent: _Optional[str] = ..., model: _Optional[str] = ..., status_class: _Optional[_Union[StatusClass, str]] = ..., status_code: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., kind: _Optional[str] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class TraceAttempt(_message.Message):
     __slots__ = ("provider", "model", "key", "outcome", "status", "latency_ms", "error_code", "error_message")
@@ -153,7 +159,7 @@ class TraceAttempt(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., key: _Optional[str] = ..., outcome: _Optional[str] = ..., status: _Optional[int] = ..., latency_ms: _Optional[float] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ...) -> None: ...
 
 class Trace(_message.Message):
-    __slots__ = ("id", "created_ms", "client_id", "token_id", "agent", "requested_model", "alias", "model", "provider", "key_preview", "status", "error_code", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "streamed", "cache_hit", "fallback_chain", "attempts")
+    __slots__ = ("id", "created_ms", "client_id", "token_id", "agent", "requested_model", "alias", "kind", "model", "provider", "key_preview", "status", "error_code", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "streamed", "cache_hit", "fallback_chain", "attempts")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_MS_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -161,6 +167,7 @@ class Trace(_message.Message):
     AGENT_FIELD_NUMBER: _ClassVar[int]
     REQUESTED_MODEL_FIELD_NUMBER: _ClassVar[int]
     ALIAS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     KEY_PREVIEW_FIELD_NUMBER: _ClassVar[int]
@@ -184,6 +191,7 @@ class Trace(_message.Message):
     agent: str
     requested_model: str
     alias: str
+    kind: str
     model: str
     provider: str
     key_preview: str
@@ -200,7 +208,7 @@ class Trace(_message.Message):
     cache_hit: bool
     fallback_chain: _containers.RepeatedScalarFieldContainer[str]
     attempts: _containers.RepeatedCompositeFieldContainer[TraceAttempt]
-    def __init__(self, id: _Optional[str] = ..., created_ms: _Optional[int] = ..., client_id: _Optional[str] = ..., token_id: _Optional[str] = ..., agent: _Optional[str] = ..., requested_model: _Optional[str] = ..., alias: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., key_preview: _Optional[str] = ..., status: _Optional[int] = ..., error_code: _Optional[str] = ..., latency_ms: _Optional[float] = ..., ttft_ms: _Optional[float] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., streamed: _Optional[bool] = ..., cache_hit: _Optional[bool] = ..., fallback_chain: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[TraceAttempt, _Mapping]]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., created_ms: _Optional[int] = ..., client_id: _Optional[str] = ..., token_id: _Optional[str] = ..., agent: _Optional[str] = ..., requested_model: _Optional[str] = ..., alias: _Optional[str] = ..., kind: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., key_preview: _Optional[str] = ..., status: _Optional[int] = ..., error_code: _Optional[str] = ..., latency_ms: _Optional[float] = ..., ttft_ms: _Optional[float] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., streamed: _Optional[bool] = ..., cache_hit: _Optional[bool] = ..., fallback_chain: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[TraceAttempt, _Mapping]]] = ...) -> None: ...
 
 class ListTracesResponse(_message.Message):
     __slots__ = ("traces", "has_more", "headers")

@@ -75,7 +75,8 @@ class UsageServiceServicer:
     """
 
     def GetUsage(self, request, context):
-        """Totals and breakdowns (by model, provider, alias, agent and time bucket) over a window.
+        """Totals and breakdowns (by model, provider, alias, agent, request kind and time bucket)
+        over a window.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -44,7 +44,9 @@ class UsageServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> UsageServiceAsyncStub: ...
     GetUsage: _grpc.UnaryUnaryMultiCallable[_usage_pb2.GetUsageRequest, _usage_pb2.GetUsageResponse]
-    """Totals and breakdowns (by model, provider, alias, agent and time bucket) over a window."""
+    """Totals and breakdowns (by model, provider, alias, agent, request kind and time bucket)
+    over a window.
+    """
     ListTraces: _grpc.UnaryUnaryMultiCallable[_usage_pb2.ListTracesRequest, _usage_pb2.ListTracesResponse]
     """Requests, newest first, with optional filters."""
     GetTrace: _grpc.UnaryUnaryMultiCallable[_usage_pb2.GetTraceRequest, _usage_pb2.GetTraceResponse]
@@ -66,7 +68,9 @@ class UsageServiceAsyncStub(UsageServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetUsage: _aio.UnaryUnaryMultiCallable[_usage_pb2.GetUsageRequest, _usage_pb2.GetUsageResponse]  # type: ignore[assignment]
-    """Totals and breakdowns (by model, provider, alias, agent and time bucket) over a window."""
+    """Totals and breakdowns (by model, provider, alias, agent, request kind and time bucket)
+    over a window.
+    """
     ListTraces: _aio.UnaryUnaryMultiCallable[_usage_pb2.ListTracesRequest, _usage_pb2.ListTracesResponse]  # type: ignore[assignment]
     """Requests, newest first, with optional filters."""
     GetTrace: _aio.UnaryUnaryMultiCallable[_usage_pb2.GetTraceRequest, _usage_pb2.GetTraceResponse]  # type: ignore[assignment]
@@ -91,7 +95,9 @@ class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _usage_pb2.GetUsageRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_usage_pb2.GetUsageResponse, _abc.Awaitable[_usage_pb2.GetUsageResponse]]:
-        """Totals and breakdowns (by model, provider, alias, agent and time bucket) over a window."""
+        """Totals and breakdowns (by model, provider, alias, agent, request kind and time bucket)
+        over a window.
+        """
 
     @_abc_1.abstractmethod
     def ListTraces(

@@ -163,3 +163,40 @@ async def test_read_json_parses_large_bodies_in_a_worker_thread(size: int, offlo
     request = Request({**_scope(length=len(raw)), "app": app}, receive)
     assert await read_json(request, convert) == size
     assert (seen[0] != loop_thread) is offloaded
+
+
+# ------------------------------------------------------------------ uploads
+
+UPLOAD = "/v1/audio/transcriptions"
+
+
+async def _upload_limit(scope: Scope, client: Client) -> Echo:
+    app = Echo()
+    limit = BodyLimit(app, LIMIT, max_upload_bytes=3 * LIMIT, upload_paths=frozenset({UPLOAD}))
+    await limit(scope, client.receive, client.send)
+    return app
+
+
+async def test_an_upload_route_has_its_own_bound() -> None:
+    client = Client([b"x" * 1_000] * 2)
+    app = await _upload_limit({**_scope(length=2_000), "path": UPLOAD}, client)
+    assert (client.status, app.calls, client.body) == (200, 1, 2_000)
+    client = Client([b"x" * 1_000] * 4)
+    app = await _upload_limit({**_scope(length=4_000), "path": UPLOAD}, client)
+    assert (client.status, app.calls, client.read) == (413, 0, 0)
+    assert "3000 bytes" in client.body["error"]["message"]
+    # Other routes keep the ordinary bound.
+    client = Client([b"x" * 1_000] * 2)
+    await _upload_limit(_scope(length=2_000), client)
+    assert client.status == 413
+
+
+async def test_a_chunked_upload_is_counted_as_read_never_buffered() -> None:
+    client = Client([b"x" * 1_000] * 2)  # within the bound: handed on as it comes
+    app = await _upload_limit({**_scope(), "path": UPLOAD}, client)
+    assert (client.status, app.calls, client.body) == (200, 1, 2_000)
+    client = Client([b"x" * 1_000] * 5)
+    with pytest.raises(GateError) as err:  # the app's handlers answer it (413)
+        await _upload_limit({**_scope(), "path": UPLOAD}, client)
+    assert err.value.code == "request_too_large"
+    assert client.read == 4_000  # the chunk that crossed 3,000, and nothing after it

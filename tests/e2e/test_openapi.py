@@ -17,6 +17,7 @@ from bridge.app import PREFIXES, create_app
 from gate_service.catalog.query import MAX_LIMIT
 from gate_service.chat import validation as chat_rules
 from gate_service.errors import CATALOGUE
+from gate_service.ledger.record import REQUEST_KINDS
 from gate_service.proto_convert import catalog as catalog_convert
 from gate_service.proto_convert import usage as usage_convert
 from gate_service.proto_convert import vault as vault_convert
@@ -124,9 +125,9 @@ def test_every_error_is_the_envelope_with_codes_of_its_status(document: Doc) -> 
     assert set(error["properties"]["error"]["properties"]["code"]["enum"]) == set(CATALOGUE)
     for name, op in _operations(document).items():
         for status, response in op["responses"].items():
-            schema = response["content"]["application/json"]["schema"]
             if int(status) < 400:
-                continue
+                continue  # a success may be no JSON (audio bytes)
+            schema = response["content"]["application/json"]["schema"]
             assert schema["allOf"][0] == {"$ref": "#/components/schemas/Error"}, name
             codes = schema["allOf"][1]["properties"]["error"]["properties"]["code"]["enum"]
             for code in codes:
@@ -190,6 +191,10 @@ def test_enum_words_are_the_converters(document: Doc) -> None:
     assert models["sort_by"]["schema"]["enum"] == list(catalog_convert.SORTS)
     usage = {p["name"]: p for p in _operations(document)["GET /usage"]["parameters"]}
     assert usage["bucket"]["schema"]["enum"] == list(usage_convert.BUCKETS)
+    traces = {p["name"]: p for p in _operations(document)["GET /traces"]["parameters"]}
+    trace = schemas["TraceDetail"]["properties"]["kind"]
+    for kind in (usage["kind"]["schema"], traces["kind"]["schema"], trace):
+        assert kind["enum"] == list(REQUEST_KINDS)
 
 
 # ------------------------------------------------------------------ true of the answers

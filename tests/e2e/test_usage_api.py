@@ -1,17 +1,22 @@
 """Usage and traces over the real stack: chat requests land in the ledger and come back
 through ``GET /usage``, ``GET /traces`` and ``GET /traces/{id}`` (REST and gRPC), each
 caller seeing only its own: a token its requests, a brand credential its brand's, and
-another brand nothing, by id, filter or path."""
+another brand nothing, by id, filter or path. Requests of other kinds (written through the
+real ledger: only chat is served by the gateway yet) are reported by kind."""
 
 from __future__ import annotations
 
 import itertools
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 import httpx
 import pytest
 
+from gate_service.ledger import RequestRecord
+from gate_service.routing.outcome import Attempt
 from spidergate.v1 import usage_pb2, usage_pb2_grpc
 from tests.stack import Stack
 
@@ -245,4 +250,113 @@ def test_grpc_clients_get_the_same_answers(stack: Stack, traffic: dict[str, Any]
         assert info.value.code() == grpc.StatusCode.NOT_FOUND
         with pytest.raises(grpc.RpcError) as info:
             stub.ListTraces(usage_pb2.ListTracesRequest(limit=501), metadata=md, timeout=10)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def _recorded(client_id: str, token_id: str, kind: str, **kw: Any) -> RequestRecord:
+    """A request of ``kind`` as its service will record it, served by OpenAI."""
+    model = {"embedding": "text-embedding-3-small", "image": "gpt-image-1"}[kind]
+    values: dict[str, Any] = {
+        "id": f"{kind}-{uuid.uuid4().hex[:12]}",
+        "client_id": client_id,
+        "token_id": token_id,
+        "agent_name": "agent-k",
+        "requested_model": model,
+        "alias": None,
+        "kind": kind,
+        "served_model": model,
+        "provider": "openai",
+        "key_id": None,
+        "key_preview": "sk-…demo",
+        "status": 200,
+        "error_code": None,
+        "latency_ms": 40.0,
+        "ttft_ms": None,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cached_tokens": 0,
+        "reasoning_tokens": 0,
+        "cost_usd": 0.0,
+        "streamed": False,
+        "cache_hit": False,
+        "fallback_chain": (f"openai:{model}",),
+        "attempts": (Attempt("openai", model, "sk-…demo", "success", 200, 38.0),),
+        "created_at": datetime.now(UTC),
+    }
+    values.update(kw)
+    return RequestRecord(**values)
+
+
+def test_usage_and_traces_by_kind(stack: Stack) -> None:
+    """A chat request through the gateway and embeddings and an image recorded through the
+    real ledger: ``by_kind`` over REST and gRPC, the ``kind`` filter of both routes, the
+    kind of each trace, and a 400 naming ``kind`` for one that does not exist."""
+    brand = Brand(stack)
+    view, token = stack.core.identity.mint_token(brand.client_id, "agent-k", None)
+    assert chat(stack, str(token)).status_code == 200
+    embeds = [
+        _recorded(brand.client_id, view.id, "embedding", prompt_tokens=n, cost_usd=n * 2e-8)
+        for n in (100, 300)
+    ]
+    image = _recorded(
+        brand.client_id, view.id, "image", status=502, error_code="upstream_error", cost_usd=0.0
+    )
+
+    async def record() -> None:  # on the core's loop, as its services record
+        for entry in (*embeds, image):
+            stack.core.ledger.record(entry)
+
+    stack.run(record())
+    flush(stack)
+
+    body = api(stack, "/usage", brand.credential).json()
+    kinds = {g["kind"]: g for g in body["by_kind"]}
+    assert [g["kind"] for g in body["by_kind"]] == ["embedding", "chat", "image"]
+    assert (kinds["embedding"]["requests"], kinds["embedding"]["prompt_tokens"]) == (2, 400)
+    assert kinds["embedding"]["cost_usd"] == pytest.approx(8e-6)
+    assert kinds["chat"]["requests"] == 1 and kinds["chat"]["cost_usd"] > 0
+    assert (kinds["image"]["requests"], kinds["image"]["errors"]) == (1, 1)
+    assert body["totals"]["requests"] == 4
+    assert {g["model"] for g in body["by_model"]} == {
+        "gpt-4o",
+        "text-embedding-3-small",
+        "gpt-image-1",
+    }
+    only = api(stack, "/usage?kind=embedding", str(token)).json()
+    assert only["totals"]["requests"] == 2 and only["totals"] == {
+        k: v for k, v in kinds["embedding"].items() if k != "kind"
+    }
+    assert [g["kind"] for g in only["by_kind"]] == ["embedding"]
+
+    listed = api(stack, "/traces?kind=embedding", brand.credential).json()["data"]
+    assert {t["id"] for t in listed} == {e.id for e in embeds}
+    assert {t["kind"] for t in listed} == {"embedding"}
+    every = api(stack, "/traces", brand.credential).json()["data"]
+    assert sorted(t["kind"] for t in every) == ["chat", "embedding", "embedding", "image"]
+    one = api(stack, f"/traces/{image.id}", str(token)).json()
+    assert (one["kind"], one["status"], one["model"]) == ("image", 502, "gpt-image-1")
+    failed = api(stack, "/traces?kind=image&status=error", brand.credential).json()["data"]
+    assert [t["id"] for t in failed] == [image.id]
+
+    for path in ("/usage?kind=video", "/traces?kind=chats", "/usage?kind="):
+        r = api(stack, path, brand.credential)
+        assert r.status_code == 400, r.text
+        assert (r.json()["error"]["code"], r.json()["error"]["param"]) == (
+            "invalid_request",
+            "kind",
+        )
+
+    with grpc.insecure_channel(stack.grpc_target) as channel:
+        stub = usage_pb2_grpc.UsageServiceStub(channel)
+        md = (("authorization", f"Bearer {brand.credential}"),)
+        report = stub.GetUsage(usage_pb2.GetUsageRequest(), metadata=md, timeout=10)
+        assert {g.key: g.metrics.requests for g in report.by_kind} == {
+            "chat": 1,
+            "embedding": 2,
+            "image": 1,
+        }
+        page = stub.ListTraces(usage_pb2.ListTracesRequest(kind="image"), metadata=md, timeout=10)
+        assert [(t.id, t.kind) for t in page.traces] == [(image.id, "image")]
+        with pytest.raises(grpc.RpcError) as info:
+            stub.GetUsage(usage_pb2.GetUsageRequest(kind="video"), metadata=md, timeout=10)
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -32,6 +32,7 @@ def entry(**kw: Any) -> RequestRecord:
         "agent_name": "agent-1",
         "requested_model": "spideriq/fast",
         "alias": "spideriq/fast",
+        "kind": "chat",
         "served_model": "llama-3.1-8b-instant",
         "provider": "groq",
         "key_id": "key_1",

@@ -32,6 +32,7 @@ from gate_service.proto_convert.usage import (
     usage_request_from_query,
     usage_to_proto,
 )
+from spidergate.v1 import usage_pb2 as pb
 
 T = datetime(2026, 11, 25, 10, 30, 15, 123000, tzinfo=UTC)
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -49,6 +50,7 @@ def report() -> UsageReport:
         by_provider=(UsageGroup("openai", FULL),),
         by_alias=(UsageGroup(None, FULL),),
         by_agent=(UsageGroup("agent-a", FULL),),
+        by_kind=(UsageGroup("chat", FULL), UsageGroup("embedding", EMPTY)),
         by_bucket=(UsageBucket(T.replace(minute=0, second=0, microsecond=0), FULL),),
     )
 
@@ -62,6 +64,7 @@ def trace(**kw: object) -> RequestRecord:
         "agent_name": None,
         "requested_model": "spideriq/fast",
         "alias": "spideriq/fast",
+        "kind": "chat",
         "served_model": None,
         "provider": None,
         # Kept in the ledger, never shown: it does not travel, so it round-trips as None.
@@ -97,6 +100,7 @@ def test_trace_round_trip() -> None:
     for t in (
         trace(),
         trace(token_id="tok", agent_name="a", served_model="m", provider="p", ttft_ms=1.5),
+        trace(kind="transcription"),
     ):
         assert record_from_proto(record_to_proto(t)) == t
     page = TracePage((trace(), trace(id="req-2", attempts=())), has_more=True)
@@ -142,6 +146,24 @@ def test_usage_query_defaults_and_values() -> None:
         datetime(2026, 11, 1, tzinfo=UTC),
         SCOPE,
     )
+    assert query.kind is None
+    query = usage_query_from_proto(usage_request_from_query({"kind": "image"}), SCOPE, NOW)
+    assert query.kind == "image"
+
+
+@pytest.mark.parametrize("kind", ["", "chats", "Chat", "embeddings", "x" * 100])
+def test_an_unknown_kind_is_refused_naming_the_parameter(kind: str) -> None:
+    """Over REST (the bridge's parser) and off the wire (what the core reads)."""
+    for parse in (usage_request_from_query, traces_request_from_query):
+        with pytest.raises(GateError) as info:
+            parse({"kind": kind})
+        assert (info.value.code, info.value.param) == ("invalid_request", "kind")
+    with pytest.raises(GateError) as info:
+        trace_query_from_proto(pb.ListTracesRequest(kind=kind or "?"), SCOPE, NOW)
+    assert info.value.param == "kind"
+    with pytest.raises(GateError) as info:
+        usage_query_from_proto(pb.GetUsageRequest(kind=kind or "?"), SCOPE, NOW)
+    assert info.value.param == "kind"
 
 
 def test_trace_query_from_rest() -> None:
@@ -166,6 +188,7 @@ def test_trace_query_from_rest() -> None:
         "gpt-4o",
     )
     assert query(status="429").status == 429
+    assert query(kind="embedding").kind == "embedding"
     for params, param in [
         ({"limit": "0"}, "limit"),
         ({"limit": "x"}, "limit"),
@@ -188,8 +211,11 @@ def test_json_shapes() -> None:
     assert body["by_model"][1]["model"] is None
     assert body["by_model"][1]["latency_ms"]["p50"] is None
     assert body["by_bucket"][0]["start"] == "2026-11-25T10:00:00.000Z"
+    assert [(g["kind"], g["requests"]) for g in body["by_kind"]] == [("chat", 10), ("embedding", 1)]
     listed = record_to_json(trace(), attempts=False)
     assert "attempts" not in listed and listed["created"] == int(T.timestamp())
+    assert listed["kind"] == "chat"
+    assert record_to_json(trace(kind="speech"), attempts=False)["kind"] == "speech"
     one = record_to_json(trace(), attempts=True)
     assert [a["outcome"] for a in one["attempts"]] == ["error", "skipped"]
     assert one["usage"]["total_tokens"] == 0 and one["fallback_chain"] == list(

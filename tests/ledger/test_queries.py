@@ -251,3 +251,44 @@ def test_a_long_client_request_id_still_finds_its_trace(db: Database, make_entry
     LedgerStore(db).write([make_entry(client_id=ACME, id=long_id, created_at=T0)])
     trace = get_trace(db, BRAND, long_id)
     assert trace is not None and trace.id == long_id[:64] and len(trace.attempts) == 1
+
+
+def test_usage_and_traces_by_kind(db: Database, make_entry: Make) -> None:
+    """Each kind is a group of its own, largest first (ties by name); a kind filter narrows
+    usage and traces alike; a trace reads back with its kind. Another brand's kinds count
+    nowhere."""
+    embed = {"served_model": "text-embedding-3-small", "provider": "openai", "kind": "embedding"}
+    at = {"client_id": ACME, "created_at": T0}
+    entries = [
+        *(make_entry(**at, cost_usd=0.01, prompt_tokens=10) for _ in range(3)),
+        *(make_entry(**at, **embed, cost_usd=0.002, prompt_tokens=50) for _ in range(2)),
+        make_entry(**at, **embed, status=503, error_code="upstream_error", cost_usd=0.0),
+        make_entry(**at, kind="speech", id="speech-1", cost_usd=0.015, prompt_tokens=0),
+        make_entry(client_id=OTHER, created_at=T0, kind="image", cost_usd=0.04),
+    ]
+    assert LedgerStore(db).write(entries).written == len(entries)
+    report = usage(db, UsageQuery(BRAND, WINDOW))
+    kinds = {g.key: g.metrics for g in report.by_kind}
+    assert [g.key for g in report.by_kind] == ["chat", "embedding", "speech"]  # 3, 3, 1
+    assert (kinds["embedding"].requests, kinds["embedding"].errors) == (3, 1)
+    assert kinds["embedding"].prompt_tokens == 100 + 10  # the failed one's default 10
+    assert kinds["embedding"].cost_usd == pytest.approx(0.004)
+    assert (kinds["chat"].requests, kinds["chat"].cost_usd) == (3, pytest.approx(0.03))
+    assert (kinds["speech"].requests, kinds["speech"].cost_usd) == (1, pytest.approx(0.015))
+    assert report.totals.requests == 7
+    only = usage(db, UsageQuery(BRAND, WINDOW, kind="embedding"))
+    assert only.totals == kinds["embedding"]
+    assert [g.key for g in only.by_model] == ["text-embedding-3-small"]
+    assert usage(db, UsageQuery(BRAND, WINDOW, kind="image")).totals.requests == 0
+    page = list_traces(db, TraceQuery(BRAND, WINDOW, kind="embedding"))
+    assert len(page.traces) == 3 and {t.kind for t in page.traces} == {"embedding"}
+    errors = list_traces(db, TraceQuery(BRAND, WINDOW, kind="embedding", status_class="error"))
+    assert [t.status for t in errors.traces] == [503]
+    speech = get_trace(db, BRAND, "speech-1")
+    assert speech is not None and speech.kind == "speech"
+    with pytest.raises(GateError) as info:
+        UsageQuery(BRAND, WINDOW, kind="video")  # type: ignore[arg-type]
+    assert info.value.param == "kind"
+    with pytest.raises(GateError) as info:
+        TraceQuery(BRAND, WINDOW, kind="chats")  # type: ignore[arg-type]
+    assert info.value.param == "kind"

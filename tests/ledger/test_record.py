@@ -3,19 +3,31 @@ and the JSON, each derived from the record's one list of fields.
 
 The expected bytes below were produced by the release before the record was one type
 (``LedgerEntry``, ``RequestLog``, ``Trace``, ``pb.Trace``, ``trace_to_json``): a journal
-it wrote must still be read, and the API's answers must not change by a byte.
+it wrote must still be read, and the API's answers must not change by a byte but for what
+was added since (the request kind: a field of its own in the proto and the JSON, a value
+of the version 2 journal line).
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import orjson
+import pytest
 
 from gate_service.ledger import codec
 from gate_service.ledger.json_shapes import record_to_json
-from gate_service.ledger.record import FIELDS, PRIVATE, SHOWN, Attempt, RequestRecord, shown_name
+from gate_service.ledger.record import (
+    FIELDS,
+    PRIVATE,
+    REQUEST_KINDS,
+    SHOWN,
+    Attempt,
+    RequestRecord,
+    shown_name,
+)
 from gate_service.ledger.rows import REQUESTS, record_to_row
 from gate_service.proto_convert.usage import record_from_proto, record_to_proto
 from spidergate.v1 import usage_pb2 as pb
@@ -32,6 +44,7 @@ SERVED = RequestRecord(
     agent_name="agent-1",
     requested_model="spideriq/fast",
     alias="spideriq/fast",
+    kind="chat",
     served_model="llama",
     provider="together",
     key_id="key_2",
@@ -58,6 +71,7 @@ REFUSED = RequestRecord(
     agent_name=None,
     requested_model="x",
     alias=None,
+    kind="chat",
     served_model=None,
     provider=None,
     key_id=None,
@@ -78,7 +92,8 @@ REFUSED = RequestRecord(
     created_at=T,
 )
 
-# Written by the previous release (codec VERSION 1, the record then called LedgerEntry).
+# Written by a release before request kinds (codec VERSION 1, the record then called
+# LedgerEntry).
 V1_LINE = (
     b'7 0697235d [1,"req-1","cli_x","tok_1","agent-1","spideriq/fast","spideriq/fast",'
     b'"llama","together","key_2","t\xe2\x80\xa62",200,null,55.5,12.25,10,5,2,1,0.00125,'
@@ -86,6 +101,15 @@ V1_LINE = (
     b'503,10.5,"server_error","boom"],["together","llama","t\xe2\x80\xa62","success",200,'
     b'40.25,"",""]],"2026-11-25T10:30:15.123456+00:00"]\n'
 )
+# The same record in the line of today (VERSION 2): the kind after the alias.
+V2_LINE = (
+    b'7 7c5e47ba [2,"req-1","cli_x","tok_1","agent-1","spideriq/fast","spideriq/fast","chat",'
+    b'"llama","together","key_2","t\xe2\x80\xa62",200,null,55.5,12.25,10,5,2,1,0.00125,'
+    b'true,false,["groq:llama","together:llama"],[["groq","llama","k\xe2\x80\xa61","error",'
+    b'503,10.5,"server_error","boom"],["together","llama","t\xe2\x80\xa62","success",200,'
+    b'40.25,"",""]],"2026-11-25T10:30:15.123456+00:00"]\n'
+)
+# Before kinds; the record's kind now comes after the alias.
 SERVED_JSON = (
     b'{"id":"req-1","object":"trace","created":1795602615,'
     b'"created_at":"2026-11-25T10:30:15.123Z","client_id":"cli_x","token_id":"tok_1",'
@@ -126,22 +150,70 @@ REFUSED_PROTO = (
 )
 
 
-def test_a_journal_written_by_the_previous_release_is_read() -> None:
+# pb.Trace.kind (field 24, "chat") after the fields of before.
+KIND_CHAT_PROTO = "c2010463686174"
+
+
+def _with_kind(json: bytes, kind: str) -> bytes:
+    """A trace's JSON of before kinds with the kind placed after the alias."""
+    head, alias, rest = json.partition(b',"model":')
+    return head + b',"kind":"' + kind.encode() + b'"' + alias + rest
+
+
+def test_a_journal_written_before_request_kinds_replays_as_chat() -> None:
     assert codec.decode(V1_LINE) == (7, SERVED)
-    assert codec.encode(7, SERVED) == V1_LINE
+    assert codec.decode(V1_LINE)[1].kind == "chat"
+    assert codec.encode(7, SERVED) == V2_LINE
+    assert codec.decode(V2_LINE) == (7, SERVED)
 
 
-def test_the_json_is_unchanged_to_the_byte() -> None:
-    assert orjson.dumps(record_to_json(SERVED, attempts=False)) == SERVED_JSON + b"}"
+def test_every_kind_survives_the_journal() -> None:
+    for n, kind in enumerate(REQUEST_KINDS):
+        record = replace(SERVED, id=f"req-{kind}", kind=kind)
+        assert codec.decode(codec.encode(n, record)) == (n, record)
+
+
+def test_a_line_of_an_unknown_kind_or_version_is_refused() -> None:
+    """Intact (the checksum holds) but not a record this release can store."""
+
+    def line(values: list[object]) -> bytes:
+        payload = orjson.dumps(values)
+        return b"3 %08x %s\n" % (zlib.crc32(payload, zlib.crc32(b"3")), payload)
+
+    good = orjson.loads(V2_LINE.split(b" ", 2)[2])
+    assert codec.decode(line(good)) == (3, SERVED)
+    for bad in (
+        [2, *good[1:7], "video", *good[8:]],  # a kind no column or report knows
+        [1, *good[1:]],  # version 1 has one value less
+        [2, *good[1:7], *good[8:]],  # version 2 without the kind
+        [3, *good[1:]],  # a version from the future
+    ):
+        with pytest.raises(codec.CorruptLine):
+            codec.decode(line(bad))
+
+
+def test_the_json_is_unchanged_to_the_byte_but_for_the_kind() -> None:
+    served = _with_kind(SERVED_JSON, "chat")
+    assert orjson.dumps(record_to_json(SERVED, attempts=False)) == served + b"}"
     assert orjson.dumps(record_to_json(SERVED, attempts=True)) == (
-        SERVED_JSON + SERVED_ATTEMPTS_JSON + b"}"
+        served + SERVED_ATTEMPTS_JSON + b"}"
     )
-    assert orjson.dumps(record_to_json(REFUSED, attempts=True)) == REFUSED_JSON
+    assert orjson.dumps(record_to_json(REFUSED, attempts=True)) == _with_kind(REFUSED_JSON, "chat")
+    image = record_to_json(replace(REFUSED, kind="image"), attempts=True)
+    assert orjson.dumps(image) == _with_kind(REFUSED_JSON, "image")
 
 
-def test_the_proto_is_unchanged_to_the_byte() -> None:
+def test_the_proto_is_unchanged_to_the_byte_but_for_the_kind() -> None:
+    """The kind is a new field: what an older reader parses is the same bytes as before."""
     for record, expected in ((SERVED, SERVED_PROTO), (REFUSED, REFUSED_PROTO)):
-        assert record_to_proto(record).SerializeToString(deterministic=True).hex() == expected
+        wire = record_to_proto(record).SerializeToString(deterministic=True).hex()
+        assert wire == expected + KIND_CHAT_PROTO
+
+
+def test_a_trace_from_a_core_before_kinds_reads_as_chat() -> None:
+    """A bridge newer than its core: the core's pb.Trace has no kind."""
+    old = pb.Trace.FromString(bytes.fromhex(REFUSED_PROTO))
+    assert old.kind == "" and record_from_proto(old).kind == "chat"
 
 
 def test_the_proto_round_trips_all_but_the_private_fields() -> None:
@@ -161,6 +233,7 @@ def test_the_row_is_unchanged() -> None:
         "agent_name": "agent-1",
         "requested_model": "spideriq/fast",
         "alias": "spideriq/fast",
+        "kind": "chat",
         "served_model": "llama",
         "provider": "together",
         "key_id": "key_2",

@@ -1,8 +1,8 @@
 """Usage reports from hourly rollups are the raw rows' numbers: windows cutting hours at
 either edge (read from either side of the cut), whole hours, one hour, by hour and by day,
-on SQLite and PostgreSQL; filtered trace lists, which read only the hours the rollups say
-hold a match, are the raw rows' too; and the migration's back-fill computes the rollups
-the writer keeps."""
+by request kind and for one kind, on SQLite and PostgreSQL; filtered trace lists, which
+read only the hours the rollups say hold a match, are the raw rows' too; and the
+migration's back-fill computes the rollups the writer keeps."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 
 from gate_service.ledger import RequestRecord, histogram, queries
 from gate_service.ledger.queries import list_traces, usage
+from gate_service.ledger.record import RequestKind
 from gate_service.ledger.rollups import ROLLUPS, backfill
 from gate_service.ledger.store import REQUESTS, LedgerStore
 from gate_service.ledger.views import (
@@ -34,8 +35,8 @@ T0 = datetime(2026, 11, 20, 22, 0, tzinfo=UTC)  # the hours run across midnight
 
 @pytest.fixture
 def ledger(db: Database, make_entry: Make) -> tuple[Database, list[RequestRecord]]:
-    """600 requests over five hours, two tokens, two models, one in seven an error; written
-    in several batches so the rollups add up across transactions."""
+    """600 requests over five hours, two tokens, two models, one in seven an error, of three
+    kinds; written in several batches so the rollups add up across transactions."""
     rng = random.Random(8)
     entries = []
     for i in range(600):
@@ -45,6 +46,7 @@ def ledger(db: Database, make_entry: Make) -> tuple[Database, list[RequestRecord
                 client_id=CLIENT,
                 token_id=f"tok_{i % 2}",
                 agent_name=f"agent-{i % 2}",
+                kind="embedding" if i % 5 == 0 else "image" if i % 11 == 0 else "chat",
                 served_model=None if failed else ("m-a" if i % 3 else "m-b"),
                 status=502 if failed else 200,
                 latency_ms=rng.lognormvariate(3, 1),
@@ -135,6 +137,27 @@ def test_reports_equal_the_raw_rows(
                 for m in ("m-a", "m-b", None)
                 if (n := sum(e.served_model == m for e in inside))
             }
+            kinds = {g.key: g.metrics for g in report.by_kind}
+            assert set(kinds) == {e.kind for e in inside}
+            for kind, metrics in kinds.items():
+                same(metrics, expected([e for e in entries if e.kind == kind], start, end))
+
+
+@pytest.mark.parametrize("kind", ["chat", "embedding", "image", "speech"])
+def test_a_report_of_one_kind_is_its_raw_rows(
+    ledger: tuple[Database, list[RequestRecord]], kind: RequestKind
+) -> None:
+    """A kind filter narrows the rollups and the edge rows alike (every breakdown too)."""
+    db, entries = ledger
+    mine = [e for e in entries if e.kind == kind]
+    for start, end in WINDOWS:
+        window = TimeWindow(start, end)
+        report = usage(db, UsageQuery(LedgerScope(CLIENT), window, "hour", kind))
+        same(report.totals, expected(mine, start, end))
+        inside = [e for e in mine if start <= e.created_at <= end]
+        assert [g.key for g in report.by_kind] == ([kind] if inside else [])
+        assert sum(b.metrics.requests for b in report.by_bucket) == len(inside)
+        assert sum(g.metrics.requests for g in report.by_agent) == len(inside)
 
 
 def test_a_token_sees_its_own_rollups(ledger: tuple[Database, list[RequestRecord]]) -> None:
@@ -178,6 +201,10 @@ FILTERS: list[dict[str, Any]] = [
     {"status": 404, "agent": "agent-1"},
     {"status": 200, "model": "m-a", "agent": "agent-0"},
     {"agent": "nobody"},
+    {"kind": "embedding"},
+    {"kind": "image", "status_class": "error"},
+    {"kind": "chat", "model": "m-b", "agent": "agent-1"},
+    {"kind": "speech"},  # no request of this kind
 ]
 
 
@@ -196,6 +223,7 @@ def test_filtered_traces_are_the_raw_rows(
             and (m is None or m in (e.requested_model, e.served_model, e.alias))
             and (status is None or e.status == status)
             and filters.get("status_class") in (None, "error" if e.status >= 400 else "success")
+            and filters.get("kind") in (None, e.kind)
         )
 
     want = [

@@ -26,6 +26,7 @@ def entry(**kw: Any) -> RequestRecord:
         "agent_name": None,
         "requested_model": "spideriq/fast",
         "alias": "spideriq/fast",
+        "kind": "chat",
         "served_model": "llama-3.1-8b-instant",
         "provider": "groq",
         "key_id": "k",
@@ -64,7 +65,8 @@ def test_a_request_moves_every_counter() -> None:
     m.observe_request(entry())
     r = m.registry
     labels = {"model": "llama-3.1-8b-instant"}
-    assert value(r, "spidergate_requests_total", provider="groq", code="200", **labels) == 2
+    chat = {"provider": "groq", "code": "200", "request_kind": "chat", **labels}
+    assert value(r, "spidergate_requests_total", **chat) == 2
     assert value(r, "spidergate_tokens_total", kind="prompt", **labels) == 20
     assert value(r, "spidergate_tokens_total", kind="completion", **labels) == 8
     assert value(r, "spidergate_cost_usd_total", **labels) == 0.5
@@ -94,13 +96,29 @@ def test_rejections_and_unserved_requests() -> None:
     assert value(r, "spidergate_limit_rejections_total", code="rate_limit_exceeded") == 2
     assert value(r, "spidergate_limit_rejections_total", code="budget_exceeded") == 1
     assert value(r, "spidergate_limit_rejections_total", code="model_not_allowed") == 0
-    assert value(r, "spidergate_requests_total", model="none", provider="none", code="429") == 3
-    assert value(r, "spidergate_requests_total", model="none", provider="none", code="404") == 1
+    unserved = {"model": "none", "provider": "none", "request_kind": "chat"}
+    assert value(r, "spidergate_requests_total", code="429", **unserved) == 3
+    assert value(r, "spidergate_requests_total", code="404", **unserved) == 1
     assert value(r, "spidergate_cache_hits_total") == 1
 
 
 def _key(key_id: str, provider: str, client_id: str | None = None) -> UsableKey:
     return UsableKey(key_id, provider, client_id, "p…", None, "vault")
+
+
+def test_requests_are_counted_by_kind() -> None:
+    m = Metrics()
+    m.observe_request(entry())
+    for _ in range(2):
+        m.observe_request(entry(kind="embedding", served_model="text-embedding-3-small"))
+    m.observe_request(entry(kind="image", status=503, served_model=None, provider=None))
+    r, served = m.registry, {"provider": "groq", "code": "200"}
+    name = "spidergate_requests_total"
+    assert value(r, name, model="llama-3.1-8b-instant", request_kind="chat", **served) == 1
+    assert value(r, name, model="text-embedding-3-small", request_kind="embedding", **served) == 2
+    unserved = {"model": "none", "provider": "none", "code": "503"}
+    assert value(r, name, request_kind="image", **unserved) == 1
+    assert value(r, name, request_kind="chat", **unserved) is None
 
 
 def test_key_health_is_read_at_scrape_time() -> None:

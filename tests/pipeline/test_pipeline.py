@@ -71,6 +71,20 @@ async def test_a_model_id_is_recorded_without_an_alias(world: World) -> None:
     )
 
 
+async def test_every_ending_is_recorded_under_its_flights_kind(world: World) -> None:
+    """The kind a service gives its flight is the record's, served or refused; chat when
+    it gives none."""
+    await world.tally(TallyCall(world.session), kind="embedding")
+    with pytest.raises(GateError):
+        await world.tally(TallyCall(world.session), model="no/such-model", kind="moderation")
+    await world.tally(TallyCall(world.session))
+    assert [(r.kind, r.status) for r in world.records] == [
+        ("embedding", 200),
+        ("moderation", 404),
+        ("chat", 200),
+    ]
+
+
 # ---------------------------------------------------------------------- refused, failed
 
 

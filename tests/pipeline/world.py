@@ -19,6 +19,7 @@ from gate_service.auth.principal import ALL_SCOPES, Principal, TokenControls
 from gate_service.deadline import Deadline
 from gate_service.domain import Usage
 from gate_service.ledger import RequestRecord
+from gate_service.ledger.record import RequestKind
 from gate_service.pipeline import Pipeline
 from gate_service.providers.base import Target, UpstreamRequest, WireAdapter
 from gate_service.providers.registry import default_adapters
@@ -162,12 +163,18 @@ class World:
         self.pipeline = Pipeline(router, self.governor, self.ledger)
 
     async def tally(
-        self, call: TallyCall, *, model: str = MODEL, rid: str = "rid-1", **controls: Any
+        self,
+        call: TallyCall,
+        *,
+        model: str = MODEL,
+        rid: str = "rid-1",
+        kind: RequestKind = "chat",
+        **controls: Any,
     ) -> tuple[Tally, dict[str, str]]:
         """What a new endpoint's service writes: plan, admit, run, inside one flight."""
         principal, ctx = who(**controls), RequestContext("cli_brand", rid)
         pipeline = self.pipeline
-        async with pipeline.flight(principal, ctx, model, streamed=False) as flight:
+        async with pipeline.flight(principal, ctx, model, streamed=False, kind=kind) as flight:
             # Planning reads only what the call needs of a candidate: here, its model.
             planned = pipeline.router.planner.prepare(ctx, Needs(model=model))
             admission = await flight.admit(WORST_USD)

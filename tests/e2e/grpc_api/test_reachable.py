@@ -10,7 +10,7 @@ the in-process stubs or a servicer method left to the generated base all fail he
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 import grpc
@@ -53,11 +53,18 @@ def _over_the_network(
                 next(replies, None)
             finally:
                 replies.cancel()
+        elif method.client_streaming:
+            call(iter([_request(method)]), timeout=TIMEOUT)  # an upload of one message
         else:
             call(_request(method), timeout=TIMEOUT)
     except grpc.RpcError as exc:
         return _failed(exc)
     return "OK", ""
+
+
+async def _one(message: Any) -> AsyncIterator[Any]:
+    """An upload (a client stream) of one message."""
+    yield message
 
 
 async def _in_process(
@@ -71,6 +78,8 @@ async def _in_process(
                 await replies.read()
             finally:
                 replies.cancel()
+        elif method.client_streaming:
+            await call(_one(_request(method)))
         else:
             await call(_request(method))
     except grpc.aio.AioRpcError as exc:
