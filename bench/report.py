@@ -9,7 +9,7 @@ from pathlib import Path
 
 from wrk import WrkResult
 
-MODE_NAMES = {"json": "non-streaming", "stream": "streaming"}
+MODE_NAMES = {"json": "non-streaming", "stream": "streaming", "embeddings": "embeddings"}
 
 
 @dataclass

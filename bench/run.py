@@ -4,6 +4,7 @@ with LiteLLM's proxy and Portkey's gateway, all in front of the same mock provid
     .venv/bin/python bench/run.py                 # SpiderGate only, 10 s per run
     .venv/bin/python bench/run.py --compare       # + LiteLLM and Portkey (setup_competitors.sh)
     .venv/bin/python bench/run.py --smoke         # CI: 2 s, 16 in flight, json + stream
+    .venv/bin/python bench/run.py --modes embeddings --concurrency 16   # POST /embeddings
 
 See bench/README.md for what is measured and the fairness rules.
 """
@@ -27,9 +28,12 @@ from harness import DRIVER_CORE, GATEWAY_CORE, BenchError, ProcessRegistry
 from report import Record, markdown_table, ratios, write_json
 from system import Context, System
 from systems import SYSTEMS, MockProvider
-from wrk import WrkResult, run_wrk
+from wrk import Target, WrkResult, run_wrk
 
-MODES = ("json", "stream")
+MODES = ("json", "stream", "embeddings")
+# What runs unless --modes says otherwise: chat, which every system serves. Embeddings
+# (base64, the openai SDK's default) are SpiderGate's; a system without them skips the mode.
+DEFAULT_MODES = ("json", "stream")
 
 
 def csv_ints(text: str) -> list[int]:
@@ -71,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--modes",
         type=csv_choices(MODES),
-        default=list(MODES),
-        help="json (non-streaming) and/or stream (json,stream)",
+        default=list(DEFAULT_MODES),
+        help="json (non-streaming), stream, embeddings (default: json,stream)",
     )
     parser.add_argument(
         "--compare", action="store_true", help="also run LiteLLM's proxy and Portkey's gateway"
@@ -184,6 +188,8 @@ def bench_system(
         log(f"   ready in {time.monotonic() - started:.1f}s at {system.base_url}")
         sample = system.verify()
         log(f"   verified: 200 with a completion ({sample[:60]!r}), streaming too")
+        if "embeddings" in args.modes and system.embeddings_target() is not None:
+            log(f"   verified: {system.verify_embeddings()}")
     except BenchError as exc:
         reason = str(exc)
         skipped[system.label] = reason.splitlines()[0] if reason else "failed to start"
@@ -192,22 +198,23 @@ def bench_system(
         return
     wrk_log = ctx.work_dir / "logs" / f"wrk-{system.key}.log"
     try:
+        modes = [m for m in args.modes if mode_target(system, m) is not None]
         if args.warmup > 0:
             peak = max(args.concurrency)
-            for mode in args.modes:
+            for mode in modes:
                 log(f"   warm-up: {mode}, {peak} in flight, {args.warmup:g}s")
                 run_wrk(
-                    system.target(mode == "stream"),
+                    target_of(system, mode),
                     connections=peak,
                     duration=args.warmup,
                     script_dir=ctx.work_dir,
                     timeout_s=args.timeout,
                     log=wrk_log,
                 )
-        for mode in args.modes:
+        for mode in modes:
             for concurrency in args.concurrency:
                 result = run_wrk(
-                    system.target(mode == "stream"),
+                    target_of(system, mode),
                     connections=concurrency,
                     duration=args.duration,
                     script_dir=ctx.work_dir,
@@ -225,6 +232,19 @@ def bench_system(
         system.stop(ctx)
 
 
+def mode_target(system: System, mode: str) -> Target | None:
+    """What wrk sends a system in ``mode``; None when the system does not serve it."""
+    if mode == "embeddings":
+        return system.embeddings_target()
+    return system.target(mode == "stream")
+
+
+def target_of(system: System, mode: str) -> Target:
+    target = mode_target(system, mode)
+    assert target is not None, f"{system.label} does not serve {mode}"
+    return target
+
+
 def summary(result: WrkResult) -> str:
     text = f"{result.rps:9.1f} req/s  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms"
     if not result.ok:
@@ -239,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke:
         args.duration = 2.0
         args.concurrency = [16]
-        args.modes = list(MODES)
+        args.modes = list(DEFAULT_MODES)
         args.warmup = min(args.warmup, 1.0)
     if shutil.which("wrk") is None:
         log("ERROR: wrk is not installed (apt-get install wrk)")

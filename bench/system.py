@@ -23,6 +23,14 @@ UPSTREAM_MODEL = "gpt-4o-mini"
 PROMPT = "Say hello in three languages."
 
 
+#: The embeddings request: one input, base64 (what the openai SDK asks for by default).
+EMBEDDINGS_PAYLOAD: dict[str, object] = {
+    "model": "agent/embed",
+    "input": PROMPT,
+    "encoding_format": "base64",
+}
+
+
 def chat_payload(model: str, stream: bool) -> dict[str, object]:
     payload: dict[str, object] = {
         "model": model,
@@ -62,6 +70,31 @@ class System(ABC):
     @abstractmethod
     def target(self, stream: bool) -> Target:
         """The authenticated chat-completion request wrk sends."""
+
+    def embeddings_target(self) -> Target | None:
+        """The authenticated ``POST /embeddings`` wrk sends; None if not served."""
+        return None
+
+    def verify_embeddings(self) -> str:
+        """One embeddings request; raise unless it carries a base64 vector. Returns what
+        the log says of it."""
+        target = self.embeddings_target()
+        assert target is not None
+        try:
+            reply = http_request(
+                target.url, method=target.method, body=target.body, headers=target.headers
+            )
+        except OSError as exc:
+            raise BenchError(f"{self.label}: embeddings request failed: {exc}") from exc
+        try:
+            vector = json.loads(reply.text())["data"][0]["embedding"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            vector = None
+        if reply.status != 200 or not isinstance(vector, str) or not vector:
+            raise BenchError(
+                f"{self.label}: embeddings answered HTTP {reply.status}: {reply.text()[:300]}"
+            )
+        return f"200 with an embedding ({len(vector)} base64 characters)"
 
     def version(self) -> str:
         return ""

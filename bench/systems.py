@@ -27,7 +27,14 @@ from harness import (
     wait_for_http,
     wait_for_log_line,
 )
-from system import MODEL, UPSTREAM_MODEL, Context, System, chat_payload
+from system import (
+    EMBEDDINGS_PAYLOAD,
+    MODEL,
+    UPSTREAM_MODEL,
+    Context,
+    System,
+    chat_payload,
+)
 from wrk import Target
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -153,6 +160,16 @@ class SpiderGate(System):
         return Target(
             url=f"{self.base_url}/api/gate/v1/chat/completions",
             body=json_body(chat_payload(MODEL, stream)),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.token}",
+            },
+        )
+
+    def embeddings_target(self) -> Target:
+        return Target(
+            url=f"{self.base_url}/api/gate/v1/embeddings",
+            body=json_body(EMBEDDINGS_PAYLOAD),
             headers={
                 "Content-Type": "application/json",
                 "Authorization": f"Bearer {self.token}",

@@ -26,6 +26,7 @@ from gate_service.servicers.audio import AudioServicer
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.embeddings import EmbeddingsServicer
 from gate_service.servicers.images import ImagesServicer
 from gate_service.servicers.media import MediaServicer
 from gate_service.servicers.moderations import ModerationsServicer
@@ -40,6 +41,8 @@ from spidergate.v1 import (
     catalog_pb2_grpc,
     chat_pb2,
     chat_pb2_grpc,
+    embeddings_pb2,
+    embeddings_pb2_grpc,
     images_pb2,
     images_pb2_grpc,
     media_pb2,
@@ -132,6 +135,13 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         usage_pb2_grpc.UsageServiceStub,
     ),
     ServiceDef(
+        "embeddings",
+        _service(embeddings_pb2.DESCRIPTOR, "EmbeddingsService"),
+        EmbeddingsServicer,
+        embeddings_pb2_grpc.add_EmbeddingsServiceServicer_to_server,
+        embeddings_pb2_grpc.EmbeddingsServiceStub,
+    ),
+    ServiceDef(
         "images",
         _service(images_pb2.DESCRIPTOR, "ImagesService"),
         ImagesServicer,
@@ -177,6 +187,7 @@ class CoreStubs:
     auth: auth_pb2_grpc.AuthServiceAsyncStub
     vault: vault_pb2_grpc.VaultServiceAsyncStub
     usage: usage_pb2_grpc.UsageServiceAsyncStub
+    embeddings: embeddings_pb2_grpc.EmbeddingsServiceAsyncStub
     images: images_pb2_grpc.ImagesServiceAsyncStub
     moderations: moderations_pb2_grpc.ModerationsServiceAsyncStub
     media: media_pb2_grpc.MediaServiceAsyncStub

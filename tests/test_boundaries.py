@@ -22,6 +22,7 @@ EDGE = {
     "bridge/catalog.py",
     "bridge/vault.py",
     "bridge/usage.py",
+    "bridge/embeddings.py",
     "bridge/audio.py",
     "bridge/images.py",
     "bridge/media.py",

@@ -28,6 +28,7 @@ from gate_service.cache.key import cache_key
 from gate_service.cache.memory import MemoryCache
 from gate_service.cache.redis_cache import RedisCache
 from gate_service.domain import ChatRequest, Completion, Metadata
+from gate_service.domain.embeddings import EmbeddingRequest
 
 __all__ = [
     "DEFAULT_TTL_S",
@@ -57,7 +58,7 @@ def create_cache(redis_url: str | None) -> ResponseCache:
     return MemoryCache()
 
 
-def cacheable(request: ChatRequest) -> tuple[bool, int]:
+def cacheable(request: ChatRequest | EmbeddingRequest) -> tuple[bool, int]:
     """(cache enabled?, TTL in seconds) from the request's ``spidergate_options``.
 
     Only ``true`` enables the cache. The TTL is clamped to 60-86400 as a second line of

@@ -23,6 +23,15 @@ class ResponseCache(Protocol):
         """Store ``completion`` under ``key`` for ``ttl_s`` seconds (<= 0: not stored)."""
         ...
 
+    async def get_bytes(self, key: str) -> bytes | None:
+        """The bytes stored under ``key`` (answers of other kinds keep their own codec:
+        embeddings, :mod:`gate_service.embeddings.cache`)."""
+        ...
+
+    async def set_bytes(self, key: str, data: bytes | None, ttl_s: int) -> None:
+        """Store ``data`` under ``key`` for ``ttl_s`` seconds (None or <= 0: not stored)."""
+        ...
+
     async def close(self) -> None:
         """Release what the backend holds (connections, memory)."""
         ...

@@ -67,6 +67,13 @@ class MemoryCache:
         return self._bytes
 
     async def get(self, key: str) -> Completion | None:
+        data = await self.get_bytes(key)
+        return None if data is None else decode_completion(data)
+
+    async def set(self, key: str, completion: Completion, ttl_s: int) -> None:
+        await self.set_bytes(key, encode_completion(completion), ttl_s)
+
+    async def get_bytes(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -74,13 +81,12 @@ class MemoryCache:
             self._remove(key)
             return None
         self._entries.move_to_end(key)
-        return decode_completion(entry.data)
+        return entry.data
 
-    async def set(self, key: str, completion: Completion, ttl_s: int) -> None:
+    async def set_bytes(self, key: str, data: bytes | None, ttl_s: int) -> None:
         now = self._clock()
         self._purge_expired(now)
         self._remove(key)
-        data = encode_completion(completion)
         if ttl_s <= 0 or data is None:
             return
         entry = _Entry(data=data, expires_at=now + ttl_s, size=len(data) + len(key))

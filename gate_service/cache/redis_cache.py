@@ -91,6 +91,13 @@ class RedisCache:
         return cls(Redis(connection_pool=pool), retry_after_s=retry_after_s)
 
     async def get(self, key: str) -> Completion | None:
+        data = await self.get_bytes(key)
+        return None if data is None else decode_completion(data)
+
+    async def set(self, key: str, completion: Completion, ttl_s: int) -> None:
+        await self.set_bytes(key, encode_completion(completion), ttl_s)
+
+    async def get_bytes(self, key: str) -> bytes | None:
         if self._paused():
             return None
         try:
@@ -99,10 +106,9 @@ class RedisCache:
             self._failed("GET", exc)
             return None
         self._succeeded()
-        return None if data is None else decode_completion(data)
+        return data.encode() if isinstance(data, str) else data
 
-    async def set(self, key: str, completion: Completion, ttl_s: int) -> None:
-        data = encode_completion(completion)
+    async def set_bytes(self, key: str, data: bytes | None, ttl_s: int) -> None:
         if ttl_s <= 0 or data is None or self._paused():
             return
         try:

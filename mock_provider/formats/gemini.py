@@ -38,6 +38,7 @@ import orjson
 from aiohttp import web
 
 from mock_provider.behaviour import Reply, cached_prompt_tokens
+from mock_provider.formats import gemini_embeddings
 from mock_provider.formats.answer import json_answer, stream_answer
 from mock_provider.formats.base import Call, Endpoint, WireFormat
 from mock_provider.formats.gemini_request import (
@@ -106,6 +107,7 @@ class GeminiFormat(WireFormat):
                 self,
                 _has_model_segment,
             ),
+            *gemini_embeddings.endpoints(self, _has_model_segment),
         ]
 
     def api_key(self, request: web.Request) -> str | None:

@@ -61,7 +61,7 @@ UPSTREAM_CODES = {
     503: {"all_providers_failed", "no_openai_key"},
     504: {"upstream_timeout"},
 }
-UPSTREAM_PATHS = {"/chat/completions"}
+UPSTREAM_PATHS = {"/chat/completions", "/embeddings"}
 # Real values for a body key, by operation: a model of each wire format and an alias; providers.
 NAMED = {
     "POST /chat/completions": (
@@ -72,6 +72,10 @@ NAMED = {
             "anthropic/claude-3-5-haiku-latest",
             "spideriq/coding",
         ),
+    ),
+    "POST /embeddings": (
+        "model",
+        ("agent/embed", "google_ai/gemini-embedding-001", "mistral/mistral-embed"),
     ),
     "POST /vault/keys": ("provider", ("groq", "anthropic", "google_ai")),
 }
