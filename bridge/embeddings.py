@@ -100,7 +100,7 @@ def _request() -> View:
         fields={
             "spidergate_options": request_view(
                 common_pb2.SpidergateOptions,
-                limits={k: value_range(*r) for k, r in chat_rules._OPTION_RANGES.items()},
+                limits={k: value_range(*r) for k, r in chat_rules.OPTION_RANGES.items()},
             ),
         },
         limits={

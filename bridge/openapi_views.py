@@ -97,7 +97,7 @@ def chat_request() -> View:
             ),
             "spidergate_options": request_view(
                 c.SpidergateOptions,
-                limits={k: value_range(*r) for k, r in rules._OPTION_RANGES.items()},
+                limits={k: value_range(*r) for k, r in rules.OPTION_RANGES.items()},
             ),
             "stream_options": request_view(c.StreamOptions),
         },

@@ -24,6 +24,7 @@ from gate_service.catalog import persist
 from gate_service.catalog.snapshot import Catalog
 from gate_service.chat.service import ChatService
 from gate_service.config import Settings
+from gate_service.embeddings.service import EmbeddingsService
 from gate_service.governance import create_governor
 from gate_service.ledger import create_ledger
 from gate_service.media.catalog import load_media_catalog
@@ -82,16 +83,21 @@ class Core:
         # Every kind of call goes through the one pipeline: admission, settlement, the
         # record, and shutdown's drain of everything in flight.
         self.pipeline = Pipeline(self.router, self.governor, self.ledger, self.metrics)
+        # One response cache for every kind of answer (one bound on its memory).
+        self.cache = create_cache(settings.redis_url)
         self.chat = ChatService(
             self.pipeline,
             session,
-            create_cache(settings.redis_url),
+            self.cache,
             default_timeout_s=settings.upstream_timeout_s,
         )
         # The rest of the OpenAI surface, each kind of call through the same pipeline.
         timeout_s = settings.upstream_timeout_s
         self.images = ImagesService(self.pipeline, session, timeout_s)
         self.moderations = ModerationsService(self.pipeline, session, timeout_s)
+        self.embeddings = EmbeddingsService(
+            self.pipeline, session, self.cache, default_timeout_s=timeout_s
+        )
         self.audio = AudioService(self.pipeline, session, default_timeout_s=timeout_s)
         self.media = MediaService(
             load_media_catalog(), self.images, self.audio, settings.media_markup
@@ -191,8 +197,8 @@ class Core:
         await self.ledger.close()
         await self.governor.close()
         await self.session.close()
-        if self.chat.cache is not None:
-            await self.chat.cache.close()
+        if self.cache is not None:
+            await self.cache.close()
         await asyncio.to_thread(self.db.dispose)
 
 

@@ -58,19 +58,19 @@ def bound_prompt_tokens(request: ChatRequest) -> int:
     for message in request.messages:
         content = message.content
         if isinstance(content, str):
-            tokens += _text_tokens(content)
+            tokens += text_tokens(content)
         elif content is not None:
             for part in content:
                 if part.type == "image_url":
                     tokens += 1000
-                tokens += _text_tokens(part.text or "")
+                tokens += text_tokens(part.text or "")
         tokens += 8
     for tool in request.tools:
         tokens += _tool_chars(tool) // _CHARS_PER_TOKEN + 1
     return tokens
 
 
-def _text_tokens(text: str) -> int:
+def text_tokens(text: str) -> int:
     # isascii() runs in C: the character walk is for non-ASCII text only.
     ascii_chars = len(text) if text.isascii() else sum(ch < "\x80" for ch in text)
     return ascii_chars // _CHARS_PER_TOKEN + (len(text) - ascii_chars) + 1

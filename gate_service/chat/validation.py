@@ -45,7 +45,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "frequency_penalty": (-2, 2),
     "top_logprobs": (0, 20),
 }
-_OPTION_RANGES: dict[str, tuple[float | None, float | None]] = {
+OPTION_RANGES: dict[str, tuple[float | None, float | None]] = {
     "max_cost_usd": (0.001, 100),
     "cache_ttl_seconds": (60, 86400),
     "timeout_ms": (1, 3_600_000),
@@ -117,7 +117,7 @@ def check_nested(
         )
 
 
-def _check_range(value: Any, low: float | None, high: float | None, param: str) -> None:
+def check_range(value: Any, low: float | None, high: float | None, param: str) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         raise invalid(f"'{param}' must be a finite number; got {value}", param)
     if (low is not None and value < low) or (high is not None and value > high):
@@ -161,7 +161,7 @@ def validate_chat_request(req: ChatRequest) -> None:
             raise invalid(f"'messages[{i}].content' is required", f"messages[{i}].content")
     for param, (low, high) in _RANGES.items():
         if (value := getattr(req, param)) is not None:
-            _check_range(value, low, high, param)
+            check_range(value, low, high, param)
     if len(req.stop) > 4:
         raise invalid("'stop' takes at most 4 sequences", "stop")
     fmt = req.response_format
@@ -178,6 +178,6 @@ def validate_chat_request(req: ChatRequest) -> None:
         if tool.type == "function" and not (fn and fn.name):
             raise invalid("each function tool needs 'function.name'", f"tools[{i}].function")
     options = req.options
-    for key, (low, high) in _OPTION_RANGES.items():
+    for key, (low, high) in OPTION_RANGES.items():
         if (value := getattr(options, key)) is not None:
-            _check_range(value, low, high, f"spidergate_options.{key}")
+            check_range(value, low, high, f"spidergate_options.{key}")

@@ -4,13 +4,13 @@ Planning reads ``prompt_tokens`` against the model's context window, which for a
 embedding model bounds each input, not the batch: so ``prompt_tokens`` is the largest
 input's estimate (a batch of 100 short texts fits an 8K model), and ``prompt_bound`` is
 the whole batch's generous bound, which the budget reservation is made from. Text is
-estimated as chat's is (:func:`gate_service.chat.needs._text_tokens`); token ids count
+estimated as chat's is (:func:`gate_service.chat.needs.text_tokens`); token ids count
 exactly.
 """
 
 from __future__ import annotations
 
-from gate_service.chat.needs import _text_tokens
+from gate_service.chat.needs import text_tokens
 from gate_service.domain.embeddings import EmbeddingRequest
 from gate_service.routing.plan import Needs
 
@@ -53,4 +53,4 @@ def bound_prompt_tokens(request: EmbeddingRequest) -> int:
     token of its own), for the reservation, which must not fall short."""
     if request.token_arrays:
         return sum(len(tokens) for tokens in request.token_arrays)
-    return sum(_text_tokens(text) for text in request.texts)
+    return sum(text_tokens(text) for text in request.texts)

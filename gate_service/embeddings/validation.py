@@ -3,7 +3,7 @@ after authentication: a 400 naming the parameter. Pure."""
 
 from __future__ import annotations
 
-from gate_service.chat.validation import _OPTION_RANGES, _check_range
+from gate_service.chat.validation import OPTION_RANGES, check_range
 from gate_service.domain.embeddings import ENCODING_FORMATS, EmbeddingRequest
 from gate_service.errors import invalid
 
@@ -44,6 +44,6 @@ def validate_embedding_request(req: EmbeddingRequest) -> None:
             f"'dimensions' must be between 1 and {MAX_DIMENSIONS}; got {dims}", "dimensions"
         )
     options = req.options
-    for key, (low, high) in _OPTION_RANGES.items():
+    for key, (low, high) in OPTION_RANGES.items():
         if (value := getattr(options, key)) is not None:
-            _check_range(value, low, high, f"spidergate_options.{key}")
+            check_range(value, low, high, f"spidergate_options.{key}")

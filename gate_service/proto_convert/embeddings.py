@@ -34,8 +34,8 @@ from gate_service.proto_convert.jsonvalues import (
     dump_extra,
     load_extra,
 )
-from gate_service.proto_convert.request import _options_to_domain, _Reader
-from gate_service.proto_convert.request_json import _options_to_proto
+from gate_service.proto_convert.request import Reader, options_to_domain
+from gate_service.proto_convert.request_json import options_to_proto
 from spidergate.v1 import common_pb2, embeddings_pb2
 
 REQUEST_KEYS = frozenset(
@@ -87,7 +87,7 @@ def embedding_request_to_proto(body: dict[str, Any]) -> embeddings_pb2.CreateEmb
     if (user := body.get("user")) is not None:
         out.user = as_str(user, "user")
     if (options := body.get("spidergate_options")) is not None:
-        out.spidergate_options.CopyFrom(_options_to_proto(options))
+        out.spidergate_options.CopyFrom(options_to_proto(options))
     return out
 
 
@@ -99,7 +99,7 @@ def embedding_request_from_proto(
 ) -> EmbeddingRequest:
     """Proto -> the domain request, once per request, in the core (400 for a body that
     is not a JSON object or types wrongly)."""
-    read = _Reader(max_depth)
+    read = Reader(max_depth)
     try:
         extra = _top_extra(req.extra_json, max_depth)
     except orjson.JSONDecodeError:
@@ -116,7 +116,7 @@ def embedding_request_from_proto(
     h = req.HasField
     try:
         options = (
-            _options_to_domain(req.spidergate_options, read)
+            options_to_domain(req.spidergate_options, read)
             if h("spidergate_options")
             else SpidergateOptions()
         )

@@ -37,7 +37,7 @@ from spidergate.v1 import common_pb2 as pb
 Path = tuple[str | int, ...]
 
 
-class _Reader:
+class Reader:
     """Loads the ``*_json`` bytes of one request, bounding each value's nesting by where
     it sits (``level``: the depth of the object holding it; the request is level 1)."""
 
@@ -65,7 +65,7 @@ class _Reader:
         return value
 
 
-def tool_call_to_domain(call: pb.ToolCall, read: _Reader, level: int, path: Path) -> ToolCall:
+def tool_call_to_domain(call: pb.ToolCall, read: Reader, level: int, path: Path) -> ToolCall:
     out = ToolCall(
         index=call.index if call.HasField("index") else None,
         id=call.id or None,
@@ -77,7 +77,7 @@ def tool_call_to_domain(call: pb.ToolCall, read: _Reader, level: int, path: Path
     return out
 
 
-def _part_to_domain(part: pb.ContentPart, read: _Reader, path: Path) -> ContentPart:
+def _part_to_domain(part: pb.ContentPart, read: Reader, path: Path) -> ContentPart:
     out = ContentPart(
         type=part.type,
         text=part.text if part.text or part.type == "text" else None,
@@ -91,7 +91,7 @@ def _part_to_domain(part: pb.ContentPart, read: _Reader, path: Path) -> ContentP
     return out
 
 
-def _message_to_domain(m: pb.ChatMessage, read: _Reader, i: int) -> Message:
+def _message_to_domain(m: pb.ChatMessage, read: Reader, i: int) -> Message:
     # The hot loop of a long conversation: positional arguments, and the paths (only
     # needed to name a fault) built only when there is something to walk.
     which = m.WhichOneof("content")
@@ -120,7 +120,7 @@ def _message_to_domain(m: pb.ChatMessage, read: _Reader, i: int) -> Message:
     )
 
 
-def _tool_to_domain(t: pb.Tool, read: _Reader, i: int) -> Tool:
+def _tool_to_domain(t: pb.Tool, read: Reader, i: int) -> Tool:
     raw = t.extra_json
     out = Tool(t.type or "function", None, read.extra(raw, 3, ("tools", i)) if raw else {})
     if t.HasField("function"):
@@ -136,7 +136,7 @@ def _tool_to_domain(t: pb.Tool, read: _Reader, i: int) -> Tool:
     return out
 
 
-def _tool_choice_to_domain(c: pb.ToolChoice, read: _Reader) -> ToolChoice:
+def _tool_choice_to_domain(c: pb.ToolChoice, read: Reader) -> ToolChoice:
     which = c.WhichOneof("choice")
     if which == "mode":
         return ToolChoice(mode=c.mode)
@@ -145,7 +145,7 @@ def _tool_choice_to_domain(c: pb.ToolChoice, read: _Reader) -> ToolChoice:
     return ToolChoice(other=read.value(c.extra_json, 2, ("tool_choice",)))
 
 
-def _options_to_domain(o: pb.SpidergateOptions, read: _Reader) -> SpidergateOptions:
+def options_to_domain(o: pb.SpidergateOptions, read: Reader) -> SpidergateOptions:
     h = o.HasField
     raw = o.extra_json
     return SpidergateOptions(
@@ -171,7 +171,7 @@ def request_from_proto(
     not type arrives whole in ``extra_json``): one that is not JSON (or is nested past
     orjson's 1,024 levels) is a 400, not a crash in the core.
     """
-    read = _Reader(max_depth)
+    read = Reader(max_depth)
     try:
         extra = _top_extra(req, read)
         if extra.keys() & REQUEST_KEYS:
@@ -183,7 +183,7 @@ def request_from_proto(
         ) from None
 
 
-def _top_extra(req: pb.ChatCompletionRequest, read: _Reader) -> Json:
+def _top_extra(req: pb.ChatCompletionRequest, read: Reader) -> Json:
     if not req.extra_json:
         return {}
     value = orjson.loads(req.extra_json)
@@ -209,7 +209,7 @@ def _typed(req: pb.ChatCompletionRequest, extra: Json) -> tuple[pb.ChatCompletio
     return merged, {k: v for k, v in extra.items() if k not in REQUEST_KEYS}
 
 
-def _request_to_domain(req: pb.ChatCompletionRequest, read: _Reader, extra: Json) -> ChatRequest:
+def _request_to_domain(req: pb.ChatCompletionRequest, read: Reader, extra: Json) -> ChatRequest:
     h = req.HasField
     out = ChatRequest(
         req.model,
@@ -232,7 +232,7 @@ def _request_to_domain(req: pb.ChatCompletionRequest, read: _Reader, extra: Json
         req.top_logprobs if h("top_logprobs") else None,
         req.stream if h("stream") else None,
         _stream_options(req.stream_options, read) if h("stream_options") else None,
-        _options_to_domain(req.spidergate_options, read)
+        options_to_domain(req.spidergate_options, read)
         if h("spidergate_options")
         else SpidergateOptions(),
         req.include_route_trace,
@@ -241,7 +241,7 @@ def _request_to_domain(req: pb.ChatCompletionRequest, read: _Reader, extra: Json
     return out
 
 
-def _response_format(f: pb.ResponseFormat, read: _Reader) -> ResponseFormat:
+def _response_format(f: pb.ResponseFormat, read: Reader) -> ResponseFormat:
     return ResponseFormat(
         f.type,
         read.value(f.json_schema_json, 3, ("response_format", "json_schema")),
@@ -249,7 +249,7 @@ def _response_format(f: pb.ResponseFormat, read: _Reader) -> ResponseFormat:
     )
 
 
-def _stream_options(so: pb.StreamOptions, read: _Reader) -> StreamOptions:
+def _stream_options(so: pb.StreamOptions, read: Reader) -> StreamOptions:
     return StreamOptions(
         so.include_usage if so.HasField("include_usage") else None,
         read.extra(so.extra_json, 2, ("stream_options",)),

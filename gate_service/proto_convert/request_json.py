@@ -168,7 +168,7 @@ def _tool_choice_to_proto(choice: Any) -> pb.ToolChoice:
     return pb.ToolChoice(extra_json=dump_json(choice))
 
 
-def _options_to_proto(options: Any) -> pb.SpidergateOptions:
+def options_to_proto(options: Any) -> pb.SpidergateOptions:
     options = as_dict(options, "spidergate_options")
     p = "spidergate_options."
     out = pb.SpidergateOptions(extra_json=dump_extra(options, _OPTION_KEYS))
@@ -232,5 +232,5 @@ def request_to_proto(body: dict[str, Any]) -> pb.ChatCompletionRequest:
             out.stream_options.include_usage = as_bool(inc, "stream_options.include_usage")
         out.stream_options.extra_json = dump_extra(so, _STREAM_OPTION_KEYS)
     if (options := body.get("spidergate_options")) is not None:
-        out.spidergate_options.CopyFrom(_options_to_proto(options))
+        out.spidergate_options.CopyFrom(options_to_proto(options))
     return out

@@ -7,9 +7,7 @@ from __future__ import annotations
 import grpc
 
 from gate_service.core import Core
-from gate_service.deadline import Deadline
 from gate_service.domain.embeddings import EmbeddingRequest
-from gate_service.embeddings.service import EmbeddingsService
 from gate_service.embeddings.validation import validate_embedding_request
 from gate_service.errors import GateError
 from gate_service.offload import sized
@@ -17,9 +15,12 @@ from gate_service.proto_convert.embeddings import (
     embedding_answer_to_proto,
     embedding_request_from_proto,
 )
-from gate_service.routing.outcome import RequestContext
-from gate_service.servicers.chat import _budget
-from gate_service.servicers.common import metadata_value, request_id, require_scope, unary
+from gate_service.servicers.common import (
+    metadata_value,
+    request_context,
+    require_scope,
+    unary,
+)
 from spidergate.v1 import embeddings_pb2, embeddings_pb2_grpc
 
 
@@ -32,13 +33,6 @@ def _convert(req: embeddings_pb2.CreateEmbeddingRequest, max_depth: int) -> Embe
 class EmbeddingsServicer(embeddings_pb2_grpc.EmbeddingsServiceServicer):
     def __init__(self, core: Core) -> None:
         self._core = core
-        # The chat cache's store: one bound on the memory every answer kind takes.
-        self._service = EmbeddingsService(
-            core.pipeline,
-            core.session,
-            core.chat.cache,
-            default_timeout_s=core.settings.upstream_timeout_s,
-        )
 
     @unary
     async def CreateEmbedding(
@@ -57,13 +51,8 @@ class EmbeddingsServicer(embeddings_pb2_grpc.EmbeddingsServiceServicer):
         except GateError as exc:
             await core.pipeline.report_limits(principal, exc)
             raise
-        ctx = RequestContext(
-            client_id=principal.client_id,
-            request_id=request_id(context),
-            include_route_trace=embed.include_route_trace,
-            allowed_models=principal.controls.allowed_models,
-            free_only=principal.controls.free_only,
-            deadline=Deadline(_budget(settings.request_deadline_s, context)),
+        ctx = request_context(
+            core, principal, context, include_route_trace=embed.include_route_trace
         )
-        answer, headers = await self._service.embed(principal, ctx, embed)
+        answer, headers = await core.embeddings.embed(principal, ctx, embed)
         return embedding_answer_to_proto(answer, embed.encoding_format, headers)

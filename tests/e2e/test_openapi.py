@@ -156,7 +156,7 @@ def test_request_fields_come_from_the_descriptor(document: Doc) -> None:
     assert props["seed"]["maximum"] == 2**63 - 1 and props["seed"]["format"] == "int64"
     assert props["max_tokens"]["maximum"] == 2**31 - 1
     options = document["components"]["schemas"]["SpidergateOptions"]["properties"]
-    low, high = chat_rules._OPTION_RANGES["cache_ttl_seconds"]
+    low, high = chat_rules.OPTION_RANGES["cache_ttl_seconds"]
     assert options["cache_ttl_seconds"]["minimum"] == low
     assert options["cache_ttl_seconds"]["maximum"] == high
     query = {p["name"]: p for p in _operations(document)["GET /models"]["parameters"]}
