@@ -12,6 +12,9 @@ import pytest
 from tests.db_backends import drop_migrated_template
 from tests.stack import Stack, make_settings
 
+# The ``node_available`` fixture of the Node gRPC client tests.
+pytest_plugins = ["tests.node_client"]
+
 # The files that take longest (seconds on one of four xdist workers, on the 2-core machine
 # under load: bounds and shedding 68 as one file, fuzz 57, ledger crash 44, writer 42, the
 # rest 15-40), sent to the workers first. Files go to workers whole (``--dist loadfile``)

@@ -1,67 +1,23 @@
 """A Node gRPC client (@grpc/grpc-js + @grpc/proto-loader on the .proto files) against the
 real core: the protos alone are enough for another language to use every service.
 
-Needs ``node`` and ``tests/node/node_modules`` (``npm ci`` in tests/node). Without them the
-test skips locally and fails under CI (``CI`` set), so CI cannot go green by skipping.
+Needs Node (see ``tests/node_client.py``).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.node_client import run_node_client
 from tests.stack import Stack
-
-ROOT = Path(__file__).resolve().parents[2]
-NODE_DIR = ROOT / "tests" / "node"
-SCRIPT = NODE_DIR / "grpc_client.mjs"
-REQUIRED_MODULES = ("@grpc/grpc-js", "@grpc/proto-loader")
-
-
-def _missing_node_reason() -> str | None:
-    if shutil.which("node") is None:
-        return "`node` is not on PATH"
-    for module in REQUIRED_MODULES:
-        if not (NODE_DIR / "node_modules" / module / "package.json").is_file():
-            return f"tests/node/node_modules/{module} is missing (run `npm ci` in tests/node)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def node_available() -> None:
-    """Skip (locally) or fail (under CI) before the gateway is even started."""
-    reason = _missing_node_reason()
-    if reason is not None:
-        message = f"Node gRPC client test needs Node: {reason}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set, so this is a failure, not a skip)")
-        pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
 def node_result(node_available: None, stack: Stack, token: str) -> dict[str, Any]:
-    proc = subprocess.run(
-        ["node", str(SCRIPT.relative_to(ROOT)), stack.grpc_target, token],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, (
-        f"grpc_client.mjs exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.strip()]
-    assert len(lines) == 1, f"expected one JSON line on stdout, got:\n{proc.stdout}"
-    result: dict[str, Any] = json.loads(lines[0])
-    return result
+    return run_node_client("grpc_client.mjs", stack.grpc_target, token)
 
 
 def test_catalog_service(node_result: dict[str, Any], stack: Stack) -> None:
