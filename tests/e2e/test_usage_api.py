@@ -1,22 +1,21 @@
 """Usage and traces over the real stack: chat requests land in the ledger and come back
 through ``GET /usage``, ``GET /traces`` and ``GET /traces/{id}`` (REST and gRPC), each
 caller seeing only its own: a token its requests, a brand credential its brand's, and
-another brand nothing, by id, filter or path. Requests of other kinds (written through the
-real ledger: only chat is served by the gateway yet) are reported by kind."""
+another brand nothing, by id, filter or path. Requests of other kinds (through the
+gateway, one of each) are reported by kind, each priced at its catalog unit."""
 
 from __future__ import annotations
 
+import io
 import itertools
-import uuid
-from datetime import UTC, datetime
+import wave
 from typing import Any
 
 import grpc
 import httpx
 import pytest
+from openai import OpenAI
 
-from gate_service.ledger import RequestRecord
-from gate_service.routing.outcome import Attempt
 from spidergate.v1 import usage_pb2, usage_pb2_grpc
 from tests.stack import Stack
 
@@ -253,90 +252,70 @@ def test_grpc_clients_get_the_same_answers(stack: Stack, traffic: dict[str, Any]
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def _recorded(client_id: str, token_id: str, kind: str, **kw: Any) -> RequestRecord:
-    """A request of ``kind`` as its service will record it, served by OpenAI."""
-    model = {"embedding": "text-embedding-3-small", "image": "gpt-image-1"}[kind]
-    values: dict[str, Any] = {
-        "id": f"{kind}-{uuid.uuid4().hex[:12]}",
-        "client_id": client_id,
-        "token_id": token_id,
-        "agent_name": "agent-k",
-        "requested_model": model,
-        "alias": None,
-        "kind": kind,
-        "served_model": model,
-        "provider": "openai",
-        "key_id": None,
-        "key_preview": "sk-…demo",
-        "status": 200,
-        "error_code": None,
-        "latency_ms": 40.0,
-        "ttft_ms": None,
-        "prompt_tokens": 0,
-        "completion_tokens": 0,
-        "cached_tokens": 0,
-        "reasoning_tokens": 0,
-        "cost_usd": 0.0,
-        "streamed": False,
-        "cache_hit": False,
-        "fallback_chain": (f"openai:{model}",),
-        "attempts": (Attempt("openai", model, "sk-…demo", "success", 200, 38.0),),
-        "created_at": datetime.now(UTC),
+def _one_of_each_kind(stack: Stack, token: str) -> dict[str, str]:
+    """One request of every kind through the gateway, with the official SDK: the id of
+    each (its ``X-Request-Id``)."""
+    client = OpenAI(base_url=stack.base_url, api_key=token)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:  # 1.5 s of 16 kHz mono silence
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(b"\0\0" * 24_000)
+    raw = client.with_raw_response
+    calls = {
+        "chat": lambda: raw.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+        ),
+        "embedding": lambda: raw.embeddings.create(model="agent/embed", input=["a", "b c"]),
+        "image": lambda: raw.images.generate(model="dall-e-2", prompt="a cat", n=2),
+        "speech": lambda: raw.audio.speech.create(model="tts-1", voice="alloy", input=SPOKEN),
+        "transcription": lambda: raw.audio.transcriptions.create(
+            model="whisper-1", file=("a.wav", buffer.getvalue(), "audio/wav")
+        ),
+        "moderation": lambda: raw.moderations.create(input="hello"),
     }
-    values.update(kw)
-    return RequestRecord(**values)
+    return {kind: call().headers["x-request-id"] for kind, call in calls.items()}
+
+
+SPOKEN = "Billed by the character."
 
 
 def test_usage_and_traces_by_kind(stack: Stack) -> None:
-    """A chat request through the gateway and embeddings and an image recorded through the
-    real ledger: ``by_kind`` over REST and gRPC, the ``kind`` filter of both routes, the
-    kind of each trace, and a 400 naming ``kind`` for one that does not exist."""
+    """A request of every kind through the gateway: ``by_kind`` over REST and gRPC with
+    each kind's cost at its catalog unit (tokens, images, characters, audio seconds), the
+    ``kind`` filter of both routes, the kind of each trace, and a 400 naming ``kind`` for
+    one that does not exist."""
     brand = Brand(stack)
-    view, token = stack.core.identity.mint_token(brand.client_id, "agent-k", None)
-    assert chat(stack, str(token)).status_code == 200
-    embeds = [
-        _recorded(brand.client_id, view.id, "embedding", prompt_tokens=n, cost_usd=n * 2e-8)
-        for n in (100, 300)
-    ]
-    image = _recorded(
-        brand.client_id, view.id, "image", status=502, error_code="upstream_error", cost_usd=0.0
-    )
-
-    async def record() -> None:  # on the core's loop, as its services record
-        for entry in (*embeds, image):
-            stack.core.ledger.record(entry)
-
-    stack.run(record())
+    _, token = stack.core.identity.mint_token(brand.client_id, "agent-k", None)
+    ids = _one_of_each_kind(stack, str(token))
     flush(stack)
 
     body = api(stack, "/usage", brand.credential).json()
     kinds = {g["kind"]: g for g in body["by_kind"]}
-    assert [g["kind"] for g in body["by_kind"]] == ["embedding", "chat", "image"]
-    assert (kinds["embedding"]["requests"], kinds["embedding"]["prompt_tokens"]) == (2, 400)
-    assert kinds["embedding"]["cost_usd"] == pytest.approx(8e-6)
-    assert kinds["chat"]["requests"] == 1 and kinds["chat"]["cost_usd"] > 0
-    assert (kinds["image"]["requests"], kinds["image"]["errors"]) == (1, 1)
-    assert body["totals"]["requests"] == 4
-    assert {g["model"] for g in body["by_model"]} == {
-        "gpt-4o",
-        "text-embedding-3-small",
-        "gpt-image-1",
-    }
+    assert set(kinds) == set(ids) and body["totals"]["requests"] == 6
+    assert all(g["requests"] == 1 and g["errors"] == 0 for g in kinds.values())
+    embedding = kinds["embedding"]
+    assert embedding["prompt_tokens"] > 0
+    assert embedding["cost_usd"] == pytest.approx(embedding["prompt_tokens"] * 0.02 / 1e6)
+    assert kinds["image"]["cost_usd"] == pytest.approx(2 * 0.02)  # dall-e-2, per image
+    assert kinds["speech"]["cost_usd"] == pytest.approx(len(SPOKEN) * 0.000015)
+    # whisper-1 reports whole seconds (usage.seconds, rounded up): that is what is billed.
+    assert kinds["transcription"]["cost_usd"] == pytest.approx(2 * 0.0001)
+    assert kinds["moderation"]["cost_usd"] == 0.0
+    assert kinds["chat"]["cost_usd"] > 0
+    assert body["totals"]["cost_usd"] == pytest.approx(sum(g["cost_usd"] for g in kinds.values()))
+
     only = api(stack, "/usage?kind=embedding", str(token)).json()
-    assert only["totals"]["requests"] == 2 and only["totals"] == {
-        k: v for k, v in kinds["embedding"].items() if k != "kind"
-    }
+    assert only["totals"] == {k: v for k, v in embedding.items() if k != "kind"}
     assert [g["kind"] for g in only["by_kind"]] == ["embedding"]
 
-    listed = api(stack, "/traces?kind=embedding", brand.credential).json()["data"]
-    assert {t["id"] for t in listed} == {e.id for e in embeds}
-    assert {t["kind"] for t in listed} == {"embedding"}
+    listed = api(stack, "/traces?kind=speech", brand.credential).json()["data"]
+    assert [(t["id"], t["kind"]) for t in listed] == [(ids["speech"], "speech")]
     every = api(stack, "/traces", brand.credential).json()["data"]
-    assert sorted(t["kind"] for t in every) == ["chat", "embedding", "embedding", "image"]
-    one = api(stack, f"/traces/{image.id}", str(token)).json()
-    assert (one["kind"], one["status"], one["model"]) == ("image", 502, "gpt-image-1")
-    failed = api(stack, "/traces?kind=image&status=error", brand.credential).json()["data"]
-    assert [t["id"] for t in failed] == [image.id]
+    assert sorted(t["kind"] for t in every) == sorted(ids)
+    one = api(stack, f"/traces/{ids['image']}", str(token)).json()
+    assert (one["kind"], one["status"], one["model"]) == ("image", 200, "dall-e-2")
 
     for path in ("/usage?kind=video", "/traces?kind=chats", "/usage?kind="):
         r = api(stack, path, brand.credential)
@@ -350,13 +329,9 @@ def test_usage_and_traces_by_kind(stack: Stack) -> None:
         stub = usage_pb2_grpc.UsageServiceStub(channel)
         md = (("authorization", f"Bearer {brand.credential}"),)
         report = stub.GetUsage(usage_pb2.GetUsageRequest(), metadata=md, timeout=10)
-        assert {g.key: g.metrics.requests for g in report.by_kind} == {
-            "chat": 1,
-            "embedding": 2,
-            "image": 1,
-        }
+        assert {g.key: g.metrics.requests for g in report.by_kind} == dict.fromkeys(ids, 1)
         page = stub.ListTraces(usage_pb2.ListTracesRequest(kind="image"), metadata=md, timeout=10)
-        assert [(t.id, t.kind) for t in page.traces] == [(image.id, "image")]
+        assert [(t.id, t.kind) for t in page.traces] == [(ids["image"], "image")]
         with pytest.raises(grpc.RpcError) as info:
             stub.GetUsage(usage_pb2.GetUsageRequest(kind="video"), metadata=md, timeout=10)
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
