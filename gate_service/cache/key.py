@@ -40,7 +40,8 @@ KEY_VERSION = 1
 KEY_PREFIX = f"sg:cache:v{KEY_VERSION}:"
 
 _IGNORED_FIELDS = frozenset({"stream", "stream_options", "user"})
-_IGNORED_OPTIONS = frozenset({"cache_enabled", "cache_ttl_seconds", "timeout_ms", "retry_count"})
+# The routing and caching knobs: they decide how an answer is fetched, not what it says.
+IGNORED_OPTIONS = frozenset({"cache_enabled", "cache_ttl_seconds", "timeout_ms", "retry_count"})
 
 
 def cache_key(client_id: str, request: ChatRequest) -> str:
@@ -62,7 +63,7 @@ def _answer_fields(request: dict[str, Any]) -> dict[str, Any]:
     kept = {k: v for k, v in request.items() if k not in _IGNORED_FIELDS}
     options = kept.get("spidergate_options")
     if isinstance(options, dict):
-        options = {k: v for k, v in options.items() if k not in _IGNORED_OPTIONS}
+        options = {k: v for k, v in options.items() if k not in IGNORED_OPTIONS}
         if options:
             kept["spidergate_options"] = options
         else:

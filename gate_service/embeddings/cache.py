@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from gate_service.cache import ResponseCache, cacheable
-from gate_service.cache.key import KEY_PREFIX
+from gate_service.cache.key import IGNORED_OPTIONS, KEY_PREFIX
 from gate_service.domain import Metadata, Usage
 from gate_service.domain.embeddings import (
     EmbeddingAnswer,
@@ -31,14 +31,13 @@ from gate_service.domain.embeddings import (
 )
 
 EMBEDDINGS_PREFIX = KEY_PREFIX + "embeddings:"
-_IGNORED_OPTIONS = frozenset({"cache_enabled", "cache_ttl_seconds", "timeout_ms", "retry_count"})
 
 
 def embeddings_cache_key(client_id: str, request: EmbeddingRequest) -> str:
     options = {
         k: v
         for k, v in dataclasses.asdict(request.options).items()
-        if k not in _IGNORED_OPTIONS and k != "present" and v not in (None, (), [], {})
+        if k not in IGNORED_OPTIONS and k != "present" and v not in (None, (), [], {})
     }
     question = {
         "model": request.model,
