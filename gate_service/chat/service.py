@@ -81,7 +81,9 @@ class ChatService:
     async def complete(
         self, principal: Principal, ctx: RequestContext, request: ChatRequest
     ) -> tuple[Completion, dict[str, str]]:
-        async with self.pipeline.flight(principal, ctx, request.model, streamed=False) as flight:
+        async with self.pipeline.flight(
+            principal, ctx, request.model, streamed=False, kind=request.kind
+        ) as flight:
             needs = needs_of(request)
             planned = self.planner.prepare(ctx, needs)
             admission = await flight.admit(worst_case_usd(planned, needs))
@@ -102,7 +104,9 @@ class ChatService:
     async def stream(
         self, principal: Principal, ctx: RequestContext, request: ChatRequest
     ) -> AsyncGenerator[Chunks]:
-        async with self.pipeline.flight(principal, ctx, request.model, streamed=True) as flight:
+        async with self.pipeline.flight(
+            principal, ctx, request.model, streamed=True, kind=request.kind
+        ) as flight:
             needs = needs_of(request)
             planned = self.planner.prepare(ctx, needs)
             admission = await flight.admit(worst_case_usd(planned, needs))

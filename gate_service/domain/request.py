@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gate_service.domain.kinds import RequestKind
+
 Json = dict[str, Any]
 
 
@@ -162,6 +164,9 @@ class ChatRequest:
     options: SpidergateOptions = field(default_factory=SpidergateOptions)
     include_route_trace: bool = False
     extra: Json = field(default_factory=dict)
+    # The surface it came through (chat, the Responses or Messages API, legacy
+    # completions): the request kind the ledger records.
+    kind: RequestKind = "chat"
 
     @property
     def max_output(self) -> int | None:

@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Literal, TypeAlias, get_args
 
+from gate_service.domain.kinds import REQUEST_KINDS, RequestKind
 from gate_service.routing.outcome import Attempt
 
 __all__ = [
@@ -40,12 +40,6 @@ __all__ = [
     "RequestRecord",
     "shown_name",
 ]
-
-RequestKind: TypeAlias = Literal[
-    "chat", "embedding", "image", "speech", "transcription", "moderation"
-]
-"""What kind of call a request was: what ``/usage`` breaks spend down by."""
-REQUEST_KINDS: tuple[RequestKind, ...] = get_args(RequestKind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from gate_service.domain import (
     ToolCall,
     ToolChoice,
 )
+from gate_service.domain.kinds import CHAT_KINDS, RequestKind
 from gate_service.errors import invalid
 from gate_service.proto_convert.request_json import REQUEST_KEYS, request_to_proto
 from spidergate.v1 import common_pb2 as pb
@@ -238,7 +239,16 @@ def _request_to_domain(req: pb.ChatCompletionRequest, read: Reader, extra: Json)
         req.include_route_trace,
         extra,
     )
+    if req.request_kind:
+        out.kind = _chat_kind(req.request_kind)
     return out
+
+
+def _chat_kind(kind: str) -> RequestKind:
+    for known in CHAT_KINDS:
+        if kind == known:
+            return known
+    raise invalid(f"request_kind must be one of {', '.join(CHAT_KINDS)}", "request_kind")
 
 
 def _response_format(f: pb.ResponseFormat, read: Reader) -> ResponseFormat:

@@ -149,7 +149,7 @@ class SpidergateOptions(_message.Message):
     def __init__(self, max_cost_usd: _Optional[float] = ..., cache_enabled: _Optional[bool] = ..., cache_ttl_seconds: _Optional[int] = ..., fallback_models: _Optional[_Iterable[str]] = ..., preferred_providers: _Optional[_Iterable[str]] = ..., excluded_providers: _Optional[_Iterable[str]] = ..., timeout_ms: _Optional[int] = ..., retry_count: _Optional[int] = ..., extra_json: _Optional[bytes] = ...) -> None: ...
 
 class ChatCompletionRequest(_message.Message):
-    __slots__ = ("model", "messages", "temperature", "top_p", "n", "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "stop", "tools", "tool_choice", "parallel_tool_calls", "response_format", "seed", "user", "logprobs", "top_logprobs", "stream", "stream_options", "spidergate_options", "include_route_trace", "extra_json")
+    __slots__ = ("model", "messages", "temperature", "top_p", "n", "max_tokens", "max_completion_tokens", "presence_penalty", "frequency_penalty", "stop", "tools", "tool_choice", "parallel_tool_calls", "response_format", "seed", "user", "logprobs", "top_logprobs", "stream", "stream_options", "spidergate_options", "include_route_trace", "request_kind", "extra_json")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
@@ -172,6 +172,7 @@ class ChatCompletionRequest(_message.Message):
     STREAM_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     SPIDERGATE_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_ROUTE_TRACE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_KIND_FIELD_NUMBER: _ClassVar[int]
     EXTRA_JSON_FIELD_NUMBER: _ClassVar[int]
     model: str
     messages: _containers.RepeatedCompositeFieldContainer[ChatMessage]
@@ -195,8 +196,9 @@ class ChatCompletionRequest(_message.Message):
     stream_options: StreamOptions
     spidergate_options: SpidergateOptions
     include_route_trace: bool
+    request_kind: str
     extra_json: bytes
-    def __init__(self, model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., n: _Optional[int] = ..., max_tokens: _Optional[int] = ..., max_completion_tokens: _Optional[int] = ..., presence_penalty: _Optional[float] = ..., frequency_penalty: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., tools: _Optional[_Iterable[_Union[Tool, _Mapping]]] = ..., tool_choice: _Optional[_Union[ToolChoice, _Mapping]] = ..., parallel_tool_calls: _Optional[bool] = ..., response_format: _Optional[_Union[ResponseFormat, _Mapping]] = ..., seed: _Optional[int] = ..., user: _Optional[str] = ..., logprobs: _Optional[bool] = ..., top_logprobs: _Optional[int] = ..., stream: _Optional[bool] = ..., stream_options: _Optional[_Union[StreamOptions, _Mapping]] = ..., spidergate_options: _Optional[_Union[SpidergateOptions, _Mapping]] = ..., include_route_trace: _Optional[bool] = ..., extra_json: _Optional[bytes] = ...) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., n: _Optional[int] = ..., max_tokens: _Optional[int] = ..., max_completion_tokens: _Optional[int] = ..., presence_penalty: _Optional[float] = ..., frequency_penalty: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., tools: _Optional[_Iterable[_Union[Tool, _Mapping]]] = ..., tool_choice: _Optional[_Union[ToolChoice, _Mapping]] = ..., parallel_tool_calls: _Optional[bool] = ..., response_format: _Optional[_Union[ResponseFormat, _Mapping]] = ..., seed: _Optional[int] = ..., user: _Optional[str] = ..., logprobs: _Optional[bool] = ..., top_logprobs: _Optional[int] = ..., stream: _Optional[bool] = ..., stream_options: _Optional[_Union[StreamOptions, _Mapping]] = ..., spidergate_options: _Optional[_Union[SpidergateOptions, _Mapping]] = ..., include_route_trace: _Optional[bool] = ..., request_kind: _Optional[str] = ..., extra_json: _Optional[bytes] = ...) -> None: ...
 
 class Usage(_message.Message):
     __slots__ = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "reasoning_tokens", "extra_json")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import itertools
 import wave
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -263,7 +264,7 @@ def _one_of_each_kind(stack: Stack, token: str) -> dict[str, str]:
         out.setframerate(16_000)
         out.writeframes(b"\0\0" * 24_000)
     raw = client.with_raw_response
-    calls = {
+    calls: dict[str, Callable[[], Any]] = {
         "chat": lambda: raw.chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
         ),

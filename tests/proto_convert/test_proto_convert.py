@@ -298,3 +298,19 @@ def test_a_modelled_field_in_extra_json_replaces_the_typed_one() -> None:
     request = request_from_proto(proto)
     assert [m.content for m in request.messages] == ["b"]
     assert (request.model, request.n, request.extra) == ("m", 2, {})
+
+
+def test_the_request_kind_names_the_surface() -> None:
+    """The bridge's translations (Responses, Messages, legacy completions) mark the chat
+    request with their kind for the ledger; a chat body cannot (the key is not JSON's)."""
+    message = request_to_proto({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+    assert request_from_proto(message).kind == "chat"
+    for kind in ("response", "message", "completion", "chat"):
+        message.request_kind = kind
+        assert request_from_proto(message).kind == kind
+    message.request_kind = "embedding"
+    with pytest.raises(GateError) as info:
+        request_from_proto(message)
+    assert (info.value.code, info.value.param) == ("invalid_request", "request_kind")
+    sneaky = request_to_proto({"model": "m", "messages": [], "request_kind": "message"})
+    assert request_from_proto(sneaky).kind == "chat"
