@@ -85,7 +85,18 @@ class CompletionCall:
         if resp.status >= 400:
             raise adapter.classify_error(resp.status, resp.headers, resp.body)
         completion = adapter.parse_response(target, resp.body)
+        if request.logprobs and _missing_logprobs(completion):
+            # A vendor that ignores logprobs silently: try the next candidate rather
+            # than hand the client a null it asked us not to give (providers.params).
+            raise UpstreamFailure(
+                FailureKind.PROTOCOL, 502, "the provider answered without the logprobs asked for"
+            )
         return Reply(completion, resp.headers, completion.usage)
+
+
+def _missing_logprobs(completion: Completion) -> bool:
+    """A choice with text but no ``logprobs`` (a tool call has no text to score)."""
+    return any(c.logprobs is None and c.message.content for c in completion.choices)
 
 
 class ChunkStreamCall:
