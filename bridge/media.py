@@ -21,9 +21,8 @@ from gate_service.proto_convert.media import (
     list_request_from_query,
     media_model_to_json,
 )
+from gate_service.providers.params import DROPPED_HEADER
 from spidergate.v1 import media_pb2
-
-DROPPED = "X-SpiderGate-Dropped-Params"
 
 
 async def list_media_models(request: Request) -> Response:
@@ -50,7 +49,7 @@ async def create_media_generation(request: Request) -> Response:
     )
     headers = dict(answer.headers)
     if answer.dropped_params:
-        headers[DROPPED] = ", ".join(answer.dropped_params)
+        headers[DROPPED_HEADER] = ", ".join(answer.dropped_params)
     return reply(request, generation_to_json(answer), headers)
 
 

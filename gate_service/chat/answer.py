@@ -2,6 +2,7 @@
 served model on the answer and on every chunk, ``spidergate_metadata``, the route trace
 and the ``X-SpiderGate-Fallback-From`` header. Pure functions of the answer and the
 routing :class:`~gate_service.routing.outcome.Outcome`; no routing decision is made here.
+The ``X-SpiderGate-Dropped-Params`` header names what the served provider was not sent.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from collections.abc import Sequence
 
 from gate_service.domain import ChatRequest, Chunk, Completion, Metadata
+from gate_service.providers.params import DROPPED_HEADER, dropped, request_params
 from gate_service.routing.outcome import Outcome, RequestContext
 from gate_service.routing.plan import Planned
 
@@ -27,6 +29,19 @@ def fallback_headers(planned: Sequence[Planned], outcome: Outcome) -> dict[str, 
     if outcome.index:
         return {FALLBACK_HEADER: planned[0].item.model_id}
     return {}
+
+
+def answer_headers(
+    planned: Sequence[Planned], outcome: Outcome, request: ChatRequest
+) -> dict[str, str]:
+    """The served answer's headers: the fallback header, and the parameters left out for
+    the provider that served (``providers.params``: ones that change nothing), named."""
+    headers = fallback_headers(planned, outcome)
+    if outcome.index is not None:
+        item = planned[outcome.index].item
+        if names := dropped(item.provider, item.model_id, request_params(request)):
+            headers[DROPPED_HEADER] = ", ".join(names)
+    return headers
 
 
 def shape_completion(
@@ -59,7 +74,7 @@ def shape_completion(
     )
     if ctx.include_route_trace:
         completion.route_trace = list(outcome.attempts)
-    return completion, fallback_headers(planned, outcome)
+    return completion, answer_headers(planned, outcome, request)
 
 
 def rewrite_chunk(chunk: Chunk, completion_id: str, model: str, wants_usage: bool) -> Chunk | None:

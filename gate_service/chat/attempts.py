@@ -10,12 +10,14 @@ when an attempt fails; these only say how it failed (``UpstreamFailure``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 
 import aiohttp
 
 from gate_service.chat.answer import new_completion_id, rewrite_chunk
+from gate_service.chat.several import merge_completions, single
 from gate_service.deadline import Deadline
 from gate_service.domain import ChatRequest, Chunk, Completion, Usage
 from gate_service.providers.base import (
@@ -25,6 +27,7 @@ from gate_service.providers.base import (
     UpstreamFailure,
     WireAdapter,
 )
+from gate_service.providers.params import emulates_n
 from gate_service.providers.transport import StreamResponse, open_stream, post
 from gate_service.routing.cost import counted_usage
 from gate_service.routing.plan import Planned
@@ -49,7 +52,9 @@ def chat_route(
 
 @dataclass(frozen=True, slots=True)
 class CompletionCall:
-    """One non-streaming attempt: post the request, parse the whole answer."""
+    """One non-streaming attempt: post the request, parse the whole answer. ``n > 1`` on a
+    provider without ``n``: ``n`` calls to the same target at once, merged
+    (:mod:`gate_service.chat.several`); one failing fails the attempt."""
 
     session: aiohttp.ClientSession
     request: ChatRequest
@@ -57,12 +62,41 @@ class CompletionCall:
     async def __call__(
         self, target: Target, adapter: WireAdapter, deadline: Deadline, timeout_s: float
     ) -> Reply[Completion]:
-        upstream = adapter.build_request(target, self.request, stream=False)
+        n = self.request.n or 1
+        if n > 1 and emulates_n(target.provider):
+            one = single(self.request)
+            replies = await asyncio.gather(
+                *(self._once(one, target, adapter, deadline, timeout_s) for _ in range(n))
+            )
+            completion = merge_completions([r.value for r in replies])
+            return Reply(completion, replies[0].headers, completion.usage)
+        return await self._once(self.request, target, adapter, deadline, timeout_s)
+
+    async def _once(
+        self,
+        request: ChatRequest,
+        target: Target,
+        adapter: WireAdapter,
+        deadline: Deadline,
+        timeout_s: float,
+    ) -> Reply[Completion]:
+        upstream = adapter.build_request(target, request, stream=False)
         resp = await post(self.session, upstream, timeout_s, deadline)
         if resp.status >= 400:
             raise adapter.classify_error(resp.status, resp.headers, resp.body)
         completion = adapter.parse_response(target, resp.body)
+        if request.logprobs and _missing_logprobs(completion):
+            # A vendor that ignores logprobs silently: try the next candidate rather
+            # than hand the client a null it asked us not to give (providers.params).
+            raise UpstreamFailure(
+                FailureKind.PROTOCOL, 502, "the provider answered without the logprobs asked for"
+            )
         return Reply(completion, resp.headers, completion.usage)
+
+
+def _missing_logprobs(completion: Completion) -> bool:
+    """A choice with text but no ``logprobs`` (a tool call has no text to score)."""
+    return any(c.logprobs is None and c.message.content for c in completion.choices)
 
 
 class ChunkStreamCall:

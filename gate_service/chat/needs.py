@@ -3,21 +3,24 @@ and the prompt-size estimates it is built from.
 
 Planning is shared by every kind of call and reads only ``Needs``; this is chat's
 translation: the options it was given, tools → ``function_calling``, an image part →
-``vision``, and the prompt's size from its messages and tool schemas.
+``vision``, the parameters it asks for (``providers.params``), ``n``, and the prompt's
+size from its messages and tool schemas.
 """
 
 from __future__ import annotations
 
 from gate_service.domain import ChatRequest, Tool
 from gate_service.domain.openai_json import tool_to_json
+from gate_service.providers.params import request_params
 from gate_service.routing.plan import Needs
 
 # A rough prompt size: four characters a token, plus framing per message.
 _CHARS_PER_TOKEN = 4
 
 
-def needs_of(request: ChatRequest) -> Needs:
-    """What ``request`` needs of the model and provider that serve it."""
+def needs_of(request: ChatRequest, *, stream: bool = False) -> Needs:
+    """What ``request`` needs of the model and provider that serve it; ``stream``: it is
+    answered as a stream."""
     options = request.options
     capabilities: tuple[str, ...] = ()
     if request.tools:
@@ -34,6 +37,9 @@ def needs_of(request: ChatRequest) -> Needs:
         prompt_tokens=estimate_prompt_tokens(request),
         prompt_bound=bound_prompt_tokens(request),
         max_output=request.max_output,
+        params=request_params(request),
+        stream=stream,
+        choices=request.n or 1,
     )
 
 

@@ -33,7 +33,7 @@ import aiohttp
 
 from gate_service.auth.principal import Principal
 from gate_service.cache import ResponseCache, cache_key, cacheable, prepare_hit
-from gate_service.chat.answer import fallback_headers, shape_completion
+from gate_service.chat.answer import answer_headers, shape_completion
 from gate_service.chat.attempts import ChunkStreamCall, CompletionCall, chat_route
 from gate_service.chat.needs import needs_of
 from gate_service.chat.replay import completion_to_chunks
@@ -107,7 +107,7 @@ class ChatService:
         async with self.pipeline.flight(
             principal, ctx, request.model, streamed=True, kind=request.kind
         ) as flight:
-            needs = needs_of(request)
+            needs = needs_of(request, stream=True)
             planned = self.planner.prepare(ctx, needs)
             admission = await flight.admit(worst_case_usd(planned, needs))
             _, _, hit = await self._hit(ctx, request)
@@ -129,7 +129,8 @@ class ChatService:
                     headers = None
                     if first:
                         first = False
-                        headers = {**fallback_headers(planned, run.outcome), **admission.headers}
+                        headers = answer_headers(planned, run.outcome, request)
+                        headers.update(admission.headers)
                     yield headers, batch
 
 

@@ -1,10 +1,15 @@
 """Chat request -> Anthropic Messages request body (``POST /v1/messages``).
 
 Only fields Anthropic defines are sent: the Messages API answers unknown fields with a
-400, so OpenAI parameters without an Anthropic equivalent (``n``, ``seed``, penalties,
-``logprobs``, ``response_format``, ``reasoning_effort``...) are left out rather than
-passed through. Anthropic also wants strictly alternating user/assistant turns, system
-text outside the turns, and tool results as user content; the conversion provides that.
+400, so OpenAI parameters without an Anthropic equivalent are left out rather than passed
+through — ``providers.params`` says which, and what the gateway does instead (planning
+refuses the ones that change the answer; the others are named in a response header).
+``response_format`` (JSON output) is emulated the way Anthropic recommends: a tool whose
+``input_schema`` is the schema, forced with ``tool_choice``; the answer's tool input is
+turned back into the message text (``anthropic_response``, ``anthropic_stream``).
+
+Anthropic also wants strictly alternating user/assistant turns, system text outside the
+turns, and tool results as user content; the conversion provides that.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from gate_service.providers.openai_request import (
     texts_of,
     tool_arguments,
 )
+
+# The tool that carries a JSON answer (response_format): unwrapped into the message text.
+RESPONSE_TOOL = "spidergate_json_answer"
 
 # Anthropic requires max_tokens; OpenAI clients often leave it out.
 DEFAULT_MAX_TOKENS = 4096
@@ -62,15 +70,46 @@ def build_body(request: ChatRequest, model: str, *, stream: bool, sampling: bool
         body.update(_sampling(request))
     if stops := stop_sequences(request):
         body["stop_sequences"] = stops
-    if tools := function_tools(request):
-        body["tools"] = [_tool(f) for f in tools]
-        if choice := _tool_choice(request):
+    tools = [_tool(f) for f in function_tools(request)]
+    choice = _tool_choice(request) if tools else None
+    if (answer_tool := response_tool(request)) is not None:
+        choice = _forced_answer(choice, bool(tools))
+        tools.append(answer_tool)
+    if tools:
+        body["tools"] = tools
+        if choice:
             body["tool_choice"] = choice
     if request.user is not None:
         body["metadata"] = {"user_id": request.user}
     if stream:
         body["stream"] = True
     return body
+
+
+def response_tool(request: ChatRequest) -> Json | None:
+    """The tool that carries a JSON answer (``response_format`` json_schema: its schema;
+    json_object: any object), or None when the request asks for text."""
+    fmt = request.response_format
+    if fmt is None or fmt.type not in ("json_object", "json_schema"):
+        return None
+    spec = fmt.json_schema if isinstance(fmt.json_schema, dict) else {}
+    schema = spec.get("schema")
+    if not isinstance(schema, dict) or fmt.type == "json_object":
+        schema = {"type": "object", "additionalProperties": True}
+    description = spec.get("description") or "Give your whole answer as this tool's input."
+    return {"name": RESPONSE_TOOL, "description": str(description), "input_schema": schema}
+
+
+def _forced_answer(choice: Json | None, has_tools: bool) -> Json:
+    """The tool choice with the answer tool added: forced when it is the only tool; with
+    the client's tools, some tool must be called (theirs, or the answer), unless the
+    client named one or said none (then the answer is forced)."""
+    kind = (choice or {}).get("type")
+    if not has_tools or kind == "none":
+        return {"type": "tool", "name": RESPONSE_TOOL, "disable_parallel_tool_use": True}
+    if kind == "tool":
+        return choice or {}
+    return {"type": "any", "disable_parallel_tool_use": True}
 
 
 def _sampling(request: ChatRequest) -> Json:

@@ -11,6 +11,7 @@ from typing import Any
 
 from gate_service.domain import Completion, ToolCall, Usage
 from gate_service.providers import openai_shapes as shapes
+from gate_service.providers.anthropic_request import RESPONSE_TOOL
 from gate_service.providers.base import Json
 from gate_service.providers.json_codec import compact
 
@@ -48,8 +49,10 @@ def parse_message(data: Json, created: int, fallback_model: str) -> Completion:
     """The whole answer as a ``chat.completion``.
 
     Text blocks become the content, ``thinking`` blocks ``reasoning_content`` and
-    ``tool_use`` blocks tool calls (arguments as compact JSON text). Server-side tool
-    blocks and redacted thinking have no OpenAI counterpart and are skipped.
+    ``tool_use`` blocks tool calls (arguments as compact JSON text) — except the
+    answer tool of an emulated ``response_format``, whose input is the answer: it
+    becomes the content, and the answer ends with ``stop``. Server-side tool blocks and
+    redacted thinking have no OpenAI counterpart and are skipped.
     """
     texts: list[str] = []
     thoughts: list[str] = []
@@ -60,17 +63,22 @@ def parse_message(data: Json, created: int, fallback_model: str) -> Completion:
             texts.append(str(block.get("text") or ""))
         elif kind == "thinking":
             thoughts.append(str(block.get("thinking") or ""))
+        elif kind == "tool_use" and block.get("name") == RESPONSE_TOOL:
+            texts.append(compact(block.get("input") or {}))
         elif kind == "tool_use":
             arguments = compact(block.get("input") or {})
             calls.append(
                 shapes.tool_call(str(block.get("id") or ""), str(block["name"]), arguments)
             )
     msg = shapes.message(texts, reasoning=thoughts, tool_calls=calls)
+    reason = finish_reason(data.get("stop_reason"))
+    if reason == "tool_calls" and not calls:  # only the answer tool was called
+        reason = "stop"
     raw_usage = data.get("usage")
     return shapes.completion(
         str(data.get("id") or ""),
         str(data.get("model") or fallback_model),
         created,
-        [shapes.choice(0, msg, finish_reason(data.get("stop_reason")))],
+        [shapes.choice(0, msg, reason)],
         usage(raw_usage) if isinstance(raw_usage, dict) else None,
     )

@@ -5,6 +5,10 @@ the payload's ``type``, so the payload alone says what happened. Event order:
 ``message_start``, per content block ``content_block_start`` / ``_delta`` / ``_stop``,
 ``message_delta`` (stop reason, final output usage), ``message_stop``; ``ping`` may come
 anywhere and an ``error`` event can interrupt a stream that already answered 200.
+
+The answer tool of an emulated ``response_format`` (``anthropic_request.RESPONSE_TOOL``)
+streams its input as ``input_json_delta``s: those become content deltas, so the client
+receives the JSON answer as text, ending with ``stop``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gate_service.domain import Chunk, Delta, FunctionCall, ToolCall
+from gate_service.providers.anthropic_request import RESPONSE_TOOL
 from gate_service.providers.anthropic_response import finish_reason, usage
 from gate_service.providers.base import FailureKind, Json, UpstreamFailure
 from gate_service.providers.json_codec import load_object
@@ -37,7 +42,15 @@ def error_event_failure(event: Json) -> UpstreamFailure:
 class AnthropicStreamDecoder:
     """Decodes one Anthropic stream; remembers ids, tool-block indexes and usage."""
 
-    __slots__ = ("_chunks", "_handlers", "_silent_tools", "_tool_index", "_usage", "done")
+    __slots__ = (
+        "_answer_blocks",
+        "_chunks",
+        "_handlers",
+        "_silent_tools",
+        "_tool_index",
+        "_usage",
+        "done",
+    )
 
     def __init__(self, model: str, created: int) -> None:
         self.done = False
@@ -47,6 +60,8 @@ class AnthropicStreamDecoder:
         self._tool_index: dict[int, int] = {}
         # Tool blocks that have not streamed any input yet (see _block_stop).
         self._silent_tools: set[int] = set()
+        # Blocks of the answer tool: their input is the message text.
+        self._answer_blocks: set[int] = set()
         self._handlers: dict[str, Callable[[Json], list[Chunk]]] = {
             "message_start": self._message_start,
             "content_block_start": self._block_start,
@@ -73,6 +88,11 @@ class AnthropicStreamDecoder:
     def _block_start(self, event: Json) -> list[Chunk]:
         block = event.get("content_block") or {}
         kind = block.get("type")
+        if kind == "tool_use" and block.get("name") == RESPONSE_TOOL:
+            block_index = int(event.get("index") or 0)
+            self._answer_blocks.add(block_index)
+            self._silent_tools.add(block_index)
+            return []
         if kind == "tool_use":
             block_index = int(event.get("index") or 0)
             index = self._tool_index[block_index] = len(self._tool_index)
@@ -99,6 +119,9 @@ class AnthropicStreamDecoder:
             return [self._chunks.delta(Delta(reasoning_content=str(delta["thinking"])))]
         if kind == "input_json_delta" and delta.get("partial_json"):
             block_index = int(event.get("index") or 0)
+            if block_index in self._answer_blocks:
+                self._silent_tools.discard(block_index)
+                return [self._chunks.delta(Delta(content=str(delta["partial_json"])))]
             index = self._tool_index.get(block_index)
             if index is None:
                 return []  # a server tool's input: not a call the client makes
@@ -114,6 +137,8 @@ class AnthropicStreamDecoder:
         if block_index not in self._silent_tools:
             return []
         self._silent_tools.discard(block_index)
+        if block_index in self._answer_blocks:
+            return [self._chunks.delta(Delta(content="{}"))]
         call = ToolCall(index=self._tool_index[block_index], function=FunctionCall(arguments="{}"))
         return [self._chunks.delta(Delta(tool_calls=[call]))]
 
@@ -122,7 +147,10 @@ class AnthropicStreamDecoder:
         stop_reason = (event.get("delta") or {}).get("stop_reason")
         if stop_reason is None:
             return []
-        return [self._chunks.delta(Delta(), finish_reason=finish_reason(stop_reason))]
+        reason = finish_reason(stop_reason)
+        if reason == "tool_calls" and not self._tool_index:  # only the answer tool
+            reason = "stop"
+        return [self._chunks.delta(Delta(), finish_reason=reason)]
 
     def _message_stop(self, event: Json) -> list[Chunk]:
         self.done = True

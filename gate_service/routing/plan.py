@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gate_service.errors import CATALOGUE, GateError
+from gate_service.errors import CATALOGUE, GateError, invalid
 from gate_service.providers.base import WireAdapter
+from gate_service.providers.params import refused
 from gate_service.routing.keys import KeyPool, UsableKey, resolve_base_url
 from gate_service.routing.resolve import ChainItem
 
@@ -39,7 +40,10 @@ class Needs:
     short); ``max_output`` the output cap the client set, if any. ``alias_kind`` is the
     kind of alias the model name may be (an embedding request resolves ``agent/embed``,
     a chat request the chat aliases). ``images``, ``characters`` and ``audio_seconds``
-    bound the non-token units the call may be billed for (the reservation)."""
+    bound the non-token units the call may be billed for (the reservation). ``params``
+    are the request parameters it asks for (``providers.params``: a candidate that cannot
+    honour one is filtered), ``stream`` whether it streams, ``choices`` how many answers
+    it asks for (``n``: the reservation covers them all)."""
 
     model: str
     fallback_models: tuple[str, ...] = ()
@@ -54,6 +58,9 @@ class Needs:
     images: int = 0
     characters: int = 0
     audio_seconds: float = 0.0
+    params: tuple[str, ...] = ()
+    stream: bool = False
+    choices: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +122,8 @@ def plan(
             verdict = "PII-safe alias: this free tier may use request data for training"
         elif item.provider.api_format not in adapters:
             verdict = f"wire format '{item.provider.api_format}' is not supported yet"
+        elif unable := refused(item.provider, needs.params, stream=needs.stream):
+            verdict = _cannot_honour(item.provider.id, unable, needs.stream)
         elif model is not None and (lacks := _lacking(needs, model.capabilities)):
             verdict = lacks
         elif model is not None and max_out and max_out > model.max_output_tokens:
@@ -155,6 +164,7 @@ def plan(
         rank = {p: i for i, p in enumerate(preferred)}
         planned.sort(key=lambda p: rank.get(p.item.provider.id, len(rank)))
     if not planned:
+        _refuse_pinned(chain, needs)
         raise GateError(
             "no_qualifying_model",
             "No candidate model can serve this request.",
@@ -180,6 +190,29 @@ def key_required(exc: GateError) -> GateError:
     if code not in CATALOGUE:
         return GateError("service_unavailable", message, body=exc.body)
     return GateError(code, message, body=exc.body)
+
+
+def _cannot_honour(provider: str, params: list[str], stream: bool) -> str:
+    """The verdict of a candidate that cannot honour parameters the request asks for."""
+    names = ", ".join(params)
+    if params == ["n"] and stream:
+        return f"{provider} has no n: n > 1 is emulated without streaming only"
+    return f"{provider} cannot honour {names} (see the README's parameter table)"
+
+
+def _refuse_pinned(chain: list[ChainItem], needs: Needs) -> None:
+    """A concrete model (no alias) that cannot honour a parameter: 400 naming it, since
+    the client asked for that model and that parameter together, and no routing choice
+    can change that (fallback models, if any, were refused as well)."""
+    if not chain or chain[0].via_alias:
+        return
+    unable = refused(chain[0].provider, needs.params, stream=needs.stream)
+    if unable:
+        raise invalid(
+            f"'{unable[0]}' is not supported by '{needs.model}' "
+            f"({_cannot_honour(chain[0].provider.id, unable, needs.stream)}).",
+            unable[0],
+        )
 
 
 def _lacking(needs: Needs, capabilities: Any) -> str:

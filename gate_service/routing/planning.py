@@ -51,7 +51,8 @@ def worst_case_usd(planned: Sequence[Planned], needs: Needs) -> float:
     """The most this request can cost, for budget reservation: a generous bound on the
     prompt plus ``max_tokens`` — or, without it, the model's whole output limit — and the
     bound on its non-token units (images, characters, audio seconds), at the dearest
-    candidate that may serve it."""
+    candidate that may serve it; ``n`` answers cost ``n`` times as much (an emulated
+    ``n`` sends the prompt ``n`` times too)."""
     prompt = needs.prompt_bound
     max_out = needs.max_output
     costs = [
@@ -60,7 +61,7 @@ def worst_case_usd(planned: Sequence[Planned], needs: Needs) -> float:
         for p in planned
         if p.item.model
     ]
-    return max(costs, default=0.0)
+    return max(costs, default=0.0) * max(needs.choices, 1)
 
 
 def tries(

@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import orjson
 from aiohttp import web
 
-from mock_provider.behaviour import Reply, cached_prompt_tokens
+from mock_provider.behaviour import Reply, cached_prompt_tokens, split_pieces
 from mock_provider.formats import gemini_embeddings
 from mock_provider.formats.answer import json_answer, stream_answer
 from mock_provider.formats.base import Call, Endpoint, WireFormat
@@ -211,7 +211,7 @@ def _parse(call: Call) -> tuple[GenerateRequest, Reply] | web.Response:
 def usage_metadata(params: GenerateRequest, reply: Reply, *, final: bool = True) -> dict[str, Any]:
     """``usageMetadata``; a non-final stream chunk reports the prompt side only."""
     prompt = reply.prompt_tokens
-    candidates = reply.completion_tokens if final else 0
+    candidates = reply.completion_tokens * params.candidate_count if final else 0
     thoughts = thought_tokens(params.model, reply)
     cached = cached_prompt_tokens(params.system_text, prompt)
     usage: dict[str, Any] = {"promptTokenCount": prompt}
@@ -237,12 +237,32 @@ def _parts(reply: Reply) -> list[dict[str, Any]]:
     return [{"text": reply.text or ""}]
 
 
-def _candidate(parts: list[dict[str, Any]], finish_reason: str | None) -> dict[str, Any]:
-    candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}}
-    if finish_reason is not None:
-        candidate["finishReason"] = finish_reason
-    candidate["index"] = 0
-    return candidate
+def _candidates(
+    params: GenerateRequest, parts: list[dict[str, Any]], finish_reason: str | None
+) -> list[dict[str, Any]]:
+    """``candidateCount`` candidates (the mock is deterministic: all the same), each with
+    a ``logprobsResult`` for its text when ``responseLogprobs`` was asked."""
+    out = []
+    for index in range(params.candidate_count):
+        candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}}
+        if finish_reason is not None:
+            candidate["finishReason"] = finish_reason
+        if params.logprobs is not None:
+            candidate["logprobsResult"] = _logprobs_result(parts, params.logprobs)
+        candidate["index"] = index
+        out.append(candidate)
+    return out
+
+
+def _logprobs_result(parts: list[dict[str, Any]], top: int) -> dict[str, Any]:
+    """One chosen token per text piece, with ``top`` made-up alternatives each."""
+    tokens = [piece for part in parts for piece in split_pieces(str(part.get("text") or ""))]
+    chosen = [{"token": t, "logProbability": -0.25} for t in tokens]
+    alternatives = [
+        {"candidates": [{"token": t, "logProbability": -0.25 - k} for k in range(top)]}
+        for t in tokens
+    ]
+    return {"topCandidates": alternatives, "chosenCandidates": chosen}
 
 
 def _finish_reason(reply: Reply) -> str:
@@ -252,7 +272,7 @@ def _finish_reason(reply: Reply) -> str:
 def response_object(params: GenerateRequest, reply: Reply, response_id: str) -> dict[str, Any]:
     """A non-streaming ``GenerateContentResponse``."""
     return {
-        "candidates": [_candidate(_parts(reply), _finish_reason(reply))],
+        "candidates": _candidates(params, _parts(reply), _finish_reason(reply)),
         "usageMetadata": usage_metadata(params, reply),
         "modelVersion": params.model,
         "responseId": response_id,
@@ -269,7 +289,7 @@ def stream_events(params: GenerateRequest, reply: Reply, response_id: str) -> li
     partial_usage = usage_metadata(params, reply, final=False)
     return [
         {
-            "candidates": [_candidate(parts, _finish_reason(reply) if i == last else None)],
+            "candidates": _candidates(params, parts, _finish_reason(reply) if i == last else None),
             "usageMetadata": usage_metadata(params, reply) if i == last else partial_usage,
             "modelVersion": params.model,
             "responseId": response_id,

@@ -15,7 +15,9 @@ messages and tools so the same prompt gets the same answer in every format:
   required / none; ANY with ``allowedFunctionNames`` calls the first allowed;
 * ``generationConfig``: ``maxOutputTokens``, ``stopSequences``,
   ``responseMimeType`` (``application/json`` -> a JSON reply, shaped by
-  ``responseSchema`` / ``responseJsonSchema`` when given).
+  ``responseSchema`` / ``responseJsonSchema`` when given), ``candidateCount``
+  (1-8: that many identical candidates), ``responseLogprobs`` / ``logprobs``
+  (a ``logprobsResult`` per candidate).
 
 Field names are accepted in camelCase (what the REST API documents and the
 SDK sends) and in snake_case (which the real API also accepts).
@@ -57,6 +59,9 @@ class GenerateRequest:
     max_tokens: int | None
     stop: list[str]
     response_format: dict[str, Any] | None
+    candidate_count: int = 1
+    logprobs: int | None = None
+    """None: no ``responseLogprobs``; else how many top alternatives per token."""
 
     def decide(self) -> Reply:
         return behaviour.decide(
@@ -99,8 +104,14 @@ def parse_generate_request(model: str, body: Any, invalid_json: bool = False) ->
     config = field(body, "generationConfig") or {}
     if not isinstance(config, dict):
         raise InvalidRequest("generation_config: must be an object")
-    if field(config, "candidateCount") not in (None, 1):
-        raise InvalidRequest("The mock provider only supports candidateCount=1.")
+    count = field(config, "candidateCount")
+    if count is None:
+        count = 1
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 8:
+        raise InvalidRequest("candidateCount must be between 1 and 8.")
+    top = field(config, "logprobs")
+    if top is not None and (not isinstance(top, int) or not 0 <= top <= 20):
+        raise InvalidRequest("logprobs must be between 0 and 20.")
     return GenerateRequest(
         model=model,
         messages=messages,
@@ -110,6 +121,8 @@ def parse_generate_request(model: str, body: Any, invalid_json: bool = False) ->
         max_tokens=_max_tokens(config),
         stop=_stop_sequences(config),
         response_format=_response_format(config),
+        candidate_count=count,
+        logprobs=(top or 0) if field(config, "responseLogprobs") else None,
     )
 
 

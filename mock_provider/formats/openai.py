@@ -26,7 +26,7 @@ from mock_provider.behaviour import Reply
 from mock_provider.formats import openai_audio, openai_embeddings, openai_images
 from mock_provider.formats.answer import json_answer, stream_answer
 from mock_provider.formats.base import Call, Endpoint, WireFormat
-from mock_provider.formats.openai_request import InvalidRequest, parse_chat_request
+from mock_provider.formats.openai_request import ChatRequest, InvalidRequest, parse_chat_request
 from mock_provider.formats.sse import DONE, data_event
 
 __all__ = ["MALFORMED_EVENT", "MODELS", "OpenAIFormat", "stream_events"]
@@ -217,14 +217,40 @@ async def chat_completions(call: Call) -> web.StreamResponse:
     created = int(time.time())
     headers = response_headers(ident)
     if params.stream:
-        events = stream_events(completion_id, created, params.model, reply, params.include_usage)
+        events = stream_events(
+            completion_id, created, params.model, reply, params.include_usage, params
+        )
         return await stream_answer(call, events, headers, malformed=MALFORMED_EVENT)
-    body = completion_object(completion_id, created, params.model, reply)
+    body = completion_object(completion_id, created, params.model, reply, params)
     return json_answer(call, orjson.dumps(body), headers)
 
 
-def completion_object(completion_id: str, created: int, model: str, reply: Reply) -> dict[str, Any]:
-    """A non-streaming ``chat.completion``."""
+def logprobs_object(pieces: list[str], top: int | None) -> dict[str, Any] | None:
+    """Made-up ``logprobs`` for the text pieces (None when they were not asked for)."""
+    if top is None:
+        return None
+
+    def entry(token: str, logprob: float) -> dict[str, Any]:
+        return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+    content = [
+        {**entry(p, -0.25), "top_logprobs": [entry(p, -0.25 - k) for k in range(top)]}
+        for p in pieces
+    ]
+    return {"content": content, "refusal": None}
+
+
+def completion_object(
+    completion_id: str,
+    created: int,
+    model: str,
+    reply: Reply,
+    params: ChatRequest | None = None,
+) -> dict[str, Any]:
+    """A non-streaming ``chat.completion``: ``n`` identical choices (the mock is
+    deterministic), with ``logprobs`` when asked."""
+    n = params.n if params else 1
+    top = params.logprobs if params else None
     message: dict[str, Any] = {"role": "assistant", "content": reply.text}
     if reply.tool_calls:
         message["tool_calls"] = [
@@ -243,19 +269,26 @@ def completion_object(completion_id: str, created: int, model: str, reply: Reply
         "created": created,
         "model": model,
         "choices": [
-            {"index": 0, "message": message, "logprobs": None, "finish_reason": reply.finish_reason}
+            {
+                "index": index,
+                "message": message,
+                "logprobs": logprobs_object(reply.pieces(), top),
+                "finish_reason": reply.finish_reason,
+            }
+            for index in range(n)
         ],
-        "usage": usage_object(reply),
+        "usage": usage_object(reply, n),
         "service_tier": "default",
         "system_fingerprint": SYSTEM_FINGERPRINT,
     }
 
 
-def usage_object(reply: Reply) -> dict[str, Any]:
+def usage_object(reply: Reply, n: int = 1) -> dict[str, Any]:
+    """Usage; ``n`` choices cost ``n`` times the completion (the prompt is read once)."""
     return {
         "prompt_tokens": reply.prompt_tokens,
-        "completion_tokens": reply.completion_tokens,
-        "total_tokens": reply.total_tokens,
+        "completion_tokens": reply.completion_tokens * n,
+        "total_tokens": reply.prompt_tokens + reply.completion_tokens * n,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
             "reasoning_tokens": 0,
@@ -267,16 +300,27 @@ def usage_object(reply: Reply) -> dict[str, Any]:
 
 
 def stream_events(
-    completion_id: str, created: int, model: str, reply: Reply, include_usage: bool
+    completion_id: str,
+    created: int,
+    model: str,
+    reply: Reply,
+    include_usage: bool,
+    params: ChatRequest | None = None,
 ) -> list[bytes]:
     """The SSE events of a streamed completion, exactly in OpenAI's order.
 
     role delta -> content (or tool-call) deltas -> empty delta with
     finish_reason -> usage chunk (only with ``include_usage``) -> ``[DONE]``.
-    With ``include_usage`` every other chunk carries ``"usage": null``.
+    With ``include_usage`` every other chunk carries ``"usage": null``. ``n`` choices
+    stream one after the other (each chunk names its index); a content delta carries
+    its ``logprobs`` when asked.
     """
+    n = params.n if params else 1
+    top = params.logprobs if params else None
 
-    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
+    def chunk(
+        choice: int, delta: dict[str, Any], finish_reason: str | None = None, probs: Any = None
+    ) -> bytes:
         payload: dict[str, Any] = {
             "id": completion_id,
             "object": "chat.completion.chunk",
@@ -285,7 +329,7 @@ def stream_events(
             "service_tier": "default",
             "system_fingerprint": SYSTEM_FINGERPRINT,
             "choices": [
-                {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+                {"index": choice, "delta": delta, "logprobs": probs, "finish_reason": finish_reason}
             ],
         }
         if include_usage:
@@ -293,33 +337,34 @@ def stream_events(
         return data_event(payload)
 
     events: list[bytes] = []
-    if reply.tool_calls:
-        for index, call in enumerate(reply.tool_calls):
-            opening = {
-                "index": index,
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": ""},
-            }
-            if index == 0:
-                delta = {
-                    "role": "assistant",
-                    "content": None,
-                    "tool_calls": [opening],
-                    "refusal": None,
+    for choice in range(n):
+        if reply.tool_calls:
+            for index, call in enumerate(reply.tool_calls):
+                opening = {
+                    "index": index,
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": ""},
                 }
-            else:
-                delta = {"tool_calls": [opening]}
-            events.append(chunk(delta))
-            for fragment in call.fragments():
-                events.append(
-                    chunk({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
-                )
-    else:
-        events.append(chunk({"role": "assistant", "content": "", "refusal": None}))
-        for piece in reply.pieces():
-            events.append(chunk({"content": piece}))
-    events.append(chunk({}, reply.finish_reason))
+                if index == 0:
+                    delta = {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [opening],
+                        "refusal": None,
+                    }
+                else:
+                    delta = {"tool_calls": [opening]}
+                events.append(chunk(choice, delta))
+                for fragment in call.fragments():
+                    fragment_delta = {"index": index, "function": {"arguments": fragment}}
+                    events.append(chunk(choice, {"tool_calls": [fragment_delta]}))
+        else:
+            events.append(chunk(choice, {"role": "assistant", "content": "", "refusal": None}))
+            for piece in reply.pieces():
+                probs = logprobs_object([piece], top)
+                events.append(chunk(choice, {"content": piece}, probs=probs))
+        events.append(chunk(choice, {}, reply.finish_reason))
     if include_usage:
         events.append(
             data_event(
@@ -331,7 +376,7 @@ def stream_events(
                     "service_tier": "default",
                     "system_fingerprint": SYSTEM_FINGERPRINT,
                     "choices": [],
-                    "usage": usage_object(reply),
+                    "usage": usage_object(reply, n),
                 }
             )
         )

@@ -46,6 +46,9 @@ class ChatRequest:
     response_format: dict[str, Any] | None
     stream: bool
     include_usage: bool
+    n: int = 1
+    logprobs: int | None = None
+    """None: not asked; else how many ``top_logprobs`` per token."""
 
     def decide(self) -> Reply:
         return behaviour.decide(
@@ -79,8 +82,17 @@ def parse_chat_request(body: Any, invalid_json: bool = False) -> ChatRequest:
     stop = _validate_stop(body.get("stop"))
     response_format = _validate_response_format(body.get("response_format"))
     n = body.get("n")
-    if n is not None and n != 1:
-        raise InvalidRequest("The mock provider only supports n=1.", "n", "invalid_value")
+    if n is None:
+        n = 1
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 128:
+        raise InvalidRequest("'n' must be between 1 and 128.", "n", "invalid_value")
+    top = body.get("top_logprobs")
+    if top is not None and (not isinstance(top, int) or not 0 <= top <= 20):
+        raise InvalidRequest("'top_logprobs' must be between 0 and 20.", "top_logprobs")
+    if top is not None and body.get("logprobs") is not True:
+        raise InvalidRequest(
+            "'logprobs' must be set to true when 'top_logprobs' is used.", "top_logprobs"
+        )
     stream = body.get("stream")
     if stream is not None and not isinstance(stream, bool):
         raise InvalidRequest(_type_message("stream", "a boolean", stream), "stream", "invalid_type")
@@ -101,6 +113,8 @@ def parse_chat_request(body: Any, invalid_json: bool = False) -> ChatRequest:
         response_format=response_format,
         stream=bool(stream),
         include_usage=include_usage,
+        n=n,
+        logprobs=(top or 0) if body.get("logprobs") is True else None,
     )
 
 
