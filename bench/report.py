@@ -9,7 +9,15 @@ from pathlib import Path
 
 from wrk import WrkResult
 
-MODE_NAMES = {"json": "non-streaming", "stream": "streaming", "embeddings": "embeddings"}
+MODE_NAMES = {
+    "json": "non-streaming",
+    "stream": "streaming",
+    "embeddings": "embeddings",
+    "responses": "Responses API",
+    "responses-stream": "Responses API, streamed",
+    "messages": "Anthropic Messages",
+    "messages-stream": "Anthropic Messages, streamed",
+}
 
 
 @dataclass

@@ -5,6 +5,7 @@ with LiteLLM's proxy and Portkey's gateway, all in front of the same mock provid
     .venv/bin/python bench/run.py --compare       # + LiteLLM and Portkey (setup_competitors.sh)
     .venv/bin/python bench/run.py --smoke         # CI: 2 s, 16 in flight, json + stream
     .venv/bin/python bench/run.py --modes embeddings --concurrency 16   # POST /embeddings
+    .venv/bin/python bench/run.py --modes json,responses,messages      # the translated surfaces
 
 See bench/README.md for what is measured and the fairness rules.
 """
@@ -26,13 +27,14 @@ from types import FrameType
 
 from harness import DRIVER_CORE, GATEWAY_CORE, BenchError, ProcessRegistry
 from report import Record, markdown_table, ratios, write_json
-from system import Context, System
+from system import SURFACES, Context, System
 from systems import SYSTEMS, MockProvider
 from wrk import Target, WrkResult, run_wrk
 
-MODES = ("json", "stream", "embeddings")
-# What runs unless --modes says otherwise: chat, which every system serves. Embeddings
-# (base64, the openai SDK's default) are SpiderGate's; a system without them skips the mode.
+MODES = ("json", "stream", *SURFACES)
+# What runs unless --modes says otherwise: chat, which every system serves. The other
+# surfaces (embeddings, the Responses and Anthropic Messages APIs) are SpiderGate's; a
+# system without one skips the mode.
 DEFAULT_MODES = ("json", "stream")
 
 
@@ -76,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--modes",
         type=csv_choices(MODES),
         default=list(DEFAULT_MODES),
-        help="json (non-streaming), stream, embeddings (default: json,stream)",
+        help=f"json (non-streaming), stream, {', '.join(SURFACES)} (default: json,stream)",
     )
     parser.add_argument(
         "--compare", action="store_true", help="also run LiteLLM's proxy and Portkey's gateway"
@@ -188,8 +190,9 @@ def bench_system(
         log(f"   ready in {time.monotonic() - started:.1f}s at {system.base_url}")
         sample = system.verify()
         log(f"   verified: 200 with a completion ({sample[:60]!r}), streaming too")
-        if "embeddings" in args.modes and system.embeddings_target() is not None:
-            log(f"   verified: {system.verify_embeddings()}")
+        for mode in args.modes:
+            if mode in SURFACES and system.surface_target(mode) is not None:
+                log(f"   verified: {system.verify_surface(mode)}")
     except BenchError as exc:
         reason = str(exc)
         skipped[system.label] = reason.splitlines()[0] if reason else "failed to start"
@@ -234,8 +237,8 @@ def bench_system(
 
 def mode_target(system: System, mode: str) -> Target | None:
     """What wrk sends a system in ``mode``; None when the system does not serve it."""
-    if mode == "embeddings":
-        return system.embeddings_target()
+    if mode in SURFACES:
+        return system.surface_target(mode)
     return system.target(mode == "stream")
 
 

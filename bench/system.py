@@ -31,6 +31,48 @@ EMBEDDINGS_PAYLOAD: dict[str, object] = {
 }
 
 
+@dataclass(frozen=True)
+class Surface:
+    """A mode beyond chat that a system may serve: the path under its API prefix, the
+    request, and what an answer must hold to count as served (a marker in the body), so
+    a route that answers 200 with nothing in it fails verification instead of being timed."""
+
+    path: str
+    payload: dict[str, object]
+    marker: str
+
+
+#: The surfaces beside chat, by mode. The Responses and Messages modes ask the same
+#: alias for the same prompt as chat's, so their requests/s compare with chat's directly:
+#: what differs is the translation at the edge.
+SURFACES: dict[str, Surface] = {
+    "embeddings": Surface("/embeddings", EMBEDDINGS_PAYLOAD, '"embedding":"'),
+    "responses": Surface(
+        "/responses", {"model": MODEL, "input": PROMPT, "store": False}, '"output_text"'
+    ),
+    "responses-stream": Surface(
+        "/responses",
+        {"model": MODEL, "input": PROMPT, "store": False, "stream": True},
+        "response.completed",
+    ),
+    "messages": Surface(
+        "/v1/messages",
+        {"model": MODEL, "max_tokens": 256, "messages": [{"role": "user", "content": PROMPT}]},
+        '"type":"text"',
+    ),
+    "messages-stream": Surface(
+        "/v1/messages",
+        {
+            "model": MODEL,
+            "max_tokens": 256,
+            "messages": [{"role": "user", "content": PROMPT}],
+            "stream": True,
+        },
+        "message_stop",
+    ),
+}
+
+
 def chat_payload(model: str, stream: bool) -> dict[str, object]:
     payload: dict[str, object] = {
         "model": model,
@@ -71,30 +113,26 @@ class System(ABC):
     def target(self, stream: bool) -> Target:
         """The authenticated chat-completion request wrk sends."""
 
-    def embeddings_target(self) -> Target | None:
-        """The authenticated ``POST /embeddings`` wrk sends; None if not served."""
+    def surface_target(self, mode: str) -> Target | None:
+        """The authenticated request wrk sends in a :data:`SURFACES` mode; None if the
+        system does not serve that surface."""
         return None
 
-    def verify_embeddings(self) -> str:
-        """One embeddings request; raise unless it carries a base64 vector. Returns what
-        the log says of it."""
-        target = self.embeddings_target()
+    def verify_surface(self, mode: str) -> str:
+        """One request of a :data:`SURFACES` mode; raise unless it answers 200 with the
+        surface's marker. Returns what the log says of it."""
+        target = self.surface_target(mode)
         assert target is not None
         try:
             reply = http_request(
                 target.url, method=target.method, body=target.body, headers=target.headers
             )
         except OSError as exc:
-            raise BenchError(f"{self.label}: embeddings request failed: {exc}") from exc
-        try:
-            vector = json.loads(reply.text())["data"][0]["embedding"]
-        except (ValueError, KeyError, IndexError, TypeError):
-            vector = None
-        if reply.status != 200 or not isinstance(vector, str) or not vector:
-            raise BenchError(
-                f"{self.label}: embeddings answered HTTP {reply.status}: {reply.text()[:300]}"
-            )
-        return f"200 with an embedding ({len(vector)} base64 characters)"
+            raise BenchError(f"{self.label}: {mode} request failed: {exc}") from exc
+        text = reply.text()
+        if reply.status != 200 or SURFACES[mode].marker not in text.replace(": ", ":"):
+            raise BenchError(f"{self.label}: {mode} answered HTTP {reply.status}: {text[:300]}")
+        return f"{mode}: 200 ({len(text)} bytes)"
 
     def version(self) -> str:
         return ""

@@ -28,8 +28,8 @@ from harness import (
     wait_for_log_line,
 )
 from system import (
-    EMBEDDINGS_PAYLOAD,
     MODEL,
+    SURFACES,
     UPSTREAM_MODEL,
     Context,
     System,
@@ -166,10 +166,13 @@ class SpiderGate(System):
             },
         )
 
-    def embeddings_target(self) -> Target:
+    def surface_target(self, mode: str) -> Target:
+        surface = SURFACES[mode]
         return Target(
-            url=f"{self.base_url}/api/gate/v1/embeddings",
-            body=json_body(EMBEDDINGS_PAYLOAD),
+            url=f"{self.base_url}/api/gate{surface.path}"
+            if surface.path.startswith("/v1/")
+            else f"{self.base_url}/api/gate/v1{surface.path}",
+            body=json_body(surface.payload),
             headers={
                 "Content-Type": "application/json",
                 "Authorization": f"Bearer {self.token}",
