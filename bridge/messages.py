@@ -16,7 +16,7 @@ the core untyped, which translates it again after authentication and answers the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 import grpc
@@ -24,11 +24,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from bridge import responses
+from bridge import messages_schema, responses
 from bridge.body import read_json
 from bridge.core_client import CoreClient
 from bridge.messages_answer import completion_to_message, error_body
 from bridge.messages_stream import MessageStream, sse
+from bridge.openapi_operations import Op
 from bridge.responses import REQUEST_ID, call_metadata, request_id
 from gate_service.errors import GateError
 from gate_service.proto_convert.completion import chunk_from_proto, completion_from_proto
@@ -127,3 +128,53 @@ ROUTES = [
     Route("/messages", create_message, methods=["POST"]),
     Route("/messages/count_tokens", count_tokens, methods=["POST"]),
 ]
+
+
+_ERRORS = (
+    "budget_exceeded",
+    "model_not_allowed",
+    "model_not_found",
+    "no_qualifying_model",
+    "rate_limit_exceeded",
+    "daily_rate_limit_exceeded",
+    "upstream_error",
+    "all_providers_failed",
+    "service_unavailable",
+    "upstream_timeout",
+)
+_AUTH = (
+    "The token as `x-api-key` (the anthropic SDK's `api_key`) or `Authorization: Bearer` "
+    "(its `auth_token`); `anthropic-version` is accepted, whatever its value. "
+)
+
+
+def OPERATIONS() -> dict[Callable[..., Any], Op]:
+    return {
+        create_message: Op(
+            "Create a message (Anthropic Messages API)",
+            "messages",
+            messages_schema.MESSAGE,
+            scope="gate:chat",
+            body=messages_schema.request(),
+            errors=_ERRORS,
+            stream=messages_schema.EVENT,
+            stream_note="Anthropic's events: `event: <type>` and `data: <event JSON>`, then "
+            "a blank line; an error after the first event is one `event: error`.",
+            error_schema="AnthropicError",
+            description=_AUTH + "Served as a chat request (any alias or model, any "
+            "upstream format), recorded under the kind `message`. Errors are in "
+            "Anthropic's shape with the catalogue's statuses and our `code`.",
+        ),
+        count_tokens: Op(
+            "Count a message's input tokens (Anthropic Messages API)",
+            "messages",
+            messages_schema.COUNT,
+            scope="gate:chat",
+            body=messages_schema.request(counting=True),
+            errors=("model_not_allowed", "model_not_found", "no_qualifying_model"),
+            error_schema="AnthropicError",
+            description=_AUTH + "The gateway's own prompt estimate (what routing and "
+            "budgets use), not the provider's tokenizer: no provider is called, and the "
+            "count is not a request against the token's limits.",
+        ),
+    }

@@ -47,15 +47,20 @@ STOP_REASONS = {
 }
 
 
+def error_type(code: str, status: int) -> str:
+    """Anthropic's error ``type`` for our reason ``code`` answered with ``status``."""
+    return "overloaded_error" if code == "overloaded" else _ERROR_TYPES.get(status, "api_error")
+
+
 def error_body(error: GateError) -> Json:
-    """``error`` in Anthropic's error shape (its status is unchanged)."""
-    if error.code == "overloaded":
-        kind = "overloaded_error"
-    else:
-        kind = _ERROR_TYPES.get(error.http_status, "api_error")
-    detail: Json = {"type": kind, "message": error.message, "code": error.code}
-    if error.param is not None:
-        detail["param"] = error.param
+    """``error`` in Anthropic's error shape (its status is unchanged), with our reason
+    code and the parameter at fault beside Anthropic's keys."""
+    detail: Json = {
+        "type": error_type(error.code, error.http_status),
+        "message": error.message,
+        "code": error.code,
+        "param": error.param,
+    }
     return {"type": "error", "error": detail}
 
 
