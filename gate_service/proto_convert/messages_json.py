@@ -249,7 +249,7 @@ def _tool_choice(choice: Any) -> Json:
     choice = as_dict(choice, "tool_choice")
     kind = choice.get("type")
     out: Json = {}
-    if kind in _TOOL_CHOICE_MODES:
+    if isinstance(kind, str) and kind in _TOOL_CHOICE_MODES:
         out["tool_choice"] = _TOOL_CHOICE_MODES[kind]
     elif kind == "tool":
         name = as_str(choice.get("name", ""), "tool_choice.name")
