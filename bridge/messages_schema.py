@@ -75,14 +75,19 @@ def request(*, counting: bool = False) -> Schema:
             "stop_sequences": {"type": "array", "items": {"type": "string"}, "maxItems": 4},
             "temperature": {"type": "number", "minimum": 0, "maximum": 2},
             "top_p": {"type": "number", "minimum": 0, "maximum": 1},
-            "top_k": {"type": "integer", "description": "passed to the provider"},
+            "top_k": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "sent as Anthropic's top_k, Gemini's topK, or as is to an "
+                "OpenAI-format upstream",
+            },
             "metadata": {"type": "object", "properties": {"user_id": {"type": "string"}}},
             "stream": {"type": "boolean"},
         }
     required = ["model", "messages"] if counting else ["model", "messages", "max_tokens"]
     return {
         "type": "object",
-        "description": "Other keys (top_k, thinking...) are passed on to the provider.",
+        "description": "Other keys (thinking, service_tier...) are passed on to the provider.",
         "properties": props,
         "required": required,
     }

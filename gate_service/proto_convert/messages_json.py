@@ -24,8 +24,11 @@ What maps where:
 - ``max_tokens`` (required, as Anthropic requires it: 400 when absent; not for
   ``count_tokens``), ``stop_sequences`` → ``stop``, ``temperature``, ``top_p``,
   ``metadata.user_id`` → ``user``, ``stream`` (with usage, which the events carry);
-- any other key (``top_k``, ``thinking``, ``service_tier``...) rides along as an extra,
-  as unknown chat keys do: passed to the provider, never silently dropped.
+- ``top_k`` (a non-negative integer, else 400) stays ``top_k``: chat has no such field,
+  so it rides in the request's extras, which the Anthropic and Gemini adapters read
+  (``top_k``, ``generationConfig.topK``) and OpenAI-format upstreams receive as sent;
+- any other key (``thinking``, ``service_tier``...) rides along as an extra, as unknown
+  chat keys do.
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ from typing import Any
 import orjson
 
 from gate_service.errors import invalid
-from gate_service.proto_convert.jsonvalues import as_bool, as_dict, as_list, as_str
+from gate_service.proto_convert.jsonvalues import as_bool, as_dict, as_int, as_list, as_str
 
-# Keys this module reads; any other top-level key is passed on as it came.
+# Keys this module translates away; any other top-level key is passed on as it came
+# (``top_k`` too, once checked). A translated request keeps none of these among its
+# extras, which is how the core tells it from a body forwarded untyped.
 MESSAGES_KEYS = frozenset(
     {
         "model",
@@ -82,6 +87,10 @@ def messages_to_chat(body: Json, *, counting: bool = False) -> Json:
     for key in ("temperature", "top_p"):
         if body.get(key) is not None:
             out[key] = body[key]
+    if (k := body.get("top_k")) is not None:
+        if as_int(k, "top_k") < 0:
+            raise invalid("'top_k' must be a non-negative integer", "top_k")
+        out["top_k"] = int(k)
     if (stops := body.get("stop_sequences")) is not None:
         out["stop"] = [
             as_str(s, f"stop_sequences[{i}]")

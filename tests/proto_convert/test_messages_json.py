@@ -140,6 +140,9 @@ def test_tools_tool_choice_and_sampling() -> None:
         ),
         ({"messages": [], "tool_choice": {"type": "maybe"}}, "tool_choice.type"),
         ({"messages": [], "metadata": {"user_id": 5}}, "metadata.user_id"),
+        ({"messages": [], "top_k": -1}, "top_k"),
+        ({"messages": [], "top_k": "5"}, "top_k"),
+        ({"messages": [], "top_k": True}, "top_k"),
     ],
 )
 def test_bad_values_are_a_400_naming_the_parameter(body: dict[str, Any], param: str) -> None:
