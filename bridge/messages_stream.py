@@ -83,7 +83,7 @@ class MessageStream:
             key = f"tool:{call.get('index', 0)}"
             fn = call.get("function") or {}
             if self.open != key:
-                block = {
+                block: Json = {
                     "type": "tool_use",
                     "id": call.get("id") or "",
                     "name": fn.get("name") or "",
