@@ -1,7 +1,8 @@
 """The same governance on ``/v1/messages`` as on chat: a token's request limit holds
 exactly under a concurrent burst, the refusals are 429 in Anthropic's shape (a typed
 ``RateLimitError`` for the SDK) with the token's ``X-RateLimit-*``, and the ledger records
-each request with its kind, ``message``."""
+each request, streamed or not, with its kind, ``message``. Counting tokens is not a
+request: it is neither limited nor recorded."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from typing import Any
 import anthropic
 import httpx
 import pytest
+from anthropic.types import MessageParam
 
 from gate_service.auth.principal import TokenControls
+from tests.e2e.messages_support import make_client, root
 from tests.stack import Stack
 
 BRAND = "messages-governance"
-MODEL = "groq/llama-3.1-8b-instant"
-BODY = {"model": MODEL, "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
+MODEL = "spideriq/fast"
+QUESTION: list[MessageParam] = [{"role": "user", "content": "hi"}]
+BODY = {"model": MODEL, "max_tokens": 20, "messages": QUESTION}
 
 
 def _mint(stack: Stack, name: str, **controls: Any) -> str:
@@ -29,9 +33,9 @@ def _mint(stack: Stack, name: str, **controls: Any) -> str:
 
 async def _burst(stack: Stack, token: str, n: int) -> list[httpx.Response]:
     headers = {"x-api-key": token, "anthropic-version": "2023-06-01"}
-    async with httpx.AsyncClient(base_url=stack.base_url, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=root(stack), timeout=60) as client:
         return await asyncio.gather(
-            *(client.post("/messages", json=BODY, headers=headers) for _ in range(n))
+            *(client.post("/v1/messages", json=BODY, headers=headers) for _ in range(n))
         )
 
 
@@ -55,12 +59,12 @@ def test_a_60_per_minute_token_gets_exactly_60_of_120(stack: Stack) -> None:
     assert remaining == list(range(60))
 
     # The SDK sees the next refusal as its typed exception.
-    sdk = anthropic.Anthropic(
-        base_url=stack.base_url.removesuffix("/v1"), api_key=token, max_retries=0
-    )
+    sdk = make_client(stack, token, "gate-x-api-key")
     with pytest.raises(anthropic.RateLimitError) as limited:
-        sdk.messages.create(**BODY)  # type: ignore[call-overload]
+        sdk.messages.create(model=MODEL, max_tokens=20, messages=QUESTION)
     assert limited.value.status_code == 429
+    body = limited.value.body
+    assert isinstance(body, dict) and body["error"]["type"] == "rate_limit_error"
 
     # The ledger: every request of the burst under the kind "message", none as chat.
     assert stack.run(stack.core.ledger.flush())
@@ -75,3 +79,26 @@ def test_a_60_per_minute_token_gets_exactly_60_of_120(stack: Stack) -> None:
     assert {t["kind"] for t in traces} == {"message"}
     statuses = sorted(t["status"] for t in traces)
     assert statuses.count(200) == 60 and statuses.count(429) == 61
+
+
+def test_a_stream_is_recorded_as_a_message_and_counting_is_free(stack: Stack) -> None:
+    token = _mint(stack, "messages-rpm-2", rpm=2)
+    sdk = make_client(stack, token, "root-bearer")
+    for _ in range(5):  # over the limit, had counting been a request
+        assert sdk.messages.count_tokens(model=MODEL, messages=QUESTION).input_tokens > 0
+    assert sdk.messages.create(model=MODEL, max_tokens=20, messages=QUESTION).content
+    with sdk.messages.stream(model=MODEL, max_tokens=20, messages=QUESTION) as stream:
+        assert stream.get_final_message().content
+    with pytest.raises(anthropic.RateLimitError):
+        sdk.messages.create(model=MODEL, max_tokens=20, messages=QUESTION)
+
+    assert stack.run(stack.core.ledger.flush())
+    headers = {"Authorization": f"Bearer {token}"}
+    r = httpx.get(stack.base_url + "/traces?limit=50", headers=headers)
+    assert r.status_code == 200, r.text
+    traces = r.json()["data"]
+    assert sorted((t["kind"], t["status"], t["streamed"]) for t in traces) == [
+        ("message", 200, False),
+        ("message", 200, True),
+        ("message", 429, False),
+    ]
