@@ -360,3 +360,11 @@ def test_an_untranslatable_body_is_refused_after_authentication(stack: Stack, li
     assert "X-RateLimit-Limit-Requests" in refused.headers and refused.headers["X-Request-Id"]
     no_max = httpx.post(url, json={"model": "spideriq/fast", "messages": QUESTION}, headers=headers)
     assert no_max.status_code == 400 and no_max.json()["error"]["param"] == "max_tokens"
+
+
+@pytest.mark.parametrize("path", ["/v1/messages", "/api/gate/v1/messages/count_tokens"])
+def test_a_wrong_method_is_refused_in_anthropic_shape(stack: Stack, path: str) -> None:
+    r = httpx.get(root(stack) + path)
+    assert r.status_code == 405 and r.headers["X-Request-Id"]
+    body = r.json()
+    assert body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
