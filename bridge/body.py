@@ -113,7 +113,7 @@ class BodyLimit:
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, bound: int) -> None:
-        response = error_response(too_large(bound), request_id(Request(scope)))
+        response = error_response(too_large(bound), request_id(Request(scope)), scope["path"])
         await response(scope, receive, send)
 
 

@@ -36,12 +36,12 @@ from gate_service.proto_convert.errors import from_rpc_error
 
 async def _gate_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GateError)
-    return error_response(exc, request_id(request))
+    return error_response(exc, request_id(request), request.url.path)
 
 
 async def _rpc_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, grpc.aio.AioRpcError)
-    return error_response(from_rpc_error(exc), request_id(request))
+    return error_response(from_rpc_error(exc), request_id(request), request.url.path)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -53,12 +53,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         error.headers = dict(exc.headers or {})
     else:
         error = GateError("not_found", f"No route {request.url.path}.")
-    return error_response(error, request_id(request))
+    return error_response(error, request_id(request), request.url.path)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
     error = GateError("internal_error", "Internal error in the gateway bridge.")
-    return error_response(error, request_id(request))
+    return error_response(error, request_id(request), request.url.path)
 
 
 Handler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]

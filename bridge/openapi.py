@@ -37,6 +37,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 import gate_service
+from bridge import messages_schema
+from bridge.messages_answer import error_type
 from bridge.openapi_operations import Op
 from bridge.openapi_operations import operations as endpoint_operations
 from bridge.openapi_views import obj, tool_call
@@ -61,6 +63,7 @@ _TAGS = {
     "valid; with the gate:models scope, is_configured counts the brand's own keys.",
     "vault": "Provider keys, encrypted at rest; secrets go in and never come out.",
     "usage": "What the ledger recorded of the caller's own requests (gate:usage).",
+    "messages": "Anthropic's Messages API, for clients built on the anthropic SDK.",
     "meta": "About the API itself.",
 }
 _STREAM = (
@@ -108,6 +111,12 @@ def _error_schema() -> Schema:
     }
 
 
+def _anthropic_error_schema() -> Schema:
+    """The Messages API's errors: Anthropic's shape, with our reason code in it."""
+    types = sorted({error_type(code, r.http_status) for code, r in CATALOGUE.items()})
+    return messages_schema.error(types, list(CATALOGUE))
+
+
 def _ref_header(name: str) -> Schema:
     return {"$ref": f"#/components/headers/{name}"}
 
@@ -146,7 +155,7 @@ def _responses(op: Op, shapes: Shapes) -> dict[str, Schema]:
         }
     if op.stream:
         content["text/event-stream"] = {
-            "schema": {"type": "string", "description": _STREAM},
+            "schema": {"type": "string", "description": op.stream_note or _STREAM},
             "x-spidergate-event": shapes.ref(op.stream),
         }
     out: dict[str, Schema] = {
@@ -163,7 +172,7 @@ def _responses(op: Op, shapes: Shapes) -> dict[str, Schema]:
         if status in (429, 503):
             headers["Retry-After"] = _ref_header("Retry-After")
         narrowed = {"properties": {"error": {"properties": {"code": {"enum": codes}}}}}
-        schema = {"allOf": [{"$ref": "#/components/schemas/Error"}, narrowed]}
+        schema = {"allOf": [{"$ref": f"#/components/schemas/{op.error_schema}"}, narrowed]}
         out[str(status)] = {
             "description": ", ".join(codes),
             "headers": headers,
@@ -285,7 +294,11 @@ def build_document(routes: list[BaseRoute]) -> Schema:
         "tags": [{"name": k, "description": v} for k, v in _TAGS.items()],
         "paths": paths,
         "components": {
-            "schemas": {"Error": _error_schema(), **shapes.components},
+            "schemas": {
+                "Error": _error_schema(),
+                "AnthropicError": _anthropic_error_schema(),
+                **shapes.components,
+            },
             "securitySchemes": {
                 "bearer": {
                     "type": "http",

@@ -37,14 +37,18 @@ class Op:
     status: int = 200
     query: View | None = None
     path: View | None = None
-    body: View | None = None
+    body: View | Schema | None = None  # a Schema: a body no proto backs (a translation)
     errors: tuple[str, ...] = ()  # reason codes besides those auth, query and body give
-    stream: View | None = None  # the chunk of a text/event-stream answer
+    stream: View | Schema | None = None  # the chunk (or event) of a text/event-stream answer
     # A success's content types when it is not (only) JSON: content type -> its schema
     # (None: ``answer``), e.g. audio bytes, or a transcript as JSON or text.
     media: tuple[tuple[str, Schema | None], ...] = ()
     shed: bool = True  # refused with 503 overloaded at the concurrency bound
     description: str = ""
+    # The component of an error's body: our envelope, or another API's error shape
+    # (the Messages API answers Anthropic's); and the stream's framing, when not chat's.
+    error_schema: str = "Error"
+    stream_note: str = ""
 
 
 _VAULT = (

@@ -13,6 +13,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bridge.messages_answer import error_body as anthropic_error
 from gate_service.auth.tokens import invalid_token_format
 from gate_service.errors import GateError
 
@@ -46,14 +47,20 @@ def request_id(request: Request) -> str:
 Metadata = tuple[tuple[str, str], ...]
 
 
-def call_metadata(request: Request, rid: str | None = None) -> Metadata:
+def call_metadata(request: Request, rid: str | None = None, *, api_key: bool = False) -> Metadata:
     """The gRPC metadata of a call: the request id (``rid``, else the request's own), and
     the caller's Authorization as is (the core authenticates; the bridge holds no state).
+
+    ``api_key``: the route also takes the token as ``x-api-key`` (Anthropic's header, which
+    the anthropic SDK sends), as ``Bearer <key>``, when there is no Authorization. Only
+    the routes of that API ask: elsewhere the header means nothing to us.
 
     gRPC metadata values are printable ASCII; an Authorization header with any other
     character (HTTP allows Latin-1 bytes) cannot be sent, and is no token of ours either:
     401 ``invalid_token_format`` here, as the core answers it in-process."""
     auth = request.headers.get("authorization")
+    if auth is None and api_key and (key := request.headers.get("x-api-key")) is not None:
+        auth = f"Bearer {key}"
     md: Metadata = (("x-request-id", rid or request_id(request)),)
     if auth is None:
         return md
@@ -75,8 +82,15 @@ def reply(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def error_response(error: GateError, rid: str) -> JSONResponse:
-    """The documented envelope with the error's status and headers."""
+# The paths of Anthropic's Messages API (under either prefix): their errors are in
+# Anthropic's shape, so that the anthropic SDK raises its typed exceptions with our message.
+_ANTHROPIC_PATHS = ("/v1/messages", "/v1/messages/count_tokens")
+
+
+def error_response(error: GateError, rid: str, path: str = "") -> JSONResponse:
+    """The documented envelope with the error's status and headers; on the request
+    ``path`` of another vendor's API, that vendor's error shape (same status)."""
+    body = anthropic_error(error) if path.endswith(_ANTHROPIC_PATHS) else error.envelope()
     return JSONResponse(
-        error.envelope(), status_code=error.http_status, headers={**error.headers, REQUEST_ID: rid}
+        body, status_code=error.http_status, headers={**error.headers, REQUEST_ID: rid}
     )

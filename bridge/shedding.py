@@ -45,7 +45,7 @@ class LoadShedding:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
-            response = error_response(overloaded(), request_id(Request(scope)))
+            response = error_response(overloaded(), request_id(Request(scope)), scope["path"])
             await response(scope, receive, send)
             return
         self.in_flight += 1

@@ -99,6 +99,16 @@ class ChatService:
             await self.cache.set(key, dataclasses.replace(completion, route_trace=[]), ttl)
         return completion, {**headers, **admission.headers}
 
+    # ------------------------------------------------------------------ counting
+
+    def count_tokens(self, ctx: RequestContext, request: ChatRequest) -> int:
+        """The prompt's estimated tokens, as routing and budgets see it, once the model
+        resolved for this caller (404 / 403 / 422 as a completion would get). No provider
+        call and no admission: counting is free and not a request against the limits."""
+        needs = needs_of(request)
+        self.planner.prepare(ctx, needs)
+        return needs.prompt_tokens
+
     # ------------------------------------------------------------------ streaming
 
     async def stream(

@@ -31,6 +31,7 @@ from gate_service.providers.openai_request import (
     text_of,
     texts_of,
     tool_arguments,
+    top_k,
 )
 
 # The tool that carries a JSON answer (response_format): unwrapped into the message text.
@@ -43,7 +44,8 @@ DEFAULT_MAX_TOKENS = 4096
 # temperature/top_p/top_k with a 400 ("temperature is deprecated for this model"), and
 # API version 2026-10-21 removed them for all models. A 400 is not retried, so they are
 # only sent to the families known to take them (Claude 3.x and 4.0-4.6) on older API
-# versions; any newer or unknown model simply gets the API default.
+# versions; any newer or unknown model simply gets the API default. ``top_k`` (from the
+# request's extras: the Messages API's own knob) goes with them.
 _SAMPLING_MODELS = re.compile(
     r"^claude-(?:\d|instant|(?:opus|sonnet|haiku)-4(?:-[0-6])?(?:-\d{8})?$)"
 )
@@ -68,6 +70,8 @@ def build_body(request: ChatRequest, model: str, *, stream: bool, sampling: bool
         body["system"] = system
     if sampling:
         body.update(_sampling(request))
+        if (k := top_k(request)) is not None:
+            body["top_k"] = k
     if stops := stop_sequences(request):
         body["stop_sequences"] = stops
     tools = [_tool(f) for f in function_tools(request)]

@@ -30,6 +30,7 @@ from gate_service.providers.openai_request import (
     text_of,
     texts_of,
     tool_arguments,
+    top_k,
 )
 
 # Gemini 3 refuses a replayed function call without the thought signature it issued,
@@ -178,6 +179,8 @@ def generation_config(request: ChatRequest) -> Json:
         for theirs, ours in _GENERATION.items()
         if (value := getattr(request, theirs)) is not None
     }
+    if (k := top_k(request)) is not None:
+        config["topK"] = k
     if (limit := max_output_tokens(request)) is not None:
         config["maxOutputTokens"] = limit
     if stops := stop_sequences(request):

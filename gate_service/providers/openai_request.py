@@ -116,6 +116,19 @@ def stop_sequences(request: ChatRequest) -> list[str]:
     return [s for s in request.stop if s]
 
 
+def top_k(request: ChatRequest) -> int | None:
+    """``top_k``: not an OpenAI parameter, so it rides in ``extra`` (the Messages API's
+    own, and what OpenAI-format servers such as vLLM take). Formats with a top-k knob
+    (Anthropic ``top_k``, Gemini ``topK``) send it rather than lose it; a value that is
+    not a non-negative integer is refused (400), as the vendor itself would refuse it."""
+    value = request.extra.get("top_k")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise bad_request("top_k must be a non-negative integer")
+    return value
+
+
 def function_tools(request: ChatRequest) -> list[FunctionDef]:
     """The function definitions of the request's function tools."""
     return [

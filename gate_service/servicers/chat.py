@@ -65,6 +65,13 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
             completion=completion_to_proto(completion), headers=headers
         )
 
+    @unary
+    async def CountTokens(
+        self, request: chat_pb2.CountTokensRequest, context: grpc.aio.ServicerContext
+    ) -> chat_pb2.CountTokensResponse:
+        _, ctx, chat = await _prepare(self._core, request.request, context)
+        return chat_pb2.CountTokensResponse(input_tokens=self._core.chat.count_tokens(ctx, chat))
+
 
 class StreamServicer(stream_pb2_grpc.StreamServiceServicer):
     def __init__(self, core: Core) -> None:

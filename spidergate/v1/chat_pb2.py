@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from spidergate.v1 import common_pb2 as spidergate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18spidergate/v1/chat.proto\x12\rspidergate.v1\x1a\x1aspidergate/v1/common.proto\"T\n\x1b\x43reateChatCompletionRequest\x12\x35\n\x07request\x18\x01 \x01(\x0b\x32$.spidergate.v1.ChatCompletionRequest\"\xcc\x01\n\x1c\x43reateChatCompletionResponse\x12\x31\n\ncompletion\x18\x01 \x01(\x0b\x32\x1d.spidergate.v1.ChatCompletion\x12I\n\x07headers\x18\x02 \x03(\x0b\x32\x38.spidergate.v1.CreateChatCompletionResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32~\n\x0b\x43hatService\x12o\n\x14\x43reateChatCompletion\x12*.spidergate.v1.CreateChatCompletionRequest\x1a+.spidergate.v1.CreateChatCompletionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18spidergate/v1/chat.proto\x12\rspidergate.v1\x1a\x1aspidergate/v1/common.proto\"T\n\x1b\x43reateChatCompletionRequest\x12\x35\n\x07request\x18\x01 \x01(\x0b\x32$.spidergate.v1.ChatCompletionRequest\"\xcc\x01\n\x1c\x43reateChatCompletionResponse\x12\x31\n\ncompletion\x18\x01 \x01(\x0b\x32\x1d.spidergate.v1.ChatCompletion\x12I\n\x07headers\x18\x02 \x03(\x0b\x32\x38.spidergate.v1.CreateChatCompletionResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"K\n\x12\x43ountTokensRequest\x12\x35\n\x07request\x18\x01 \x01(\x0b\x32$.spidergate.v1.ChatCompletionRequest\"\x9d\x01\n\x13\x43ountTokensResponse\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12@\n\x07headers\x18\x02 \x03(\x0b\x32/.spidergate.v1.CountTokensResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\xd4\x01\n\x0b\x43hatService\x12o\n\x14\x43reateChatCompletion\x12*.spidergate.v1.CreateChatCompletionRequest\x1a+.spidergate.v1.CreateChatCompletionResponse\x12T\n\x0b\x43ountTokens\x12!.spidergate.v1.CountTokensRequest\x1a\".spidergate.v1.CountTokensResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,12 +34,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CREATECHATCOMPLETIONRESPONSE_HEADERSENTRY']._loaded_options = None
   _globals['_CREATECHATCOMPLETIONRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
+  _globals['_COUNTTOKENSRESPONSE_HEADERSENTRY']._loaded_options = None
+  _globals['_COUNTTOKENSRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
   _globals['_CREATECHATCOMPLETIONREQUEST']._serialized_start=71
   _globals['_CREATECHATCOMPLETIONREQUEST']._serialized_end=155
   _globals['_CREATECHATCOMPLETIONRESPONSE']._serialized_start=158
   _globals['_CREATECHATCOMPLETIONRESPONSE']._serialized_end=362
   _globals['_CREATECHATCOMPLETIONRESPONSE_HEADERSENTRY']._serialized_start=316
   _globals['_CREATECHATCOMPLETIONRESPONSE_HEADERSENTRY']._serialized_end=362
-  _globals['_CHATSERVICE']._serialized_start=364
-  _globals['_CHATSERVICE']._serialized_end=490
+  _globals['_COUNTTOKENSREQUEST']._serialized_start=364
+  _globals['_COUNTTOKENSREQUEST']._serialized_end=439
+  _globals['_COUNTTOKENSRESPONSE']._serialized_start=442
+  _globals['_COUNTTOKENSRESPONSE']._serialized_end=599
+  _globals['_COUNTTOKENSRESPONSE_HEADERSENTRY']._serialized_start=316
+  _globals['_COUNTTOKENSRESPONSE_HEADERSENTRY']._serialized_end=362
+  _globals['_CHATSERVICE']._serialized_start=602
+  _globals['_CHATSERVICE']._serialized_end=814
 # @@protoc_insertion_point(module_scope)

@@ -27,3 +27,24 @@ class CreateChatCompletionResponse(_message.Message):
     completion: _common_pb2.ChatCompletion
     headers: _containers.ScalarMap[str, str]
     def __init__(self, completion: _Optional[_Union[_common_pb2.ChatCompletion, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class CountTokensRequest(_message.Message):
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: _common_pb2.ChatCompletionRequest
+    def __init__(self, request: _Optional[_Union[_common_pb2.ChatCompletionRequest, _Mapping]] = ...) -> None: ...
+
+class CountTokensResponse(_message.Message):
+    __slots__ = ("input_tokens", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    input_tokens: int
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, input_tokens: _Optional[int] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...

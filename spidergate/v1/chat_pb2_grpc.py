@@ -40,6 +40,11 @@ class ChatServiceStub:
                 request_serializer=spidergate_dot_v1_dot_chat__pb2.CreateChatCompletionRequest.SerializeToString,
                 response_deserializer=spidergate_dot_v1_dot_chat__pb2.CreateChatCompletionResponse.FromString,
                 _registered_method=True)
+        self.CountTokens = channel.unary_unary(
+                '/spidergate.v1.ChatService/CountTokens',
+                request_serializer=spidergate_dot_v1_dot_chat__pb2.CountTokensRequest.SerializeToString,
+                response_deserializer=spidergate_dot_v1_dot_chat__pb2.CountTokensResponse.FromString,
+                _registered_method=True)
 
 
 class ChatServiceServicer:
@@ -53,6 +58,15 @@ class ChatServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CountTokens(self, request, context):
+        """The prompt's size as the gateway estimates it for routing and budgets (the
+        Anthropic Messages API's count_tokens): the model is resolved, no provider is called,
+        and it is not counted against the token's request limits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ChatServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +74,11 @@ def add_ChatServiceServicer_to_server(servicer, server):
                     servicer.CreateChatCompletion,
                     request_deserializer=spidergate_dot_v1_dot_chat__pb2.CreateChatCompletionRequest.FromString,
                     response_serializer=spidergate_dot_v1_dot_chat__pb2.CreateChatCompletionResponse.SerializeToString,
+            ),
+            'CountTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountTokens,
+                    request_deserializer=spidergate_dot_v1_dot_chat__pb2.CountTokensRequest.FromString,
+                    response_serializer=spidergate_dot_v1_dot_chat__pb2.CountTokensResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +109,33 @@ class ChatService:
             '/spidergate.v1.ChatService/CreateChatCompletion',
             spidergate_dot_v1_dot_chat__pb2.CreateChatCompletionRequest.SerializeToString,
             spidergate_dot_v1_dot_chat__pb2.CreateChatCompletionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spidergate.v1.ChatService/CountTokens',
+            spidergate_dot_v1_dot_chat__pb2.CountTokensRequest.SerializeToString,
+            spidergate_dot_v1_dot_chat__pb2.CountTokensResponse.FromString,
             options,
             channel_credentials,
             insecure,

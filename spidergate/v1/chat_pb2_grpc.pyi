@@ -35,6 +35,11 @@ class ChatServiceStub:
     def __new__(cls, channel: _aio.Channel) -> ChatServiceAsyncStub: ...
     CreateChatCompletion: _grpc.UnaryUnaryMultiCallable[_chat_pb2.CreateChatCompletionRequest, _chat_pb2.CreateChatCompletionResponse]
     """Create a chat completion and return it whole."""
+    CountTokens: _grpc.UnaryUnaryMultiCallable[_chat_pb2.CountTokensRequest, _chat_pb2.CountTokensResponse]
+    """The prompt's size as the gateway estimates it for routing and budgets (the
+    Anthropic Messages API's count_tokens): the model is resolved, no provider is called,
+    and it is not counted against the token's request limits.
+    """
 
 @_typing.type_check_only
 class ChatServiceAsyncStub(ChatServiceStub):
@@ -43,6 +48,11 @@ class ChatServiceAsyncStub(ChatServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateChatCompletion: _aio.UnaryUnaryMultiCallable[_chat_pb2.CreateChatCompletionRequest, _chat_pb2.CreateChatCompletionResponse]  # type: ignore[assignment]
     """Create a chat completion and return it whole."""
+    CountTokens: _aio.UnaryUnaryMultiCallable[_chat_pb2.CountTokensRequest, _chat_pb2.CountTokensResponse]  # type: ignore[assignment]
+    """The prompt's size as the gateway estimates it for routing and budgets (the
+    Anthropic Messages API's count_tokens): the model is resolved, no provider is called,
+    and it is not counted against the token's request limits.
+    """
 
 class ChatServiceServicer(metaclass=_abc_1.ABCMeta):
     """Unary chat completions. Authenticate with metadata `authorization: Bearer <token>`."""
@@ -54,5 +64,16 @@ class ChatServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_chat_pb2.CreateChatCompletionResponse, _abc.Awaitable[_chat_pb2.CreateChatCompletionResponse]]:
         """Create a chat completion and return it whole."""
+
+    @_abc_1.abstractmethod
+    def CountTokens(
+        self,
+        request: _chat_pb2.CountTokensRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_chat_pb2.CountTokensResponse, _abc.Awaitable[_chat_pb2.CountTokensResponse]]:
+        """The prompt's size as the gateway estimates it for routing and budgets (the
+        Anthropic Messages API's count_tokens): the model is resolved, no provider is called,
+        and it is not counted against the token's request limits.
+        """
 
 def add_ChatServiceServicer_to_server(servicer: ChatServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -48,6 +48,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi import checks as st_checks
 
+from bridge.messages_answer import error_type
 from bridge.openapi import ALSO_STATUS
 from gate_service.errors import CATALOGUE
 from tests.db_backends import fresh_postgres_database
@@ -61,7 +62,7 @@ UPSTREAM_CODES = {
     503: {"all_providers_failed", "no_openai_key"},
     504: {"upstream_timeout"},
 }
-UPSTREAM_PATHS = {"/chat/completions", "/embeddings"}
+UPSTREAM_PATHS = {"/chat/completions", "/embeddings", "/messages"}
 # Real values for a body key, by operation: a model of each wire format and an alias; providers.
 NAMED = {
     "POST /chat/completions": (
@@ -73,6 +74,8 @@ NAMED = {
             "spideriq/coding",
         ),
     ),
+    "POST /messages": ("model", ("groq/llama-3.1-8b-instant", "anthropic/claude-3-5-haiku-latest")),
+    "POST /messages/count_tokens": ("model", ("google_ai/gemini-2.0-flash", "spideriq/coding")),
     "POST /embeddings": (
         "model",
         ("agent/embed", "google_ai/gemini-embedding-001", "mistral/mistral-embed"),
@@ -271,7 +274,12 @@ def _envelope(case: Any, response: Any) -> None:
     assert set(error) >= {"type", "code", "message", "param"}, f"envelope keys: {error!r:.300}"
     code = error["code"]
     assert code in CATALOGUE, f"unknown code {code!r}"
-    assert error["type"] == CATALOGUE[code].type, f"type {error['type']!r} for {code}"
+    if case.path.startswith("/messages"):  # Anthropic's shape, with our code in it
+        assert body["type"] == "error", f"not Anthropic's shape: {body!r:.300}"
+        kind = error_type(code, status)
+    else:
+        kind = CATALOGUE[code].type
+    assert error["type"] == kind, f"type {error['type']!r} for {code}"
     if status == 405:
         return  # a method the route does not take: invalid_request, answered as 405
     also = ALSO_STATUS.get(code, ())

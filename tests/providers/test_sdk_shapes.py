@@ -65,7 +65,7 @@ _CREATE_PARAMS: dict[bool, pydantic.TypeAdapter[Any]] = {
 _TOOL_CHOICE = pydantic.TypeAdapter(ToolChoiceParam)
 # The SDK (2.x) speaks API version 2026-10-21, which removed the sampling knobs; we pin
 # 2023-06-01, where models up to Claude 4.6 still take them.
-_SAMPLING = frozenset({"temperature", "top_p"})
+_SAMPLING = frozenset({"temperature", "top_p", "top_k"})
 _BLOCKS = {
     "text": TextBlockParam,
     "image": ImageBlockParam,
@@ -123,8 +123,10 @@ def test_anthropic_request_bodies(case: dict[str, Any]) -> None:
             {k: v for k, v in body.items() if k not in _SAMPLING}
         )
     )
-    for knob in _SAMPLING & set(body):
+    for knob in {"temperature", "top_p"} & set(body):
         assert 0 <= body[knob] <= 1
+    if "top_k" in body:
+        assert isinstance(body["top_k"], int) and body["top_k"] >= 0
     _keys_known(
         body,
         message_create_params.MessageCreateParamsStreaming

@@ -59,8 +59,9 @@ def test_reflection_resolves_a_file_by_symbol(channel: grpc.Channel) -> None:
     assert "spidergate/v1/common.proto" in chat_file.dependency
     (service,) = chat_file.service
     assert service.name == "ChatService"
-    (method,) = service.method
-    assert method.name == "CreateChatCompletion"
+    methods = {m.name: m for m in service.method}
+    assert set(methods) == {"CreateChatCompletion", "CountTokens"}
+    method = methods["CreateChatCompletion"]
     assert method.input_type == ".spidergate.v1.CreateChatCompletionRequest"
     assert method.output_type == ".spidergate.v1.CreateChatCompletionResponse"
 
