@@ -54,6 +54,7 @@ TABLE: dict[str, tuple[Handling, Handling, Handling]] = {
     "max_tokens / max_completion_tokens": (H, H, H),
     "temperature": (H, H, H),
     "top_p": (H, H, H),
+    "top_k": (H, H, H),
     "stop": (H, H, H),
     "tools": (H, H, H),
     "tool_choice": (H, H, H),
@@ -160,17 +161,17 @@ def refused(provider: ProviderInfo, params: Iterable[str], *, stream: bool) -> l
 
 def dropped(provider: ProviderInfo, model: str, params: Iterable[str]) -> list[str]:
     """The asked-for parameters left out when ``model`` of ``provider`` serves: the header
-    names them. Besides the table's, Anthropic's sampling rules drop some per model: models
-    that no longer take ``temperature``/``top_p`` get neither, and the others refuse both
-    together, so ``top_p`` gives way to ``temperature``."""
+    names them. Besides the table's, Anthropic's sampling rules drop some per model:
+    models that no longer take ``temperature``/``top_p``/``top_k`` get none of them, and
+    the others refuse the first two together, so ``top_p`` gives way to ``temperature``."""
     params = list(params)
     out = [p for p in params if handling(provider, p) is D]
     if provider.api_format == "anthropic":
         version = dict(provider.headers).get("anthropic-version", ANTHROPIC_VERSION)
-        sampling = [p for p in ("temperature", "top_p") if p in params]
+        sampling = [p for p in ("temperature", "top_p", "top_k") if p in params]
         if not accepts_sampling(model, version):
             out.extend(sampling)
-        elif len(sampling) == 2:
+        elif "temperature" in sampling and "top_p" in sampling:
             out.append("top_p")
     return out
 

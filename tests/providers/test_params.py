@@ -116,6 +116,12 @@ def test_anthropic_sampling_rules_are_named() -> None:
     assert dropped(anthropic, "claude-3-5-haiku-latest", both) == ["top_p"]
     assert dropped(anthropic, "claude-opus-4-7", both) == ["temperature", "top_p"]
     assert dropped(anthropic, "claude-3-5-haiku-latest", ("temperature",)) == []
+    # top_k (the Messages API's) is sent where sampling is taken, named where it is not,
+    # and never makes top_p give way.
+    with_k = ("temperature", "top_k")
+    assert dropped(anthropic, "claude-3-5-haiku-latest", with_k) == []
+    assert dropped(anthropic, "claude-opus-4-7", with_k) == ["temperature", "top_k"]
+    assert dropped(PROVIDERS["gemini"], "gemini-2.0-flash", ("top_k",)) == []
 
 
 def test_n_merge_indexes_choices_and_sums_usage() -> None:
