@@ -12,6 +12,7 @@ import httpx
 import openai
 import pytest
 from openai import OpenAI
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
 
 from gate_service.auth.principal import TokenControls
@@ -25,7 +26,7 @@ from tests.domain.build import chat_request
 from tests.e2e.test_wire_formats import MODELS
 from tests.stack import Stack
 
-HELLO = [{"role": "user", "content": "Hello there"}]
+HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hello there"}]
 
 
 class Forecast(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -138,7 +139,7 @@ def test_n_merge_indexes_choices_and_sums_usage() -> None:
     assert single(request).n is None and request.n == 3
 
 
-def _json_request(**changes: object) -> ChatRequest:
+def _json_request(**changes: Any) -> ChatRequest:
     fmt = ResponseFormat("json_schema", {"name": "weather", "schema": SCHEMA})
     return dataclasses.replace(
         ChatRequest("m", [Message("user", "Weather?")], response_format=fmt), **changes
