@@ -39,7 +39,7 @@ class Op:
     path: View | None = None
     body: View | None = None
     errors: tuple[str, ...] = ()  # reason codes besides those auth, query and body give
-    stream: View | None = None  # the chunk of a text/event-stream answer
+    stream: View | Schema | None = None  # the chunk of a text/event-stream answer
     # A success's content types when it is not (only) JSON: content type -> its schema
     # (None: ``answer``), e.g. audio bytes, or a transcript as JSON or text.
     media: tuple[tuple[str, Schema | None], ...] = ()
