@@ -19,6 +19,7 @@ EDGE = {
     "gate_service/services.py",
     *SERVICERS,
     "bridge/chat.py",
+    "bridge/completions.py",
     "bridge/catalog.py",
     "bridge/vault.py",
     "bridge/usage.py",

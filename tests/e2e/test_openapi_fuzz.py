@@ -61,7 +61,7 @@ UPSTREAM_CODES = {
     503: {"all_providers_failed", "no_openai_key"},
     504: {"upstream_timeout"},
 }
-UPSTREAM_PATHS = {"/chat/completions", "/embeddings"}
+UPSTREAM_PATHS = {"/chat/completions", "/completions", "/embeddings"}
 # Real values for a body key, by operation: a model of each wire format and an alias; providers.
 NAMED = {
     "POST /chat/completions": (
@@ -73,6 +73,7 @@ NAMED = {
             "spideriq/coding",
         ),
     ),
+    "POST /completions": ("model", ("groq/llama-3.1-8b-instant", "spideriq/coding")),
     "POST /embeddings": (
         "model",
         ("agent/embed", "google_ai/gemini-embedding-001", "mistral/mistral-embed"),
