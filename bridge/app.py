@@ -4,10 +4,10 @@ Each bridge module declares its ``ROUTES`` next to its handlers (:mod:`bridge.ro
 and every module of the package that has ``ROUTES`` is served (:func:`api_modules`):
 adding an endpoint is a module with its handlers and routes, and nothing here.
 
-Around the routes, outermost first: metrics (every answer counted, refusals too), load
-shedding (bridge/shedding.py), the body bound (bridge/body.py). Errors end in the
-documented envelope wherever they come from, through the exception handlers of
-:mod:`bridge.errors`: handlers raise, the app answers.
+Around the routes, outermost first: metrics (every answer counted, refusals too), CORS
+(bridge/cors.py), load shedding (bridge/shedding.py), the body bound (bridge/body.py).
+Errors end in the documented envelope wherever they come from, through the exception
+handlers of :mod:`bridge.errors`: handlers raise, the app answers.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import bridge
 from bridge import openapi
 from bridge.body import BodyLimit
 from bridge.core_client import CoreClient
+from bridge.cors import Cors
 from bridge.errors import HANDLERS
 from bridge.metrics import HttpMetrics, MetricsMiddleware, metrics_endpoint
 from bridge.shedding import LoadShedding
@@ -102,6 +103,9 @@ def create_app(
         exception_handlers=HANDLERS,
         middleware=[
             Middleware(MetricsMiddleware, metrics=http_metrics),
+            # Outside shedding and the body bound: their 503 and 413 carry CORS headers,
+            # and a preflight is never counted or refused (bridge/cors.py).
+            Middleware(Cors, origins=settings.cors_origins),
             Middleware(
                 LoadShedding, limit=settings.max_concurrent_requests, exempt=UNBOUNDED_PATHS
             ),

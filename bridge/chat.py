@@ -14,7 +14,7 @@ the token's ``X-RateLimit-*``), as for every other fault of a request.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 import grpc
@@ -42,35 +42,48 @@ def _untyped(raw: bytes) -> common_pb2.ChatCompletionRequest:
     return common_pb2.ChatCompletionRequest(extra_json=raw)
 
 
-def _sse(payload: dict[str, Any]) -> bytes:
+def sse(payload: dict[str, Any]) -> bytes:
     return b"data: " + orjson.dumps(payload) + b"\n\n"
 
 
 def _sse_batch(message: stream_pb2.StreamChatCompletionResponse) -> bytes:
     """The chunks that arrived together, as one write."""
-    return b"".join(_sse(chunk_from_proto(c)) for c in message.chunks)
+    return b"".join(sse(chunk_from_proto(c)) for c in message.chunks)
+
+
+def wants_route_trace(request: Request) -> bool:
+    """``?include_route_trace=1`` (or ``true``): the answer lists every attempt."""
+    return request.query_params.get("include_route_trace", "").lower() in ("1", "true")
 
 
 async def chat_completions(request: Request) -> Response:
     core: CoreClient = request.app.state.core
     rid = request_id(request)
     chat = await read_json(request, request_to_proto, _untyped)
-    chat.include_route_trace = request.query_params.get("include_route_trace", "").lower() in (
-        "1",
-        "true",
-    )
+    chat.include_route_trace = wants_route_trace(request)
     metadata = call_metadata(request, rid)
     if chat.stream:
-        return await _stream(core, chat, metadata, rid)
+        return await stream_response(core, chat, metadata, rid, _sse_batch)
     reply = await core.chat.CreateChatCompletion(
         chat_pb2.CreateChatCompletionRequest(request=chat), metadata=metadata
     )
     return responses.reply(request, completion_from_proto(reply.completion), reply.headers)
 
 
-async def _stream(
-    core: CoreClient, chat: Any, metadata: tuple[tuple[str, str], ...], rid: str
+Batch = Callable[[stream_pb2.StreamChatCompletionResponse], bytes]
+"""What one message of the core's stream is written as (its chunks' ``data:`` events)."""
+
+
+async def stream_response(
+    core: CoreClient,
+    chat: common_pb2.ChatCompletionRequest,
+    metadata: tuple[tuple[str, str], ...],
+    rid: str,
+    batch: Batch,
 ) -> Response:
+    """A chat stream as Server-Sent Events, each message of the core's stream written by
+    ``batch``: chat's chunks as they are, or another surface's shape of them (legacy
+    completions) over the same error, cancellation and ``[DONE]`` handling."""
     call = core.stream.StreamChatCompletion(
         stream_pb2.StreamChatCompletionRequest(request=chat), metadata=metadata
     )
@@ -81,22 +94,22 @@ async def _stream(
     # check above cannot narrow it: past it, this is the reply.
     first = cast(stream_pb2.StreamChatCompletionResponse, first)
     return StreamingResponse(
-        _events(call, first),
+        _events(call, first, batch),
         media_type="text/event-stream",
         headers={**_SSE_HEADERS, **first.headers, REQUEST_ID: rid},
     )
 
 
 async def _events(
-    call: Any, first: stream_pb2.StreamChatCompletionResponse
+    call: Any, first: stream_pb2.StreamChatCompletionResponse, batch: Batch
 ) -> AsyncIterator[bytes]:
     try:
-        yield _sse_batch(first)
+        yield batch(first)
         while (message := await call.read()) is not grpc.aio.EOF:
-            yield _sse_batch(message)
+            yield batch(message)
     except grpc.aio.AioRpcError as exc:
         error = from_rpc_error(exc)
-        yield _sse(error.envelope())
+        yield sse(error.envelope())
     finally:
         # A disconnected client lands here too: cancel the call, and so the upstream.
         call.cancel()

@@ -67,8 +67,9 @@ _TAGS = {
     "meta": "About the API itself.",
 }
 _STREAM = (
-    "Each event is `data: <chat.completion.chunk JSON>` and a blank line (the chunk's "
-    "shape: `x-spidergate-event`); the stream ends with `data: [DONE]`."
+    "Server-Sent Events, described per event as an SSE parser reads one: each event is "
+    "`data: <JSON>` and a blank line, the JSON one chunk (its shape: `x-spidergate-event`); "
+    "the stream ends with `data: [DONE]`."
 )
 
 
@@ -155,7 +156,12 @@ def _responses(op: Op, shapes: Shapes) -> dict[str, Schema]:
         }
     if op.stream:
         content["text/event-stream"] = {
-            "schema": {"type": "string", "description": op.stream_note or _STREAM},
+            "schema": {
+                "type": "object",
+                "description": op.stream_note or _STREAM,
+                "properties": {"data": {"type": "string"}},
+                "required": ["data"],
+            },
             "x-spidergate-event": shapes.ref(op.stream),
         }
     out: dict[str, Schema] = {

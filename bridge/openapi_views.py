@@ -181,7 +181,20 @@ def _listing(message: Any, name: str, repeated: str, item: View, **add: Any) -> 
 def catalog_shapes() -> dict[str, View]:
     c = catalog_pb2
     head = ("id", "created", "owned_by")  # the OpenAI model object; the rest is nested
-    info = View(c.Model, name="ModelInfo", omit=frozenset(head))
+    alias_only = ("chain", "use_case", "falls_through_to")  # kind "alias" only
+    info = View(
+        c.Model,
+        name="ModelInfo",
+        omit=frozenset(head),
+        fields={
+            "kind": {"enum": ["model", "alias"]},
+            "chain": array({**_STRING, "description": "provider:model, first choice first"}),
+            "falls_through_to": nullable(_STRING),
+        },
+        required=tuple(
+            f.name for f in c.Model.DESCRIPTOR.fields if f.name not in (*head, *alias_only)
+        ),
+    )
     model = View(c.Model, only=head, add={"object": const("model"), "spidergate_info": info})
     alias = View(
         c.Alias, fields={"falls_through_to": nullable(_STRING)}, add={"object": const("alias")}
@@ -309,6 +322,7 @@ def queries() -> dict[str, View]:
                 "limit": {**value_range(1, MAX_LIMIT), "default": DEFAULT_LIMIT},
                 "offset": offset,
                 "sort_by": {"default": "usage"},
+                "kind": {"enum": ["model", "alias"]},
             },
             empty_is_unset=True,  # catalog/query.py: `?provider=` is no filter
         ),

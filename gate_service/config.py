@@ -14,6 +14,11 @@ from typing import Any
 DEFAULT_DATA_DIR = Path(os.path.expanduser("~")) / ".spidergate"
 
 
+def comma_list(value: str) -> tuple[str, ...]:
+    """A command-line list (``--cors-origins a,b``): its items, blanks dropped."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the core and the bridge are configured with."""
@@ -61,6 +66,9 @@ class Settings:
     # Brand keys may not point at loopback, link-local, private or reserved addresses
     # unless the address is inside one of these networks (CIDR, e.g. "10.0.0.0/8").
     allowed_upstream_networks: tuple[str, ...] = ()
+    # Origins browsers may call the bridge from (bridge/cors.py): "*" is any origin,
+    # without credentials (tokens are headers, never cookies); empty turns CORS off.
+    cors_origins: tuple[str, ...] = ("*",)
     # ---- Ledger journal (no record lost: docs/ledger.md) ------------------------------
     # Where each process journals ledger entries before answering (a folder per database,
     # a slot per running process). None: <data_dir>/ledger-journal.

@@ -20,6 +20,7 @@ EDGE = {
     *SERVICERS,
     "bridge/chat.py",
     "bridge/messages.py",
+    "bridge/completions.py",
     "bridge/catalog.py",
     "bridge/vault.py",
     "bridge/usage.py",

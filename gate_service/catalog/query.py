@@ -16,6 +16,9 @@ from gate_service.errors import invalid
 
 SortKey: TypeAlias = Literal["usage", "name", "provider", "context", "cost"]
 SORT_KEYS: tuple[SortKey, ...] = ("usage", "name", "provider", "context", "cost")
+# What a listing holds: catalog models, chat aliases (as model objects), or both (None).
+EntryKind: TypeAlias = Literal["model", "alias"]
+ENTRY_KINDS: tuple[EntryKind, ...] = ("model", "alias")
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 2000
 
@@ -37,6 +40,8 @@ class ModelQuery:
     sort_by: SortKey = "usage"
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    # Only models or only aliases; None lists both.
+    kind: EntryKind | None = None
 
 
 def _text(params: Mapping[str, str], name: str) -> str | None:
@@ -85,11 +90,22 @@ def _sort_key(params: Mapping[str, str]) -> SortKey:
     return lowered
 
 
+def _kind(params: Mapping[str, str]) -> EntryKind | None:
+    value = _text(params, "kind")
+    if value is None:
+        return None
+    lowered = value.lower()
+    if lowered not in ENTRY_KINDS:
+        raise invalid(f"kind must be model or alias, got {value!r}", "kind")
+    return "model" if lowered == "model" else "alias"
+
+
 def parse_model_query(params: Mapping[str, str]) -> ModelQuery:
     """Validate the query string of ``GET /models``.
 
     Raises ``GateError("invalid_request")`` naming the offending ``param`` for a bad
-    boolean, an unknown ``sort_by``, ``limit`` outside 1-2000 or a negative ``offset``.
+    boolean, an unknown ``sort_by`` or ``kind``, ``limit`` outside 1-2000 or a negative
+    ``offset``.
     An unknown ``provider`` or ``capability`` is not an error: it filters to nothing.
     Parameters this endpoint does not define are ignored.
     """
@@ -102,4 +118,5 @@ def parse_model_query(params: Mapping[str, str]) -> ModelQuery:
         sort_by=_sort_key(params),
         limit=_integer(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         offset=_integer(params, "offset", 0, 0, None),
+        kind=_kind(params),
     )

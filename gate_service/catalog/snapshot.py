@@ -11,10 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gate_service.catalog.alias_model import AliasModel, alias_model
 from gate_service.catalog.query import ModelQuery, SortKey, parse_model_query
 from gate_service.catalog.schema import AliasInfo, CatalogData, ModelInfo, ProviderInfo
 
-__all__ = ["Catalog", "ModelQuery", "parse_model_query"]
+# One entry of the model list: a catalog model, or a chat alias seen as one.
+Listed = ModelInfo | AliasModel
+
+__all__ = ["AliasModel", "Catalog", "Listed", "ModelQuery", "parse_model_query"]
 
 # Native ids before aliases when a bare name is served by several models.
 _RANK_PROVIDER_MODEL = 0
@@ -66,6 +70,7 @@ class Catalog:
     _aliases: dict[str, AliasInfo] = field(init=False, repr=False, compare=False)
     _by_name: dict[str, tuple[ModelInfo, ...]] = field(init=False, repr=False, compare=False)
     _alias_use: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    _alias_order: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         rank = {p.id: i for i, p in enumerate(self.data.providers)}
@@ -76,6 +81,7 @@ class Catalog:
             "_aliases": {a.id: a for a in self.data.aliases},
             "_by_name": _build_name_index(self.data.models, rank),
             "_alias_use": _build_alias_use(self.data.aliases),
+            "_alias_order": {a.id: i for i, a in enumerate(self.data.aliases)},
         }
         for name, table in tables.items():
             object.__setattr__(self, name, table)
@@ -116,6 +122,13 @@ class Catalog:
         """The task aliases ``/aliases`` lists and ``/chat/completions`` accepts."""
         return tuple(a for a in self.data.aliases if a.kind == "chat")
 
+    def alias_model(self, alias_id: str) -> AliasModel | None:
+        """The chat alias ``alias_id`` as an entry of the model list, if there is one."""
+        alias = self._aliases.get(alias_id)
+        if alias is None or alias.kind != "chat":
+            return None
+        return alias_model(alias, self._models.get)
+
     def embedding_aliases(self) -> tuple[AliasInfo, ...]:
         """The aliases ``/embeddings`` accepts."""
         return tuple(a for a in self.data.aliases if a.kind == "embedding")
@@ -146,12 +159,22 @@ class Catalog:
 
     # --- listing ---------------------------------------------------------------------
 
-    def _sort_key(self, sort_by: SortKey) -> Callable[[ModelInfo], tuple[Any, ...]]:
-        keys: dict[SortKey, Callable[[ModelInfo], tuple[Any, ...]]] = {
-            # Alias membership stands in for popularity until the usage ledger exists.
-            "usage": lambda m: (-len(self.in_task_aliases(m.id)), m.id),
+    def _sort_key(self, sort_by: SortKey) -> Callable[[Listed], tuple[Any, ...]]:
+        def usage(m: Listed) -> tuple[Any, ...]:
+            # Aliases first (what the gateway recommends), in catalog order; then models
+            # by alias membership, which stands in for popularity.
+            if isinstance(m, AliasModel):
+                return (0, self._alias_order[m.id], m.id)
+            return (1, -len(self.in_task_aliases(m.id)), m.id)
+
+        def provider(m: Listed) -> tuple[Any, ...]:
+            first = m.chain[0].provider if isinstance(m, AliasModel) and m.chain else m.provider
+            return (self.provider_rank(first), m.id)
+
+        keys: dict[SortKey, Callable[[Listed], tuple[Any, ...]]] = {
+            "usage": usage,
             "name": lambda m: (m.display_name.casefold(), m.id),
-            "provider": lambda m: (self.provider_rank(m.provider), m.id),
+            "provider": provider,
             "context": lambda m: (-m.context_window, m.id),
             "cost": lambda m: (m.input_per_million + m.output_per_million, m.id),
         }
@@ -159,16 +182,22 @@ class Catalog:
 
     def list_models(
         self, query: ModelQuery, is_configured: Callable[[ModelInfo], bool]
-    ) -> tuple[list[ModelInfo], int]:
-        """The page of models ``query`` selects, and how many matched before paging.
+    ) -> tuple[list[Listed], int]:
+        """The page of entries ``query`` selects, and how many matched before paging:
+        catalog models and chat aliases (:mod:`gate_service.catalog.alias_model`: an
+        alias matches a filter when a candidate of its chain does), or only one kind.
 
         ``is_configured`` says whether a usable key exists for a model; it is only called
         for ``configured_only`` and only on models that passed the other filters.
         """
         needle = query.search.casefold() if query.search else None
 
-        def keep(m: ModelInfo) -> bool:
-            if query.provider is not None and m.provider != query.provider:
+        def keep(m: Listed) -> bool:
+            if query.provider is not None and not (
+                m.routes_to(query.provider)
+                if isinstance(m, AliasModel)
+                else m.provider == query.provider
+            ):
                 return False
             if query.free_only and not m.free_tier:
                 return False
@@ -178,7 +207,16 @@ class Catalog:
                 needle in m.id.casefold() or needle in m.display_name.casefold()
             ):
                 return False
-            return not query.configured_only or is_configured(m)
+            if not query.configured_only:
+                return True
+            if isinstance(m, AliasModel):
+                return m.configured(is_configured)
+            return is_configured(m)
 
-        selected = sorted(filter(keep, self.data.models), key=self._sort_key(query.sort_by))
+        entries: list[Listed] = []
+        if query.kind != "alias":
+            entries.extend(self.data.models)
+        if query.kind != "model":
+            entries.extend(alias_model(a, self._models.get) for a in self.chat_aliases())
+        selected = sorted(filter(keep, entries), key=self._sort_key(query.sort_by))
         return selected[query.offset : query.offset + query.limit], len(selected)

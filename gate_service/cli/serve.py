@@ -23,7 +23,7 @@ from typing import Any
 
 import uvicorn
 
-from gate_service.config import Settings
+from gate_service.config import Settings, comma_list
 from gate_service.gc_tuning import settle_after_startup
 
 log = logging.getLogger("spidergate")
@@ -112,6 +112,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="media generation on a pooled key is billed at provider cost x (1 + this) "
         "(default 0.0; a brand's own key is billed nothing)",
     )
+    p.add_argument(
+        "--cors-origins",
+        default=None,
+        metavar="LIST",
+        help="comma list of origins browsers may call from; '*' is any origin, without "
+        "credentials; '' turns CORS off (default *)",
+    )
     p.add_argument("--demo", action="store_true", help="serve every alias from the mock provider")
     p.add_argument("--mock-url", default=None, help="with --demo: use this mock instead")
     p.set_defaults(handler=handle)
@@ -135,6 +142,7 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
             "max_upload_bytes": args.max_upload_bytes,
             "header_timeout_s": args.header_timeout,
             "media_markup": args.media_markup,
+            "cors_origins": None if args.cors_origins is None else comma_list(args.cors_origins),
         }.items()
         if v is not None
     }

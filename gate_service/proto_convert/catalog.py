@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gate_service.catalog.alias_model import OWNER, AliasModel
 from gate_service.catalog.schema import AliasInfo, ModelInfo, ProviderInfo
 from gate_service.catalog.snapshot import ModelQuery
 from gate_service.errors import invalid
@@ -34,6 +35,7 @@ def query_to_proto(q: ModelQuery) -> pb.ListModelsRequest:
         sort_by=SORTS[q.sort_by],
         limit=q.limit,
         offset=q.offset,
+        kind=q.kind or "",
     )
 
 
@@ -47,7 +49,7 @@ def query_params_from_proto(req: pb.ListModelsRequest) -> dict[str, str]:
     }
     if req.limit:
         params["limit"] = str(req.limit)
-    for key in ("provider", "search", "capability"):
+    for key in ("provider", "search", "capability", "kind"):
         if value := getattr(req, key):
             params[key] = value
     return params
@@ -72,12 +74,41 @@ def model_to_proto(m: ModelInfo, *, configured: bool, aliases: tuple[str, ...]) 
             output_per_million=m.output_per_million,
             cached_input_per_million=m.cached_input_per_million,
         ),
+        kind="model",
+    )
+
+
+def alias_model_to_proto(a: AliasModel, *, configured: bool) -> pb.Model:
+    """A chat alias as an entry of the model list (``kind: "alias"``, with its chain)."""
+    return pb.Model(
+        id=a.id,
+        created=a.created,
+        owned_by=OWNER,
+        provider=OWNER,
+        provider_model=a.id,
+        display_name=a.display_name,
+        context_window=a.context_window,
+        max_output_tokens=a.max_output_tokens,
+        capabilities=list(a.capabilities),
+        free_tier=a.free_tier,
+        is_configured=configured,
+        pricing=pb.ModelPricing(
+            input_per_million=a.input_per_million,
+            output_per_million=a.output_per_million,
+            cached_input_per_million=a.cached_input_per_million,
+        ),
+        kind="alias",
+        chain=[pb.AliasCandidate(provider=c.provider, model=c.model) for c in a.chain],
+        use_case=a.alias.use_case,
+        falls_through_to=a.alias.falls_through_to or "",
     )
 
 
 def model_to_json(m: pb.Model) -> dict[str, Any]:
-    """The OpenAI model object plus ``spidergate_info`` (api.md)."""
-    return {
+    """The OpenAI model object plus ``spidergate_info`` (api.md); an alias's also has its
+    chain (``provider:model`` strings, as ``/aliases`` gives them), use case and
+    fall-through."""
+    body: dict[str, Any] = {
         "id": m.id,
         "object": "model",
         "created": m.created,
@@ -97,8 +128,16 @@ def model_to_json(m: pb.Model) -> dict[str, Any]:
                 "output_per_million": m.pricing.output_per_million,
                 "cached_input_per_million": m.pricing.cached_input_per_million,
             },
+            "kind": m.kind or "model",
         },
     }
+    if m.kind == "alias":
+        body["spidergate_info"].update(
+            chain=[f"{c.provider}:{c.model}" for c in m.chain],
+            use_case=m.use_case,
+            falls_through_to=m.falls_through_to or None,
+        )
+    return body
 
 
 def alias_to_proto(a: AliasInfo) -> pb.Alias:

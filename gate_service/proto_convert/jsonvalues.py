@@ -26,6 +26,8 @@ def as_str(value: Any, param: str) -> str:
 
 INT32 = 2**31
 INT64 = 2**63
+# Past this a float no longer holds every integer exactly (a double has 53 bits).
+_EXACT_FLOAT_INTS = 2**53
 
 
 def as_float(value: Any, param: str) -> float:
@@ -46,6 +48,10 @@ def as_int(value: Any, param: str, bound: int = INT64) -> int:
     if isinstance(value, bool):
         raise invalid(f"'{param}' must be an integer", param)
     if isinstance(value, float) and value.is_integer():
+        if abs(value) >= _EXACT_FLOAT_INTS:
+            # orjson reads an integer past 64 bits as a float, rounded: -2**63 - 1 would
+            # come back as -2**63, inside the range. Not the number the client sent.
+            raise invalid(f"'{param}' is out of range", param)
         value = int(value)
     if not isinstance(value, int):
         raise invalid(f"'{param}' must be an integer", param)

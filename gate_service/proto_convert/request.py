@@ -32,6 +32,7 @@ from gate_service.domain import (
 )
 from gate_service.domain.kinds import CHAT_KINDS, RequestKind
 from gate_service.errors import invalid
+from gate_service.proto_convert.completions_json import completion_to_chat
 from gate_service.proto_convert.messages_json import MESSAGES_KEYS, messages_to_chat
 from gate_service.proto_convert.request_json import REQUEST_KEYS, request_to_proto
 from spidergate.v1 import common_pb2 as pb
@@ -181,6 +182,11 @@ def request_from_proto(
             # translated one never keeps these keys among its extras): the same
             # translation now raises its 400, after authentication.
             extra = messages_to_chat(extra)
+        elif req.request_kind == "completion" and not req.messages and extra:
+            # A /completions body the bridge could not translate, forwarded untyped (a
+            # translated one always has its one message): the same translation now
+            # raises its 400, after authentication.
+            extra = completion_to_chat(extra).chat
         if extra.keys() & REQUEST_KEYS:
             req, extra = _typed(req, extra)
         return _request_to_domain(req, read, extra)

@@ -97,7 +97,9 @@ def classify_status(status: int, headers: dict[str, str], body: bytes) -> Upstre
         return UpstreamFailure(FailureKind.AUTH, status, message)
     if status == 404:
         return UpstreamFailure(FailureKind.MODEL_NOT_FOUND, status, message)
-    if status in (408,):
+    if status in (408, 504):
+        # The provider (or the gateway in front of it) timed out: a timeout like ours, so
+        # a request whose every attempt ends so is a 504 ``upstream_timeout``, not a 502.
         return UpstreamFailure(FailureKind.TIMEOUT, status, message)
     if 400 <= status < 500:
         return UpstreamFailure(FailureKind.BAD_REQUEST, status, message)

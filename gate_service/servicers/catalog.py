@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import grpc
 
-from gate_service.catalog.schema import ModelInfo
-from gate_service.catalog.snapshot import parse_model_query
+from gate_service.catalog.snapshot import AliasModel, Listed, parse_model_query
 from gate_service.core import Core
 from gate_service.errors import GateError
 from gate_service.proto_convert.catalog import (
+    alias_model_to_proto,
     alias_to_proto,
     model_to_proto,
     provider_to_proto,
@@ -45,7 +45,10 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             and self._core.keys.has_key(client_id, provider_id)
         )
 
-    def _model(self, model: ModelInfo, client_id: str | None) -> catalog_pb2.Model:
+    def _model(self, model: Listed, client_id: str | None) -> catalog_pb2.Model:
+        if isinstance(model, AliasModel):
+            configured = model.configured(lambda m: self._configured(client_id, m.provider))
+            return alias_model_to_proto(model, configured=configured)
         return model_to_proto(
             model,
             configured=self._configured(client_id, model.provider),
@@ -83,7 +86,8 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     ) -> catalog_pb2.GetModelResponse:
         client_id = await self._client_id(context)
         catalog = self._core.catalog
-        model = catalog.model(request.id)
+        # A catalog id, then a chat alias (/models/spideriq/fast), then a bare model name.
+        model: Listed | None = catalog.model(request.id) or catalog.alias_model(request.id)
         if model is None:
             serving = catalog.models_serving(request.id)
             model = serving[0] if serving else None

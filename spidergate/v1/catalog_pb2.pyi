@@ -37,7 +37,7 @@ class GetHealthResponse(_message.Message):
     def __init__(self, status: _Optional[str] = ..., version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ...) -> None: ...
 
 class ListModelsRequest(_message.Message):
-    __slots__ = ("provider", "free_only", "configured_only", "search", "capability", "sort_by", "limit", "offset", "raw_query")
+    __slots__ = ("provider", "free_only", "configured_only", "search", "capability", "sort_by", "limit", "offset", "kind", "raw_query")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     FREE_ONLY_FIELD_NUMBER: _ClassVar[int]
     CONFIGURED_ONLY_FIELD_NUMBER: _ClassVar[int]
@@ -46,6 +46,7 @@ class ListModelsRequest(_message.Message):
     SORT_BY_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
     provider: str
     free_only: bool
@@ -55,8 +56,9 @@ class ListModelsRequest(_message.Message):
     sort_by: ModelSort
     limit: int
     offset: int
+    kind: str
     raw_query: str
-    def __init__(self, provider: _Optional[str] = ..., free_only: _Optional[bool] = ..., configured_only: _Optional[bool] = ..., search: _Optional[str] = ..., capability: _Optional[str] = ..., sort_by: _Optional[_Union[ModelSort, str]] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., raw_query: _Optional[str] = ...) -> None: ...
+    def __init__(self, provider: _Optional[str] = ..., free_only: _Optional[bool] = ..., configured_only: _Optional[bool] = ..., search: _Optional[str] = ..., capability: _Optional[str] = ..., sort_by: _Optional[_Union[ModelSort, str]] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., kind: _Optional[str] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class ModelPricing(_message.Message):
     __slots__ = ("input_per_million", "output_per_million", "cached_input_per_million")
@@ -69,7 +71,7 @@ class ModelPricing(_message.Message):
     def __init__(self, input_per_million: _Optional[float] = ..., output_per_million: _Optional[float] = ..., cached_input_per_million: _Optional[float] = ...) -> None: ...
 
 class Model(_message.Message):
-    __slots__ = ("id", "created", "owned_by", "provider", "provider_model", "display_name", "context_window", "max_output_tokens", "capabilities", "free_tier", "is_configured", "in_task_aliases", "pricing")
+    __slots__ = ("id", "created", "owned_by", "provider", "provider_model", "display_name", "context_window", "max_output_tokens", "capabilities", "free_tier", "is_configured", "in_task_aliases", "pricing", "kind", "chain", "use_case", "falls_through_to")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     OWNED_BY_FIELD_NUMBER: _ClassVar[int]
@@ -83,6 +85,10 @@ class Model(_message.Message):
     IS_CONFIGURED_FIELD_NUMBER: _ClassVar[int]
     IN_TASK_ALIASES_FIELD_NUMBER: _ClassVar[int]
     PRICING_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_FIELD_NUMBER: _ClassVar[int]
+    USE_CASE_FIELD_NUMBER: _ClassVar[int]
+    FALLS_THROUGH_TO_FIELD_NUMBER: _ClassVar[int]
     id: str
     created: int
     owned_by: str
@@ -96,7 +102,11 @@ class Model(_message.Message):
     is_configured: bool
     in_task_aliases: _containers.RepeatedScalarFieldContainer[str]
     pricing: ModelPricing
-    def __init__(self, id: _Optional[str] = ..., created: _Optional[int] = ..., owned_by: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model: _Optional[str] = ..., display_name: _Optional[str] = ..., context_window: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., free_tier: _Optional[bool] = ..., is_configured: _Optional[bool] = ..., in_task_aliases: _Optional[_Iterable[str]] = ..., pricing: _Optional[_Union[ModelPricing, _Mapping]] = ...) -> None: ...
+    kind: str
+    chain: _containers.RepeatedCompositeFieldContainer[AliasCandidate]
+    use_case: str
+    falls_through_to: str
+    def __init__(self, id: _Optional[str] = ..., created: _Optional[int] = ..., owned_by: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model: _Optional[str] = ..., display_name: _Optional[str] = ..., context_window: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., free_tier: _Optional[bool] = ..., is_configured: _Optional[bool] = ..., in_task_aliases: _Optional[_Iterable[str]] = ..., pricing: _Optional[_Union[ModelPricing, _Mapping]] = ..., kind: _Optional[str] = ..., chain: _Optional[_Iterable[_Union[AliasCandidate, _Mapping]]] = ..., use_case: _Optional[str] = ..., falls_through_to: _Optional[str] = ...) -> None: ...
 
 class ListModelsResponse(_message.Message):
     __slots__ = ("models", "total", "headers")

@@ -70,6 +70,16 @@ async def test_an_unexpected_exception_is_a_500_in_the_envelope(
     }
 
 
+async def test_an_unexpected_exceptions_500_carries_cors_headers(
+    broken: httpx.AsyncClient,
+) -> None:
+    """Starlette answers it outside every middleware; bridge/cors.py answers it first."""
+    r = await broken.get("/v1/models", headers={"Origin": "https://ui.example"})
+    assert r.status_code == 500
+    assert r.json()["error"]["code"] == "internal_error"
+    assert r.headers["access-control-allow-origin"] == "*"
+
+
 async def test_a_gate_error_no_handler_caught_is_answered_as_itself() -> None:
     async for client in _client(_Broken(GateError("not_found", "gone", param="id"))):
         r = await client.get("/v1/models/x")

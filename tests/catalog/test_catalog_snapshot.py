@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from gate_service.catalog.loader import load_bundled
@@ -13,7 +15,7 @@ from gate_service.catalog.schema import (
     ModelInfo,
     ProviderInfo,
 )
-from gate_service.catalog.snapshot import Catalog
+from gate_service.catalog.snapshot import AliasModel, Catalog
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,7 @@ def catalog() -> Catalog:
     return Catalog(load_bundled())
 
 
-def ids(models: list[ModelInfo]) -> list[str]:
+def ids(models: Sequence[ModelInfo | AliasModel]) -> list[str]:
     return [m.id for m in models]
 
 
@@ -154,6 +156,8 @@ def everything(_: ModelInfo) -> bool:
 
 
 def listing(catalog: Catalog, **query: object) -> tuple[list[str], int]:
+    """The ids of a listing: of the models only unless ``kind`` is given (None: both)."""
+    query.setdefault("kind", "model")
     page, total = catalog.list_models(ModelQuery(**query), everything)  # type: ignore[arg-type]
     return ids(page), total
 
@@ -195,6 +199,36 @@ def test_filters(small: Catalog) -> None:
     assert listing(small, search="vision") == (["zeta/z-vision"], 1)
 
 
+def test_aliases_are_listed_first_and_filtered_by_what_their_chain_serves(
+    small: Catalog,
+) -> None:
+    models = ["zeta/z-mid", "alpha/a-small", "alpha/a-big", "zeta/z-vision"]
+    assert listing(small, kind=None) == (["t/one", "t/two", *models], 6)
+    assert listing(small, kind="alias") == (["t/one", "t/two"], 2)
+    # A candidate of the chain qualifies the alias: t/one may route to alpha's free model.
+    assert listing(small, kind="alias", provider="alpha") == (["t/one"], 1)
+    assert listing(small, kind="alias", free_only=True) == (["t/one"], 1)
+    assert listing(small, kind="alias", capability="vision") == ([], 0)
+    assert listing(small, kind="alias", search="TWO") == (["t/two"], 1)
+    assert listing(small, kind=None, sort_by="context", limit=3) == (
+        ["alpha/a-big", "t/one", "t/two"],
+        6,
+    )
+
+
+def test_an_alias_as_a_model_entry(small: Catalog) -> None:
+    one = small.alias_model("t/one")
+    assert one is not None and [m.id for m in one.members] == ["zeta/z-mid", "alpha/a-small"]
+    # What the chain can serve: the largest window, the union of capabilities...
+    assert (one.context_window, one.max_output_tokens) == (128_000, 1000)
+    assert one.capabilities == ("chat", "streaming") and one.free_tier
+    # ...priced as its first choice, which serves while it is healthy.
+    assert (one.input_per_million, one.output_per_million) == (1.0, 2.0)
+    assert one.configured(lambda m: m.provider == "alpha")
+    assert not one.configured(lambda m: False)
+    assert small.alias_model("zeta/z-mid") is None and small.alias_model("nothing") is None
+
+
 def test_configured_only_asks_the_callback(small: Catalog) -> None:
     asked: list[str] = []
 
@@ -202,10 +236,12 @@ def test_configured_only_asks_the_callback(small: Catalog) -> None:
         asked.append(m.id)
         return m.provider == "zeta"
 
-    page, total = small.list_models(ModelQuery(configured_only=True, provider="zeta"), configured)
+    page, total = small.list_models(
+        ModelQuery(configured_only=True, provider="zeta", kind="model"), configured
+    )
     assert (ids(page), total) == (["zeta/z-mid", "zeta/z-vision"], 2)
     assert sorted(asked) == ["zeta/z-mid", "zeta/z-vision"]
-    page, _ = small.list_models(ModelQuery(), configured)
+    page, _ = small.list_models(ModelQuery(kind="model"), configured)
     assert len(page) == 4 and len(asked) == 2
 
 
@@ -219,7 +255,7 @@ def test_paging_reports_the_total_before_paging(small: Catalog) -> None:
 
 
 def test_bundled_usage_sort_puts_busiest_models_first(catalog: Catalog) -> None:
-    page, total = catalog.list_models(ModelQuery(limit=3), everything)
+    page, total = catalog.list_models(ModelQuery(limit=3, kind="model"), everything)
     assert total == len(catalog.models)
     counts = [len(catalog.in_task_aliases(m.id)) for m in page]
     assert counts == sorted(counts, reverse=True)

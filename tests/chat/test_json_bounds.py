@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from gate_service.chat.validation import check_depth, too_deep, validate_chat_request
@@ -115,6 +116,18 @@ def test_int64_past_its_range(value: float) -> None:
     with pytest.raises(GateError) as caught:
         as_int(value, "seed")
     assert (caught.value.code, caught.value.param) == ("invalid_request", "seed")
+
+
+def test_an_integer_orjson_rounded_into_range_is_refused() -> None:
+    """orjson reads an integer past 64 bits as a float: -2**63 - 1 arrives as the float
+    -2**63, which is inside the range but not the number sent (found by the fuzz)."""
+    value = orjson.loads(b"-9223372036854775809")
+    assert isinstance(value, float)
+    with pytest.raises(GateError) as caught:
+        as_int(value, "seed")
+    assert caught.value.param == "seed"
+    assert as_int(float(2**52), "seed") == 2**52  # an exact integral float still counts
+    assert as_int(-INT64, "seed") == -INT64  # and the true bound, sent as an integer
 
 
 @pytest.mark.parametrize("value", [INT32, -INT32 - 1, 1e10, float(INT32)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from openai import OpenAI
 
 from tests.stack import Stack
 
@@ -38,6 +39,7 @@ def test_models_default_listing_is_openai_shaped(stack: Stack) -> None:
         "is_configured",
         "in_task_aliases",
         "pricing",
+        "kind",
     ):
         assert key in info
     assert body["total"] == len(body["data"])
@@ -45,7 +47,13 @@ def test_models_default_listing_is_openai_shaped(stack: Stack) -> None:
 
 def test_models_filters(stack: Stack) -> None:
     groq = get(stack, "/models", provider="groq").json()["data"]
-    assert groq and all(m["spidergate_info"]["provider"] == "groq" for m in groq)
+    # Models of Groq, and the aliases whose chain may route to Groq.
+    assert groq and all(
+        m["spidergate_info"]["provider"] == "groq"
+        if m["spidergate_info"]["kind"] == "model"
+        else any(c.startswith("groq:") for c in m["spidergate_info"]["chain"])
+        for m in groq
+    )
     free = get(stack, "/models", free_only="true").json()["data"]
     assert free and all(m["spidergate_info"]["free_tier"] for m in free)
     vision = get(stack, "/models", capability="vision").json()["data"]
@@ -85,6 +93,7 @@ def test_models_sort_and_paging(stack: Stack) -> None:
         ({"offset": "-1"}, "offset"),
         ({"sort_by": "popularity"}, "sort_by"),
         ({"free_only": "maybe"}, "free_only"),
+        ({"kind": "aliases"}, "kind"),
     ],
 )
 def test_models_bad_params_are_400_with_param(
@@ -94,6 +103,34 @@ def test_models_bad_params_are_400_with_param(
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid_request"
     assert r.json()["error"]["param"] == param
+
+
+def test_aliases_in_the_model_list(stack: Stack) -> None:
+    both = get(stack, "/models").json()
+    aliases = get(stack, "/models", kind="alias").json()
+    models = get(stack, "/models", kind="model").json()
+    assert aliases["total"] == 26 and aliases["total"] + models["total"] == both["total"]
+    assert [m["id"] for m in both["data"][:26]] == [m["id"] for m in aliases["data"]]
+    assert {m["spidergate_info"]["kind"] for m in models["data"]} == {"model"}
+    fast = next(m for m in aliases["data"] if m["id"] == "spideriq/fast")
+    listed = {a["id"]: a for a in get(stack, "/aliases").json()["data"]}["spideriq/fast"]
+    info = fast["spidergate_info"]
+    assert fast["object"] == "model" and fast["owned_by"] == "spidergate"
+    assert info["kind"] == "alias" and info["chain"] == listed["models"]
+    assert info["use_case"] == listed["use_case"] and info["context_window"] > 0
+    assert "chat" in info["capabilities"] and info["is_configured"] is True
+    # The same entry by id, slashes and all; a kind we do not have is a 400 naming it.
+    one = get(stack, "/models/spideriq/fast")
+    assert one.status_code == 200 and one.json() == fast
+    bad = get(stack, "/models", kind="embedding")
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "kind"
+
+
+def test_aliases_in_the_openai_sdks_model_list(stack: Stack, token: str) -> None:
+    client = OpenAI(base_url=stack.base_url, api_key=token, max_retries=0)
+    ids = [m.id for m in client.models.list()]
+    assert "spideriq/fast" in ids and "groq/llama-3.1-8b-instant" in ids
+    assert client.models.retrieve("spideriq/coding").id == "spideriq/coding"
 
 
 def test_model_ids_with_slashes(stack: Stack) -> None:

@@ -25,7 +25,8 @@ def test_catalog_service(node_result: dict[str, Any], stack: Stack) -> None:
     assert r["health"] == "ok"
     assert r["version"] == stack.core.version
     assert r["models_count"] == 3
-    assert r["models_total"] == len(stack.core.catalog.models)
+    catalog = stack.core.catalog
+    assert r["models_total"] == len(catalog.models) + len(catalog.chat_aliases())
     assert len(set(r["model_ids"])) == 3
     assert r["model_id"] == "openai/gpt-4o"
     assert r["model_provider"] == "openai"

@@ -62,7 +62,7 @@ UPSTREAM_CODES = {
     503: {"all_providers_failed", "no_openai_key"},
     504: {"upstream_timeout"},
 }
-UPSTREAM_PATHS = {"/chat/completions", "/embeddings", "/messages"}
+UPSTREAM_PATHS = {"/chat/completions", "/completions", "/embeddings", "/messages"}
 # Real values for a body key, by operation: a model of each wire format and an alias; providers.
 NAMED = {
     "POST /chat/completions": (
@@ -76,6 +76,7 @@ NAMED = {
     ),
     "POST /messages": ("model", ("groq/llama-3.1-8b-instant", "anthropic/claude-3-5-haiku-latest")),
     "POST /messages/count_tokens": ("model", ("google_ai/gemini-2.0-flash", "spideriq/coding")),
+    "POST /completions": ("model", ("groq/llama-3.1-8b-instant", "spideriq/coding")),
     "POST /embeddings": (
         "model",
         ("agent/embed", "google_ai/gemini-embedding-001", "mistral/mistral-embed"),

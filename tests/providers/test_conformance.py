@@ -149,6 +149,8 @@ def test_stream_reassembles_to_the_whole_answer(fmt: str, answer: str) -> None:
         (404, {}, FailureKind.MODEL_NOT_FOUND, None),
         (400, {}, FailureKind.BAD_REQUEST, None),
         (503, {}, FailureKind.SERVER, None),
+        (408, {}, FailureKind.TIMEOUT, None),
+        (504, {}, FailureKind.TIMEOUT, None),
     ],
 )
 def test_classify_error(

@@ -31,7 +31,8 @@ def test_list_models_filters_paging_total(
     catalog: catalog_pb2_grpc.CatalogServiceStub, stack: Stack
 ) -> None:
     every = catalog.ListModels(catalog_pb2.ListModelsRequest(), timeout=TIMEOUT)
-    n = len(stack.core.catalog.models)
+    # The catalog's models and its chat aliases, listed as models too.
+    n = len(stack.core.catalog.models) + len(stack.core.catalog.chat_aliases())
     assert every.total == n
     assert len(every.models) == min(n, 500)
     assert len({m.id for m in every.models}) == len(every.models)
@@ -47,8 +48,16 @@ def test_list_models_filters_paging_total(
 
     groq = catalog.ListModels(catalog_pb2.ListModelsRequest(provider="groq"), timeout=TIMEOUT)
     expected_groq = sum(1 for m in stack.core.catalog.models if m.provider == "groq")
-    assert groq.total == expected_groq > 0
-    assert all(m.provider == "groq" and m.owned_by == "groq" for m in groq.models)
+    routing_to_groq = sum(
+        any(c.provider == "groq" for c in a.chain) for a in stack.core.catalog.chat_aliases()
+    )
+    assert groq.total == expected_groq + routing_to_groq and expected_groq > 0
+    assert routing_to_groq > 0
+    for m in groq.models:
+        if m.kind == "model":
+            assert m.provider == "groq" and m.owned_by == "groq"
+        else:
+            assert m.kind == "alias" and any(c.provider == "groq" for c in m.chain)
 
     free = catalog.ListModels(catalog_pb2.ListModelsRequest(free_only=True), timeout=TIMEOUT)
     assert 0 < free.total < n
@@ -83,6 +92,29 @@ def test_list_models_filters_paging_total(
     )
     windows = [m.context_window for m in by_context.models]
     assert windows == sorted(windows, reverse=True)
+
+
+def test_aliases_are_models_of_kind_alias(
+    catalog: catalog_pb2_grpc.CatalogServiceStub, stack: Stack
+) -> None:
+    aliases = catalog.ListModels(catalog_pb2.ListModelsRequest(kind="alias"), timeout=TIMEOUT)
+    expected = [a.id for a in stack.core.catalog.chat_aliases()]
+    assert [m.id for m in aliases.models] == expected and aliases.total == len(expected)
+    assert all(m.kind == "alias" and m.chain and m.owned_by == "spidergate" for m in aliases.models)
+    models = catalog.ListModels(catalog_pb2.ListModelsRequest(kind="model"), timeout=TIMEOUT)
+    assert models.total == len(stack.core.catalog.models)
+    assert all(m.kind == "model" and not m.chain for m in models.models)
+
+    fast = catalog.GetModel(catalog_pb2.GetModelRequest(id="spideriq/fast"), timeout=TIMEOUT)
+    chain = stack.core.catalog.alias("spideriq/fast")
+    assert chain is not None
+    assert fast.model.kind == "alias" and fast.model.use_case == chain.use_case
+    assert [(c.provider, c.model) for c in fast.model.chain] == [
+        (c.provider, c.model) for c in chain.chain
+    ]
+    with pytest.raises(grpc.RpcError) as info:
+        catalog.ListModels(catalog_pb2.ListModelsRequest(kind="aliases"), timeout=TIMEOUT)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_list_models_configured_only_counts_demo_keys(
