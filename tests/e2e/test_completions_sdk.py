@@ -255,3 +255,27 @@ def test_answers_and_events_conform_to_the_openapi_document(stack: Stack, limite
     assert events[-1] == "[DONE]" and len(events) > 2
     for data in events[:-1]:
         assert not [e.message for e in event.iter_errors(orjson.loads(data))], data
+
+
+@pytest.mark.parametrize("fmt", sorted(ALIASES))
+def test_n_2_and_logprobs_are_honoured_or_refused(client: OpenAI, fmt: str) -> None:
+    """The honest-parameter rules reach the legacy route through the one chat request:
+    ``n=2`` gives two choices on every format (emulated where the provider has no ``n``);
+    ``logprobs`` comes back in the legacy shape from a candidate that can score, never a
+    null."""
+    two = client.completions.create(prompt=PROMPT, max_tokens=16, n=2, **_options(fmt))  # type: ignore[call-overload]
+    assert sorted(c.index for c in two.choices) == [0, 1]
+    assert all(c.text for c in two.choices)
+    scored = client.completions.create(
+        prompt=PROMPT,
+        max_tokens=16,
+        logprobs=2,
+        **_options(fmt),  # type: ignore[call-overload]
+    )
+    # Anthropic (and Groq) have no logprobs: their candidates are filtered from the
+    # alias, and the next candidate that can score its tokens serves, never a silent null.
+    assert "claude" not in scored.model and "instant" not in scored.model
+    logprobs = scored.choices[0].logprobs
+    assert logprobs is not None and logprobs.tokens and logprobs.token_logprobs
+    assert "".join(logprobs.tokens) == scored.choices[0].text
+    assert logprobs.top_logprobs and all(len(t) <= 2 for t in logprobs.top_logprobs)
