@@ -146,7 +146,7 @@ def _responses(op: Op, shapes: Shapes) -> dict[str, Schema]:
         }
     if op.stream:
         content["text/event-stream"] = {
-            "schema": {"type": "string", "description": _STREAM},
+            "schema": shapes.ref(op.stream_frame or {"type": "string", "description": _STREAM}),
             "x-spidergate-event": shapes.ref(op.stream),
         }
     out: dict[str, Schema] = {

@@ -39,7 +39,10 @@ class Op:
     path: View | None = None
     body: View | None = None
     errors: tuple[str, ...] = ()  # reason codes besides those auth, query and body give
-    stream: View | None = None  # the chunk of a text/event-stream answer
+    stream: View | Schema | None = None  # the JSON of each event of a text/event-stream answer
+    # One event's fields (`event`, `data`...) when they are not only chat's `data:` line
+    # (OpenAPI 3.1: a text/event-stream schema describes each event).
+    stream_frame: Schema | None = None
     # A success's content types when it is not (only) JSON: content type -> its schema
     # (None: ``answer``), e.g. audio bytes, or a transcript as JSON or text.
     media: tuple[tuple[str, Schema | None], ...] = ()

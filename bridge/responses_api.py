@@ -28,6 +28,7 @@ from bridge.proto_schema import View, request_view
 from bridge.responses import REQUEST_ID, call_metadata, request_id
 from gate_service.errors import GateError, invalid
 from gate_service.proto_convert.errors import from_rpc_error
+from gate_service.responses.events import EVENT_TYPES
 from spidergate.v1 import responses_pb2 as pb
 
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -170,6 +171,36 @@ _DESCRIPTION = (
     "computer_use, image_generation, mcp) are a 400 naming the tool. With `stream: true` "
     "the answer is Server-Sent Events `event: <type>` / `data: <json>`."
 )
+# The JSON of each `data:` line: OpenAI's event objects, all of them carrying their type
+# and a sequence number.
+_EVENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": list(EVENT_TYPES)},
+        "sequence_number": {"type": "integer", "minimum": -1},
+    },
+    "required": ["type", "sequence_number"],
+    "additionalProperties": True,
+}
+# One event as it is framed: `event: <type>` then `data: <the event's JSON>`.
+_FRAME: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "Each event is `event: <type>`, `data: <event JSON>` and a blank line (the JSON's "
+        "shape: `x-spidergate-event`), from `response.created` to `response.completed` "
+        "(or `response.incomplete`); no `[DONE]`. A failure after the first events is one "
+        "`error` event (sequence_number -1) with the error's code and message."
+    ),
+    "properties": {
+        "event": {"type": "string", "enum": list(EVENT_TYPES)},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": _EVENT,
+        },
+    },
+    "required": ["event", "data"],
+}
 _BODY = request_view(
     pb.CreateResponseRequest,
     omit=frozenset({"request_json", "include_route_trace"}),
@@ -195,6 +226,8 @@ def OPERATIONS() -> dict[Callable[..., Any], Op]:
             _OPEN,
             scope="gate:chat",
             body=_BODY,
+            stream=_EVENT,
+            stream_frame=_FRAME,
             errors=_ERRORS,
             description=_DESCRIPTION,
         ),

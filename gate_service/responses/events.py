@@ -30,6 +30,24 @@ from gate_service.responses.answer import (
 from gate_service.responses.translate import new_id
 
 Event = tuple[str, Json]
+# Every event type a stream can carry (the OpenAPI document lists them; a test checks that
+# each event a real stream sends is one of them). ``error`` is the bridge's: a failure
+# after the first events.
+EVENT_TYPES = (
+    "response.created",
+    "response.in_progress",
+    "response.output_item.added",
+    "response.content_part.added",
+    "response.output_text.delta",
+    "response.output_text.done",
+    "response.content_part.done",
+    "response.function_call_arguments.delta",
+    "response.function_call_arguments.done",
+    "response.output_item.done",
+    "response.completed",
+    "response.incomplete",
+    "error",
+)
 
 
 @dataclass(slots=True)
