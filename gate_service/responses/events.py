@@ -17,6 +17,7 @@ the README); the text and tool calls are.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gate_service.domain import Chunk, Json, Metadata, Usage
@@ -96,7 +97,11 @@ class EventWriter:
             metadata=self.metadata if status != "in_progress" else None,
         )
 
-    def start(self) -> list[Event]:
+    def start(self, first: Sequence[Chunk] = ()) -> list[Event]:
+        """``response.created`` and ``response.in_progress``, naming the model that serves
+        (read off the ``first`` chunks, which the events wait for), as the whole answer
+        does, never the alias asked for."""
+        self.model = next((c.model for c in first if c.model), self.model)
         response = self._response("in_progress")
         return [
             self._event("response.created", response=response),

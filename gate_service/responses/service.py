@@ -90,7 +90,7 @@ class ResponsesService:
         # aclosing: a client that leaves closes the chat stream first (it bills what ran).
         async with contextlib.aclosing(self.chat.stream(principal, ctx, request.chat)) as batches:
             async for headers, chunks in batches:
-                events = [] if started else writer.start()
+                events = [] if started else writer.start(chunks)
                 started = True
                 for chunk in chunks:
                     events.extend(writer.feed(chunk))

@@ -100,11 +100,13 @@ def test_streamed_event_sequence(client: OpenAI, stack: Stack, fmt: str) -> None
     assert [e.sequence_number for e in events] == list(range(len(events)))
     created = events[0].response  # type: ignore[union-attr]
     assert created.status == "in_progress" and created.usage is None
+    assert created.model == ALIASES[fmt].model  # the model serving, never the alias
     deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
     done = next(e for e in events if e.type == "response.output_text.done")
     assert deltas == done.text == whole.output_text
     completed = events[-1].response  # type: ignore[union-attr]
     assert completed.id == created.id and completed.status == "completed"
+    assert completed.model == ALIASES[fmt].model
     assert completed.output_text == deltas
     usage = completed.usage
     assert usage and usage.input_tokens == whole.usage.input_tokens  # type: ignore[union-attr]

@@ -79,8 +79,9 @@ def _chunk(delta: Delta, finish: str | None = None) -> Chunk:
 
 def test_text_then_tool_calls_stream_in_openai_order() -> None:
     writer = EventWriter("resp_3", 1, "alias", ECHO)
-    events = writer.start()
-    events += writer.feed(_chunk(Delta(role="assistant", content="Hi ")))
+    first = [_chunk(Delta(role="assistant", content="Hi "))]
+    events = writer.start(first)
+    events += writer.feed(first[0])
     events += writer.feed(_chunk(Delta(content="there")))
     events += writer.feed(_chunk(Delta(tool_calls=[_call(0, "call_a", "f", "")])))
     events += writer.feed(_chunk(Delta(tool_calls=[_call(0, None, None, '{"x":')])))
@@ -121,3 +122,4 @@ def test_text_then_tool_calls_stream_in_openai_order() -> None:
     assert completed == writer.completed
     assert events[0][1]["response"]["status"] == "in_progress"
     assert events[0][1]["response"]["output"] == []
+    assert events[0][1]["response"]["model"] == "served"  # the model serving, not the alias
