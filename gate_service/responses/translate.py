@@ -52,7 +52,10 @@ HOSTED_TOOLS = (
 _ROLES = frozenset({"user", "system", "developer", "assistant"})
 # Responses parameters with no chat counterpart whose asked-for value changes nothing here
 # (what to include in the answer, truncation off, foreground): accepted, not forwarded.
+# The values that would change the answer are refused (``_refuse_unserved``).
 _ACCEPTED = frozenset({"include", "truncation", "background", "stream_options", "prompt_cache_key"})
+# `include` values that ask for something the answer would silently lack.
+_UNSERVED_INCLUDES = frozenset({"message.output_text.logprobs"})
 # Keys read by the translation (the rest are passed on as chat's unknown keys).
 _KNOWN = frozenset(
     {
@@ -86,6 +89,24 @@ class ResponsesRequest:
     extra: Json = field(default_factory=dict)
 
 
+def _refuse_unserved(body: Json) -> None:
+    """A 400 naming the parameter for what the gateway would otherwise ignore while it
+    changes the answer: background mode (nothing here queues a response for polling) and
+    output logprobs (not carried through yet)."""
+    if body.get("background") is True:
+        raise invalid(
+            "'background' mode is not supported: send the request without it", "background"
+        )
+    include = body.get("include")
+    if include is None:
+        return
+    if not isinstance(include, list) or not all(isinstance(v, str) for v in include):
+        raise invalid("'include' must be a list of strings", "include")
+    for value in include:
+        if value in _UNSERVED_INCLUDES:
+            raise invalid(f"include '{value}' is not supported by this gateway", "include")
+
+
 def previous_id(body: Json) -> str | None:
     """The ``previous_response_id`` of a body (so the service can read its context)."""
     value = body.get("previous_response_id")
@@ -102,6 +123,7 @@ def translate(body: Json, context: list[Json] | None = None) -> ResponsesRequest
     if not isinstance(model, str) or not model:
         raise invalid("'model' is required", "model")
     items = input_items(body.get("input"))
+    _refuse_unserved(body)
     messages: list[Message] = []
     instructions = body.get("instructions")
     if instructions is not None:

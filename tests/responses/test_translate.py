@@ -193,7 +193,25 @@ def test_hosted_tools_are_refused_by_name(tool: str) -> None:
         ({"model": "m", "input": "x", "temperature": True}, "temperature"),
         ({"model": "m", "input": "x", "previous_response_id": 5}, "previous_response_id"),
         ({"model": "m", "input": "x", "metadata": []}, "metadata"),
+        # Ignoring these would change the answer without a word.
+        ({"model": "m", "input": "x", "background": True}, "background"),
+        (
+            {"model": "m", "input": "x", "include": ["message.output_text.logprobs"]},
+            "include",
+        ),
+        ({"model": "m", "input": "x", "include": "everything"}, "include"),
     ],
 )
 def test_faults_name_the_param(body: dict[str, Any], param: str) -> None:
     assert _param(body) == param
+
+
+def test_includes_and_modes_that_change_nothing_are_accepted() -> None:
+    body = {
+        "model": "m",
+        "input": "x",
+        "background": False,
+        "include": ["reasoning.encrypted_content", "message.input_image.image_url"],
+        "truncation": "disabled",
+    }
+    assert translate(body).chat.messages[0].content == "x"
