@@ -97,13 +97,23 @@ async def _stream(
 
 
 async def _events(call: Any, first: pb.StreamResponseResponse) -> AsyncIterator[bytes]:
+    sent = 0  # the events' sequence numbers count from 0, so this is the next one
     try:
         yield _sse(first)
+        sent += len(first.events)
         while (message := await call.read()) is not grpc.aio.EOF:
             yield _sse(message)
+            sent += len(message.events)
     except grpc.aio.AioRpcError as exc:
+        # OpenAI's error event: its own type, the error's code, message and param.
         error = from_rpc_error(exc).envelope()["error"]
-        event = {"type": "error", "sequence_number": -1, **error}
+        event = {
+            "type": "error",
+            "code": error["code"],
+            "message": error["message"],
+            "param": error["param"],
+            "sequence_number": sent,
+        }
         yield b"event: error\ndata: " + orjson.dumps(event) + b"\n\n"
     finally:
         call.cancel()  # a disconnected client lands here too: cancel the upstream
@@ -177,7 +187,7 @@ _EVENT: dict[str, Any] = {
     "type": "object",
     "properties": {
         "type": {"type": "string", "enum": list(EVENT_TYPES)},
-        "sequence_number": {"type": "integer", "minimum": -1},
+        "sequence_number": {"type": "integer", "minimum": 0},
     },
     "required": ["type", "sequence_number"],
     "additionalProperties": True,
@@ -189,7 +199,7 @@ _FRAME: dict[str, Any] = {
         "Each event is `event: <type>`, `data: <event JSON>` and a blank line (the JSON's "
         "shape: `x-spidergate-event`), from `response.created` to `response.completed` "
         "(or `response.incomplete`); no `[DONE]`. A failure after the first events is one "
-        "`error` event (sequence_number -1) with the error's code and message."
+        "last `error` event with the error's code, message and param."
     ),
     "properties": {
         "event": {"type": "string", "enum": list(EVENT_TYPES)},

@@ -274,6 +274,47 @@ def test_store_false_is_not_kept(client: OpenAI) -> None:
         client.responses.retrieve(completed.id)
 
 
+def test_a_stream_the_upstream_cuts_ends_with_an_error_event(
+    client: OpenAI, stack: Stack, token: str
+) -> None:
+    """After the first events a failure is one last ``error`` event (OpenAI's shape, the
+    next sequence number); the response is not stored, and the ledger says why it ended."""
+    stack.mock.state.add_fault(
+        {
+            "kind": "stream_cut",
+            "after_chunks": 6,
+            "chunk_delay_ms": 30,  # paced, so the events before the cut are relayed
+            "times": 1,
+            "match": {"model": ALIASES["openai"].model},
+        }
+    )
+    try:
+        raw = client.with_raw_response.responses.create(
+            **via("openai"), input="[mock:words=40] go", stream=True
+        )
+        events: list[ResponseStreamEvent] = list(raw.parse())
+    finally:
+        stack.mock.state.clear_faults()
+    kinds = [e.type for e in events]
+    assert kinds[0] == "response.created" and "response.output_text.delta" in kinds
+    assert kinds[-1] == "error" and "response.completed" not in kinds
+    error = events[-1]
+    assert error.code == "upstream_error" and error.message  # type: ignore[union-attr]
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(events[0].response.id)  # type: ignore[union-attr]
+    assert stack.run(stack.core.ledger.flush())
+    trace = httpx.get(
+        f"{stack.base_url}/traces/{raw.headers['x-request-id']}",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert (trace["kind"], trace["status"], trace["error_code"]) == (
+        "response",
+        502,
+        "upstream_error",
+    )
+
+
 def test_retention_bound(client: OpenAI, stack: Stack) -> None:
     """A stored response is served until the retention bound (``--responses-retention-days``,
     30 days by default) and never after it: the store's injected clock is moved."""
