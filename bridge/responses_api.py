@@ -178,8 +178,9 @@ _DESCRIPTION = (
     "function_call_output, reasoning), `instructions`, function `tools`, `tool_choice`, "
     "`text.format`, `max_output_tokens`, `reasoning.effort`, `store` (default true) and "
     "`previous_response_id`. Hosted tools (web_search, file_search, code_interpreter, "
-    "computer_use, image_generation, mcp) are a 400 naming the tool. With `stream: true` "
-    "the answer is Server-Sent Events `event: <type>` / `data: <json>`."
+    "computer_use, image_generation, mcp) and `background: true` are a 400 naming them. "
+    "Stored responses are kept for `--responses-retention-days` (30 by default). With "
+    "`stream: true` the answer is Server-Sent Events `event: <type>` / `data: <json>`."
 )
 # The JSON of each `data:` line: OpenAI's event objects, all of them carrying their type
 # and a sequence number.
