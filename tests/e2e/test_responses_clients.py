@@ -19,7 +19,9 @@ import pytest
 from agents import (
     Agent,
     ModelSettings,
+    OpenAIProvider,
     OpenAIResponsesModel,
+    RunConfig,
     Runner,
     function_tool,
     set_tracing_disabled,
@@ -36,6 +38,8 @@ NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_agents_sdk_runs_an_agent_with_a_function_tool(stack: Stack, token: str, fmt: str) -> None:
+    """The Agents SDK as its users run it: a model given by name, resolved by the SDK's
+    default provider, whose default model is the Responses one."""
     stack.core.router.health.clear()
     set_tracing_disabled(True)
     asked: list[str] = []
@@ -48,16 +52,18 @@ def test_agents_sdk_runs_an_agent_with_a_function_tool(stack: Stack, token: str,
 
     async def run() -> Any:
         client = AsyncOpenAI(base_url=stack.base_url, api_key=token, max_retries=0)
-        model = OpenAIResponsesModel(model=ALIASES[fmt].alias, openai_client=client)
+        provider = OpenAIProvider(openai_client=client)
+        assert isinstance(provider.get_model(ALIASES[fmt].alias), OpenAIResponsesModel)
         agent = Agent(
             name="support",
             instructions="Look orders up with the tool.",
-            model=model,
+            model=ALIASES[fmt].alias,
             model_settings=ModelSettings(extra_body=ALIASES[fmt].extra_body),
             tools=[lookup_order],
         )
         try:
-            return await Runner.run(agent, "Where is order 42?", max_turns=4)
+            config = RunConfig(model_provider=provider)
+            return await Runner.run(agent, "Where is order 42?", max_turns=4, run_config=config)
         finally:
             await client.close()
 
