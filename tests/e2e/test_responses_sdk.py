@@ -228,15 +228,16 @@ def test_previous_response_id_across_three_turns(client: OpenAI, stack: Stack, f
     assert [c[0]["text"] for c in contents] == [turns[2]]
 
 
-def test_retrieve_input_items_and_delete(client: OpenAI, stack: Stack) -> None:
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_retrieve_input_items_and_delete(client: OpenAI, stack: Stack, fmt: str) -> None:
     made = client.responses.create(
-        **via("anthropic"),
+        **via(fmt),
         input=[
             {"role": "developer", "content": "Answer in French."},
             {"role": "user", "content": [{"type": "input_text", "text": "Hi"}]},
         ],
     )
-    assert served_by(stack)[0] == "anthropic"
+    assert served_by(stack)[0] == fmt
     got = client.responses.retrieve(made.id)
     assert got.id == made.id and got.output_text == made.output_text
     assert got.to_dict() == made.to_dict()
@@ -360,6 +361,7 @@ HOSTED: list[Any] = [
     {"type": "web_search_preview"},
     {"type": "file_search", "vector_store_ids": ["vs_1"]},
     {"type": "code_interpreter", "container": {"type": "auto"}},
+    {"type": "computer_use"},
     {
         "type": "computer_use_preview",
         "display_width": 1024,
