@@ -156,12 +156,15 @@ def _responses(op: Op, shapes: Shapes) -> dict[str, Schema]:
         }
     if op.stream:
         content["text/event-stream"] = {
-            "schema": {
-                "type": "object",
-                "description": op.stream_note or _STREAM,
-                "properties": {"data": {"type": "string"}},
-                "required": ["data"],
-            },
+            "schema": shapes.ref(
+                op.stream_frame
+                or {
+                    "type": "object",
+                    "description": op.stream_note or _STREAM,
+                    "properties": {"data": {"type": "string"}},
+                    "required": ["data"],
+                }
+            ),
             "x-spidergate-event": shapes.ref(op.stream),
         }
     out: dict[str, Schema] = {

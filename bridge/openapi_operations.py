@@ -40,6 +40,9 @@ class Op:
     body: View | Schema | None = None  # a Schema: a body no proto backs (a translation)
     errors: tuple[str, ...] = ()  # reason codes besides those auth, query and body give
     stream: View | Schema | None = None  # the chunk (or event) of a text/event-stream answer
+    # One event's fields (`event`, `data`...) when they are not only chat's `data:` line
+    # (OpenAPI 3.1: a text/event-stream schema describes each event).
+    stream_frame: Schema | None = None
     # A success's content types when it is not (only) JSON: content type -> its schema
     # (None: ``answer``), e.g. audio bytes, or a transcript as JSON or text.
     media: tuple[tuple[str, Schema | None], ...] = ()

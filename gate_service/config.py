@@ -46,6 +46,9 @@ class Settings:
     # stream's first chunk, must come within this or the client gets 504
     # upstream_timeout. Separate from (and above) the per-attempt timeout.
     request_deadline_s: float = 120.0
+    # Days a stored Responses API response (store: true) is kept; older ones are never
+    # returned and are purged (gate_service/responses/store.py).
+    responses_retention_days: float = 30.0
     # Largest request body the bridge reads; past it 413 request_too_large, refused
     # before the body is read past the limit. Sized for a large chat with images.
     max_body_bytes: int = 20 * 1024 * 1024

@@ -37,6 +37,8 @@ from gate_service.providers.address_policy import AddressPolicy
 from gate_service.providers.base import WireAdapter
 from gate_service.providers.registry import default_adapters
 from gate_service.providers.transport import create_session, restrict_base_urls
+from gate_service.responses.service import ResponsesService
+from gate_service.responses.store import ResponseStore
 from gate_service.routing.keys import KeyPool, UsableKey, env_keys
 from gate_service.routing.router import Router
 from gate_service.storage.database import Database
@@ -97,6 +99,12 @@ class Core:
         self.moderations = ModerationsService(self.pipeline, session, timeout_s)
         self.embeddings = EmbeddingsService(
             self.pipeline, session, self.cache, default_timeout_s=timeout_s
+        )
+        # The Responses API: served by the chat service; stored responses in the database.
+        self.responses = ResponsesService(
+            self.chat,
+            ResponseStore(db, settings.responses_retention_days),
+            max_depth=settings.max_json_depth,
         )
         self.audio = AudioService(self.pipeline, session, default_timeout_s=timeout_s)
         self.media = MediaService(

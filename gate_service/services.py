@@ -30,6 +30,7 @@ from gate_service.servicers.embeddings import EmbeddingsServicer
 from gate_service.servicers.images import ImagesServicer
 from gate_service.servicers.media import MediaServicer
 from gate_service.servicers.moderations import ModerationsServicer
+from gate_service.servicers.responses import ResponsesServicer
 from gate_service.servicers.usage import UsageServicer
 from gate_service.servicers.vault import VaultServicer
 from spidergate.v1 import (
@@ -49,6 +50,8 @@ from spidergate.v1 import (
     media_pb2_grpc,
     moderations_pb2,
     moderations_pb2_grpc,
+    responses_pb2,
+    responses_pb2_grpc,
     stream_pb2,
     stream_pb2_grpc,
     usage_pb2,
@@ -169,6 +172,13 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         audio_pb2_grpc.add_AudioServiceServicer_to_server,
         audio_pb2_grpc.AudioServiceStub,
     ),
+    ServiceDef(
+        "responses",
+        _service(responses_pb2.DESCRIPTOR, "ResponsesService"),
+        ResponsesServicer,
+        responses_pb2_grpc.add_ResponsesServiceServicer_to_server,
+        responses_pb2_grpc.ResponsesServiceStub,
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
@@ -192,3 +202,4 @@ class CoreStubs:
     moderations: moderations_pb2_grpc.ModerationsServiceAsyncStub
     media: media_pb2_grpc.MediaServiceAsyncStub
     audio: audio_pb2_grpc.AudioServiceAsyncStub
+    responses: responses_pb2_grpc.ResponsesServiceAsyncStub

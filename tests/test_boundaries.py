@@ -28,6 +28,7 @@ EDGE = {
     "bridge/audio.py",
     "bridge/images.py",
     "bridge/media.py",
+    "bridge/responses_api.py",
     # The document's shapes are read from the proto descriptors.
     "bridge/openapi_views.py",
     "bridge/openapi_operations.py",

@@ -67,6 +67,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="on SIGTERM, how long requests in flight may take to finish (default 10)",
     )
     p.add_argument(
+        "--responses-retention-days",
+        type=float,
+        default=None,
+        metavar="DAYS",
+        help="how long a stored Responses API response is kept (default 30)",
+    )
+    p.add_argument(
         "--request-deadline",
         type=float,
         default=None,
@@ -137,6 +144,7 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
             "redis_url": args.redis_url,
             "shutdown_grace_s": args.shutdown_grace,
             "request_deadline_s": args.request_deadline,
+            "responses_retention_days": args.responses_retention_days,
             "max_concurrent_requests": args.max_concurrent_requests,
             "max_body_bytes": args.max_body_bytes,
             "max_upload_bytes": args.max_upload_bytes,

@@ -218,3 +218,24 @@ class UsageRollup(SQLModel, table=True):
     reasoning_tokens: int = Field(default=0, sa_type=BigInteger)
     cost_usd: float = 0.0
     latency: str = "[]"
+
+
+class StoredResponse(SQLModel, table=True):
+    """A Responses API response kept for ``GET /responses/{id}``, its input items and
+    ``previous_response_id`` (``gate_service/responses/store.py``), scoped to its brand and
+    purged after ``responses_retention_days``.
+
+    ``context`` is the conversation before this response's input (what
+    ``previous_response_id`` prepended, as Responses items), so continuing a conversation
+    reads one row, not a chain of them; the JSON columns are OpenAI's item shapes.
+    """
+
+    __tablename__ = "stored_response"
+    __table_args__ = (Index("ix_stored_response_created", "created_at"),)
+    id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=32, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    # The Response object, the input items and the context, as JSON text.
+    response: str
+    input_items: str
+    context: str

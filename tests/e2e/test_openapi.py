@@ -242,3 +242,43 @@ def test_stream_events_conform(stack: Stack, token: str, document: Doc) -> None:
     assert events[-1] == "[DONE]" and len(events) > 2
     for event in events[:-1]:
         _assert_conforms(document, "ChatCompletionChunk", orjson.loads(event))
+
+
+def test_responses_stream_events_conform(stack: Stack, token: str, document: Doc) -> None:
+    """The Responses stream is framed as documented (``event:`` then ``data:``, no
+    ``[DONE]``), and each event's JSON matches the documented event shape, the tool
+    call's events included."""
+    operation = _operations(document)["POST /responses"]["responses"]["200"]["content"]
+    stream = operation["text/event-stream"]
+    frame = stream["schema"]  # one event: its `event:` and `data:` lines
+    assert frame["properties"]["data"]["contentSchema"] == stream["x-spidergate-event"]
+    framing = Draft202012Validator({**document, **frame})
+    payload = Draft202012Validator({**document, **stream["x-spidergate-event"]})
+    body = {
+        "model": "llama-3.1-8b-instant",
+        "input": "Where is order 42?",
+        "tools": [{"type": "function", "name": "lookup", "parameters": {"type": "object"}}],
+        "tool_choice": "required",
+        "stream": True,
+    }
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{stack.base_url}/responses"
+    with httpx.stream("POST", url, json=body, headers=headers, timeout=30) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = [line for line in response.iter_lines() if line]
+    assert "data: [DONE]" not in lines
+    frames = [
+        {"event": name.removeprefix("event: "), "data": data.removeprefix("data: ")}
+        for name, data in zip(lines[::2], lines[1::2], strict=True)
+    ]
+    names = [f["event"] for f in frames]
+    assert len(frames) > 2 and names[0] == "response.created"
+    assert names[-1] == "response.completed"
+    assert "response.function_call_arguments.delta" in names
+    for f in frames:
+        event = orjson.loads(f["data"])
+        assert event["type"] == f["event"]
+        errors = [e.message for e in framing.iter_errors(f)]
+        errors += [e.message for e in payload.iter_errors(event)]
+        assert not errors, (f["event"], errors[:5])

@@ -22,11 +22,11 @@ under load. ``FUZZ_EXAMPLES`` (default 12 per operation) and ``FUZZ_SEED`` widen
 hunt, e.g. ``FUZZ_EXAMPLES=400 FUZZ_SEED=3 pytest --timeout=0 tests/e2e/test_openapi_fuzz.py``.
 
 Generated ids and names almost never exist, so hooks make some cases name real ones: the
-ids of three keys and one trace made first, a model of each wire format, a catalog
-provider. Its own gateway (module scope): the fuzz creates vault keys and ledger rows that
-other tests must not see. Every key it creates points at the mock provider: a key's
-``base_url`` is rewritten to the mock before the call (as is a ``null`` that would fall
-back to the provider's public address), so nothing leaves this machine.
+ids of three keys, one trace and two stored responses made first, a model of each wire
+format, a catalog provider. Its own gateway (module scope): the fuzz creates vault keys
+and ledger rows that other tests must not see. Every key it creates points at the mock
+provider: a key's ``base_url`` is rewritten to the mock before the call (as is a ``null``
+that would fall back to the provider's public address), so nothing leaves this machine.
 """
 
 from __future__ import annotations
@@ -62,18 +62,17 @@ UPSTREAM_CODES = {
     503: {"all_providers_failed", "no_openai_key"},
     504: {"upstream_timeout"},
 }
-UPSTREAM_PATHS = {"/chat/completions", "/completions", "/embeddings", "/messages"}
+UPSTREAM_PATHS = {"/chat/completions", "/completions", "/embeddings", "/messages", "/responses"}
 # Real values for a body key, by operation: a model of each wire format and an alias; providers.
+CHAT_MODELS = (
+    "groq/llama-3.1-8b-instant",
+    "google_ai/gemini-2.0-flash",
+    "anthropic/claude-3-5-haiku-latest",
+    "spideriq/coding",
+)
 NAMED = {
-    "POST /chat/completions": (
-        "model",
-        (
-            "groq/llama-3.1-8b-instant",
-            "google_ai/gemini-2.0-flash",
-            "anthropic/claude-3-5-haiku-latest",
-            "spideriq/coding",
-        ),
-    ),
+    "POST /chat/completions": ("model", CHAT_MODELS),
+    "POST /responses": ("model", CHAT_MODELS),
     "POST /messages": ("model", ("groq/llama-3.1-8b-instant", "anthropic/claude-3-5-haiku-latest")),
     "POST /messages/count_tokens": ("model", ("google_ai/gemini-2.0-flash", "spideriq/coding")),
     "POST /completions": ("model", ("groq/llama-3.1-8b-instant", "spideriq/coding")),
@@ -164,7 +163,8 @@ def _schema(
 @pytest.fixture(scope="module")
 def known_ids(fuzz_stack: Stack, credential: str) -> dict[str, list[str]]:
     """Ids that exist, for the path parameters: random ones only ever find a 404. Three
-    keys of the fuzz brand (one for DELETE to take) and the trace of one chat request."""
+    keys of the fuzz brand (one for DELETE to take), the trace of one chat request and two
+    stored responses (the last for DELETE to take)."""
     api = f"{fuzz_stack.base_url}"
     auth = {"Authorization": f"Bearer {credential}"}
     keys = []
@@ -181,7 +181,13 @@ def known_ids(fuzz_stack: Stack, credential: str) -> dict[str, list[str]]:
         timeout=30,
     )
     assert response.status_code == 200, response.text
-    return {"key_id": keys, "trace_id": ["fuzz-known-trace"]}
+    stored = []
+    for text in ("kept", "to-delete"):
+        body = {"model": "llama-3.1-8b-instant", "input": text}
+        response = httpx.post(f"{api}/responses", json=body, headers=auth, timeout=30)
+        assert response.status_code == 200, response.text
+        stored.append(response.json()["id"])
+    return {"key_id": keys, "trace_id": ["fuzz-known-trace"], "response_id": stored}
 
 
 @pytest.fixture(scope="module")
