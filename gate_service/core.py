@@ -202,6 +202,7 @@ class Core:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
+        await self.responses.writer.close()
         await self.ledger.close()
         await self.governor.close()
         await self.session.close()

@@ -8,9 +8,10 @@ exactly as for ``/chat/completions``.
 
 **When a stored response is written**: after the answer is complete and before it is
 returned (the last event of a stream is sent after the write), so a ``GET`` right after
-the answer always finds it, on any replica. The write runs in a worker thread
-(``asyncio.to_thread``), so the event loop never waits on the database; the request
-waits for that one insert. ``store: false`` skips it.
+the answer always finds it, on any replica. The write runs in a worker thread, so
+the event loop never waits on the database, and in groups (``writer.py``: one transaction
+for the responses that finished during the previous one); the request waits for its
+group's commit. ``store: false`` skips it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from gate_service.responses.answer import completion_to_response
 from gate_service.responses.events import Event, EventWriter
 from gate_service.responses.store import ResponseStore, Stored
 from gate_service.responses.translate import ResponsesRequest, new_id, previous_id, translate
+from gate_service.responses.writer import GroupWriter
 from gate_service.routing.outcome import RequestContext
 
 Events = tuple[dict[str, str] | None, list[Event]]
@@ -46,6 +48,7 @@ class ResponsesService:
     ) -> None:
         self.chat = chat
         self.store = store
+        self.writer = GroupWriter(store)
         self.max_depth = max_depth
 
     async def prepare(self, client_id: str, body: Json) -> tuple[ResponsesRequest, list[Json]]:
@@ -104,9 +107,8 @@ class ResponsesService:
         self, principal: Principal, response: Json, request: ResponsesRequest, context: list[Json]
     ) -> None:
         if request.store:
-            await asyncio.to_thread(
-                self.store.save, principal.client_id, response, request.input_items, context
-            )
+            row = self.store.row(principal.client_id, response, request.input_items, context)
+            await self.writer.save(row)
 
     async def get(self, client_id: str, response_id: str) -> Stored:
         stored = await asyncio.to_thread(self.store.get, client_id, response_id)

@@ -6,7 +6,8 @@ never returned, and are deleted by a purge that runs at most once an hour, piggy
 a write (cheap: one indexed ``DELETE``, never per request).
 
 Synchronous by design: the service calls it through ``asyncio.to_thread`` so the event
-loop never waits on the database.
+loop never waits on the database; writes go through :class:`~gate_service.responses.writer.
+GroupWriter`, which inserts the responses finished meanwhile in one transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gate_service.storage.database import Database
 from gate_service.storage.models import StoredResponse
 
 _TABLE = StoredResponse.__table__  # type: ignore[attr-defined]
+Row = dict[str, object]
 PURGE_EVERY_S = 3600.0
 
 
@@ -59,20 +61,54 @@ class ResponseStore:
     def _cutoff(self) -> datetime:
         return self.clock() - self.retention
 
+    def row(
+        self, client_id: str, response: Json, input_items: list[Json], context: list[Json]
+    ) -> Row:
+        """The table row of a response to store (stamped now, serialised here so that a
+        group write only inserts)."""
+        return {
+            "id": response["id"],
+            "client_id": client_id,
+            "created_at": self.clock(),
+            "response": orjson.dumps(response).decode(),
+            "input_items": orjson.dumps(input_items).decode(),
+            "context": orjson.dumps(context).decode(),
+        }
+
     def save(
         self, client_id: str, response: Json, input_items: list[Json], context: list[Json]
     ) -> None:
-        with self.db.engine.begin() as connection:
-            connection.execute(
-                _TABLE.insert().values(
-                    id=response["id"],
-                    client_id=client_id,
-                    created_at=self.clock(),
-                    response=orjson.dumps(response).decode(),
-                    input_items=orjson.dumps(input_items).decode(),
-                    context=orjson.dumps(context).decode(),
-                )
-            )
+        self.save_rows([self.row(client_id, response, input_items, context)])
+
+    def save_rows(self, rows: list[Row]) -> None:
+        """Insert rows in one transaction, committed without waiting for the disk flush.
+
+        The rows are visible to every reader (any replica) the moment this returns, and
+        survive the gateway's crash; an OS crash or power loss may lose the last moments
+        of them, the ledger journal's guarantee too. Waiting for the flush cost every
+        ``store: true`` request about 3 ms at 16 in flight (an fsync per group). PostgreSQL:
+        ``synchronous_commit`` off for this transaction only; SQLite (WAL): ``synchronous``
+        NORMAL on this connection for this write only, then set back.
+        """
+        sqlite = self.db.dialect == "sqlite"
+        with self.db.engine.connect() as connection:
+            before = None
+            if sqlite:
+                # pysqlite opens no SQLite transaction for a PRAGMA: it applies at once.
+                before = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+                connection.exec_driver_sql("PRAGMA synchronous = NORMAL")
+            try:
+                if not sqlite:
+                    connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                connection.execute(_TABLE.insert(), rows)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql(f"PRAGMA synchronous = {int(before or 2)}")
+                    connection.commit()
         self.purge_if_due()
 
     def get(self, client_id: str, response_id: str) -> Stored | None:
