@@ -203,6 +203,7 @@ class Core:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
         await self.responses.writer.close()
+        await asyncio.to_thread(self.responses.store.close)
         await self.ledger.close()
         await self.governor.close()
         await self.session.close()

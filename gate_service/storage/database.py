@@ -73,6 +73,20 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _relax_commits(dbapi_connection: Any, _record: Any) -> None:
+    """Per-connection setting of a :meth:`Database.relaxed` handle (see there)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        else:
+            cursor.execute("SET synchronous_commit TO OFF")
+            # Committed, or the pool's first rollback-on-return would undo the SET.
+            dbapi_connection.commit()
+    finally:
+        cursor.close()
+
+
 # SQLite result codes: the database (or a table) is locked by another connection.
 _SQLITE_BUSY_CODES = (5, 6)
 
@@ -190,6 +204,21 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, or before a process forks)."""
         self.engine.dispose()
+
+    def relaxed(self) -> Database:
+        """Another handle on the same database whose commits return without waiting for
+        the disk flush (SQLite ``synchronous = NORMAL`` in WAL; PostgreSQL
+        ``synchronous_commit = off``): what it writes is visible to every reader at once
+        and survives the process's crash, and an OS crash or power loss may lose the last
+        moments of it. For data whose loss that way is tolerable and whose writers must not
+        wait an fsync (stored responses); everything else keeps this handle's full
+        durability. An in-memory SQLite database is this handle itself (a second engine
+        would be another, empty, database)."""
+        if self.dialect == "sqlite" and _sqlite_path(self.url) is None:
+            return self
+        other = Database(self.url.render_as_string(hide_password=False))
+        event.listen(other.engine, "connect", _relax_commits)
+        return other
 
     def get_meta(self, key: str) -> str | None:
         """The value stored under ``key`` in the meta table, or None."""
