@@ -339,6 +339,62 @@ def test_pages_carry_a_strict_policy(cstack: Stack, context: BrowserContext, see
     assert page.eval_on_selector_all("script:not([src])", "s => s.length") == 0
 
 
+def test_brand_revokes_an_agent_token(
+    cstack: Stack, world: dict[str, Any], context: BrowserContext, seen: Seen
+) -> None:
+    one = world["one"]
+    view, doomed = cstack.core.identity.mint_token(one.client_id, "agent-doomed", None)
+    _chat(cstack, str(doomed))
+    page = sign_in(cstack, context, seen, one.credential)
+    page.click("nav.side >> text=Agent tokens")
+    page.wait_for_url("**/console/agent-tokens")
+    seen.page(page)
+    page.click(f"tr[data-token='{view.id}'] button")
+    page.wait_for_selector(f"tr[data-token='{view.id}'] >> text=revoked")
+    seen.page(page)
+    refused = httpx.get(
+        cstack.base_url + "/usage", headers={"Authorization": f"Bearer {doomed}"}, timeout=30
+    )
+    assert refused.status_code == 401
+    world.setdefault("more_secrets", []).append(str(doomed))
+
+
+def test_cookies_are_secure_behind_a_tls_proxy(cstack: Stack, world: dict[str, Any]) -> None:
+    """Through a proxy that terminated TLS (``X-Forwarded-Proto: https``) both cookies are
+    ``Secure``; over plain HTTP the session cookie is not (the browser would drop it)."""
+    with httpx.Client(base_url=_origin(cstack), timeout=30) as client:
+        for proto, secure in (("https", True), ("http", False)):
+            headers = {"X-Forwarded-Proto": proto}
+            form = client.get("/console/login", headers=headers)
+            assert ("secure" in form.headers["set-cookie"].lower()) == secure
+            csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+            # The browser behind the proxy sends the Secure cookie back (it saw https);
+            # httpx, talking plain HTTP to the proxy's back end here, would not.
+            login_cookie = f"sg_console_login={csrf}"
+            signed_in = client.post(
+                "/console/login",
+                headers={**headers, "Cookie": login_cookie},
+                data={"csrf_token": csrf, "secret": world["two"].credential},
+            )
+            assert signed_in.status_code == 303
+            session = [
+                c for c in signed_in.headers.get_list("set-cookie") if c.startswith("sg_console=")
+            ]
+            assert len(session) == 1
+            attributes = session[0].lower()
+            assert "httponly" in attributes and "samesite=strict" in attributes
+            assert ("secure" in attributes) == secure
+            client.cookies.clear()
+
+
+def test_sign_in_without_its_form_token_is_refused(cstack: Stack, world: dict[str, Any]) -> None:
+    r = httpx.post(
+        _origin(cstack) + "/console/login", data={"secret": world["two"].credential}, timeout=30
+    )
+    assert r.status_code == 403
+    assert "set-cookie" not in r.headers
+
+
 def test_no_secret_anywhere(
     cstack: Stack, world: dict[str, Any], seen: Seen, logs: Capture
 ) -> None:
@@ -347,6 +403,7 @@ def test_no_secret_anywhere(
     secrets = [one.credential, one.agent_a, one.agent_b, two.credential, OPERATOR]
     # The secret parts of the credentials on their own, too.
     secrets += [one.credential.split(":")[2], two.credential.split(":")[2]]
+    secrets += world.get("more_secrets", [])
     assert len(seen.texts) > 20  # the tests above did record what they saw
     for secret in secrets:
         for text in seen.texts:
