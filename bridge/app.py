@@ -109,10 +109,10 @@ def create_app(
             # Prometheus scrapes the root path, outside the API prefixes.
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *openapi.ROUTES,  # also outside the prefixes: where tools look for it
+            *(Mount(prefix, routes=module_routes()) for prefix in PREFIXES),
             # The web console (bridge/console): its own app, pages rather than JSON.
             Route("/", _to_console, methods=["GET"]),
             Mount("/console", app=console),
-            *(Mount(prefix, routes=module_routes()) for prefix in PREFIXES),
         ],
         exception_handlers=HANDLERS,
         middleware=[

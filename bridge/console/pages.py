@@ -107,9 +107,23 @@ def page(handler: Page) -> Callable[[Request], Awaitable[Response]]:
         user = await current_user(request)
         if user is None:
             return _to_login(request)
-        return await handler(request, user)
+        try:
+            return await handler(request, user)
+        except GateError as exc:
+            return await _refused(request, user, exc)
 
     return endpoint
+
+
+async def _refused(request: Request, user: ConsoleUser, exc: GateError) -> Response:
+    """The core's refusal of a page's call. A 401 means the credential no longer works
+    (revoked since sign-in): the session ends with it. Anything else is shown, with the
+    API's own status (a trace of another brand: 404, as the API answers it)."""
+    if exc.http_status == 401:
+        await asyncio.to_thread(_store(request).end, user.session_id)
+        return _to_login(request)
+    title = "Not found" if exc.http_status == 404 else "Refused"
+    return render(request, "error.html", exc.http_status, user, title=title, message=exc.message)
 
 
 def write(handler: Page, *, agents: bool = False) -> Callable[[Request], Awaitable[Response]]:
@@ -130,7 +144,10 @@ def write(handler: Page, *, agents: bool = False) -> Callable[[Request], Awaitab
             return _forbidden(request, "Missing or wrong CSRF token.", user)
         if not (agents or user.can_write):
             return _forbidden(request, "An agent token's session is read-only.", user)
-        return await handler(request, user)
+        try:
+            return await handler(request, user)
+        except GateError as exc:
+            return await _refused(request, user, exc)
 
     return endpoint
 
@@ -175,9 +192,11 @@ async def login(request: Request) -> Response:
         if exc.http_status in (401, 403):
             return _login_form(request, 401, "Sign-in refused: that is not a valid credential.")
         raise
-    session_id = await asyncio.to_thread(
-        _store(request).create, who.kind, who.client_id, who.label, secret
-    )
+    store = _store(request)
+    # Each sign-in sweeps sessions left idle past the bound (an indexed delete), so the
+    # table holds about the live sessions without a timer of its own.
+    await asyncio.to_thread(store.purge)
+    session_id = await asyncio.to_thread(store.create, who.kind, who.client_id, who.label, secret)
     response = RedirectResponse("/console/overview", status_code=303)
     max_age = int(_state(request).settings.console_max_age_s)
     set_cookie(response, request, SESSION_COOKIE, session_id, max_age=max_age)
@@ -196,13 +215,11 @@ logout = write(_logout, agents=True)
 # ----------------------------------------------------------------- pages
 
 
-def _core_error(exc: GateError, user: ConsoleUser) -> str:
-    if user.kind == "operator":
-        return (
-            "The usage API answers brands and agents; operator-wide usage and traces come "
-            "with the analytics routes."
-        )
-    return exc.message
+# The usage API answers brands and agents, not the operator token.
+OPERATOR_NOTE = (
+    "The usage API answers brands and agents; operator-wide usage and traces come with "
+    "the analytics routes."
+)
 
 
 async def _overview(request: Request, user: ConsoleUser) -> Response:
@@ -210,13 +227,10 @@ async def _overview(request: Request, user: ConsoleUser) -> Response:
     if window not in core_calls.WINDOWS:
         window = "24h"
     usage: dict[str, Any] | None = None
-    unavailable = ""
-    try:
+    if user.kind != "operator":
         usage = await core_calls.usage(
             _state(request).core(), user.secret, request_id(request), window
         )
-    except GateError as exc:
-        unavailable = _core_error(exc, user)
     return render(
         request,
         "overview.html",
@@ -225,7 +239,7 @@ async def _overview(request: Request, user: ConsoleUser) -> Response:
         window=window,
         windows=tuple(core_calls.WINDOWS),
         usage=usage,
-        unavailable=unavailable,
+        unavailable="" if usage is not None else OPERATOR_NOTE,
     )
 
 
@@ -233,13 +247,10 @@ async def _traces(request: Request, user: ConsoleUser) -> Response:
     raw = request.query_params.get("offset", "0")
     offset = int(raw) if raw.isdigit() and len(raw) < 9 else 0
     listing: dict[str, Any] | None = None
-    unavailable = ""
-    try:
+    if user.kind != "operator":
         listing = await core_calls.traces(
             _state(request).core(), user.secret, request_id(request), offset
         )
-    except GateError as exc:
-        unavailable = _core_error(exc, user)
     return render(
         request,
         "traces.html",
@@ -248,29 +259,16 @@ async def _traces(request: Request, user: ConsoleUser) -> Response:
         listing=listing,
         offset=offset,
         per_page=core_calls.TRACES_PER_PAGE,
-        unavailable=unavailable,
+        unavailable="" if listing is not None else OPERATOR_NOTE,
     )
 
 
 async def _trace(request: Request, user: ConsoleUser) -> Response:
-    trace_id = request.path_params["trace_id"]
-    try:
-        trace = await core_calls.trace(
-            _state(request).core(), user.secret, request_id(request), trace_id
-        )
-    except GateError as exc:
-        if exc.http_status == 404:
-            return render(
-                request, "error.html", 404, user, title="Not found", message="No such trace."
-            )
-        return render(
-            request,
-            "error.html",
-            exc.http_status,
-            user,
-            title="Refused",
-            message=_core_error(exc, user),
-        )
+    if user.kind == "operator":
+        return render(request, "error.html", 404, user, title="Not found", message=OPERATOR_NOTE)
+    trace = await core_calls.trace(
+        _state(request).core(), user.secret, request_id(request), request.path_params["trace_id"]
+    )
     return render(request, "trace.html", user=user, page="traces", trace=trace)
 
 
@@ -306,14 +304,9 @@ async def _revoke_agent_token(request: Request, user: ConsoleUser) -> Response:
     token_id = form.get("id")
     if not isinstance(token_id, str) or not token_id:
         return render(request, "error.html", 400, user, title="Bad request", message="No token id.")
-    try:
-        await core_calls.revoke_agent_token(
-            _state(request).core(), user.secret, request_id(request), token_id
-        )
-    except GateError as exc:
-        return render(
-            request, "error.html", exc.http_status, user, title="Refused", message=exc.message
-        )
+    await core_calls.revoke_agent_token(
+        _state(request).core(), user.secret, request_id(request), token_id
+    )
     return RedirectResponse("/console/agent-tokens", status_code=303)
 
 

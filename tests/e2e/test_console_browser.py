@@ -340,11 +340,17 @@ def test_pages_carry_a_strict_policy(cstack: Stack, context: BrowserContext, see
 
 
 def test_brand_revokes_an_agent_token(
-    cstack: Stack, world: dict[str, Any], context: BrowserContext, seen: Seen
+    cstack: Stack, world: dict[str, Any], context: BrowserContext, browser: Browser, seen: Seen
 ) -> None:
+    """The brand revokes an agent's token from the console: the API refuses the token, and
+    the agent's own console session, signed in before, ends at its next page."""
     one = world["one"]
     view, doomed = cstack.core.identity.mint_token(one.client_id, "agent-doomed", None)
+    world.setdefault("more_secrets", []).append(str(doomed))
     _chat(cstack, str(doomed))
+    agent_ctx = browser.new_context()
+    agent_page = sign_in(cstack, agent_ctx, seen, str(doomed))
+    assert agent_page.url.endswith("/console/overview")
     page = sign_in(cstack, context, seen, one.credential)
     page.click("nav.side >> text=Agent tokens")
     page.wait_for_url("**/console/agent-tokens")
@@ -356,7 +362,10 @@ def test_brand_revokes_an_agent_token(
         cstack.base_url + "/usage", headers={"Authorization": f"Bearer {doomed}"}, timeout=30
     )
     assert refused.status_code == 401
-    world.setdefault("more_secrets", []).append(str(doomed))
+    agent_page.goto(_origin(cstack) + "/console/traces")
+    assert agent_page.url.endswith("/console/login")
+    seen.page(agent_page)
+    agent_ctx.close()
 
 
 def test_cookies_are_secure_behind_a_tls_proxy(cstack: Stack, world: dict[str, Any]) -> None:
