@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Mount, Route
 import bridge
 from bridge import openapi
 from bridge.body import BodyLimit
-from bridge.console.app import create_console
+from bridge.console.app import create_console, secured
 from bridge.core_client import CoreClient
 from bridge.cors import Cors
 from bridge.errors import HANDLERS
@@ -112,7 +112,7 @@ def create_app(
             *(Mount(prefix, routes=module_routes()) for prefix in PREFIXES),
             # The web console (bridge/console): its own app, pages rather than JSON.
             Route("/", _to_console, methods=["GET"]),
-            Mount("/console", app=console),
+            Mount("/console", app=secured(console)),
         ],
         exception_handlers=HANDLERS,
         middleware=[

@@ -17,7 +17,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -98,7 +97,9 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 def create_console(settings: Settings, core: Callable[[], Any]) -> Starlette:
-    """The console app; ``core()`` gives the bridge's core client."""
+    """The console app; ``core()`` gives the bridge's core client. Mount it wrapped in
+    :func:`secured`, so that even a 500 (answered outside an app's own middleware)
+    carries the console's headers."""
     app = Starlette(
         routes=[
             Route("/", pages.root, methods=["GET"]),
@@ -113,7 +114,6 @@ def create_console(settings: Settings, core: Callable[[], Any]) -> Starlette:
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
             Route("/{name}", pages.placeholder, methods=["GET"]),
         ],
-        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
     )
     app.state.settings = settings
@@ -121,3 +121,8 @@ def create_console(settings: Settings, core: Callable[[], Any]) -> Starlette:
     app.state.templates = templates()
     app.state.sessions = _Sessions(settings)
     return app
+
+
+def secured(console: Starlette) -> SecurityHeaders:
+    """The console as mounted: every answer, errors included, with the console's headers."""
+    return SecurityHeaders(console)

@@ -193,6 +193,9 @@ async def login(request: Request) -> Response:
             return _login_form(request, 401, "Sign-in refused: that is not a valid credential.")
         raise
     store = _store(request)
+    # A sign-in over a live session replaces it: the old one ends here, not at its expiry.
+    if (previous := request.cookies.get(SESSION_COOKIE)) and len(previous) <= 128:
+        await asyncio.to_thread(store.end, previous)
     # Each sign-in sweeps sessions left idle past the bound (an indexed delete), so the
     # table holds about the live sessions without a timer of its own.
     await asyncio.to_thread(store.purge)

@@ -198,6 +198,9 @@ def test_brand_signs_in_and_sees_its_brand(
     assert page.url.endswith("/console/overview")
     assert one.name in page.inner_text(".who")
     assert page.inner_text("[data-metric=requests]") == "3"
+    page.click("nav.windows >> text=7d")
+    page.wait_for_url("**/console/overview?window=7d")
+    assert page.inner_text("[data-metric=requests]") == "3"
     cookie = _session_cookie(context)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/console"
     page.click("nav.side >> text=Traces")
