@@ -138,6 +138,9 @@ class Seen:
 
     def __init__(self) -> None:
         self.texts: list[str] = []
+        # The browser's console: a CSP violation (an inline script or style the policy
+        # refused, htmx injecting styles) is reported there.
+        self.console: list[str] = []
 
     def page(self, page: Page) -> None:
         self.texts.append(page.url)
@@ -158,6 +161,8 @@ def context(browser: Browser, seen: Seen) -> Iterator[BrowserContext]:
     ctx = browser.new_context()
     urls: list[str] = []
     ctx.on("request", lambda r: urls.append(r.url))
+    ctx.on("console", lambda m: seen.console.append(m.text))
+    ctx.on("weberror", lambda e: seen.console.append(str(e.error)))
     yield ctx
     seen.texts.extend(urls)
     ctx.close()
@@ -417,6 +422,10 @@ def test_no_secret_anywhere(
     secrets += [one.credential.split(":")[2], two.credential.split(":")[2]]
     secrets += world.get("more_secrets", [])
     assert len(seen.texts) > 20  # the tests above did record what they saw
+    refused = [m for m in seen.console if "Content Security Policy" in m or "Refused" in m]
+    assert refused == []
+    # What the browser's console said is only the refusals the tests asked for (403, 404).
+    assert all(m.startswith("Failed to load resource") for m in seen.console), seen.console
     for secret in secrets:
         for text in seen.texts:
             assert secret not in text
