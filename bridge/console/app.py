@@ -21,10 +21,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bridge.console import pages
-from bridge.console.security import SecurityHeaders
+from bridge.console.security import PATH, SecurityHeaders
 from bridge.console.sessions import SessionStore
+from bridge.metrics import ROUTE_PREFIX
 from gate_service.config import Settings
 from gate_service.storage.database import Database
 
@@ -123,6 +125,13 @@ def create_console(settings: Settings, core: Callable[[], Any]) -> Starlette:
     return app
 
 
-def secured(console: Starlette) -> SecurityHeaders:
-    """The console as mounted: every answer, errors included, with the console's headers."""
-    return SecurityHeaders(console)
+def secured(console: Starlette) -> ASGIApp:
+    """The console as mounted: every answer, errors included, with the console's headers,
+    and counted in the bridge's metrics under ``/console/...`` route labels."""
+    with_headers = SecurityHeaders(console)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        scope[ROUTE_PREFIX] = PATH
+        await with_headers(scope, receive, send)
+
+    return app

@@ -412,6 +412,13 @@ def test_sign_in_without_its_form_token_is_refused(cstack: Stack, world: dict[st
     assert "set-cookie" not in r.headers
 
 
+def test_console_pages_have_their_own_metrics_labels(cstack: Stack) -> None:
+    """Counted under ``/console/...``, never mixed with the API's routes of the same path."""
+    metrics = httpx.get(_origin(cstack) + "/metrics", timeout=30).text
+    assert 'code="200",method="GET",route="/console/traces"}' in metrics
+    assert 'method="POST",route="/console/login"}' in metrics
+
+
 def test_no_secret_anywhere(
     cstack: Stack, world: dict[str, Any], seen: Seen, logs: Capture
 ) -> None:
