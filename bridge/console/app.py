@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import inspect
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -29,6 +30,7 @@ from bridge.console.sessions import SessionStore
 from bridge.metrics import ROUTE_PREFIX
 from gate_service.config import Settings
 from gate_service.storage.database import Database
+from gate_service.storage.models import ConsoleSession
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -70,7 +72,15 @@ class _Sessions:
     def __call__(self) -> SessionStore:
         with self._lock:
             if self._store is None:
-                self._db = Database.from_settings(self._settings)
+                db = Database.from_settings(self._settings)
+                if not inspect(db.engine).has_table(ConsoleSession.__tablename__):
+                    db.dispose()
+                    # A bridge run apart from its cores, on a database they do not use.
+                    raise RuntimeError(
+                        f"the console's sessions table is missing in {db.url!r}: give the "
+                        "bridge the cores' database (DATABASE_URL / --database-url)"
+                    )
+                self._db = db
                 self._store = SessionStore(
                     self._db,
                     idle_s=self._settings.console_idle_s,

@@ -12,7 +12,7 @@ import asyncio
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment
 from starlette.requests import Request
@@ -53,9 +53,14 @@ def _state(request: Request) -> Any:
     return request.app.state
 
 
-def _store(request: Request) -> SessionStore:
-    store: SessionStore = _state(request).sessions()
-    return store
+T = TypeVar("T")
+
+
+async def _sessions(request: Request, call: Callable[[SessionStore], T]) -> T:
+    """``call`` with the session store, on a worker thread: database work (and the store's
+    first opening) never runs on the event loop."""
+    factory: Callable[[], SessionStore] = _state(request).sessions
+    return await asyncio.to_thread(lambda: call(factory()))
 
 
 def _env(request: Request) -> Environment:
@@ -83,7 +88,7 @@ async def current_user(request: Request) -> ConsoleUser | None:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id or len(session_id) > 128:
         return None
-    return await asyncio.to_thread(_store(request).load, session_id)
+    return await _sessions(request, lambda store: store.load(session_id))
 
 
 def _to_login(request: Request) -> Response:
@@ -120,7 +125,7 @@ async def _refused(request: Request, user: ConsoleUser, exc: GateError) -> Respo
     (revoked since sign-in): the session ends with it. Anything else is shown, with the
     API's own status (a trace of another brand: 404, as the API answers it)."""
     if exc.http_status == 401:
-        await asyncio.to_thread(_store(request).end, user.session_id)
+        await _sessions(request, lambda store: store.end(user.session_id))
         return _to_login(request)
     title = "Not found" if exc.http_status == 404 else "Refused"
     return render(request, "error.html", exc.http_status, user, title=title, message=exc.message)
@@ -191,15 +196,20 @@ async def login(request: Request) -> Response:
     except GateError as exc:
         if exc.http_status in (401, 403):
             return _login_form(request, 401, "Sign-in refused: that is not a valid credential.")
-        raise
-    store = _store(request)
-    # A sign-in over a live session replaces it: the old one ends here, not at its expiry.
-    if (previous := request.cookies.get(SESSION_COOKIE)) and len(previous) <= 128:
-        await asyncio.to_thread(store.end, previous)
-    # Each sign-in sweeps sessions left idle past the bound (an indexed delete), so the
-    # table holds about the live sessions without a timer of its own.
-    await asyncio.to_thread(store.purge)
-    session_id = await asyncio.to_thread(store.create, who.kind, who.client_id, who.label, secret)
+        # The core could not answer (overloaded, unreachable): say so, with its status.
+        return render(request, "error.html", exc.http_status, title="Error", message=exc.message)
+    previous = request.cookies.get(SESSION_COOKIE)
+
+    def replace_session(store: SessionStore) -> str:
+        # A sign-in over a live session replaces it: the old one ends now, not at expiry.
+        if previous and len(previous) <= 128:
+            store.end(previous)
+        # Each sign-in sweeps sessions left idle past the bound (an indexed delete), so
+        # the table holds about the live sessions without a timer of its own.
+        store.purge()
+        return store.create(who.kind, who.client_id, who.label, secret)
+
+    session_id = await _sessions(request, replace_session)
     response = RedirectResponse("/console/overview", status_code=303)
     max_age = int(_state(request).settings.console_max_age_s)
     set_cookie(response, request, SESSION_COOKIE, session_id, max_age=max_age)
@@ -208,7 +218,7 @@ async def login(request: Request) -> Response:
 
 
 async def _logout(request: Request, user: ConsoleUser) -> Response:
-    await asyncio.to_thread(_store(request).end, user.session_id)
+    await _sessions(request, lambda store: store.end(user.session_id))
     return _to_login(request)
 
 
