@@ -21,11 +21,14 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 import bridge
 from bridge import openapi
 from bridge.body import BodyLimit
+from bridge.console.app import create_console, secured
 from bridge.core_client import CoreClient
 from bridge.cors import Cors
 from bridge.errors import HANDLERS
@@ -66,6 +69,11 @@ def upload_paths() -> frozenset[str]:
     return frozenset(prefix + path for path in paths for prefix in PREFIXES)
 
 
+async def _to_console(request: Request) -> Response:
+    """``GET /``: a browser that opens the gateway's address lands on the console."""
+    return RedirectResponse("/console/", status_code=307)
+
+
 # Never counted, never refused by load shedding.
 UNBOUNDED_PATHS = frozenset({"/metrics", *(prefix + "/health" for prefix in PREFIXES)})
 
@@ -84,6 +92,8 @@ def create_app(
     if (core_target is None) == (client_factory is None):
         raise ValueError("give exactly one of core_target and client_factory")
 
+    console = create_console(settings, lambda: app.state.core)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.core = client_factory() if client_factory else CoreClient(str(core_target))
@@ -91,6 +101,7 @@ def create_app(
             yield
         finally:
             await app.state.core.close()
+            console.state.sessions.close()
 
     http_metrics = HttpMetrics()
     app = Starlette(
@@ -99,6 +110,9 @@ def create_app(
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *openapi.ROUTES,  # also outside the prefixes: where tools look for it
             *(Mount(prefix, routes=module_routes()) for prefix in PREFIXES),
+            # The web console (bridge/console): its own app, pages rather than JSON.
+            Route("/", _to_console, methods=["GET"]),
+            Mount("/console", app=secured(console)),
         ],
         exception_handlers=HANDLERS,
         middleware=[

@@ -63,10 +63,18 @@ class HttpMetrics:
         timer.observe(seconds)
 
 
+# Set by an app mounted beside the API (the console) so that its routes are labelled
+# apart: the console's ``/traces`` page is not the API's ``/traces``.
+ROUTE_PREFIX = "spidergate.route_prefix"
+
+
 def route_of(scope: Scope) -> str:
-    """The path template of the route that handled the request (prefix dropped)."""
+    """The path template of the route that handled the request (the API's prefix dropped;
+    a mounted app's own label prefix kept)."""
     route = scope.get("route")
-    return route.path if isinstance(route, Route) else UNMATCHED
+    if not isinstance(route, Route):
+        return UNMATCHED
+    return scope.get(ROUTE_PREFIX, "") + route.path
 
 
 class MetricsMiddleware:

@@ -50,6 +50,11 @@ from gate_service.errors import CATALOGUE
 ROOT_ROUTES = {
     "/metrics": "Prometheus metrics in the text exposition format, for scrapers.",
     "/openapi.json": "This document, also served under each prefix.",
+    "/": "A redirect to the web console.",
+}
+# Mounted beside the API but not part of it: HTML for a browser, documented in docs/.
+NOT_API_MOUNTS = {
+    "/console": "The web console (docs/console.md): HTML pages for a browser, not this API.",
 }
 # A code the catalogue maps to one status that is also answered with another.
 ALSO_STATUS = {"all_providers_failed": (503,)}
@@ -240,7 +245,7 @@ def _operation(op: Op, endpoint: Callable[..., Any], shapes: Shapes) -> Schema:
 def api_routes(routes: list[BaseRoute]) -> Iterator[tuple[str, str, Route]]:
     """(prefix, method, route) of every route under a prefix (a ``Mount``), HEAD aside."""
     for mount in routes:
-        if isinstance(mount, Mount):
+        if isinstance(mount, Mount) and mount.path not in NOT_API_MOUNTS:
             for route in mount.routes:
                 if isinstance(route, Route):
                     for method in sorted(route.methods or ()):
@@ -293,7 +298,7 @@ def build_document(routes: list[BaseRoute]) -> Schema:
             "description": 'Every error is `{"error": {"type", "code", "message", '
             '"param"}}`; clients branch on `code`. Generated from the routes and the proto '
             "descriptors by bridge/openapi.py. Also served outside the prefixes: "
-            + "; ".join(f"`{p}`: {what}" for p, what in ROOT_ROUTES.items()),
+            + "; ".join(f"`{p}`: {what}" for p, what in {**ROOT_ROUTES, **NOT_API_MOUNTS}.items()),
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
         "servers": [

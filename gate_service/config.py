@@ -101,6 +101,10 @@ class Settings:
     # Media generation on a pooled key is billed at the provider's cost times (1 + this);
     # on the brand's own key it is billed nothing (media.md).
     media_markup: float = 0.0
+    # The web console's sessions (bridge/console): a session unused for console_idle_s, or
+    # older than console_max_age_s however used, is over and its cookie opens nothing.
+    console_idle_s: float = 1800.0
+    console_max_age_s: float = 12 * 3600.0
 
     @property
     def effective_database_url(self) -> str:
@@ -124,6 +128,8 @@ class Settings:
             operator_token=env.get("SPIDERGATE_OPERATOR_TOKEN", ""),
             redis_url=env.get("REDIS_URL") or None,
             log_level=env.get("SPIDERGATE_LOG_LEVEL", "INFO"),
+            console_idle_s=float(env.get("SPIDERGATE_CONSOLE_IDLE_S", "1800")),
+            console_max_age_s=float(env.get("SPIDERGATE_CONSOLE_MAX_AGE_S", str(12 * 3600))),
             vault_keys=tuple(
                 k.strip() for k in env.get("SPIDERGATE_VAULT_KEYS", "").split(",") if k.strip()
             ),

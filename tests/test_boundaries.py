@@ -29,6 +29,8 @@ EDGE = {
     "bridge/images.py",
     "bridge/media.py",
     "bridge/responses_api.py",
+    # The console calls the core as the API routes do.
+    "bridge/console/core_calls.py",
     # The document's shapes are read from the proto descriptors.
     "bridge/openapi_views.py",
     "bridge/openapi_operations.py",

@@ -239,3 +239,26 @@ class StoredResponse(SQLModel, table=True):
     response: str
     input_items: str
     context: str
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A web console sign-in (``bridge/console``), in the database so that every replica
+    sees it and a sign-out ends it everywhere.
+
+    The session id itself is never stored: ``id_hash`` is its SHA-256, so a copy of this
+    table opens no session. The credential the console calls the API with is sealed
+    (AES-GCM) under a key derived from the session id, so the row alone does not give it
+    back either: only the browser that holds the cookie can.
+    """
+
+    __tablename__ = "console_session"
+    __table_args__ = (Index("ix_console_session_last_seen", "last_seen_at"),)
+    id_hash: str = Field(primary_key=True, max_length=64)
+    # client_credential, agent_token or operator.
+    kind: str = Field(max_length=32)
+    # The brand (empty for the operator) and what the page shows as who is signed in.
+    client_id: str = Field(max_length=32)
+    label: str = Field(max_length=256)
+    sealed: bytes
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
