@@ -12,6 +12,11 @@ request kinds, including by the release that called the record ``LedgerEntry``) 
 read, as kind ``"chat"``, the only kind there was: a journal left by the previous release
 replays after the upgrade. ``tests/ledger/test_record.py`` keeps a line of each version.
 
+Version 3 is a version 2 line with one more element, the captured content
+(:class:`~gate_service.capture.content.CapturedContent`: input and output messages, the
+truncation flags, the expiry), written only for a request whose content was captured:
+with capture off the line is exactly version 2, and costs nothing more.
+
 Strings orjson refuses (lone surrogates) are replaced by U+FFFD first: PostgreSQL could
 not store them either.
 """
@@ -25,6 +30,7 @@ from typing import Any
 
 import orjson
 
+from gate_service.capture.content import CapturedContent
 from gate_service.ledger.record import (
     ATTEMPT_FIELDS,
     FIELDS,
@@ -34,6 +40,8 @@ from gate_service.ledger.record import (
 )
 
 VERSION = 2
+# A version 2 line followed by the captured content (only for captured requests).
+CONTENT_VERSION = 3
 # The record's fields in their order, attempts and created_at (the last two) written apart.
 # Adding a field to RequestRecord or Attempt changes the line: bump VERSION (a test pins it).
 ENTRY_FIELDS = FIELDS
@@ -44,6 +52,7 @@ _attempt_values = attrgetter(*ATTEMPT_FIELDS)
 # older version reads as.
 _LAYOUTS: dict[int, tuple[str, ...]] = {
     VERSION: _PLAIN,
+    CONTENT_VERSION: _PLAIN,
     1: tuple(name for name in _PLAIN if name != "kind"),
 }
 _MISSING: dict[str, Any] = {"kind": "chat"}
@@ -57,7 +66,17 @@ class CorruptLine(ValueError):
 def _values(entry: RequestRecord) -> list[Any]:
     # orjson writes the datetime as ISO 8601 to the microsecond: exact, and fast.
     attempts = [_attempt_values(a) for a in entry.attempts]
-    return [VERSION, *_entry_values(entry), attempts, entry.created_at]
+    c = entry.content
+    if c is None:
+        return [VERSION, *_entry_values(entry), attempts, entry.created_at]
+    content = [
+        c.input_messages,
+        c.output_messages,
+        c.input_truncated,
+        c.output_truncated,
+        c.expires_at,
+    ]
+    return [CONTENT_VERSION, *_entry_values(entry), attempts, entry.created_at, content]
 
 
 def _scrub(value: Any) -> Any:
@@ -66,6 +85,8 @@ def _scrub(value: Any) -> Any:
         return value.encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
     return value
 
 
@@ -100,6 +121,16 @@ def decode(line: bytes) -> tuple[int, RequestRecord]:
     seq, payload = _checked(line)
     try:
         f = orjson.loads(payload)
+        content = None
+        if f[0] == CONTENT_VERSION:
+            inputs, outputs, cut_in, cut_out, expires = f.pop()
+            content = CapturedContent(
+                list(inputs),
+                list(outputs),
+                bool(cut_in),
+                bool(cut_out),
+                datetime.fromisoformat(expires),
+            )
         names = _LAYOUTS.get(f[0])
         if names is None or len(f) != 1 + len(names) + 2:
             raise CorruptLine(f"unknown journal format {f[0]!r}")
@@ -113,6 +144,7 @@ def decode(line: bytes) -> tuple[int, RequestRecord]:
             **plain,
             attempts=tuple(Attempt(*a) for a in f[-2]),
             created_at=datetime.fromisoformat(f[-1]),
+            content=content,
         )
         return seq, entry
     except CorruptLine:

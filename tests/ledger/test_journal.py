@@ -36,8 +36,8 @@ def test_the_line_format_is_pinned() -> None:
     """Adding a field to RequestRecord or Attempt changes the journal's lines: bump
     codec.VERSION with it (a journal written by the previous release is then reported as
     unreadable instead of being decoded into the wrong fields)."""
-    assert codec.VERSION == 2
-    assert [f.name for f in fields(RequestRecord)][-2:] == ["attempts", "created_at"]
+    assert codec.VERSION == 2 and codec.CONTENT_VERSION == 3
+    assert [f.name for f in fields(RequestRecord)][-3:] == ["attempts", "created_at", "content"]
     assert len(codec.ENTRY_FIELDS) == 25 and len(codec.ATTEMPT_FIELDS) == 8
 
 

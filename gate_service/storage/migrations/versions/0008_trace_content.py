@@ -1,0 +1,62 @@
+"""Content capture for traces: the brand's capture settings, the token's override, and
+``trace_content`` (the captured messages, apart from ``request_log``, keyed by the trace
+id and purged at ``expires_at``, indexed for the purge).
+
+New columns have server defaults (capture off, 30 days, 32,768 characters; the token's
+override NULL: follow the brand), so no existing row is rewritten. Downgrade drops them.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("brand") as batch:
+        batch.add_column(
+            sa.Column("capture_enabled", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch.add_column(
+            sa.Column("capture_retention_days", sa.Integer(), nullable=False, server_default="30")
+        )
+        batch.add_column(
+            sa.Column("capture_max_chars", sa.Integer(), nullable=False, server_default="32768")
+        )
+    with op.batch_alter_table("agent_token") as batch:
+        batch.add_column(sa.Column("capture", sa.Boolean(), nullable=True))
+    op.create_table(
+        "trace_content",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("client_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("input_messages", sa.String(), nullable=False),
+        sa.Column("output_messages", sa.String(), nullable=False),
+        sa.Column("input_truncated", sa.Boolean(), nullable=False),
+        sa.Column("output_truncated", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_trace_content_expires", "trace_content", ["expires_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_trace_content_expires", table_name="trace_content")
+    op.drop_table("trace_content")
+    with op.batch_alter_table("agent_token") as batch:
+        batch.drop_column("capture")
+    with op.batch_alter_table("brand") as batch:
+        batch.drop_column("capture_max_chars")
+        batch.drop_column("capture_retention_days")
+        batch.drop_column("capture_enabled")
