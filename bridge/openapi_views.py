@@ -303,9 +303,26 @@ def usage_shapes() -> dict[str, View]:
     page = {k: field_schema(u.ListTracesRequest, k) for k in ("limit", "offset")}
     return {
         "usage": report,
-        "trace": View(u.Trace, name="TraceDetail", omit=moved, add=trace_keys, limits=kind),
+        "trace": View(
+            u.Trace,
+            name="TraceDetail",
+            omit=moved,
+            add={**trace_keys, **_CAPTURED},
+            limits=kind,
+        ),
         "traces": _listing(u.ListTracesResponse, "TracePage", "traces", trace, **page),
     }
+
+
+# The captured-messages keys of a trace's detail (docs/capture.md).
+_MESSAGES: Schema = {"type": "array", "items": {"type": "object"}}
+_CAPTURED: dict[str, Schema] = {
+    "captured": {"type": "boolean", "description": "whether content capture kept its messages"},
+    "input_messages": _MESSAGES,
+    "output_messages": _MESSAGES,
+    "input_truncated": {"type": "boolean"},
+    "output_truncated": {"type": "boolean"},
+}
 
 
 def queries() -> dict[str, View]:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from gate_service.capture.store import StoredContent
 from gate_service.ledger.record import (
     ATTEMPT_FIELDS,
     SHOWN,
@@ -140,4 +141,23 @@ def page_to_json(page: TracePage, limit: int, offset: int) -> dict[str, Any]:
         "has_more": page.has_more,
         "limit": limit,
         "offset": offset,
+    }
+
+
+def content_to_json(c: StoredContent | None) -> dict[str, Any]:
+    """The captured-messages keys of ``GET /traces/{id}`` (docs/capture.md)."""
+    if c is None:
+        return {
+            "captured": False,
+            "input_messages": [],
+            "output_messages": [],
+            "input_truncated": False,
+            "output_truncated": False,
+        }
+    return {
+        "captured": True,
+        "input_messages": c.input_messages,
+        "output_messages": c.output_messages,
+        "input_truncated": c.input_truncated,
+        "output_truncated": c.output_truncated,
     }

@@ -234,7 +234,7 @@ class GetTraceRequest(_message.Message):
     def __init__(self, trace_id: _Optional[str] = ...) -> None: ...
 
 class GetTraceResponse(_message.Message):
-    __slots__ = ("trace", "headers")
+    __slots__ = ("trace", "headers", "content")
     class HeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -244,6 +244,22 @@ class GetTraceResponse(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     TRACE_FIELD_NUMBER: _ClassVar[int]
     HEADERS_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
     trace: Trace
     headers: _containers.ScalarMap[str, str]
-    def __init__(self, trace: _Optional[_Union[Trace, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    content: TraceContent
+    def __init__(self, trace: _Optional[_Union[Trace, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ..., content: _Optional[_Union[TraceContent, _Mapping]] = ...) -> None: ...
+
+class TraceContent(_message.Message):
+    __slots__ = ("captured", "input_messages_json", "output_messages_json", "input_truncated", "output_truncated")
+    CAPTURED_FIELD_NUMBER: _ClassVar[int]
+    INPUT_MESSAGES_JSON_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_MESSAGES_JSON_FIELD_NUMBER: _ClassVar[int]
+    INPUT_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    captured: bool
+    input_messages_json: str
+    output_messages_json: str
+    input_truncated: bool
+    output_truncated: bool
+    def __init__(self, captured: _Optional[bool] = ..., input_messages_json: _Optional[str] = ..., output_messages_json: _Optional[str] = ..., input_truncated: _Optional[bool] = ..., output_truncated: _Optional[bool] = ...) -> None: ...
