@@ -322,6 +322,24 @@ _CAPTURED: dict[str, Schema] = {
     "output_messages": _MESSAGES,
     "input_truncated": {"type": "boolean"},
     "output_truncated": {"type": "boolean"},
+    "spans": {
+        "type": "array",
+        "description": "the waterfall: auth, plan, admission, each attempt, ledger",
+        "items": {
+            "type": "object",
+            "required": ["name", "start_ms", "duration_ms"],
+            "properties": {
+                "name": {"enum": ["auth", "plan", "admission", "attempt", "ledger"]},
+                "start_ms": {"type": "number"},
+                "duration_ms": {"type": "number"},
+                "provider": {"type": "string"},
+                "model": {"type": "string"},
+                "key": {"type": "string"},
+                "status": {"type": "integer"},
+                "outcome": {"type": "string"},
+            },
+        },
+    },
 }
 
 

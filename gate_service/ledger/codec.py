@@ -12,10 +12,12 @@ request kinds, including by the release that called the record ``LedgerEntry``) 
 read, as kind ``"chat"``, the only kind there was: a journal left by the previous release
 replays after the upgrade. ``tests/ledger/test_record.py`` keeps a line of each version.
 
-Version 3 is a version 2 line with one more element, the captured content
+Version 3 added the span timings (``auth_ms``, ``plan_ms``, ``admission_ms``, after
+``created_at`` in the record, among the plain values here); version 2 lines read them as
+None. Version 4 is a version 3 line with one more element, the captured content
 (:class:`~gate_service.capture.content.CapturedContent`: input and output messages, the
 truncation flags, the expiry), written only for a request whose content was captured:
-with capture off the line is exactly version 2, and costs nothing more.
+with capture off the line is exactly version 3, and costs nothing more.
 
 Strings orjson refuses (lone surrogates) are replaced by U+FFFD first: PostgreSQL could
 not store them either.
@@ -39,23 +41,26 @@ from gate_service.ledger.record import (
     RequestRecord,
 )
 
-VERSION = 2
-# A version 2 line followed by the captured content (only for captured requests).
-CONTENT_VERSION = 3
+VERSION = 3
+# A version 3 line followed by the captured content (only for captured requests).
+CONTENT_VERSION = 4
 # The record's fields in their order, attempts and created_at (the last two) written apart.
 # Adding a field to RequestRecord or Attempt changes the line: bump VERSION (a test pins it).
 ENTRY_FIELDS = FIELDS
-_PLAIN = ENTRY_FIELDS[:-2]
+_APART = ("attempts", "created_at")
+_PLAIN = tuple(name for name in ENTRY_FIELDS if name not in _APART)
 _entry_values = attrgetter(*_PLAIN)
 _attempt_values = attrgetter(*ATTEMPT_FIELDS)
+_SPAN_FIELDS = ("auth_ms", "plan_ms", "admission_ms")
 # The plain fields of each version a journal may hold, and what a field missing from an
 # older version reads as.
 _LAYOUTS: dict[int, tuple[str, ...]] = {
     VERSION: _PLAIN,
     CONTENT_VERSION: _PLAIN,
-    1: tuple(name for name in _PLAIN if name != "kind"),
+    2: tuple(name for name in _PLAIN if name not in _SPAN_FIELDS),
+    1: tuple(name for name in _PLAIN if name != "kind" and name not in _SPAN_FIELDS),
 }
-_MISSING: dict[str, Any] = {"kind": "chat"}
+_MISSING: dict[str, Any] = {"kind": "chat", **dict.fromkeys(_SPAN_FIELDS)}
 _KINDS = frozenset(REQUEST_KINDS)
 
 

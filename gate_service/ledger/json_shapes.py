@@ -43,6 +43,7 @@ from gate_service.ledger.record import (
     RequestRecord,
     shown_name,
 )
+from gate_service.ledger.spans import Span
 from gate_service.ledger.views import TracePage, UsageGroup, UsageMetrics, UsageReport
 
 
@@ -161,3 +162,13 @@ def content_to_json(c: StoredContent | None) -> dict[str, Any]:
         "input_truncated": c.input_truncated,
         "output_truncated": c.output_truncated,
     }
+
+
+def span_to_json(s: Span) -> dict[str, Any]:
+    """One bar of a trace's waterfall; the attempt fields only on attempts."""
+    body: dict[str, Any] = {"name": s.name, "start_ms": s.start_ms, "duration_ms": s.duration_ms}
+    if s.name == "attempt":
+        body.update(
+            provider=s.provider, model=s.model, key=s.key, status=s.status, outcome=s.outcome
+        )
+    return body

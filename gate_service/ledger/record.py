@@ -86,6 +86,12 @@ class RequestRecord:
     # Every attempt in the order tried (a page of traces reads none: empty there).
     attempts: tuple[Attempt, ...]
     created_at: datetime
+    # Where the time went before the first attempt, for the trace's span waterfall
+    # (:mod:`.spans`): authenticating the caller, planning the route (no I/O) and
+    # admission (rate limits, budget reservation). None in records from before spans.
+    auth_ms: float | None = None
+    plan_ms: float | None = None
+    admission_ms: float | None = None
     # The captured messages when content capture was on for the request (docs/capture.md):
     # not a field of the row, the proto or the JSON (see CONTENT) but a table of its own,
     # ``trace_content``, written in the same transaction; None when capture is off.

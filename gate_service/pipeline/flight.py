@@ -55,6 +55,8 @@ class Flight:
     """One request from admission to its one ending (see the module docstring)."""
 
     __slots__ = (
+        "_admit_started",
+        "_admitted",
         "_admitting",
         "_cached",
         "_ended",
@@ -93,6 +95,8 @@ class Flight:
         self._run: Run | None = None
         self._cached: Cached | None = None
         self._admitting = False
+        self._admit_started: float | None = None
+        self._admitted: float | None = None
         self._ended = False
         # The messages captured for the trace; None unless the service captured them.
         self.captured_input: list[Json] | None = None
@@ -128,8 +132,21 @@ class Flight:
         budgets (so concurrent requests never overspend a hard budget), or raise the
         governor's ``GateError`` (429, 402, 503). Call it once, after planning."""
         self._admitting = True
+        self._admit_started = time.perf_counter()
         self.admission = await self._pipeline.governor.admit(self.principal, worst_case_usd)
+        self._admitted = time.perf_counter()
         return self.admission
+
+    @property
+    def timings(self) -> tuple[float | None, float | None]:
+        """How long planning (flight start to admission) and admission took, in ms; None
+        for a step the request did not reach."""
+        if self._admit_started is None:
+            return None, None
+        plan = round((self._admit_started - self.started) * 1000, 3)
+        if self._admitted is None:
+            return plan, None
+        return plan, round((self._admitted - self._admit_started) * 1000, 3)
 
     def run(self, route: Route) -> Run:
         """Start the failover over ``route``; the flight reads its outcome when it ends."""

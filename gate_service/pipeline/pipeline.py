@@ -130,6 +130,7 @@ class Pipeline:
         request, by the flight)."""
         if isinstance(self.ledger, NullLedger) and self.metrics is None:
             return
+        plan_ms, admission_ms = flight.timings
         entry = request_record(
             flight.principal,
             flight.ctx,
@@ -142,6 +143,8 @@ class Pipeline:
             outcome=outcome,
             error_code=error_code,
             cached=cached,
+            plan_ms=plan_ms,
+            admission_ms=admission_ms,
         )
         if flight.captured_input is not None:
             entry = dataclasses.replace(entry, content=_sealed(flight, entry.created_at))

@@ -30,6 +30,7 @@ from gate_service.ledger.record import (
     RequestRecord,
     shown_name,
 )
+from gate_service.ledger.spans import Span
 from gate_service.ledger.views import (
     DEFAULT_TRACE_LIMIT,
     Bucket,
@@ -354,3 +355,14 @@ def content_from_proto(m: pb.TraceContent) -> StoredContent | None:
         m.input_truncated,
         m.output_truncated,
     )
+
+
+_SPAN_FIELDS = tuple(f.name for f in fields(Span))
+
+
+def span_to_proto(s: Span) -> pb.TraceSpan:
+    return pb.TraceSpan(**{name: getattr(s, name) for name in _SPAN_FIELDS})
+
+
+def span_from_proto(m: pb.TraceSpan) -> Span:
+    return Span(**{name: getattr(m, name) for name in _SPAN_FIELDS})

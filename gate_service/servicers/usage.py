@@ -25,12 +25,14 @@ from gate_service.core import Core
 from gate_service.errors import GateError
 from gate_service.ledger import queries
 from gate_service.ledger.record import RequestRecord
+from gate_service.ledger.spans import spans_of
 from gate_service.ledger.views import LedgerScope, TracePage, UsageReport
 from gate_service.proto_convert.untyped import query_params
 from gate_service.proto_convert.usage import (
     content_to_proto,
     page_to_proto,
     record_to_proto,
+    span_to_proto,
     trace_query_from_proto,
     traces_request_from_query,
     usage_query_from_proto,
@@ -105,6 +107,7 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
             trace=record_to_proto(record),
             headers=call_headers(),
             content=content_to_proto(content),
+            spans=[span_to_proto(s) for s in spans_of(record)],
         )
 
     def _trace(

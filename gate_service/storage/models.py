@@ -190,6 +190,10 @@ class RequestLog(SQLModel, table=True):
     # from a table of their own: one random-key index less per row written).
     attempts: str = "[]"
     created_at: datetime = Field(default_factory=utcnow)
+    # The span timings before the first attempt (migration 0008; NULL in older rows).
+    auth_ms: float | None = None
+    plan_ms: float | None = None
+    admission_ms: float | None = None
 
 
 class UsageRollup(SQLModel, table=True):

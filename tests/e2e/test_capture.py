@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 import httpx
 import orjson
+import pytest
 from openai import OpenAI
 from sqlalchemy import func, select
 
@@ -210,3 +211,39 @@ def test_retention_purge_deletes_only_what_expired(stack: Stack) -> None:
     after = _trace(stack, short_credential, short[0]).json()
     assert after["captured"] is False and after["status"] == 200  # the metadata stays
     assert _trace(stack, long_credential, kept).json()["captured"] is True
+
+
+def test_the_trace_has_the_span_waterfall(stack: Stack) -> None:
+    """auth → plan → admission → each attempt (provider, masked key, status, latency) →
+    ledger, each starting where the one before ended, capture on or off."""
+    client_id, credential = _brand(stack)
+    token = _token(stack, client_id)
+    trace_id = _chat(stack, token, "waterfall")
+    body = _trace(stack, credential, trace_id).json()
+    spans = body["spans"]
+    assert [s["name"] for s in spans] == ["auth", "plan", "admission", "attempt", "ledger"]
+    auth, plan, admission, attempt, ledger = spans
+    assert auth["start_ms"] == 0 and all(s["duration_ms"] >= 0 for s in spans)
+    for before, after in itertools.pairwise(spans[:4]):
+        assert after["start_ms"] == pytest.approx(before["start_ms"] + before["duration_ms"])
+    (tried,) = body["attempts"]
+    assert attempt["provider"] == tried["provider"] == body["provider"]
+    assert attempt["key"] == tried["key"] == body["key_preview"] and "…" in attempt["key"]
+    assert (attempt["status"], attempt["outcome"]) == (200, "success")
+    assert attempt["duration_ms"] == tried["latency_ms"] > 0
+    assert ledger["start_ms"] == pytest.approx(auth["duration_ms"] + body["latency_ms"])
+    assert ledger["start_ms"] >= attempt["start_ms"] + attempt["duration_ms"]
+    assert (body["auth_ms"], body["plan_ms"], body["admission_ms"]) == (
+        auth["duration_ms"],
+        plan["duration_ms"],
+        admission["duration_ms"],
+    )
+    with grpc.insecure_channel(stack.grpc_target) as channel:
+        got = usage_pb2_grpc.UsageServiceStub(channel).GetTrace(
+            usage_pb2.GetTraceRequest(trace_id=trace_id),
+            metadata=(("authorization", f"Bearer {token}"),),
+            timeout=10,
+        )
+    assert [(s.name, s.start_ms, s.duration_ms) for s in got.spans] == [
+        (s["name"], s["start_ms"], s["duration_ms"]) for s in spans
+    ]

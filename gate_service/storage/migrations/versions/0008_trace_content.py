@@ -1,4 +1,6 @@
-"""Content capture for traces: the brand's capture settings, the token's override, and
+"""Span timings and content capture for traces: ``request_log`` gains ``auth_ms``,
+``plan_ms`` and ``admission_ms`` (nullable: older rows have none, and adding them rewrites
+no row on either database); the brand's capture settings, the token's override, and
 ``trace_content`` (the captured messages, apart from ``request_log``, keyed by the trace
 id and purged at ``expires_at``, indexed for the purge).
 
@@ -22,6 +24,8 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_SPANS = ("auth_ms", "plan_ms", "admission_ms")
+
 
 def upgrade() -> None:
     with op.batch_alter_table("brand") as batch:
@@ -36,6 +40,8 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("agent_token") as batch:
         batch.add_column(sa.Column("capture", sa.Boolean(), nullable=True))
+    for name in _SPANS:
+        op.add_column("request_log", sa.Column(name, sa.Float(), nullable=True))
     op.create_table(
         "trace_content",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -54,6 +60,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_trace_content_expires", table_name="trace_content")
     op.drop_table("trace_content")
+    with op.batch_alter_table("request_log") as batch:
+        for name in _SPANS:
+            batch.drop_column(name)
     with op.batch_alter_table("agent_token") as batch:
         batch.drop_column("capture")
     with op.batch_alter_table("brand") as batch:
