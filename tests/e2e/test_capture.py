@@ -247,3 +247,28 @@ def test_the_trace_has_the_span_waterfall(stack: Stack) -> None:
     assert [(s.name, s.start_ms, s.duration_ms) for s in got.spans] == [
         (s["name"], s["start_ms"], s["duration_ms"]) for s in spans
     ]
+
+
+def test_the_chat_kinds_are_captured_too(stack: Stack) -> None:
+    """A Responses API call and a legacy completion are chat underneath: captured as such,
+    under their own kind, the Responses stream assembled."""
+    client_id, credential = _brand(stack, enabled=True)
+    client = OpenAI(base_url=stack.base_url, api_key=_token(stack, client_id))
+    made = client.responses.with_raw_response.create(
+        model="gpt-4o", instructions="Be brief.", input="about otters", store=False
+    )
+    text = made.parse().output_text
+    body = _trace(stack, credential, made.headers["x-request-id"]).json()
+    assert body["kind"] == "response" and body["captured"] is True
+    assert [m["content"] for m in body["input_messages"]] == ["Be brief.", "about otters"]
+    assert body["output_messages"][0]["content"] == text
+    streamed = client.responses.with_raw_response.create(
+        model="gpt-4o", input="stream otters", stream=True, store=False
+    )
+    deltas = [e.delta for e in streamed.parse() if e.type == "response.output_text.delta"]
+    body = _trace(stack, credential, streamed.headers["x-request-id"]).json()
+    assert body["streamed"] is True and body["output_messages"][0]["content"] == "".join(deltas)
+    legacy = client.completions.with_raw_response.create(model="gpt-4o", prompt="say otters")
+    answer = legacy.parse().choices[0].text
+    body = _trace(stack, credential, legacy.headers["x-request-id"]).json()
+    assert body["kind"] == "completion" and body["output_messages"][0]["content"] == answer
