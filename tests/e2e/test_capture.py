@@ -7,6 +7,7 @@ trace a 404, and retention purged."""
 from __future__ import annotations
 
 import itertools
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 from gate_service.auth.principal import TokenControls
 from gate_service.capture.purge import purge_expired
 from gate_service.capture.store import CONTENT
+from gate_service.ledger import codec, journal_root
 from spidergate.v1 import usage_pb2, usage_pb2_grpc
 from tests.stack import Stack
 
@@ -272,3 +274,54 @@ def test_the_chat_kinds_are_captured_too(stack: Stack) -> None:
     answer = legacy.parse().choices[0].text
     body = _trace(stack, credential, legacy.headers["x-request-id"]).json()
     assert body["kind"] == "completion" and body["output_messages"][0]["content"] == answer
+
+
+def _journal_payloads(stack: Stack) -> dict[str, list[Any]]:
+    """Every journal line still on disk, decoded only as JSON: request id -> values."""
+    found: dict[str, list[Any]] = {}
+    for segment in journal_root(stack.core.db, stack.core.settings).glob("*/*.seg"):
+        for line in segment.read_bytes().splitlines():
+            values = orjson.loads(line.split(b" ", 2)[2])
+            found[values[1]] = values
+    return found
+
+
+def test_nothing_of_the_messages_is_on_the_path_when_off_and_nothing_is_logged(
+    stack: Stack,
+) -> None:
+    """Off: the journal line is the plain version (no content element), so the request
+    path converted, scanned and wrote nothing of the messages. On: the line carries them
+    already redacted, and no log line (at DEBUG) holds the messages or the secret."""
+    handler = _Lines()
+    root = logging.getLogger()
+    old = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        off_brand, _ = _brand(stack)
+        on_brand, _ = _brand(stack, enabled=True)
+        off = _chat(stack, _token(stack, off_brand), f"plainly unlogged {OPENAI_KEY}")
+        on = _chat(stack, _token(stack, on_brand), f"secretly unlogged {OPENAI_KEY}")
+        assert stack.run(stack.core.ledger.flush())
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old)
+    lines = _journal_payloads(stack)
+    assert lines[off][0] == codec.VERSION and b"plainly" not in orjson.dumps(lines[off])
+    assert lines[on][0] == codec.CONTENT_VERSION
+    written = orjson.dumps(lines[on])
+    assert b"secretly unlogged [REDACTED:openai_key]" in written
+    assert OPENAI_KEY.encode() not in written
+    logged = "\n".join(handler.lines)
+    assert handler.lines  # the run did log (so the check below means something)
+    for text in ("plainly", "secretly", OPENAI_KEY):
+        assert text not in logged
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
