@@ -22,7 +22,8 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     ("openai_key", r"\bsk-[A-Za-z0-9_\-]{16,}"),
     ("groq_key", r"\bgsk_[A-Za-z0-9]{16,}"),
     ("google_key", r"\bAIza[0-9A-Za-z_\-]{30,}"),
-    ("bearer", r"\b[Bb]earer\s+[A-Za-z0-9._~+/=:\-]{8,}"),
+    # The whole value up to white space or a quote: a token of any format after it goes too.
+    ("bearer", r"\b(?i:bearer)\s+[^\s\"'<>]{8,}"),
 )
 _PATTERN = re.compile("|".join(f"(?P<{kind}>{body})" for kind, body in PATTERNS))
 

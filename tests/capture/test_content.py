@@ -23,6 +23,9 @@ def test_every_known_secret_format_is_redacted_and_plain_text_is_not() -> None:
     }
     for kind, secret in secrets.items():
         assert redact(f"before {secret} after") == f"before [REDACTED:{kind}] after"
+    token = "spideriq_pat_" + "cd" * 16
+    for header in (f"Bearer {token}", f"authorization: bearer {token}", f"BEARER {token}"):
+        assert token[-32:] not in redact(header) and "[REDACTED:bearer]" in redact(header)
     plain = "ask sk- about task-list and gsk_ AIza Bearer of news"
     assert redact(plain) == plain
 
