@@ -5,7 +5,8 @@ no row on either database); the brand's capture settings, the token's override, 
 id and purged at ``expires_at``, indexed for the purge).
 
 New columns have server defaults (capture off, 30 days, 32,768 characters; the token's
-override NULL: follow the brand), so no existing row is rewritten. Downgrade drops them.
+override NULL: follow the brand), so no existing row is rewritten. Downgrade drops them
+(with ALTER TABLE ... DROP COLUMN: SQLite 3.35 or newer).
 
 Revision ID: 0008
 Revises: 0007
@@ -28,18 +29,22 @@ _SPANS = ("auth_ms", "plan_ms", "admission_ms")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("brand") as batch:
-        batch.add_column(
-            sa.Column("capture_enabled", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(
-            sa.Column("capture_retention_days", sa.Integer(), nullable=False, server_default="30")
-        )
-        batch.add_column(
-            sa.Column("capture_max_chars", sa.Integer(), nullable=False, server_default="32768")
-        )
-    with op.batch_alter_table("agent_token") as batch:
-        batch.add_column(sa.Column("capture", sa.Boolean(), nullable=True))
+    # Plain ALTER TABLE ... ADD COLUMN on both databases (each with its default, so no row
+    # is rewritten): a batch rebuild of ``brand`` on SQLite would drop a table that tokens,
+    # credentials and keys reference.
+    op.add_column(
+        "brand",
+        sa.Column("capture_enabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "brand",
+        sa.Column("capture_retention_days", sa.Integer(), nullable=False, server_default="30"),
+    )
+    op.add_column(
+        "brand",
+        sa.Column("capture_max_chars", sa.Integer(), nullable=False, server_default="32768"),
+    )
+    op.add_column("agent_token", sa.Column("capture", sa.Boolean(), nullable=True))
     for name in _SPANS:
         op.add_column("request_log", sa.Column(name, sa.Float(), nullable=True))
     op.create_table(
@@ -58,14 +63,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch rebuild of ``brand`` would
+    # drop the table that agent tokens, credentials and keys reference, which SQLite's
+    # foreign keys refuse once the brand has any of them.
     op.drop_index("ix_trace_content_expires", table_name="trace_content")
     op.drop_table("trace_content")
-    with op.batch_alter_table("request_log") as batch:
-        for name in _SPANS:
-            batch.drop_column(name)
-    with op.batch_alter_table("agent_token") as batch:
-        batch.drop_column("capture")
-    with op.batch_alter_table("brand") as batch:
-        batch.drop_column("capture_max_chars")
-        batch.drop_column("capture_retention_days")
-        batch.drop_column("capture_enabled")
+    for name in _SPANS:
+        op.drop_column("request_log", name)
+    op.drop_column("agent_token", "capture")
+    for name in ("capture_max_chars", "capture_retention_days", "capture_enabled"):
+        op.drop_column("brand", name)
