@@ -303,9 +303,44 @@ def usage_shapes() -> dict[str, View]:
     page = {k: field_schema(u.ListTracesRequest, k) for k in ("limit", "offset")}
     return {
         "usage": report,
-        "trace": View(u.Trace, name="TraceDetail", omit=moved, add=trace_keys, limits=kind),
+        "trace": View(
+            u.Trace,
+            name="TraceDetail",
+            omit=moved,
+            add={**trace_keys, **_CAPTURED},
+            limits=kind,
+        ),
         "traces": _listing(u.ListTracesResponse, "TracePage", "traces", trace, **page),
     }
+
+
+# The captured-messages keys of a trace's detail (docs/capture.md).
+_MESSAGES: Schema = {"type": "array", "items": {"type": "object"}}
+_CAPTURED: dict[str, Schema] = {
+    "captured": {"type": "boolean", "description": "whether content capture kept its messages"},
+    "input_messages": _MESSAGES,
+    "output_messages": _MESSAGES,
+    "input_truncated": {"type": "boolean"},
+    "output_truncated": {"type": "boolean"},
+    "spans": {
+        "type": "array",
+        "description": "the waterfall: auth, plan, admission, each attempt, ledger",
+        "items": {
+            "type": "object",
+            "required": ["name", "start_ms", "duration_ms"],
+            "properties": {
+                "name": {"enum": ["auth", "plan", "admission", "attempt", "ledger"]},
+                "start_ms": {"type": "number"},
+                "duration_ms": {"type": "number"},
+                "provider": {"type": "string"},
+                "model": {"type": "string"},
+                "key": {"type": "string"},
+                "status": {"type": "integer"},
+                "outcome": {"type": "string"},
+            },
+        },
+    },
+}
 
 
 def queries() -> dict[str, View]:

@@ -17,11 +17,19 @@ from starlette.routing import Route
 
 from bridge.query import read_query
 from bridge.responses import call_metadata, reply
-from gate_service.ledger.json_shapes import page_to_json, record_to_json, usage_to_json
+from gate_service.ledger.json_shapes import (
+    content_to_json,
+    page_to_json,
+    record_to_json,
+    span_to_json,
+    usage_to_json,
+)
 from gate_service.ledger.views import DEFAULT_TRACE_LIMIT
 from gate_service.proto_convert.usage import (
+    content_from_proto,
     page_from_proto,
     record_from_proto,
+    span_from_proto,
     traces_request_from_query,
     usage_from_proto,
     usage_request_from_query,
@@ -61,6 +69,8 @@ async def get_trace(request: Request) -> Response:
     message = pb.GetTraceRequest(trace_id=request.path_params["trace_id"])
     answer = await _usage(request).GetTrace(message, metadata=md, timeout=_TIMEOUT_S)
     body = record_to_json(record_from_proto(answer.trace), attempts=True)
+    body["spans"] = [span_to_json(span_from_proto(s)) for s in answer.spans]
+    body.update(content_to_json(content_from_proto(answer.content)))
     return reply(request, body, answer.headers)
 
 

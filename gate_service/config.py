@@ -49,6 +49,9 @@ class Settings:
     # Days a stored Responses API response (store: true) is kept; older ones are never
     # returned and are purged (gate_service/responses/store.py).
     responses_retention_days: float = 30.0
+    # How often captured trace content past its retention is purged (docs/capture.md),
+    # in bounded batches on a thread of its own; 0: never (tools and tests purge themselves).
+    capture_purge_interval_s: float = 3600.0
     # Largest request body the bridge reads; past it 413 request_too_large, refused
     # before the body is read past the limit. Sized for a large chat with images.
     max_body_bytes: int = 20 * 1024 * 1024

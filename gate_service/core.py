@@ -20,6 +20,7 @@ from gate_service.audio.service import AudioService
 from gate_service.auth.authenticator import Authenticator
 from gate_service.auth.identity import IdentityStore
 from gate_service.cache import create_cache
+from gate_service.capture.purge import Purger
 from gate_service.catalog import persist
 from gate_service.catalog.snapshot import Catalog
 from gate_service.chat.service import ChatService
@@ -110,6 +111,8 @@ class Core:
         self.media = MediaService(
             load_media_catalog(), self.images, self.audio, settings.media_markup
         )
+        # Captured trace content past its retention: purged off the request path.
+        self.capture_purger = Purger(db, settings.capture_purge_interval_s)
         self._refresher: asyncio.Task[None] | None = None
         self._catalog_seen: tuple[int, str] | None = None
 
@@ -128,6 +131,7 @@ class Core:
             await session.close()
             raise
         await core.ledger.start()
+        core.capture_purger.start()
         core._refresher = asyncio.create_task(core._refresh_loop(), name="refresh")
         return core
 
@@ -202,6 +206,7 @@ class Core:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
+        await self.capture_purger.close()
         await self.responses.writer.close()
         await asyncio.to_thread(self.responses.store.close)
         await self.ledger.close()

@@ -19,6 +19,10 @@ from gate_service.storage.text import check_storable
 # The column holding the allow-list is this long.
 ALLOWED_MODELS_MAX_CHARS = 4000
 ANCHOR_DAY_MAX = 28
+# Content capture bounds: a retention of 1 day to 10 years; a per-message cap of 256
+# characters to 1 MiB of text (a record is journaled, so it must stay reasonable).
+CAPTURE_RETENTION_MAX_DAYS = 3650
+CAPTURE_MAX_CHARS_RANGE = (256, 1_048_576)
 
 
 class Unset(enum.Enum):
@@ -76,6 +80,27 @@ def check_models(values: Iterable[str], param: str = "allowed_models") -> frozen
     return models
 
 
+def check_retention_days(value: int, param: str = "capture_retention_days") -> int:
+    """How long captured messages are kept: a whole number of days, 1 to 3650."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= CAPTURE_RETENTION_MAX_DAYS
+    ):
+        raise errors.invalid(
+            f"{param} must be a whole number of days from 1 to {CAPTURE_RETENTION_MAX_DAYS}", param
+        )
+    return value
+
+
+def check_max_chars(value: int, param: str = "capture_max_chars") -> int:
+    """The size cap of one captured message, in characters."""
+    lo, hi = CAPTURE_MAX_CHARS_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise errors.invalid(f"{param} must be a whole number from {lo} to {hi}", param)
+    return value
+
+
 def check_token_controls(controls: TokenControls) -> TokenControls:
     """The same controls, every field validated (raises 400 ``invalid_request``)."""
     return TokenControls(
@@ -85,6 +110,7 @@ def check_token_controls(controls: TokenControls) -> TokenControls:
         budget_mode=check_mode(controls.budget_mode),
         allowed_models=check_models(controls.allowed_models),
         free_only=bool(controls.free_only),
+        capture=None if controls.capture is None else bool(controls.capture),
     )
 
 
@@ -97,6 +123,7 @@ def merge_token_controls(
     budget_mode: str | Unset = UNSET,
     allowed_models: Iterable[str] | Unset = UNSET,
     free_only: bool | Unset = UNSET,
+    capture: bool | Unset | None = UNSET,
 ) -> TokenControls:
     """``current`` with the given fields replaced, validated; ``UNSET`` keeps a field."""
     return check_token_controls(
@@ -111,6 +138,7 @@ def merge_token_controls(
                 else frozenset(allowed_models)
             ),
             free_only=current.free_only if isinstance(free_only, Unset) else free_only,
+            capture=current.capture if isinstance(capture, Unset) else capture,
         )
     )
 
@@ -129,6 +157,7 @@ def token_controls(row: AgentToken) -> TokenControls:
         budget_mode=row.budget_mode,
         allowed_models=frozenset(row.allowed_models.split()),
         free_only=row.free_only,
+        capture=row.capture,
     )
 
 
@@ -140,6 +169,7 @@ def apply_token_controls(row: AgentToken, controls: TokenControls) -> None:
     row.budget_mode = controls.budget_mode
     row.allowed_models = join_models(controls.allowed_models)
     row.free_only = controls.free_only
+    row.capture = controls.capture
 
 
 def brand_controls(row: Brand) -> BrandControls:
@@ -148,4 +178,7 @@ def brand_controls(row: Brand) -> BrandControls:
         budget_usd=row.budget_usd,
         budget_mode=row.budget_mode,
         billing_anchor_day=row.billing_anchor_day,
+        capture_enabled=row.capture_enabled,
+        capture_retention_days=row.capture_retention_days,
+        capture_max_chars=row.capture_max_chars,
     )

@@ -175,6 +175,35 @@ class IdentityStore:
             session.commit()
         return brand_view(row)
 
+    def set_brand_capture(
+        self,
+        client_id: str,
+        *,
+        enabled: bool | Unset = UNSET,
+        retention_days: int | Unset = UNSET,
+        max_chars: int | Unset = UNSET,
+    ) -> BrandView:
+        """Switch a brand's content capture on or off, or change how long captured
+        messages are kept and the size cap of one message (docs/capture.md).
+
+        What is not given stays. A token's own override (``update_token(capture=)``) wins
+        over ``enabled``; retention and cap are the brand's for all its tokens. Running
+        gateways apply the change when their authentication cache expires.
+        """
+        with self._db.session() as session:
+            row = session.get(Brand, client_id) if storable(client_id) else None
+            if row is None:
+                raise _brand_not_found()
+            if not isinstance(enabled, Unset):
+                row.capture_enabled = bool(enabled)
+            if not isinstance(retention_days, Unset):
+                row.capture_retention_days = checks.check_retention_days(retention_days)
+            if not isinstance(max_chars, Unset):
+                row.capture_max_chars = checks.check_max_chars(max_chars)
+            session.add(row)
+            session.commit()
+        return brand_view(row)
+
     def create_credential(self, client_id: str) -> str:
         """Another client credential for an existing brand; the token is shown only now."""
         api_key, api_secret = tokens.new_api_key(), tokens.new_api_secret()
@@ -239,11 +268,13 @@ class IdentityStore:
         allowed_models: Iterable[str] | Unset = UNSET,
         free_only: bool | Unset = UNSET,
         scopes: Sequence[str] | Unset = UNSET,
+        capture: bool | Unset | None = UNSET,
     ) -> TokenView:
         """Change some of a token's controls (or scopes); what is not given stays.
 
         ``None`` clears a limit or the budget; an empty ``allowed_models`` allows every
-        model. Another brand's token answers ``not_found`` like an unknown id; a revoked
+        model; ``capture`` True / False overrides the brand's content capture, None
+        follows it again. Another brand's token answers ``not_found`` like an unknown id; a revoked
         token cannot be changed. Running gateways apply the change when their
         authentication cache expires (``Settings.auth_cache_ttl_s``).
         """
@@ -261,6 +292,7 @@ class IdentityStore:
                 budget_mode=budget_mode,
                 allowed_models=allowed_models,
                 free_only=free_only,
+                capture=capture,
             )
             checks.apply_token_controls(row, checked)
             if not isinstance(scopes, Unset):

@@ -32,15 +32,22 @@ class TokenControls:
     budget_mode: str = "hard"
     allowed_models: frozenset[str] = frozenset()
     free_only: bool = False
+    # Content capture: None follows the brand; True / False overrides it for this token.
+    capture: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BrandControls:
-    """A brand's monthly budget and the day of the month (UTC) its budgets reset."""
+    """A brand's monthly budget and the day of the month (UTC) its budgets reset, and
+    its content capture settings (docs/capture.md): off by default; kept
+    ``capture_retention_days`` days, each message cut to ``capture_max_chars``."""
 
     budget_usd: float | None = None
     budget_mode: str = "hard"
     billing_anchor_day: int = 1
+    capture_enabled: bool = False
+    capture_retention_days: int = 30
+    capture_max_chars: int = 32768
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,14 @@ class Principal:
     scopes: frozenset[str]
     controls: TokenControls = field(default_factory=TokenControls)
     brand_controls: BrandControls = field(default_factory=BrandControls)
+
+    @property
+    def captures(self) -> bool:
+        """Whether this caller's requests have their messages captured: the token's
+        override when it has one, else the brand's setting. The one check the request
+        path makes when capture is off."""
+        own = self.controls.capture
+        return self.brand_controls.capture_enabled if own is None else own
 
     def has_scope(self, scope: str) -> bool:
         """Whether the caller may use what ``scope`` guards."""

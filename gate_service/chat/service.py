@@ -33,6 +33,7 @@ import aiohttp
 
 from gate_service.auth.principal import Principal
 from gate_service.cache import ResponseCache, cache_key, cacheable, prepare_hit
+from gate_service.capture.content import StreamAssembler, completion_json, input_json
 from gate_service.chat.answer import answer_headers, shape_completion
 from gate_service.chat.attempts import ChunkStreamCall, CompletionCall, chat_route
 from gate_service.chat.needs import needs_of
@@ -84,15 +85,22 @@ class ChatService:
         async with self.pipeline.flight(
             principal, ctx, request.model, streamed=False, kind=request.kind
         ) as flight:
+            capturing = principal.captures
+            if capturing:
+                flight.capture_input(input_json(request.messages))
             needs = needs_of(request)
             planned = self.planner.prepare(ctx, needs)
             admission = await flight.admit(worst_case_usd(planned, needs))
             key, ttl, hit = await self._hit(ctx, request)
             if hit is not None:
                 flight.cached(_cached(hit))
+                if capturing:
+                    flight.capture_output(completion_json(hit))
                 return hit, dict(admission.headers)
             run = flight.run(chat_route(request, planned, ctx.deadline, self.default_timeout_s))
             completion = await run.unary(CompletionCall(self.session, request))
+            if capturing:
+                flight.capture_output(completion_json(completion))
             completion, headers = shape_completion(completion, run.outcome, planned, request, ctx)
         # Served: the flight has settled the reservation and recorded the request.
         if key is not None and self.cache is not None:
@@ -117,12 +125,20 @@ class ChatService:
         async with self.pipeline.flight(
             principal, ctx, request.model, streamed=True, kind=request.kind
         ) as flight:
+            assembled = None
+            if principal.captures:
+                flight.capture_input(input_json(request.messages))
+                assembled = StreamAssembler()
+                # Read when the flight ends: a stream cut short records what it sent.
+                flight.capture_output(assembled)
             needs = needs_of(request, stream=True)
             planned = self.planner.prepare(ctx, needs)
             admission = await flight.admit(worst_case_usd(planned, needs))
             _, _, hit = await self._hit(ctx, request)
             if hit is not None:
                 flight.cached(_cached(hit))
+                if assembled is not None:
+                    flight.capture_output(completion_json(hit))
                 await flight.finish()
                 yield (
                     dict(admission.headers),
@@ -136,6 +152,8 @@ class ChatService:
             call = ChunkStreamCall(self.session, request, needs.prompt_tokens)
             async with contextlib.aclosing(run.stream(call)) as batches:
                 async for batch in batches:
+                    if assembled is not None:
+                        assembled.add(batch)
                     headers = None
                     if first:
                         first = False

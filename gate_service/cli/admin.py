@@ -62,6 +62,22 @@ def _register_brand(sub: SubParsers, common: argparse.ArgumentParser) -> None:
         "--anchor-day", type=int, metavar="N", help="day of the month budgets reset (1-28, UTC)"
     )
     budget.set_defaults(handler=handler(brand_budget))
+    capture = commands.add_parser(
+        "capture",
+        parents=[common],
+        help="show or set a brand's content capture for traces (off by default)",
+    )
+    capture.add_argument("name", help="brand name")
+    switch = capture.add_mutually_exclusive_group()
+    switch.add_argument("--on", dest="enabled", action="store_const", const=True, default=None)
+    switch.add_argument("--off", dest="enabled", action="store_const", const=False)
+    capture.add_argument(
+        "--retention-days", type=int, metavar="N", help="keep captured messages N days (1-3650)"
+    )
+    capture.add_argument(
+        "--max-chars", type=int, metavar="N", help="cut each captured message to N characters"
+    )
+    capture.set_defaults(handler=handler(brand_capture))
 
 
 def _register_token(sub: SubParsers, common: argparse.ArgumentParser) -> None:
@@ -107,6 +123,27 @@ def brand_list(args: argparse.Namespace, settings: Settings, db: Database) -> in
         for b in brands
     ]
     table(("CLIENT_ID", "NAME", "CREATED", "BUDGET"), rows, "no brands")
+    return 0
+
+
+def brand_capture(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """``brand capture NAME [--on | --off] [--retention-days N] [--max-chars N]``."""
+    store = IdentityStore(db)
+    brand = brand_named(store, args.name)
+    changes = {
+        k: v
+        for k, v in (
+            ("enabled", args.enabled),
+            ("retention_days", args.retention_days),
+            ("max_chars", args.max_chars),
+        )
+        if v is not None
+    }
+    if changes:
+        brand = store.set_brand_capture(brand.client_id, **changes)
+    print(f"brand {brand.name}: {controls.describe_capture(brand.controls)}")
+    if changes:
+        _applies_within(settings)
     return 0
 
 

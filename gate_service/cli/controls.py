@@ -1,4 +1,5 @@
-"""The control flags of ``token mint``, ``token update`` and ``brand budget``: parsing them,
+"""The control flags of ``token mint``, ``token update``, ``brand budget`` and
+``brand capture``: parsing them,
 and describing controls back to the operator in one line.
 
 Flags map to :class:`~gate_service.auth.principal.TokenControls` fields; on ``update`` a
@@ -64,6 +65,11 @@ def add_token_flags(parser: argparse.ArgumentParser, *, update: bool) -> None:
         help="only free-tier models may serve",
     )
     limits.add_argument("--scopes", help="comma-separated, e.g. gate:chat,gate:usage")
+    limits.add_argument(
+        "--capture",
+        choices=("on", "off", "inherit"),
+        help="content capture for this token's traces: on, off, or the brand's setting",
+    )
     if update:
         rpm.add_argument("--no-rpm", action="store_true", help="remove the per-minute limit")
         rpd.add_argument("--no-rpd", action="store_true", help="remove the per-day limit")
@@ -84,7 +90,13 @@ def mint_controls(args: argparse.Namespace) -> TokenControls:
         budget_mode=args.budget_mode or "hard",
         allowed_models=frozenset(_models(args.allow)),
         free_only=bool(args.free_only),
+        capture=_capture(args.capture),
     )
+
+
+def _capture(value: str | None) -> bool | None:
+    """``--capture on|off|inherit`` as the token's override (None: follow the brand)."""
+    return {"on": True, "off": False}.get(value or "inherit")
 
 
 def update_changes(args: argparse.Namespace) -> dict[str, Any]:
@@ -101,6 +113,7 @@ def update_changes(args: argparse.Namespace) -> dict[str, Any]:
         "allowed_models": [] if args.allow_all else UNSET if args.allow is None else None,
         "free_only": UNSET if args.free_only is None else args.free_only,
         "scopes": UNSET if args.scopes is None else scopes_from(args),
+        "capture": UNSET if args.capture is None else _capture(args.capture),
     }
     if changes["allowed_models"] is None:
         changes["allowed_models"] = _models(args.allow)
@@ -119,6 +132,8 @@ def describe_token(controls: TokenControls) -> str:
     ]
     if controls.free_only:
         parts.append("free-only")
+    if controls.capture is not None:
+        parts.append("capture " + ("on" if controls.capture else "off"))
     return ", ".join(parts)
 
 
@@ -149,3 +164,12 @@ def unknown_models(db: Database, models: frozenset[str]) -> list[str]:
         except GateError:
             unknown.append(name)
     return unknown
+
+
+def describe_capture(controls: BrandControls) -> str:
+    """``capture on, kept 30 days, messages cut at 32768 characters``."""
+    state = "on" if controls.capture_enabled else "off"
+    return (
+        f"capture {state}, kept {controls.capture_retention_days} days, "
+        f"messages cut at {controls.capture_max_chars} characters"
+    )

@@ -12,6 +12,13 @@ request kinds, including by the release that called the record ``LedgerEntry``) 
 read, as kind ``"chat"``, the only kind there was: a journal left by the previous release
 replays after the upgrade. ``tests/ledger/test_record.py`` keeps a line of each version.
 
+Version 3 added the span timings (``auth_ms``, ``plan_ms``, ``admission_ms``, after
+``created_at`` in the record, among the plain values here); version 2 lines read them as
+None. Version 4 is a version 3 line with one more element, the captured content
+(:class:`~gate_service.capture.content.CapturedContent`: input and output messages, the
+truncation flags, the expiry), written only for a request whose content was captured:
+with capture off the line is exactly version 3, and costs nothing more.
+
 Strings orjson refuses (lone surrogates) are replaced by U+FFFD first: PostgreSQL could
 not store them either.
 """
@@ -25,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from gate_service.capture.content import CapturedContent
 from gate_service.ledger.record import (
     ATTEMPT_FIELDS,
     FIELDS,
@@ -33,20 +41,26 @@ from gate_service.ledger.record import (
     RequestRecord,
 )
 
-VERSION = 2
+VERSION = 3
+# A version 3 line followed by the captured content (only for captured requests).
+CONTENT_VERSION = 4
 # The record's fields in their order, attempts and created_at (the last two) written apart.
 # Adding a field to RequestRecord or Attempt changes the line: bump VERSION (a test pins it).
 ENTRY_FIELDS = FIELDS
-_PLAIN = ENTRY_FIELDS[:-2]
+_APART = ("attempts", "created_at")
+_PLAIN = tuple(name for name in ENTRY_FIELDS if name not in _APART)
 _entry_values = attrgetter(*_PLAIN)
 _attempt_values = attrgetter(*ATTEMPT_FIELDS)
+_SPAN_FIELDS = ("auth_ms", "plan_ms", "admission_ms")
 # The plain fields of each version a journal may hold, and what a field missing from an
 # older version reads as.
 _LAYOUTS: dict[int, tuple[str, ...]] = {
     VERSION: _PLAIN,
-    1: tuple(name for name in _PLAIN if name != "kind"),
+    CONTENT_VERSION: _PLAIN,
+    2: tuple(name for name in _PLAIN if name not in _SPAN_FIELDS),
+    1: tuple(name for name in _PLAIN if name != "kind" and name not in _SPAN_FIELDS),
 }
-_MISSING: dict[str, Any] = {"kind": "chat"}
+_MISSING: dict[str, Any] = {"kind": "chat", **dict.fromkeys(_SPAN_FIELDS)}
 _KINDS = frozenset(REQUEST_KINDS)
 
 
@@ -57,7 +71,17 @@ class CorruptLine(ValueError):
 def _values(entry: RequestRecord) -> list[Any]:
     # orjson writes the datetime as ISO 8601 to the microsecond: exact, and fast.
     attempts = [_attempt_values(a) for a in entry.attempts]
-    return [VERSION, *_entry_values(entry), attempts, entry.created_at]
+    c = entry.content
+    if c is None:
+        return [VERSION, *_entry_values(entry), attempts, entry.created_at]
+    content = [
+        c.input_messages,
+        c.output_messages,
+        c.input_truncated,
+        c.output_truncated,
+        c.expires_at,
+    ]
+    return [CONTENT_VERSION, *_entry_values(entry), attempts, entry.created_at, content]
 
 
 def _scrub(value: Any) -> Any:
@@ -66,6 +90,8 @@ def _scrub(value: Any) -> Any:
         return value.encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
     return value
 
 
@@ -100,6 +126,16 @@ def decode(line: bytes) -> tuple[int, RequestRecord]:
     seq, payload = _checked(line)
     try:
         f = orjson.loads(payload)
+        content = None
+        if f[0] == CONTENT_VERSION:
+            inputs, outputs, cut_in, cut_out, expires = f.pop()
+            content = CapturedContent(
+                list(inputs),
+                list(outputs),
+                bool(cut_in),
+                bool(cut_out),
+                datetime.fromisoformat(expires),
+            )
         names = _LAYOUTS.get(f[0])
         if names is None or len(f) != 1 + len(names) + 2:
             raise CorruptLine(f"unknown journal format {f[0]!r}")
@@ -113,6 +149,7 @@ def decode(line: bytes) -> tuple[int, RequestRecord]:
             **plain,
             attempts=tuple(Attempt(*a) for a in f[-2]),
             created_at=datetime.fromisoformat(f[-1]),
+            content=content,
         )
         return seq, entry
     except CorruptLine:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from gate_service.capture.store import StoredContent
 from gate_service.ledger.record import (
     ATTEMPT_FIELDS,
     SHOWN,
@@ -42,6 +43,7 @@ from gate_service.ledger.record import (
     RequestRecord,
     shown_name,
 )
+from gate_service.ledger.spans import Span
 from gate_service.ledger.views import TracePage, UsageGroup, UsageMetrics, UsageReport
 
 
@@ -141,3 +143,32 @@ def page_to_json(page: TracePage, limit: int, offset: int) -> dict[str, Any]:
         "limit": limit,
         "offset": offset,
     }
+
+
+def content_to_json(c: StoredContent | None) -> dict[str, Any]:
+    """The captured-messages keys of ``GET /traces/{id}`` (docs/capture.md)."""
+    if c is None:
+        return {
+            "captured": False,
+            "input_messages": [],
+            "output_messages": [],
+            "input_truncated": False,
+            "output_truncated": False,
+        }
+    return {
+        "captured": True,
+        "input_messages": c.input_messages,
+        "output_messages": c.output_messages,
+        "input_truncated": c.input_truncated,
+        "output_truncated": c.output_truncated,
+    }
+
+
+def span_to_json(s: Span) -> dict[str, Any]:
+    """One bar of a trace's waterfall; the attempt fields only on attempts."""
+    body: dict[str, Any] = {"name": s.name, "start_ms": s.start_ms, "duration_ms": s.duration_ms}
+    if s.name == "attempt":
+        body.update(
+            provider=s.provider, model=s.model, key=s.key, status=s.status, outcome=s.outcome
+        )
+    return body

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 
+from gate_service.capture.content import CapturedContent
 from gate_service.domain.kinds import REQUEST_KINDS, RequestKind
 from gate_service.routing.outcome import Attempt
 
@@ -85,10 +86,24 @@ class RequestRecord:
     # Every attempt in the order tried (a page of traces reads none: empty there).
     attempts: tuple[Attempt, ...]
     created_at: datetime
+    # Where the time went before the first attempt, for the trace's span waterfall
+    # (:mod:`.spans`): authenticating the caller, planning the route (no I/O) and
+    # admission (rate limits, budget reservation). None in records from before spans.
+    auth_ms: float | None = None
+    plan_ms: float | None = None
+    admission_ms: float | None = None
+    # The captured messages when content capture was on for the request (docs/capture.md):
+    # not a field of the row, the proto or the JSON (see CONTENT) but a table of its own,
+    # ``trace_content``, written in the same transaction; None when capture is off.
+    content: CapturedContent | None = None
 
 
-FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RequestRecord))
-"""The record's fields in order: the one list every form is derived from."""
+CONTENT = "content"
+"""The field kept apart from the ledger's metadata: journaled with the record (a line of
+its own version), stored in ``trace_content``, shown only by ``GET /traces/{id}``."""
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RequestRecord) if f.name != CONTENT)
+"""The record's fields in order (the captured content aside): the one list every form is
+derived from."""
 ATTEMPT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Attempt))
 """An attempt's fields in order, the same in the journal, the row, the proto and the JSON."""
 

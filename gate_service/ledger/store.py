@@ -41,6 +41,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
+from gate_service.capture import store as captured
 from gate_service.ledger import rollups
 from gate_service.ledger.record import RequestRecord
 from gate_service.ledger.rows import REQUEST_ID_LENGTH, REQUESTS, record_to_row
@@ -123,7 +124,9 @@ class LedgerStore:
             with self._db.engine.begin() as conn:
                 todo = self._unstored(conn, batch, key)
                 if todo:
-                    self._insert(conn, [record_to_row(e) for _, e in todo])
+                    rows = [record_to_row(e) for _, e in todo]
+                    self._insert(conn, rows)
+                    self._insert_content(conn, rows, [e for _, e in todo])
                 if key is not None and upto is not None:
                     self._mark(conn, key, upto)
             return WriteResult(len(todo), 0)
@@ -152,6 +155,20 @@ class LedgerStore:
             sql, convert = _insert_sql(conn.dialect.name, len(chunk))
             conn.exec_driver_sql(sql, tuple(convert(row[c]) for row in chunk for c in _COLUMNS))
         rollups.apply(conn, rollups.tally(rows))
+
+    @staticmethod
+    def _insert_content(
+        conn: Connection, rows: Sequence[dict[str, Any]], entries: Sequence[RequestRecord]
+    ) -> None:
+        """The captured content of the entries that have some, under their rows' ids."""
+        captured.insert_rows(
+            conn,
+            [
+                captured.content_row(row["id"], e.client_id, row["created_at"], e.content)
+                for row, e in zip(rows, entries, strict=True)
+                if e.content is not None
+            ],
+        )
 
     def _mark(self, conn: Connection, key: str, seq: int) -> None:
         insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
@@ -195,11 +212,15 @@ class LedgerStore:
                 return False
             stored = self._stored_as(conn, entry)
             if stored is None:
-                self._insert(conn, [record_to_row(entry)])
+                rows = [record_to_row(entry)]
+                self._insert(conn, rows)
+                self._insert_content(conn, rows, [entry])
             elif not stored:
                 # Another request under the same id (a client re-using X-Request-Id).
                 new_id = f"{entry.id[: REQUEST_ID_LENGTH - 9]}~{secrets.token_hex(4)}"
-                self._insert(conn, [record_to_row(entry, new_id)])
+                rows = [record_to_row(entry, new_id)]
+                self._insert(conn, rows)
+                self._insert_content(conn, rows, [entry])
             if key is not None and seq is not None:
                 self._mark(conn, key, seq)
         return not stored

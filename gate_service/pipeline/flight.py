@@ -21,7 +21,11 @@ and the flight ends it however the block is left (:meth:`Flight.__aexit__`):
   the upstream produced is settled, else the reservation is released, and the request
   is recorded as ``client_closed`` (499) or ``shutdown`` (503).
 
-Each ending writes one ledger record and one metrics observation. A flight ended early
+Each ending writes one ledger record and one metrics observation. When content capture is
+on for the caller (``Principal.captures``), the service hands the flight the request's
+messages (:meth:`Flight.capture_input`) and what it answered (:meth:`Flight.capture_output`);
+the record carries them, redacted and cut (docs/capture.md). A request that ends before
+its answer keeps its input and whatever output was captured. A flight ended early
 (:meth:`Flight.finish`: a stream that answered from the cache before its first item went
 out) is not ended again when its block is left.
 """
@@ -33,7 +37,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from gate_service.auth.principal import Principal
+from gate_service.capture.content import StreamAssembler
 from gate_service.deadline import SHUTDOWN
+from gate_service.domain import Json
 from gate_service.errors import GateError
 from gate_service.governance.admission import Admission
 from gate_service.ledger.record import RequestKind
@@ -49,12 +55,16 @@ class Flight:
     """One request from admission to its one ending (see the module docstring)."""
 
     __slots__ = (
+        "_admit_started",
+        "_admitted",
         "_admitting",
         "_cached",
         "_ended",
         "_pipeline",
         "_run",
         "admission",
+        "captured_input",
+        "captured_output",
         "ctx",
         "kind",
         "model",
@@ -85,7 +95,12 @@ class Flight:
         self._run: Run | None = None
         self._cached: Cached | None = None
         self._admitting = False
+        self._admit_started: float | None = None
+        self._admitted: float | None = None
         self._ended = False
+        # The messages captured for the trace; None unless the service captured them.
+        self.captured_input: list[Json] | None = None
+        self.captured_output: list[Json] | StreamAssembler = []
 
     async def __aenter__(self) -> Flight:
         self._pipeline._enter(self.ctx.deadline)
@@ -117,8 +132,21 @@ class Flight:
         budgets (so concurrent requests never overspend a hard budget), or raise the
         governor's ``GateError`` (429, 402, 503). Call it once, after planning."""
         self._admitting = True
+        self._admit_started = time.perf_counter()
         self.admission = await self._pipeline.governor.admit(self.principal, worst_case_usd)
+        self._admitted = time.perf_counter()
         return self.admission
+
+    @property
+    def timings(self) -> tuple[float | None, float | None]:
+        """How long planning (flight start to admission) and admission took, in ms; None
+        for a step the request did not reach."""
+        if self._admit_started is None:
+            return None, None
+        plan = round((self._admit_started - self.started) * 1000, 3)
+        if self._admitted is None:
+            return plan, None
+        return plan, round((self._admitted - self._admit_started) * 1000, 3)
 
     def run(self, route: Route) -> Run:
         """Start the failover over ``route``; the flight reads its outcome when it ends."""
@@ -128,6 +156,15 @@ class Flight:
     def cached(self, answer: Cached) -> None:
         """The request is answered from the cache: billed nothing, recorded as a hit."""
         self._cached = answer
+
+    def capture_input(self, messages: list[Json]) -> None:
+        """Keep the request's messages for its trace (only when the caller captures)."""
+        self.captured_input = messages
+
+    def capture_output(self, messages: list[Json] | StreamAssembler) -> None:
+        """Keep the answer's messages for its trace (only when the caller captures); a
+        stream's assembler is read when the flight ends."""
+        self.captured_output = messages
 
     @property
     def outcome(self) -> Outcome:

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
+from datetime import datetime
 
 from gate_service.auth.principal import Principal
+from gate_service.capture.content import CapturedContent, CapturePolicy, StreamAssembler
 from gate_service.deadline import SHUTDOWN, Deadline
 from gate_service.errors import GateError
 from gate_service.governance.admission import Governor, NullGovernor
@@ -127,6 +130,7 @@ class Pipeline:
         request, by the flight)."""
         if isinstance(self.ledger, NullLedger) and self.metrics is None:
             return
+        plan_ms, admission_ms = flight.timings
         entry = request_record(
             flight.principal,
             flight.ctx,
@@ -139,7 +143,20 @@ class Pipeline:
             outcome=outcome,
             error_code=error_code,
             cached=cached,
+            plan_ms=plan_ms,
+            admission_ms=admission_ms,
         )
+        if flight.captured_input is not None:
+            entry = dataclasses.replace(entry, content=_sealed(flight, entry.created_at))
         self.ledger.record(entry)
         if self.metrics is not None:
             self.metrics.observe_request(entry)
+
+
+def _sealed(flight: Flight, created_at: datetime) -> CapturedContent:
+    """The flight's captured messages, redacted and cut under its brand's settings."""
+    brand = flight.principal.brand_controls
+    policy = CapturePolicy(brand.capture_max_chars, brand.capture_retention_days)
+    out = flight.captured_output
+    outputs = out.messages() if isinstance(out, StreamAssembler) else out
+    return policy.seal(flight.captured_input or [], outputs, created_at)

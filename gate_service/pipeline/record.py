@@ -42,6 +42,8 @@ def request_record(
     outcome: Outcome,
     error_code: str | None = None,
     cached: Cached | None = None,
+    plan_ms: float | None = None,
+    admission_ms: float | None = None,
 ) -> RequestRecord:
     """One row for the ledger. A cached answer is billed nothing and names no key;
     otherwise what served (if anything did) is what the request cost."""
@@ -74,4 +76,7 @@ def request_record(
         fallback_chain=tuple(f"{a.provider}:{a.model}" for a in outcome.attempts),
         attempts=tuple(outcome.attempts),
         created_at=datetime.now(UTC),
+        auth_ms=ctx.auth_ms,
+        plan_ms=plan_ms,
+        admission_ms=admission_ms,
     )

@@ -17,6 +17,9 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any, cast
 
+import orjson
+
+from gate_service.capture.store import StoredContent
 from gate_service.errors import invalid
 from gate_service.ledger.record import (
     ATTEMPT_FIELDS,
@@ -27,6 +30,7 @@ from gate_service.ledger.record import (
     RequestRecord,
     shown_name,
 )
+from gate_service.ledger.spans import Span
 from gate_service.ledger.views import (
     DEFAULT_TRACE_LIMIT,
     Bucket,
@@ -327,3 +331,38 @@ def page_to_proto(page: TracePage) -> pb.ListTracesResponse:
 
 def page_from_proto(msg: pb.ListTracesResponse) -> TracePage:
     return TracePage(tuple(record_from_proto(t) for t in msg.traces), msg.has_more)
+
+
+def content_to_proto(c: StoredContent | None) -> pb.TraceContent:
+    """A trace's captured messages (``captured`` false when there are none)."""
+    if c is None:
+        return pb.TraceContent(captured=False)
+    return pb.TraceContent(
+        captured=True,
+        input_messages_json=orjson.dumps(c.input_messages).decode(),
+        output_messages_json=orjson.dumps(c.output_messages).decode(),
+        input_truncated=c.input_truncated,
+        output_truncated=c.output_truncated,
+    )
+
+
+def content_from_proto(m: pb.TraceContent) -> StoredContent | None:
+    if not m.captured:
+        return None
+    return StoredContent(
+        orjson.loads(m.input_messages_json or "[]"),
+        orjson.loads(m.output_messages_json or "[]"),
+        m.input_truncated,
+        m.output_truncated,
+    )
+
+
+_SPAN_FIELDS = tuple(f.name for f in fields(Span))
+
+
+def span_to_proto(s: Span) -> pb.TraceSpan:
+    return pb.TraceSpan(**{name: getattr(s, name) for name in _SPAN_FIELDS})
+
+
+def span_from_proto(m: pb.TraceSpan) -> Span:
+    return Span(**{name: getattr(m, name) for name in _SPAN_FIELDS})

@@ -63,6 +63,8 @@ class RequestContext:
     allowed_models: frozenset[str] = frozenset()
     free_only: bool = False
     deadline: Deadline = field(default_factory=unbounded)
+    # How long authenticating the caller took (ms), for the trace's span waterfall.
+    auth_ms: float | None = None
 
 
 def skipped(provider: str, model: str, key: str, reason: str) -> Attempt:

@@ -32,7 +32,7 @@ from gate_service.proto_convert.audio import (
 )
 from gate_service.servicers.common import (
     authenticate,
-    metadata_value,
+    caller,
     request_context,
     require_scope,
     streaming,
@@ -52,7 +52,7 @@ class AudioServicer(audio_pb2_grpc.AudioServiceServicer):
         self, request: audio_pb2.CreateSpeechRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[audio_pb2.CreateSpeechResponse]:
         core = self._core
-        principal = await core.authenticator.authenticate(metadata_value(context, "authorization"))
+        principal = await caller(core, context)
         try:
             require_scope(principal, SCOPE)
             speech = speech_from_proto(request)

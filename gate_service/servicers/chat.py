@@ -18,7 +18,7 @@ from gate_service.proto_convert.completion import chunk_to_proto, completion_to_
 from gate_service.proto_convert.request import request_from_proto
 from gate_service.routing.outcome import RequestContext
 from gate_service.servicers.common import (
-    metadata_value,
+    caller,
     request_context,
     require_scope,
     streaming,
@@ -30,7 +30,7 @@ from spidergate.v1 import chat_pb2, chat_pb2_grpc, common_pb2, stream_pb2, strea
 async def _prepare(
     core: Core, req: common_pb2.ChatCompletionRequest, context: grpc.aio.ServicerContext
 ) -> tuple[Principal, RequestContext, ChatRequest]:
-    principal = await core.authenticator.authenticate(metadata_value(context, "authorization"))
+    principal = await caller(core, context)
     settings = core.settings
     try:
         require_scope(principal, "gate:chat")

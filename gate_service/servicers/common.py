@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
@@ -36,6 +37,8 @@ Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 
 _CALL_HEADERS: ContextVar[dict[str, str]] = ContextVar("spidergate_call_headers")
+# How long ``authenticate`` took for the current call: the trace's auth span.
+_AUTH_MS: ContextVar[float | None] = ContextVar("spidergate_auth_ms", default=None)
 
 
 def metadata_value(context: grpc.aio.ServicerContext, key: str) -> str | None:
@@ -55,12 +58,21 @@ def require_scope(principal: Principal, scope: str) -> None:
         raise GateError("insufficient_scope", f"This token lacks the '{scope}' scope needed here.")
 
 
+async def caller(core: Core, context: grpc.aio.ServicerContext) -> Principal:
+    """The caller of this call (401 without a valid credential), timed: the trace's auth
+    span (read back by :func:`request_context`)."""
+    started = time.perf_counter()
+    principal = await core.authenticator.authenticate(metadata_value(context, "authorization"))
+    _AUTH_MS.set(round((time.perf_counter() - started) * 1000, 3))
+    return principal
+
+
 async def authenticate(
     core: Core, context: grpc.aio.ServicerContext, scope: str | None = None
 ) -> Principal:
     """The caller (401 without a valid credential), holding ``scope`` if one is named
     (else 403); notes its rate-limit headers for every answer of this call."""
-    principal = await core.authenticator.authenticate(metadata_value(context, "authorization"))
+    principal = await caller(core, context)
     headers = await core.governor.peek(principal)
     if headers:
         _CALL_HEADERS.set(headers)
@@ -88,6 +100,7 @@ def request_context(
         allowed_models=principal.controls.allowed_models,
         free_only=principal.controls.free_only,
         deadline=Deadline(configured if remaining is None else min(configured, remaining)),
+        auth_ms=_AUTH_MS.get(),
     )
 
 

@@ -16,7 +16,7 @@ from gate_service.proto_convert.embeddings import (
     embedding_request_from_proto,
 )
 from gate_service.servicers.common import (
-    metadata_value,
+    caller,
     request_context,
     require_scope,
     unary,
@@ -40,7 +40,7 @@ class EmbeddingsServicer(embeddings_pb2_grpc.EmbeddingsServiceServicer):
     ) -> embeddings_pb2.CreateEmbeddingResponse:
         core = self._core
         settings = core.settings
-        principal = await core.authenticator.authenticate(metadata_value(context, "authorization"))
+        principal = await caller(core, context)
         try:
             require_scope(principal, "gate:chat")
             # A large batch is converted and checked off the event loop (offload.py).

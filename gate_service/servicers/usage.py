@@ -20,14 +20,19 @@ from datetime import UTC, datetime
 
 import grpc
 
+from gate_service.capture.store import StoredContent, get_content
 from gate_service.core import Core
 from gate_service.errors import GateError
 from gate_service.ledger import queries
+from gate_service.ledger.record import RequestRecord
+from gate_service.ledger.spans import spans_of
 from gate_service.ledger.views import LedgerScope, TracePage, UsageReport
 from gate_service.proto_convert.untyped import query_params
 from gate_service.proto_convert.usage import (
+    content_to_proto,
     page_to_proto,
     record_to_proto,
+    span_to_proto,
     trace_query_from_proto,
     traces_request_from_query,
     usage_query_from_proto,
@@ -94,9 +99,23 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
         # An id no row can have (a control character; PostgreSQL refuses a NUL) is
         # simply not found.
         if request.trace_id and storable(request.trace_id):
-            trace = await self._core.ledger.reads.run(
-                queries.get_trace, self._core.db, scope, request.trace_id
-            )
+            trace = await self._core.ledger.reads.run(self._trace, scope, request.trace_id)
         if trace is None:
             raise GateError("not_found", "No such trace.", param="trace_id")
-        return pb.GetTraceResponse(trace=record_to_proto(trace), headers=call_headers())
+        record, content = trace
+        return pb.GetTraceResponse(
+            trace=record_to_proto(record),
+            headers=call_headers(),
+            content=content_to_proto(content),
+            spans=[span_to_proto(s) for s in spans_of(record)],
+        )
+
+    def _trace(
+        self, scope: LedgerScope, trace_id: str
+    ) -> tuple[RequestRecord, StoredContent | None] | None:
+        """The trace within the scope and, when it was captured, its messages: the
+        content is looked up only for a trace the caller may see, under its brand."""
+        record = queries.get_trace(self._core.db, scope, trace_id)
+        if record is None:
+            return None
+        return record, get_content(self._core.db, record.client_id, record.id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
@@ -38,6 +39,12 @@ class Brand(SQLModel, table=True):
     budget_mode: str = Field(default="hard", max_length=8)
     # Budgets reset on this day of each month (UTC); 1..28.
     billing_anchor_day: int = 1
+    # Content capture for traces (docs/capture.md): off by default; when on, each
+    # request's messages are kept ``capture_retention_days`` days, every message cut to
+    # ``capture_max_chars`` characters.
+    capture_enabled: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    capture_retention_days: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
+    capture_max_chars: int = Field(default=32768, sa_column_kwargs={"server_default": "32768"})
 
 
 class ClientCredential(SQLModel, table=True):
@@ -81,6 +88,9 @@ class AgentToken(SQLModel, table=True):
     # Space-separated aliases and model ids; empty: every model.
     allowed_models: str = Field(default="", max_length=4000)
     free_only: bool = False
+    # Content capture for this token's requests: None follows the brand, True / False
+    # overrides it (the brand's retention and size cap apply either way).
+    capture: bool | None = None
 
 
 class ProviderKey(SQLModel, table=True):
@@ -180,6 +190,10 @@ class RequestLog(SQLModel, table=True):
     # from a table of their own: one random-key index less per row written).
     attempts: str = "[]"
     created_at: datetime = Field(default_factory=utcnow)
+    # The span timings before the first attempt (migration 0008; NULL in older rows).
+    auth_ms: float | None = None
+    plan_ms: float | None = None
+    admission_ms: float | None = None
 
 
 class UsageRollup(SQLModel, table=True):
@@ -262,3 +276,25 @@ class ConsoleSession(SQLModel, table=True):
     sealed: bytes
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class TraceContent(SQLModel, table=True):
+    """The captured messages of one request (``gate_service/capture/``), apart from its
+    ``request_log`` row: keyed by the same id (the trace id), written in the ledger
+    writer's transaction, read only by ``GET /traces/{id}``, purged at ``expires_at``.
+
+    ``input_messages`` and ``output_messages`` are JSON lists of OpenAI-shaped messages,
+    secrets already redacted and each message cut to the brand's size cap (the flags say
+    whether any was cut).
+    """
+
+    __tablename__ = "trace_content"
+    __table_args__ = (Index("ix_trace_content_expires", "expires_at"),)
+    id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    input_messages: str = "[]"
+    output_messages: str = "[]"
+    input_truncated: bool = False
+    output_truncated: bool = False

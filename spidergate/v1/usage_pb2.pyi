@@ -159,7 +159,7 @@ class TraceAttempt(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., key: _Optional[str] = ..., outcome: _Optional[str] = ..., status: _Optional[int] = ..., latency_ms: _Optional[float] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ...) -> None: ...
 
 class Trace(_message.Message):
-    __slots__ = ("id", "created_ms", "client_id", "token_id", "agent", "requested_model", "alias", "kind", "model", "provider", "key_preview", "status", "error_code", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "streamed", "cache_hit", "fallback_chain", "attempts")
+    __slots__ = ("id", "created_ms", "client_id", "token_id", "agent", "requested_model", "alias", "kind", "model", "provider", "key_preview", "status", "error_code", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "streamed", "cache_hit", "fallback_chain", "attempts", "auth_ms", "plan_ms", "admission_ms")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_MS_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -184,6 +184,9 @@ class Trace(_message.Message):
     CACHE_HIT_FIELD_NUMBER: _ClassVar[int]
     FALLBACK_CHAIN_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    AUTH_MS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_MS_FIELD_NUMBER: _ClassVar[int]
+    ADMISSION_MS_FIELD_NUMBER: _ClassVar[int]
     id: str
     created_ms: int
     client_id: str
@@ -208,7 +211,30 @@ class Trace(_message.Message):
     cache_hit: bool
     fallback_chain: _containers.RepeatedScalarFieldContainer[str]
     attempts: _containers.RepeatedCompositeFieldContainer[TraceAttempt]
-    def __init__(self, id: _Optional[str] = ..., created_ms: _Optional[int] = ..., client_id: _Optional[str] = ..., token_id: _Optional[str] = ..., agent: _Optional[str] = ..., requested_model: _Optional[str] = ..., alias: _Optional[str] = ..., kind: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., key_preview: _Optional[str] = ..., status: _Optional[int] = ..., error_code: _Optional[str] = ..., latency_ms: _Optional[float] = ..., ttft_ms: _Optional[float] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., streamed: _Optional[bool] = ..., cache_hit: _Optional[bool] = ..., fallback_chain: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[TraceAttempt, _Mapping]]] = ...) -> None: ...
+    auth_ms: float
+    plan_ms: float
+    admission_ms: float
+    def __init__(self, id: _Optional[str] = ..., created_ms: _Optional[int] = ..., client_id: _Optional[str] = ..., token_id: _Optional[str] = ..., agent: _Optional[str] = ..., requested_model: _Optional[str] = ..., alias: _Optional[str] = ..., kind: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., key_preview: _Optional[str] = ..., status: _Optional[int] = ..., error_code: _Optional[str] = ..., latency_ms: _Optional[float] = ..., ttft_ms: _Optional[float] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., streamed: _Optional[bool] = ..., cache_hit: _Optional[bool] = ..., fallback_chain: _Optional[_Iterable[str]] = ..., attempts: _Optional[_Iterable[_Union[TraceAttempt, _Mapping]]] = ..., auth_ms: _Optional[float] = ..., plan_ms: _Optional[float] = ..., admission_ms: _Optional[float] = ...) -> None: ...
+
+class TraceSpan(_message.Message):
+    __slots__ = ("name", "start_ms", "duration_ms", "provider", "model", "key", "status", "outcome")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    START_MS_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    start_ms: float
+    duration_ms: float
+    provider: str
+    model: str
+    key: str
+    status: int
+    outcome: str
+    def __init__(self, name: _Optional[str] = ..., start_ms: _Optional[float] = ..., duration_ms: _Optional[float] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., key: _Optional[str] = ..., status: _Optional[int] = ..., outcome: _Optional[str] = ...) -> None: ...
 
 class ListTracesResponse(_message.Message):
     __slots__ = ("traces", "has_more", "headers")
@@ -234,7 +260,7 @@ class GetTraceRequest(_message.Message):
     def __init__(self, trace_id: _Optional[str] = ...) -> None: ...
 
 class GetTraceResponse(_message.Message):
-    __slots__ = ("trace", "headers")
+    __slots__ = ("trace", "headers", "content", "spans")
     class HeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -244,6 +270,24 @@ class GetTraceResponse(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     TRACE_FIELD_NUMBER: _ClassVar[int]
     HEADERS_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    SPANS_FIELD_NUMBER: _ClassVar[int]
     trace: Trace
     headers: _containers.ScalarMap[str, str]
-    def __init__(self, trace: _Optional[_Union[Trace, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    content: TraceContent
+    spans: _containers.RepeatedCompositeFieldContainer[TraceSpan]
+    def __init__(self, trace: _Optional[_Union[Trace, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ..., content: _Optional[_Union[TraceContent, _Mapping]] = ..., spans: _Optional[_Iterable[_Union[TraceSpan, _Mapping]]] = ...) -> None: ...
+
+class TraceContent(_message.Message):
+    __slots__ = ("captured", "input_messages_json", "output_messages_json", "input_truncated", "output_truncated")
+    CAPTURED_FIELD_NUMBER: _ClassVar[int]
+    INPUT_MESSAGES_JSON_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_MESSAGES_JSON_FIELD_NUMBER: _ClassVar[int]
+    INPUT_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    captured: bool
+    input_messages_json: str
+    output_messages_json: str
+    input_truncated: bool
+    output_truncated: bool
+    def __init__(self, captured: _Optional[bool] = ..., input_messages_json: _Optional[str] = ..., output_messages_json: _Optional[str] = ..., input_truncated: _Optional[bool] = ..., output_truncated: _Optional[bool] = ...) -> None: ...

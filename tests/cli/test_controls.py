@@ -144,3 +144,42 @@ def test_brand_budget(run: Run, store: IdentityStore) -> None:
     assert error(run("brand", "budget", "nope", "--budget", "1")) == (
         "error: brand 'nope' not found\n"
     )
+
+
+def test_brand_capture_and_the_token_override(run: Run, store: IdentityStore) -> None:
+    ok(run("brand", "create", "acme"))
+    shown = ok(run("brand", "capture", "acme"))
+    assert shown.stdout == (
+        "brand acme: capture off, kept 30 days, messages cut at 32768 characters\n"
+    )
+    assert TTL_NOTE not in shown.stderr
+    changed = ok(
+        run("brand", "capture", "acme", "--on", "--retention-days", "7", "--max-chars", "4096")
+    )
+    assert (
+        changed.stdout == "brand acme: capture on, kept 7 days, messages cut at 4096 characters\n"
+    )
+    assert TTL_NOTE in changed.stderr
+    brand = store.brand_by_name("acme")
+    assert brand is not None
+    assert (
+        brand.controls.capture_enabled,
+        brand.controls.capture_retention_days,
+        brand.controls.capture_max_chars,
+    ) == (True, 7, 4096)
+    assert error(run("brand", "capture", "acme", "--retention-days", "0")) == (
+        "error: capture_retention_days must be a whole number of days from 1 to 3650\n"
+    )
+    assert "capture_max_chars must be" in error(run("brand", "capture", "acme", "--max-chars", "9"))
+    ok(run("brand", "capture", "acme", "--off"))
+    brand = store.brand_by_name("acme")
+    assert brand is not None and brand.controls.capture_enabled is False
+
+    token_id, _ = _mint(run, "--capture", "on")
+    (view,) = store.list_tokens(brand.client_id)
+    assert view.controls.capture is True
+    off = ok(run("token", "update", token_id, "--brand", "acme", "--capture", "off"))
+    assert "capture off" in off.stdout
+    assert store.list_tokens(brand.client_id)[0].controls.capture is False
+    ok(run("token", "update", token_id, "--brand", "acme", "--capture", "inherit"))
+    assert store.list_tokens(brand.client_id)[0].controls.capture is None

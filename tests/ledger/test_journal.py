@@ -36,9 +36,16 @@ def test_the_line_format_is_pinned() -> None:
     """Adding a field to RequestRecord or Attempt changes the journal's lines: bump
     codec.VERSION with it (a journal written by the previous release is then reported as
     unreadable instead of being decoded into the wrong fields)."""
-    assert codec.VERSION == 2
-    assert [f.name for f in fields(RequestRecord)][-2:] == ["attempts", "created_at"]
-    assert len(codec.ENTRY_FIELDS) == 25 and len(codec.ATTEMPT_FIELDS) == 8
+    assert codec.VERSION == 3 and codec.CONTENT_VERSION == 4
+    assert [f.name for f in fields(RequestRecord)][-6:] == [
+        "attempts",
+        "created_at",
+        "auth_ms",
+        "plan_ms",
+        "admission_ms",
+        "content",
+    ]
+    assert len(codec.ENTRY_FIELDS) == 28 and len(codec.ATTEMPT_FIELDS) == 8
 
 
 def test_unencodable_text_is_replaced_not_refused(make_entry: Make) -> None:

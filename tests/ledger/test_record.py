@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
 
+from gate_service.capture.content import CapturedContent
 from gate_service.ledger import codec
 from gate_service.ledger.json_shapes import record_to_json
 from gate_service.ledger.record import (
@@ -150,6 +151,8 @@ REFUSED_PROTO = (
 )
 
 
+# The span timings' keys, null in records without them.
+SPANS_JSON = b',"auth_ms":null,"plan_ms":null,"admission_ms":null'
 # pb.Trace.kind (field 24, "chat") after the fields of before.
 KIND_CHAT_PROTO = "c2010463686174"
 
@@ -163,8 +166,28 @@ def _with_kind(json: bytes, kind: str) -> bytes:
 def test_a_journal_written_before_request_kinds_replays_as_chat() -> None:
     assert codec.decode(V1_LINE) == (7, SERVED)
     assert codec.decode(V1_LINE)[1].kind == "chat"
-    assert codec.encode(7, SERVED) == V2_LINE
     assert codec.decode(V2_LINE) == (7, SERVED)
+    # Today's line (VERSION 3) adds the span timings after the plain values of version 2.
+    v2 = orjson.loads(V2_LINE.split(b" ", 2)[2])
+    v3 = [3, *v2[1:-2], None, None, None, *v2[-2:]]
+    assert orjson.loads(codec.encode(7, SERVED).split(b" ", 2)[2]) == v3
+    assert codec.decode(codec.encode(7, SERVED)) == (7, SERVED)
+
+
+def test_span_timings_and_captured_content_survive_the_journal() -> None:
+    timed = replace(SERVED, auth_ms=0.25, plan_ms=0.5, admission_ms=1.5)
+    assert codec.decode(codec.encode(8, timed)) == (8, timed)
+    content = CapturedContent(
+        [{"role": "user", "content": "hi"}],
+        [{"role": "assistant", "content": "hello"}],
+        False,
+        True,
+        T + timedelta(days=30),
+    )
+    captured = replace(timed, content=content)
+    line = codec.encode(9, captured)
+    assert orjson.loads(line.split(b" ", 2)[2])[0] == codec.CONTENT_VERSION
+    assert codec.decode(line) == (9, captured)
 
 
 def test_every_kind_survives_the_journal() -> None:
@@ -186,21 +209,24 @@ def test_a_line_of_an_unknown_kind_or_version_is_refused() -> None:
         [2, *good[1:7], "video", *good[8:]],  # a kind no column or report knows
         [1, *good[1:]],  # version 1 has one value less
         [2, *good[1:7], *good[8:]],  # version 2 without the kind
-        [3, *good[1:]],  # a version from the future
+        [3, *good[1:]],  # version 3 without the span timings
+        [5, *good[1:]],  # a version from the future
     ):
         with pytest.raises(codec.CorruptLine):
             codec.decode(line(bad))
 
 
-def test_the_json_is_unchanged_to_the_byte_but_for_the_kind() -> None:
-    served = _with_kind(SERVED_JSON, "chat")
+def test_the_json_is_unchanged_to_the_byte_but_for_the_kind_and_spans() -> None:
+    """Keys are only added: the kind after the alias, the span timings after the chain."""
+    served = _with_kind(SERVED_JSON, "chat") + SPANS_JSON
     assert orjson.dumps(record_to_json(SERVED, attempts=False)) == served + b"}"
     assert orjson.dumps(record_to_json(SERVED, attempts=True)) == (
         served + SERVED_ATTEMPTS_JSON + b"}"
     )
-    assert orjson.dumps(record_to_json(REFUSED, attempts=True)) == _with_kind(REFUSED_JSON, "chat")
+    refused = _with_kind(REFUSED_JSON, "chat").replace(b',"attempts"', SPANS_JSON + b',"attempts"')
+    assert orjson.dumps(record_to_json(REFUSED, attempts=True)) == refused
     image = record_to_json(replace(REFUSED, kind="image"), attempts=True)
-    assert orjson.dumps(image) == _with_kind(REFUSED_JSON, "image")
+    assert orjson.dumps(image) == refused.replace(b'"kind":"chat"', b'"kind":"image"')
 
 
 def test_the_proto_is_unchanged_to_the_byte_but_for_the_kind() -> None:
@@ -257,6 +283,9 @@ def test_the_row_is_unchanged() -> None:
             '"status":200,"latency_ms":40.25,"error_code":"","error_message":""}]'
         ),
         "created_at": T,
+        "auth_ms": None,
+        "plan_ms": None,
+        "admission_ms": None,
     }
 
 
