@@ -286,7 +286,7 @@ def usage_shapes() -> dict[str, View]:
     def groups(key: str) -> Schema:
         return array({"allOf": [metrics, obj({key: field_schema(u.UsageGroup, "key")})]})
 
-    breakdowns = {
+    breakdowns: dict[str, Any] = {
         "totals": metrics,
         **{f"by_{k}": groups(k) for k in ("model", "provider", "alias", "agent", "kind")},
         "by_bucket": array({"allOf": [metrics, obj({"start": _TIME})]}),

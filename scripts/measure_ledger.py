@@ -32,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.stack import Stack, make_settings  # noqa: E402  (a real gateway, as tests run it)
+from tests.stack import Stack, make_settings  # a real gateway, as tests run it
 
 _OPERATOR = "measure-operator-token"
 
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tenants = json.loads(args.credentials.read_text())
     biggest = tenants[0]  # seed_ledger gives the first brand the largest share
-    token_id, agent_name, agent_token = biggest["agents"][0]
+    _, agent_name, agent_token = biggest["agents"][0]
     tokens = {"brand": biggest["credential"], "agent": agent_token, "operator": _OPERATOR}
     with tempfile.TemporaryDirectory() as data:
         settings = replace(

@@ -7,7 +7,7 @@ What each costs (figures at 1,000,000 rows: docs/ledger.md):
 - ``trace_stats`` reads the raw rows the filter matches (a filter may be on latency or
   cost, which no rollup keeps) through the ``(client_id, created_at)`` index, with the
   columns it sums in the index itself (migration 0009), so no table page is read.
-- ``stats`` is the usage report's totals (rollups, exact at the window's edges).
+- ``stats`` sums rollups in SQL (and the raw rows of the hours the window cuts): exact.
 - ``flow`` sums rollups only: its window is whole hours.
 - ``provider_loads`` counts attempts: a request served at its first attempt *is* that
   attempt (summed in SQL); only the rows with a fallback chain have their attempts read.
@@ -19,7 +19,7 @@ import math
 from datetime import datetime, timedelta
 
 import orjson
-from sqlalchemy import Integer, case, cast, func
+from sqlalchemy import Integer, and_, case, cast, func, literal, or_, union_all
 from sqlalchemy import select as sql_select
 
 from gate_service.ledger import queries
@@ -33,8 +33,8 @@ from gate_service.ledger.analytics_views import (
 )
 from gate_service.ledger.rollups import ROLLUPS
 from gate_service.ledger.rows import REQUESTS
-from gate_service.ledger.timeutil import hour_of, utc
-from gate_service.ledger.views import LedgerScope, TimeWindow, TraceQuery, UsageQuery
+from gate_service.ledger.timeutil import HOUR, TICK, hour_of, utc
+from gate_service.ledger.views import LedgerScope, TimeWindow, TraceQuery
 from gate_service.storage.database import Database
 
 R = REQUESTS.c
@@ -74,14 +74,48 @@ def trace_stats(db: Database, query: TraceQuery) -> TraceStats:
 
 
 def stats(db: Database, scope: LedgerScope, window: TimeWindow) -> Stats:
-    """The overview: the usage report's totals and how many agents made a request."""
-    report = queries.usage(db, UsageQuery(scope, window))
+    """The overview, exact: the rollups of the hours wholly inside the window and the raw
+    rows of the (at most two) hours it cuts, summed by agent in SQL. No latency, hence
+    no histogram to merge: at 1M rows this is ~20x cheaper than the usage report."""
+    start, end = utc(window.start), utc(window.end)
+    first = hour_of(start) if hour_of(start) == start else hour_of(start) + HOUR
+    after = hour_of(end + TICK)  # whole hours end here; [after, end] is raw
+    parts = []
+    if first < after:
+        parts.append(
+            sql_select(
+                U.agent_name.label("agent"),
+                U.requests.label("requests"),
+                U.errors.label("errors"),
+                U.cost_usd.label("cost"),
+            ).where(*queries.scope_terms(U, scope), U.hour >= first, U.hour < after)
+        )
+        raw = or_(
+            and_(R.created_at >= start, R.created_at < first),
+            and_(R.created_at >= after, R.created_at <= end),
+        )
+    else:  # the window lies within one hour (or two adjacent cut ones)
+        raw = and_(R.created_at >= start, R.created_at <= end)
+    parts.append(
+        sql_select(
+            R.agent_name.label("agent"),
+            literal(1).label("requests"),
+            case((R.status >= 400, 1), else_=0).label("errors"),
+            R.cost_usd.label("cost"),
+        ).where(*queries.scope_terms(R, scope), raw)
+    )
+    both = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    stmt = sql_select(
+        both.c.agent, func.sum(both.c.requests), func.sum(both.c.errors), func.sum(both.c.cost)
+    ).group_by(both.c.agent)
+    with db.engine.connect() as conn:
+        found = conn.execute(stmt).all()
     return Stats(
         window=window,
-        active_agents=sum(1 for g in report.by_agent if g.key is not None),
-        requests=report.totals.requests,
-        errors=report.totals.errors,
-        cost_usd=report.totals.cost_usd,
+        active_agents=sum(1 for agent, n, _, _ in found if agent is not None and n),
+        requests=sum(int(n) for _, n, _, _ in found),
+        errors=sum(int(e) for _, _, e, _ in found),
+        cost_usd=round(sum(float(c) for _, _, _, c in found), _COST_DIGITS),
     )
 
 
