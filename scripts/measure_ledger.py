@@ -21,7 +21,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -114,8 +113,8 @@ def measure(
                 "max_ms": round(times[-1], 1),
             }
             print(
-                f"{page:28} {caller:8} p50 {row['p50_ms']:8.1f}  p95 {row['p95_ms']:8.1f}  "
-                f"max {row['max_ms']:8.1f} ms",
+                f"{page:28} {caller:8} n {len(times):3}  p50 {row['p50_ms']:8.1f}  "
+                f"p95 {row['p95_ms']:8.1f}  max {row['max_ms']:8.1f} ms",
                 flush=True,
             )
             out.append(row)
@@ -128,21 +127,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--credentials", type=Path, required=True, help="seed_ledger's file")
     parser.add_argument("--loads", type=int, default=50)
     parser.add_argument("--budget-s", type=float, default=60.0, help="per route, at least 5 loads")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="the gateway's data directory (its vault key must stay the database's across "
+        "runs); default: next to the credentials file",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     tenants = json.loads(args.credentials.read_text())
     biggest = tenants[0]  # seed_ledger gives the first brand the largest share
     _, agent_name, agent_token = biggest["agents"][0]
     tokens = {"brand": biggest["credential"], "agent": agent_token, "operator": _OPERATOR}
-    with tempfile.TemporaryDirectory() as data:
-        settings = replace(
-            make_settings(Path(data), args.url), ledger_read_share=1.0, operator_token=_OPERATOR
-        )
-        stack = Stack(settings).start(demo=False)
-        try:
-            rows = measure(stack.base_url, tokens, args.loads, agent_name, args.budget_s)
-        finally:
-            stack.stop()
+    data = args.data_dir or args.credentials.with_suffix(".gateway")
+    data.mkdir(parents=True, exist_ok=True)
+    settings = replace(
+        make_settings(data, args.url), ledger_read_share=1.0, operator_token=_OPERATOR
+    )
+    stack = Stack(settings).start(demo=False)
+    try:
+        rows = measure(stack.base_url, tokens, args.loads, agent_name, args.budget_s)
+    finally:
+        stack.stop()
     worst = max(rows, key=lambda r: r["p95_ms"])
     print(f"worst p95: {worst['page']} {worst['p95_ms']} ms", flush=True)
     if args.json:
