@@ -14,6 +14,14 @@ from typing import Any
 from bridge.proto_schema import Schema, View, field_schema, nullable, request_view, value_range
 from gate_service.catalog.query import DEFAULT_LIMIT, MAX_LIMIT
 from gate_service.chat import validation as chat_rules
+from gate_service.ledger.analytics_views import (
+    DEFAULT_DAYS,
+    DEFAULT_FLOW_LIMIT,
+    DEFAULT_KEY_LIMIT,
+    MAX_DAYS,
+    MAX_FLOW_LIMIT,
+    MAX_KEY_LIMIT,
+)
 from gate_service.ledger.record import REQUEST_KINDS
 from gate_service.ledger.views import DEFAULT_TRACE_LIMIT, MAX_TRACE_LIMIT
 from gate_service.vault.validation import MAX_PRIORITY, MAX_REQUEST_LIMIT, MAX_SPEND_USD
@@ -278,16 +286,26 @@ def usage_shapes() -> dict[str, View]:
     def groups(key: str) -> Schema:
         return array({"allOf": [metrics, obj({key: field_schema(u.UsageGroup, "key")})]})
 
+    breakdowns: dict[str, Any] = {
+        "totals": metrics,
+        **{f"by_{k}": groups(k) for k in ("model", "provider", "alias", "agent", "kind")},
+        "by_bucket": array({"allOf": [metrics, obj({"start": _TIME})]}),
+    }
+    window = {"from": _TIME, "to": _TIME}
+    report_keys = ("object", "from", "to", "bucket", *breakdowns)
     report = View(
         u.GetUsageResponse,
         name="UsageReport",
         omit=frozenset({"start_time_ms", "end_time_ms", "headers"}),
         fields={
-            "totals": metrics,
-            **{f"by_{k}": groups(k) for k in ("model", "provider", "alias", "agent", "kind")},
-            "by_bucket": array({"allOf": [metrics, obj({"start": _TIME})]}),
+            **breakdowns,
+            "comparison": {
+                **obj({**window, **breakdowns}),
+                "description": "With compare=true: the window of equal length just before.",
+            },
         },
-        add={"object": const("usage"), "from": _TIME, "to": _TIME},
+        add={"object": const("usage"), **window},
+        required=report_keys,  # `comparison` only with compare=true
     )
     tokens = ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens")
     counts = {t: field_schema(u.Trace, t) for t in tokens}
@@ -301,8 +319,36 @@ def usage_shapes() -> dict[str, View]:
     kind = {"kind": _KIND}
     trace = View(u.Trace, omit=moved | {"attempts"}, add=trace_keys, limits=kind)
     page = {k: field_schema(u.ListTracesRequest, k) for k in ("limit", "offset")}
+    timed = frozenset({"start_time_ms", "end_time_ms", "headers"})
+    flow_row = View(u.FlowRow)
+    provider = View(u.ProviderCapacity)
     return {
         "usage": report,
+        "trace_stats": View(
+            u.GetTraceStatsResponse,
+            name="TraceStats",
+            omit=timed,
+            add={"object": const("trace.stats"), **window},
+        ),
+        "stats": View(
+            u.GetStatsResponse, name="Stats", omit=timed, add={"object": const("stats"), **window}
+        ),
+        "flow": View(
+            u.GetFlowResponse,
+            name="Flow",
+            omit=timed,
+            rename={"rows": "data"},
+            fields={"data": array(flow_row)},
+            add={"object": const("flow"), **window},
+        ),
+        "capacity": View(
+            u.GetCapacityResponse,
+            name="Capacity",
+            omit=timed,
+            rename={"providers": "data"},
+            fields={"data": array(provider)},
+            add={"object": const("capacity"), **window},
+        ),
         "trace": View(
             u.Trace,
             name="TraceDetail",
@@ -350,6 +396,12 @@ def queries() -> dict[str, View]:
     when = "ISO 8601 (naive: UTC; a date: its midnight) or unix seconds"
     times = {"from": {**_STRING, "description": when}, "to": {**_STRING, "description": when}}
     offset = {"minimum": 0, "default": 0}
+    status = {
+        **_STRING,
+        "pattern": "^(success|error|[1-5][0-9][0-9])$",
+        "description": "success (below 400), error (400 and above), or one status",
+    }
+    at_least_0 = {"min_latency_ms": {"minimum": 0}, "min_cost_usd": {"minimum": 0}}
     return {
         "models": View(
             catalog_pb2.ListModelsRequest,
@@ -364,23 +416,46 @@ def queries() -> dict[str, View]:
         "chat": View(common_pb2.ChatCompletionRequest, only=("include_route_trace",)),
         "vault_keys": View(vault_pb2.ListKeysRequest),
         "vault_health": View(vault_pb2.GetHealthSummaryRequest),
-        "usage": View(u.GetUsageRequest, rename=window, fields=times, limits={"kind": _KIND}),
+        "usage": View(
+            u.GetUsageRequest,
+            rename=window,
+            fields={**times, "compare": {"type": "string", "enum": ["true", "false"]}},
+            limits={"kind": _KIND},
+        ),
         "traces": View(
             u.ListTracesRequest,
             rename=window,
             omit=frozenset({"status_class", "status_code"}),  # one `status` over REST
             fields=times,
-            add={
-                "status": {
-                    **_STRING,
-                    "pattern": "^(success|error|[1-5][0-9][0-9])$",
-                    "description": "success (below 400), error (400 and above), or one status",
-                }
-            },
+            add={"status": status},
             limits={
                 "limit": {**value_range(1, MAX_TRACE_LIMIT), "default": DEFAULT_TRACE_LIMIT},
                 "offset": offset,
                 "kind": _KIND,
+                **at_least_0,
+            },
+        ),
+        "trace_stats": View(
+            u.GetTraceStatsRequest,
+            rename=window,
+            omit=frozenset({"status_class", "status_code"}),
+            fields=times,
+            add={"status": status},
+            limits={"kind": _KIND, **at_least_0},
+        ),
+        "stats": View(u.GetStatsRequest, rename=window, fields=times),
+        "flow": View(
+            u.GetFlowRequest,
+            limits={
+                "days": {**value_range(1, MAX_DAYS), "default": DEFAULT_DAYS},
+                "limit": {**value_range(1, MAX_FLOW_LIMIT), "default": DEFAULT_FLOW_LIMIT},
+            },
+        ),
+        "capacity": View(
+            u.GetCapacityRequest,
+            limits={
+                "days": {**value_range(1, MAX_DAYS), "default": DEFAULT_DAYS},
+                "key_limit": {**value_range(1, MAX_KEY_LIMIT), "default": DEFAULT_KEY_LIMIT},
             },
         ),
     }

@@ -24,6 +24,7 @@ EDGE = {
     "bridge/catalog.py",
     "bridge/vault.py",
     "bridge/usage.py",
+    "bridge/analytics.py",
     "bridge/embeddings.py",
     "bridge/audio.py",
     "bridge/images.py",

@@ -71,7 +71,7 @@ def usage_to_json(report: UsageReport) -> dict[str, Any]:
     def groups(name: str, items: tuple[UsageGroup, ...]) -> list[dict[str, Any]]:
         return [{name: g.key, **metrics_to_json(g.metrics)} for g in items]
 
-    return {
+    body = {
         "object": "usage",
         "from": iso(report.window.start),
         "to": iso(report.window.end),
@@ -86,6 +86,10 @@ def usage_to_json(report: UsageReport) -> dict[str, Any]:
             {"start": iso(b.start), **metrics_to_json(b.metrics)} for b in report.by_bucket
         ],
     }
+    if report.comparison is not None:
+        before = usage_to_json(report.comparison)
+        body["comparison"] = {k: v for k, v in before.items() if k not in ("object", "bucket")}
+    return body
 
 
 # Fields the contract places itself: the id and times first, the token counts grouped under

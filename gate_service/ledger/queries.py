@@ -1,7 +1,7 @@
 """Reading the ledger back: usage reports and traces, always within the caller's scope.
 
 Synchronous; the servicer runs them through :class:`~gate_service.ledger.reads.ReadGate`.
-Every statement starts from :func:`_scope_terms`, the one place that turns a
+Every statement starts from :func:`scope_terms`, the one place that turns a
 :class:`LedgerScope` into ``WHERE`` terms, so no query can forget the tenancy condition.
 
 How a usage report is computed, and what it costs:
@@ -24,7 +24,7 @@ Measured on a 300k-row SQLite ledger: see docs/ledger.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,9 +74,10 @@ _COST_DIGITS = 9
 _EDGE_COUNT_CAP = 5_000
 
 
-def _scope_terms(table: Any, scope: LedgerScope) -> list[ColumnElement[bool]]:
-    """The tenancy terms every ledger query starts from (``request_log`` or ``usage_rollup``)."""
-    terms = [table.client_id == scope.client_id]
+def scope_terms(table: Any, scope: LedgerScope) -> list[ColumnElement[bool]]:
+    """The tenancy terms every ledger query starts from (``request_log`` or ``usage_rollup``);
+    none for the operator's scope (every brand)."""
+    terms = [] if scope.client_id is None else [table.client_id == scope.client_id]
     if scope.token_id is not None:
         terms.append(table.token_id == scope.token_id)
     return terms
@@ -87,10 +88,10 @@ def _kind_terms(table: Any, kind: str | None) -> list[ColumnElement[bool]]:
     return [] if kind is None else [table.kind == kind]
 
 
-def _scoped(scope: LedgerScope, window: TimeWindow) -> list[ColumnElement[bool]]:
+def scoped(scope: LedgerScope, window: TimeWindow) -> list[ColumnElement[bool]]:
     """Tenancy and time terms over ``request_log``."""
     return [
-        *_scope_terms(R, scope),
+        *scope_terms(R, scope),
         R.created_at >= utc(window.start),
         R.created_at <= utc(window.end),
     ]
@@ -125,7 +126,7 @@ def _count(conn: Connection, query: UsageQuery, ranges: list[tuple[datetime, dat
     if not ranges:
         return 0
     inside = or_(*(and_(R.created_at >= a, R.created_at < b) for a, b in ranges))
-    terms = [*_scope_terms(R, query.scope), *_kind_terms(R, query.kind), inside]
+    terms = [*scope_terms(R, query.scope), *_kind_terms(R, query.kind), inside]
     capped = sql_select(literal(1)).where(*terms).limit(_EDGE_COUNT_CAP)
     return int(conn.execute(sql_select(func.count()).select_from(capped.subquery())).scalar_one())
 
@@ -187,7 +188,7 @@ def _statement(query: UsageQuery, plan: _Plan) -> Select[Any]:
         cast(null(), Float).label("latency_ms"),
         literal(0).label("status"),
     ).where(
-        *_scope_terms(U, scope),
+        *scope_terms(U, scope),
         *_kind_terms(U, query.kind),
         U.hour >= plan.first_hour,
         U.hour <= plan.last_hour,
@@ -213,7 +214,7 @@ def _statement(query: UsageQuery, plan: _Plan) -> Select[Any]:
         R.latency_ms,
         R.status,
     ).where(
-        *_scope_terms(R, scope),
+        *scope_terms(R, scope),
         *_kind_terms(R, query.kind),
         or_(false(), *(and_(R.created_at >= a, R.created_at < b) for a, b in plan.raw)),
     )
@@ -221,7 +222,16 @@ def _statement(query: UsageQuery, plan: _Plan) -> Select[Any]:
 
 
 def usage(db: Database, query: UsageQuery) -> UsageReport:
-    """Totals and breakdowns of the scope's requests in the window."""
+    """Totals and breakdowns of the scope's requests in the window (and with ``compare``,
+    of the window of equal length just before, under ``comparison``)."""
+    report = _usage(db, query)
+    if not query.compare:
+        return report
+    before = replace(query, window=query.window.preceding(), compare=False)
+    return replace(report, comparison=_usage(db, before))
+
+
+def _usage(db: Database, query: UsageQuery) -> UsageReport:
     with db.engine.connect() as conn:
         plan = _plan(conn, query)
         rows = conn.execute(_statement(query, plan)).all()
@@ -321,8 +331,8 @@ def _metrics(acc: Tally) -> UsageMetrics:
 _LIST_COLUMNS = [c for c in REQUESTS.columns if c.name != "attempts"]
 
 
-def _trace_filters(query: TraceQuery) -> list[ColumnElement[bool]]:
-    terms = _scoped(query.scope, query.window)
+def trace_filters(query: TraceQuery) -> list[ColumnElement[bool]]:
+    terms = scoped(query.scope, query.window)
     if query.agent is not None:
         terms.append(R.agent_name == query.agent)
     if query.model is not None:
@@ -334,11 +344,15 @@ def _trace_filters(query: TraceQuery) -> list[ColumnElement[bool]]:
         terms.append(R.status >= 400)
     if query.status is not None:
         terms.append(R.status == query.status)
+    if query.min_latency_ms is not None:
+        terms.append(R.latency_ms >= query.min_latency_ms)
+    if query.min_cost_usd is not None:
+        terms.append(R.cost_usd >= query.min_cost_usd)
     terms += _kind_terms(R, query.kind)
     return terms
 
 
-def _rollup_filters(query: TraceQuery) -> list[ColumnElement[bool]]:
+def rollup_filters(query: TraceQuery) -> list[ColumnElement[bool]]:
     """The trace filters as rollup terms: an hour without a matching rollup has no match."""
     terms = []
     if query.agent is not None:
@@ -376,23 +390,23 @@ def list_traces(db: Database, query: TraceQuery) -> TracePage:
     are read, newest first, until the page is full."""
     need = query.offset + query.limit + 1
     page = sql_select(*_LIST_COLUMNS).order_by(R.created_at.desc(), R.id.desc())
-    hints = _rollup_filters(query)
+    hints = rollup_filters(query)
     with db.engine.connect() as conn:
         if not hints:
-            stmt = page.where(*_trace_filters(query)).limit(need)
+            stmt = page.where(*trace_filters(query)).limit(need)
             rows = list(conn.execute(stmt).all())
         else:
             start, end = utc(query.window.start), utc(query.window.end)
             hours = conn.execute(
                 sql_select(U.hour)
-                .where(*_scope_terms(U, query.scope), U.hour >= hour_of(start), U.hour <= end)
+                .where(*scope_terms(U, query.scope), U.hour >= hour_of(start), U.hour <= end)
                 .where(*hints)
                 .group_by(U.hour)
                 .order_by(U.hour.desc())
             ).scalars()
             rows = []
             for lo, hi in _spans([hour_of(h) for h in hours]):
-                stmt = page.where(*_trace_filters(query), R.created_at >= lo, R.created_at < hi)
+                stmt = page.where(*trace_filters(query), R.created_at >= lo, R.created_at < hi)
                 rows += conn.execute(stmt.limit(need - len(rows))).all()
                 if len(rows) >= need:
                     break
@@ -405,7 +419,7 @@ def get_trace(db: Database, scope: LedgerScope, trace_id: str) -> RequestRecord 
     """One request of the scope with its attempts; None when absent *or* out of scope
     (the caller answers both the same way)."""
     # Ids are stored cut to the column's length; look up the id the client saw the same way.
-    terms = [R.id == trace_id[:REQUEST_ID_LENGTH], *_scope_terms(R, scope)]
+    terms = [R.id == trace_id[:REQUEST_ID_LENGTH], *scope_terms(R, scope)]
     with db.engine.connect() as conn:
         row = conn.execute(sql_select(REQUESTS).where(*terms)).first()
     return None if row is None else record_from_row(row)

@@ -27,9 +27,10 @@ MAX_TRACE_LIMIT = 500
 
 @dataclass(frozen=True, slots=True)
 class LedgerScope:
-    """Whose rows a query may read: a brand, or one agent token of it."""
+    """Whose rows a query may read: a brand, one agent token of it, or (``client_id``
+    None: the operator) every brand's."""
 
-    client_id: str
+    client_id: str | None
     token_id: str | None = None
 
     @classmethod
@@ -38,6 +39,11 @@ class LedgerScope:
         if principal.kind == "agent_token":
             return cls(principal.client_id, principal.token_id or "")
         return cls(principal.client_id)
+
+    @classmethod
+    def everyone(cls) -> LedgerScope:
+        """The operator's: every brand's requests."""
+        return cls(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,11 @@ class TimeWindow:
             raise invalid("'from' must not be after 'to'", "from")
         return cls(start, end)
 
+    def preceding(self) -> TimeWindow:
+        """The window of equal length that ends just before this one starts."""
+        end = self.start - timedelta(microseconds=1)
+        return TimeWindow(end - (self.end - self.start), end)
+
 
 def check_kind(kind: str | None) -> None:
     """A kind filter names a request kind (or is None: every kind)."""
@@ -71,6 +82,7 @@ class UsageQuery:
     window: TimeWindow
     bucket: Bucket = "day"
     kind: RequestKind | None = None
+    compare: bool = False
 
     def __post_init__(self) -> None:
         check_kind(self.kind)
@@ -127,6 +139,8 @@ class UsageReport:
     by_agent: tuple[UsageGroup, ...] = ()
     by_bucket: tuple[UsageBucket, ...] = ()
     by_kind: tuple[UsageGroup, ...] = ()
+    # ``compare=true``: the same report over the window of equal length just before.
+    comparison: UsageReport | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +157,14 @@ class TraceQuery:
     kind: RequestKind | None = None
     limit: int = DEFAULT_TRACE_LIMIT
     offset: int = 0
+    min_latency_ms: float | None = None
+    min_cost_usd: float | None = None
 
     def __post_init__(self) -> None:
+        for name in ("min_latency_ms", "min_cost_usd"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < float("inf"):
+                raise invalid(f"'{name}' must be a number of at least 0", name)
         if not 1 <= self.limit <= MAX_TRACE_LIMIT:
             raise invalid(f"'limit' must be between 1 and {MAX_TRACE_LIMIT}", "limit")
         if self.offset < 0:

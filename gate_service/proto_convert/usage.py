@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any, cast
@@ -116,6 +116,20 @@ def _int_param(params: Mapping[str, str], param: str) -> int | None:
     return number
 
 
+def _number_param(params: Mapping[str, str], param: str) -> float | None:
+    """A non-negative finite number."""
+    value = params.get(param)
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        number = -1.0
+    if not 0 <= number < float("inf"):
+        raise invalid(f"'{param}' must be a number of at least 0", param)
+    return number
+
+
 def _kind_param(params: Mapping[str, str]) -> str:
     """The ``kind`` filter ("" for every kind)."""
     kind = params.get("kind")
@@ -134,6 +148,10 @@ def _kind(value: str) -> RequestKind | None:
 
 def usage_request_from_query(params: Mapping[str, str]) -> pb.GetUsageRequest:
     message = pb.GetUsageRequest(kind=_kind_param(params))
+    if (compare := params.get("compare")) is not None:
+        if compare not in ("true", "false"):
+            raise invalid("'compare' must be true or false", "compare")
+        message.compare = compare == "true"
     _window_to_proto(params, message)
     if (bucket := params.get("bucket")) is not None:
         if bucket not in BUCKETS:
@@ -155,6 +173,9 @@ def traces_request_from_query(params: Mapping[str, str]) -> pb.ListTracesRequest
     offset = _int_param(params, "offset")
     if offset is not None:
         message.offset = offset
+    for param in ("min_latency_ms", "min_cost_usd"):
+        if (number := _number_param(params, param)) is not None:
+            setattr(message, param, number)
     if (status := params.get("status")) is not None:
         if status in STATUS_CLASSES:
             message.status_class = STATUS_CLASSES[status]  # type: ignore[assignment]
@@ -172,7 +193,8 @@ def usage_query_from_proto(
     req: pb.GetUsageRequest, scope: LedgerScope, now: datetime
 ) -> UsageQuery:
     bucket = BUCKET_NAMES.get(req.bucket, "day")
-    return UsageQuery(scope, _window_from_proto(req, now), bucket, _kind(req.kind))
+    window = _window_from_proto(req, now)
+    return UsageQuery(scope, window, bucket, _kind(req.kind), compare=req.compare)
 
 
 def trace_query_from_proto(
@@ -190,6 +212,8 @@ def trace_query_from_proto(
         kind=_kind(req.kind),
         limit=req.limit or DEFAULT_TRACE_LIMIT,
         offset=req.offset,
+        min_latency_ms=_opt(req, "min_latency_ms"),
+        min_cost_usd=_opt(req, "min_cost_usd"),
     )
 
 
@@ -240,6 +264,18 @@ def _groups_from_proto(groups: Any) -> tuple[UsageGroup, ...]:
 
 
 def usage_to_proto(report: UsageReport) -> pb.GetUsageResponse:
+    message = _report_to_proto(report)
+    if report.comparison is not None:
+        before = _report_to_proto(report.comparison)
+        message.comparison.CopyFrom(
+            pb.UsageComparison(
+                **{f.name: getattr(before, f.name) for f in pb.UsageComparison.DESCRIPTOR.fields}
+            )
+        )
+    return message
+
+
+def _report_to_proto(report: UsageReport) -> pb.GetUsageResponse:
     return pb.GetUsageResponse(
         start_time_ms=to_ms(report.window.start),
         end_time_ms=to_ms(report.window.end),
@@ -258,6 +294,18 @@ def usage_to_proto(report: UsageReport) -> pb.GetUsageResponse:
 
 
 def usage_from_proto(msg: pb.GetUsageResponse) -> UsageReport:
+    report = _report_from_proto(msg)
+    if not msg.HasField("comparison"):
+        return report
+    c = msg.comparison
+    before = pb.GetUsageResponse(
+        bucket=msg.bucket,
+        **{f.name: getattr(c, f.name) for f in pb.UsageComparison.DESCRIPTOR.fields},
+    )
+    return replace(report, comparison=_report_from_proto(before))
+
+
+def _report_from_proto(msg: pb.GetUsageResponse) -> UsageReport:
     return UsageReport(
         window=TimeWindow(from_ms(msg.start_time_ms), from_ms(msg.end_time_ms)),
         bucket=BUCKET_NAMES.get(msg.bucket, "day"),

@@ -155,7 +155,14 @@ class RequestLog(SQLModel, table=True):
 
     __tablename__ = "request_log"
     __table_args__ = (
-        Index("ix_request_log_client_created", "client_id", "created_at"),
+        # Covering on PostgreSQL: a brand's sums of status, latency and cost are an
+        # index-only scan (migration 0009).
+        Index(
+            "ix_request_log_client_created_covering",
+            "client_id",
+            "created_at",
+            postgresql_include=["status", "latency_ms", "cost_usd"],
+        ),
         Index("ix_request_log_token_created", "token_id", "created_at"),
     )
     id: str = Field(primary_key=True, max_length=64)

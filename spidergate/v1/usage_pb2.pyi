@@ -26,18 +26,20 @@ STATUS_CLASS_SUCCESS: StatusClass
 STATUS_CLASS_ERROR: StatusClass
 
 class GetUsageRequest(_message.Message):
-    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "kind", "raw_query")
+    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "kind", "compare", "raw_query")
     START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     BUCKET_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    COMPARE_FIELD_NUMBER: _ClassVar[int]
     RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
     start_time_ms: int
     end_time_ms: int
     bucket: BucketSize
     kind: str
+    compare: bool
     raw_query: str
-    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., kind: _Optional[str] = ..., raw_query: _Optional[str] = ...) -> None: ...
+    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., kind: _Optional[str] = ..., compare: _Optional[bool] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class UsageMetrics(_message.Message):
     __slots__ = ("requests", "errors", "error_rate", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
@@ -82,7 +84,7 @@ class UsageBucket(_message.Message):
     def __init__(self, start_time_ms: _Optional[int] = ..., metrics: _Optional[_Union[UsageMetrics, _Mapping]] = ...) -> None: ...
 
 class GetUsageResponse(_message.Message):
-    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "totals", "by_model", "by_provider", "by_alias", "by_agent", "by_bucket", "headers", "by_kind")
+    __slots__ = ("start_time_ms", "end_time_ms", "bucket", "totals", "by_model", "by_provider", "by_alias", "by_agent", "by_bucket", "headers", "by_kind", "comparison")
     class HeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +103,7 @@ class GetUsageResponse(_message.Message):
     BY_BUCKET_FIELD_NUMBER: _ClassVar[int]
     HEADERS_FIELD_NUMBER: _ClassVar[int]
     BY_KIND_FIELD_NUMBER: _ClassVar[int]
+    COMPARISON_FIELD_NUMBER: _ClassVar[int]
     start_time_ms: int
     end_time_ms: int
     bucket: BucketSize
@@ -112,10 +115,33 @@ class GetUsageResponse(_message.Message):
     by_bucket: _containers.RepeatedCompositeFieldContainer[UsageBucket]
     headers: _containers.ScalarMap[str, str]
     by_kind: _containers.RepeatedCompositeFieldContainer[UsageGroup]
-    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., totals: _Optional[_Union[UsageMetrics, _Mapping]] = ..., by_model: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_provider: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_alias: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_agent: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_bucket: _Optional[_Iterable[_Union[UsageBucket, _Mapping]]] = ..., headers: _Optional[_Mapping[str, str]] = ..., by_kind: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ...) -> None: ...
+    comparison: UsageComparison
+    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., totals: _Optional[_Union[UsageMetrics, _Mapping]] = ..., by_model: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_provider: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_alias: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_agent: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_bucket: _Optional[_Iterable[_Union[UsageBucket, _Mapping]]] = ..., headers: _Optional[_Mapping[str, str]] = ..., by_kind: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., comparison: _Optional[_Union[UsageComparison, _Mapping]] = ...) -> None: ...
+
+class UsageComparison(_message.Message):
+    __slots__ = ("start_time_ms", "end_time_ms", "totals", "by_model", "by_provider", "by_alias", "by_agent", "by_bucket", "by_kind")
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    TOTALS_FIELD_NUMBER: _ClassVar[int]
+    BY_MODEL_FIELD_NUMBER: _ClassVar[int]
+    BY_PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    BY_ALIAS_FIELD_NUMBER: _ClassVar[int]
+    BY_AGENT_FIELD_NUMBER: _ClassVar[int]
+    BY_BUCKET_FIELD_NUMBER: _ClassVar[int]
+    BY_KIND_FIELD_NUMBER: _ClassVar[int]
+    start_time_ms: int
+    end_time_ms: int
+    totals: UsageMetrics
+    by_model: _containers.RepeatedCompositeFieldContainer[UsageGroup]
+    by_provider: _containers.RepeatedCompositeFieldContainer[UsageGroup]
+    by_alias: _containers.RepeatedCompositeFieldContainer[UsageGroup]
+    by_agent: _containers.RepeatedCompositeFieldContainer[UsageGroup]
+    by_bucket: _containers.RepeatedCompositeFieldContainer[UsageBucket]
+    by_kind: _containers.RepeatedCompositeFieldContainer[UsageGroup]
+    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., totals: _Optional[_Union[UsageMetrics, _Mapping]] = ..., by_model: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_provider: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_alias: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_agent: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ..., by_bucket: _Optional[_Iterable[_Union[UsageBucket, _Mapping]]] = ..., by_kind: _Optional[_Iterable[_Union[UsageGroup, _Mapping]]] = ...) -> None: ...
 
 class ListTracesRequest(_message.Message):
-    __slots__ = ("agent", "model", "status_class", "status_code", "limit", "offset", "start_time_ms", "end_time_ms", "kind", "raw_query")
+    __slots__ = ("agent", "model", "status_class", "status_code", "limit", "offset", "start_time_ms", "end_time_ms", "kind", "min_latency_ms", "min_cost_usd", "raw_query")
     AGENT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     STATUS_CLASS_FIELD_NUMBER: _ClassVar[int]
@@ -125,6 +151,8 @@ class ListTracesRequest(_message.Message):
     START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    MIN_LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    MIN_COST_USD_FIELD_NUMBER: _ClassVar[int]
     RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
     agent: str
     model: str
@@ -135,8 +163,10 @@ class ListTracesRequest(_message.Message):
     start_time_ms: int
     end_time_ms: int
     kind: str
+    min_latency_ms: float
+    min_cost_usd: float
     raw_query: str
-    def __init__(self, agent: _Optional[str] = ..., model: _Optional[str] = ..., status_class: _Optional[_Union[StatusClass, str]] = ..., status_code: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., kind: _Optional[str] = ..., raw_query: _Optional[str] = ...) -> None: ...
+    def __init__(self, agent: _Optional[str] = ..., model: _Optional[str] = ..., status_class: _Optional[_Union[StatusClass, str]] = ..., status_code: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., kind: _Optional[str] = ..., min_latency_ms: _Optional[float] = ..., min_cost_usd: _Optional[float] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class TraceAttempt(_message.Message):
     __slots__ = ("provider", "model", "key", "outcome", "status", "latency_ms", "error_code", "error_message")
@@ -291,3 +321,193 @@ class TraceContent(_message.Message):
     input_truncated: bool
     output_truncated: bool
     def __init__(self, captured: _Optional[bool] = ..., input_messages_json: _Optional[str] = ..., output_messages_json: _Optional[str] = ..., input_truncated: _Optional[bool] = ..., output_truncated: _Optional[bool] = ...) -> None: ...
+
+class GetTraceStatsRequest(_message.Message):
+    __slots__ = ("agent", "model", "status_class", "status_code", "start_time_ms", "end_time_ms", "kind", "min_latency_ms", "min_cost_usd", "raw_query")
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CLASS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MIN_LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    MIN_COST_USD_FIELD_NUMBER: _ClassVar[int]
+    RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
+    agent: str
+    model: str
+    status_class: StatusClass
+    status_code: int
+    start_time_ms: int
+    end_time_ms: int
+    kind: str
+    min_latency_ms: float
+    min_cost_usd: float
+    raw_query: str
+    def __init__(self, agent: _Optional[str] = ..., model: _Optional[str] = ..., status_class: _Optional[_Union[StatusClass, str]] = ..., status_code: _Optional[int] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., kind: _Optional[str] = ..., min_latency_ms: _Optional[float] = ..., min_cost_usd: _Optional[float] = ..., raw_query: _Optional[str] = ...) -> None: ...
+
+class GetTraceStatsResponse(_message.Message):
+    __slots__ = ("count", "success_count", "error_count", "latency_p95_ms", "cost_usd", "start_time_ms", "end_time_ms", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P95_MS_FIELD_NUMBER: _ClassVar[int]
+    COST_USD_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    success_count: int
+    error_count: int
+    latency_p95_ms: float
+    cost_usd: float
+    start_time_ms: int
+    end_time_ms: int
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, count: _Optional[int] = ..., success_count: _Optional[int] = ..., error_count: _Optional[int] = ..., latency_p95_ms: _Optional[float] = ..., cost_usd: _Optional[float] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class GetStatsRequest(_message.Message):
+    __slots__ = ("start_time_ms", "end_time_ms", "raw_query")
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
+    start_time_ms: int
+    end_time_ms: int
+    raw_query: str
+    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., raw_query: _Optional[str] = ...) -> None: ...
+
+class GetStatsResponse(_message.Message):
+    __slots__ = ("start_time_ms", "end_time_ms", "active_agents", "requests", "errors", "cost_usd", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_AGENTS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    COST_USD_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    start_time_ms: int
+    end_time_ms: int
+    active_agents: int
+    requests: int
+    errors: int
+    cost_usd: float
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., active_agents: _Optional[int] = ..., requests: _Optional[int] = ..., errors: _Optional[int] = ..., cost_usd: _Optional[float] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class GetFlowRequest(_message.Message):
+    __slots__ = ("days", "limit", "raw_query")
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
+    days: int
+    limit: int
+    raw_query: str
+    def __init__(self, days: _Optional[int] = ..., limit: _Optional[int] = ..., raw_query: _Optional[str] = ...) -> None: ...
+
+class FlowRow(_message.Message):
+    __slots__ = ("requested_model", "served_model", "provider", "requests", "errors", "cost_usd")
+    REQUESTED_MODEL_FIELD_NUMBER: _ClassVar[int]
+    SERVED_MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    COST_USD_FIELD_NUMBER: _ClassVar[int]
+    requested_model: str
+    served_model: str
+    provider: str
+    requests: int
+    errors: int
+    cost_usd: float
+    def __init__(self, requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., provider: _Optional[str] = ..., requests: _Optional[int] = ..., errors: _Optional[int] = ..., cost_usd: _Optional[float] = ...) -> None: ...
+
+class GetFlowResponse(_message.Message):
+    __slots__ = ("rows", "truncated", "start_time_ms", "end_time_ms", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[FlowRow]
+    truncated: bool
+    start_time_ms: int
+    end_time_ms: int
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, rows: _Optional[_Iterable[_Union[FlowRow, _Mapping]]] = ..., truncated: _Optional[bool] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class GetCapacityRequest(_message.Message):
+    __slots__ = ("days", "key_limit", "raw_query")
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    KEY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    RAW_QUERY_FIELD_NUMBER: _ClassVar[int]
+    days: int
+    key_limit: int
+    raw_query: str
+    def __init__(self, days: _Optional[int] = ..., key_limit: _Optional[int] = ..., raw_query: _Optional[str] = ...) -> None: ...
+
+class ProviderCapacity(_message.Message):
+    __slots__ = ("provider", "verdict", "suggested_keys", "headroom_pct", "attempts", "errors", "rate_limited", "rate_limited_share", "serving_keys", "eligible_keys", "registered_keys", "limit_source")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTED_KEYS_FIELD_NUMBER: _ClassVar[int]
+    HEADROOM_PCT_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMITED_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMITED_SHARE_FIELD_NUMBER: _ClassVar[int]
+    SERVING_KEYS_FIELD_NUMBER: _ClassVar[int]
+    ELIGIBLE_KEYS_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_KEYS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    verdict: str
+    suggested_keys: int
+    headroom_pct: float
+    attempts: int
+    errors: int
+    rate_limited: int
+    rate_limited_share: float
+    serving_keys: int
+    eligible_keys: int
+    registered_keys: int
+    limit_source: str
+    def __init__(self, provider: _Optional[str] = ..., verdict: _Optional[str] = ..., suggested_keys: _Optional[int] = ..., headroom_pct: _Optional[float] = ..., attempts: _Optional[int] = ..., errors: _Optional[int] = ..., rate_limited: _Optional[int] = ..., rate_limited_share: _Optional[float] = ..., serving_keys: _Optional[int] = ..., eligible_keys: _Optional[int] = ..., registered_keys: _Optional[int] = ..., limit_source: _Optional[str] = ...) -> None: ...
+
+class GetCapacityResponse(_message.Message):
+    __slots__ = ("providers", "start_time_ms", "end_time_ms", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    providers: _containers.RepeatedCompositeFieldContainer[ProviderCapacity]
+    start_time_ms: int
+    end_time_ms: int
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, providers: _Optional[_Iterable[_Union[ProviderCapacity, _Mapping]]] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...

@@ -59,6 +59,26 @@ class UsageServiceStub:
                 request_serializer=spidergate_dot_v1_dot_usage__pb2.GetTraceRequest.SerializeToString,
                 response_deserializer=spidergate_dot_v1_dot_usage__pb2.GetTraceResponse.FromString,
                 _registered_method=True)
+        self.GetTraceStats = channel.unary_unary(
+                '/spidergate.v1.UsageService/GetTraceStats',
+                request_serializer=spidergate_dot_v1_dot_usage__pb2.GetTraceStatsRequest.SerializeToString,
+                response_deserializer=spidergate_dot_v1_dot_usage__pb2.GetTraceStatsResponse.FromString,
+                _registered_method=True)
+        self.GetStats = channel.unary_unary(
+                '/spidergate.v1.UsageService/GetStats',
+                request_serializer=spidergate_dot_v1_dot_usage__pb2.GetStatsRequest.SerializeToString,
+                response_deserializer=spidergate_dot_v1_dot_usage__pb2.GetStatsResponse.FromString,
+                _registered_method=True)
+        self.GetFlow = channel.unary_unary(
+                '/spidergate.v1.UsageService/GetFlow',
+                request_serializer=spidergate_dot_v1_dot_usage__pb2.GetFlowRequest.SerializeToString,
+                response_deserializer=spidergate_dot_v1_dot_usage__pb2.GetFlowResponse.FromString,
+                _registered_method=True)
+        self.GetCapacity = channel.unary_unary(
+                '/spidergate.v1.UsageService/GetCapacity',
+                request_serializer=spidergate_dot_v1_dot_usage__pb2.GetCapacityRequest.SerializeToString,
+                response_deserializer=spidergate_dot_v1_dot_usage__pb2.GetCapacityResponse.FromString,
+                _registered_method=True)
 
 
 class UsageServiceServicer:
@@ -96,6 +116,34 @@ class UsageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetTraceStats(self, request, context):
+        """Counts, p95 latency and cost of the requests a trace listing's filters match.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStats(self, request, context):
+        """The overview of a window: active agents, requests, errors, spend.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFlow(self, request, context):
+        """Requested model -> served model and provider, over the last days.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCapacity(self, request, context):
+        """Per provider: whether its keys have room for the traffic, and what to do if not.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UsageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +161,26 @@ def add_UsageServiceServicer_to_server(servicer, server):
                     servicer.GetTrace,
                     request_deserializer=spidergate_dot_v1_dot_usage__pb2.GetTraceRequest.FromString,
                     response_serializer=spidergate_dot_v1_dot_usage__pb2.GetTraceResponse.SerializeToString,
+            ),
+            'GetTraceStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTraceStats,
+                    request_deserializer=spidergate_dot_v1_dot_usage__pb2.GetTraceStatsRequest.FromString,
+                    response_serializer=spidergate_dot_v1_dot_usage__pb2.GetTraceStatsResponse.SerializeToString,
+            ),
+            'GetStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStats,
+                    request_deserializer=spidergate_dot_v1_dot_usage__pb2.GetStatsRequest.FromString,
+                    response_serializer=spidergate_dot_v1_dot_usage__pb2.GetStatsResponse.SerializeToString,
+            ),
+            'GetFlow': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFlow,
+                    request_deserializer=spidergate_dot_v1_dot_usage__pb2.GetFlowRequest.FromString,
+                    response_serializer=spidergate_dot_v1_dot_usage__pb2.GetFlowResponse.SerializeToString,
+            ),
+            'GetCapacity': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCapacity,
+                    request_deserializer=spidergate_dot_v1_dot_usage__pb2.GetCapacityRequest.FromString,
+                    response_serializer=spidergate_dot_v1_dot_usage__pb2.GetCapacityResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -206,6 +274,114 @@ class UsageService:
             '/spidergate.v1.UsageService/GetTrace',
             spidergate_dot_v1_dot_usage__pb2.GetTraceRequest.SerializeToString,
             spidergate_dot_v1_dot_usage__pb2.GetTraceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTraceStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spidergate.v1.UsageService/GetTraceStats',
+            spidergate_dot_v1_dot_usage__pb2.GetTraceStatsRequest.SerializeToString,
+            spidergate_dot_v1_dot_usage__pb2.GetTraceStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spidergate.v1.UsageService/GetStats',
+            spidergate_dot_v1_dot_usage__pb2.GetStatsRequest.SerializeToString,
+            spidergate_dot_v1_dot_usage__pb2.GetStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFlow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spidergate.v1.UsageService/GetFlow',
+            spidergate_dot_v1_dot_usage__pb2.GetFlowRequest.SerializeToString,
+            spidergate_dot_v1_dot_usage__pb2.GetFlowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCapacity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spidergate.v1.UsageService/GetCapacity',
+            spidergate_dot_v1_dot_usage__pb2.GetCapacityRequest.SerializeToString,
+            spidergate_dot_v1_dot_usage__pb2.GetCapacityResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,6 +51,14 @@ class UsageServiceStub:
     """Requests, newest first, with optional filters."""
     GetTrace: _grpc.UnaryUnaryMultiCallable[_usage_pb2.GetTraceRequest, _usage_pb2.GetTraceResponse]
     """One request with every attempt made at a provider."""
+    GetTraceStats: _grpc.UnaryUnaryMultiCallable[_usage_pb2.GetTraceStatsRequest, _usage_pb2.GetTraceStatsResponse]
+    """Counts, p95 latency and cost of the requests a trace listing's filters match."""
+    GetStats: _grpc.UnaryUnaryMultiCallable[_usage_pb2.GetStatsRequest, _usage_pb2.GetStatsResponse]
+    """The overview of a window: active agents, requests, errors, spend."""
+    GetFlow: _grpc.UnaryUnaryMultiCallable[_usage_pb2.GetFlowRequest, _usage_pb2.GetFlowResponse]
+    """Requested model -> served model and provider, over the last days."""
+    GetCapacity: _grpc.UnaryUnaryMultiCallable[_usage_pb2.GetCapacityRequest, _usage_pb2.GetCapacityResponse]
+    """Per provider: whether its keys have room for the traffic, and what to do if not."""
 
 @_typing.type_check_only
 class UsageServiceAsyncStub(UsageServiceStub):
@@ -75,6 +83,14 @@ class UsageServiceAsyncStub(UsageServiceStub):
     """Requests, newest first, with optional filters."""
     GetTrace: _aio.UnaryUnaryMultiCallable[_usage_pb2.GetTraceRequest, _usage_pb2.GetTraceResponse]  # type: ignore[assignment]
     """One request with every attempt made at a provider."""
+    GetTraceStats: _aio.UnaryUnaryMultiCallable[_usage_pb2.GetTraceStatsRequest, _usage_pb2.GetTraceStatsResponse]  # type: ignore[assignment]
+    """Counts, p95 latency and cost of the requests a trace listing's filters match."""
+    GetStats: _aio.UnaryUnaryMultiCallable[_usage_pb2.GetStatsRequest, _usage_pb2.GetStatsResponse]  # type: ignore[assignment]
+    """The overview of a window: active agents, requests, errors, spend."""
+    GetFlow: _aio.UnaryUnaryMultiCallable[_usage_pb2.GetFlowRequest, _usage_pb2.GetFlowResponse]  # type: ignore[assignment]
+    """Requested model -> served model and provider, over the last days."""
+    GetCapacity: _aio.UnaryUnaryMultiCallable[_usage_pb2.GetCapacityRequest, _usage_pb2.GetCapacityResponse]  # type: ignore[assignment]
+    """Per provider: whether its keys have room for the traffic, and what to do if not."""
 
 class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
     """Usage and traces: what the ledger recorded about the caller's own requests.
@@ -114,5 +130,37 @@ class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_usage_pb2.GetTraceResponse, _abc.Awaitable[_usage_pb2.GetTraceResponse]]:
         """One request with every attempt made at a provider."""
+
+    @_abc_1.abstractmethod
+    def GetTraceStats(
+        self,
+        request: _usage_pb2.GetTraceStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_usage_pb2.GetTraceStatsResponse, _abc.Awaitable[_usage_pb2.GetTraceStatsResponse]]:
+        """Counts, p95 latency and cost of the requests a trace listing's filters match."""
+
+    @_abc_1.abstractmethod
+    def GetStats(
+        self,
+        request: _usage_pb2.GetStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_usage_pb2.GetStatsResponse, _abc.Awaitable[_usage_pb2.GetStatsResponse]]:
+        """The overview of a window: active agents, requests, errors, spend."""
+
+    @_abc_1.abstractmethod
+    def GetFlow(
+        self,
+        request: _usage_pb2.GetFlowRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_usage_pb2.GetFlowResponse, _abc.Awaitable[_usage_pb2.GetFlowResponse]]:
+        """Requested model -> served model and provider, over the last days."""
+
+    @_abc_1.abstractmethod
+    def GetCapacity(
+        self,
+        request: _usage_pb2.GetCapacityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_usage_pb2.GetCapacityResponse, _abc.Awaitable[_usage_pb2.GetCapacityResponse]]:
+        """Per provider: whether its keys have room for the traffic, and what to do if not."""
 
 def add_UsageServiceServicer_to_server(servicer: UsageServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
