@@ -346,8 +346,9 @@ def test_catalog_filters_and_alias_readiness(
     for c, row in zip(chain, cells, strict=True):
         provider = c["candidate"].split(":")[0]
         known = by_provider.get(provider)
-        assert row[4] == (str(known["serving_keys"]) if known else "–")
-        assert row[6] == (known["verdict"] if known else "–")
+        assert row[4] == (str(known["registered_keys"]) if known else "–")
+        assert row[5] == (str(known["serving_keys"]) if known else "–")
+        assert row[7] == (known["verdict"] if known else "–")
         assert c["ready"] == "yes"
     _screenshot(page, "catalog_alias")
     # A filter the API refuses is the API's 400, shown as a page.
