@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bridge.console import pages
+from bridge.console import pages, pages_data
 from bridge.console.security import PATH, SecurityHeaders
 from bridge.console.sessions import SessionStore
 from bridge.metrics import ROUTE_PREFIX
@@ -118,7 +118,11 @@ def create_console(settings: Settings, core: Callable[[], Any]) -> Starlette:
             Route("/login", pages.login_form, methods=["GET"]),
             Route("/login", pages.login, methods=["POST"]),
             Route("/logout", pages.logout, methods=["POST"]),
-            Route("/overview", pages.overview, methods=["GET"]),
+            Route("/overview", pages_data.overview, methods=["GET"]),
+            Route("/usage", pages_data.usage, methods=["GET"]),
+            Route("/usage.csv", pages_data.usage_csv_download, methods=["GET"]),
+            Route("/catalog", pages_data.catalog, methods=["GET"]),
+            Route("/catalog/{alias:path}", pages_data.catalog_alias, methods=["GET"]),
             Route("/traces", pages.traces, methods=["GET"]),
             Route("/traces/{trace_id}", pages.trace, methods=["GET"]),
             Route("/agent-tokens", pages.agent_tokens, methods=["GET"]),

@@ -235,27 +235,6 @@ OPERATOR_NOTE = (
 )
 
 
-async def _overview(request: Request, user: ConsoleUser) -> Response:
-    window = request.query_params.get("window", "24h")
-    if window not in core_calls.WINDOWS:
-        window = "24h"
-    usage: dict[str, Any] | None = None
-    if user.kind != "operator":
-        usage = await core_calls.usage(
-            _state(request).core(), user.secret, request_id(request), window
-        )
-    return render(
-        request,
-        "overview.html",
-        user=user,
-        page="overview",
-        window=window,
-        windows=tuple(core_calls.WINDOWS),
-        usage=usage,
-        unavailable="" if usage is not None else OPERATOR_NOTE,
-    )
-
-
 async def _traces(request: Request, user: ConsoleUser) -> Response:
     raw = request.query_params.get("offset", "0")
     offset = int(raw) if raw.isdigit() and len(raw) < 9 else 0
@@ -323,7 +302,6 @@ async def _revoke_agent_token(request: Request, user: ConsoleUser) -> Response:
     return RedirectResponse("/console/agent-tokens", status_code=303)
 
 
-overview = page(_overview)
 agent_tokens = page(_agent_tokens)
 revoke_agent_token = write(_revoke_agent_token)
 traces = page(_traces)
