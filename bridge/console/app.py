@@ -128,6 +128,8 @@ def create_console(settings: Settings, core: Callable[[], Any]) -> Starlette:
             Route("/vault/keys", pages_ops.add_key, methods=["POST"]),
             Route("/vault/keys/{key_id}/edit", pages_ops.edit_key, methods=["POST"]),
             Route("/vault/keys/{key_id}/{action}", pages_ops.key_action, methods=["POST"]),
+            Route("/playground", pages_ops.playground, methods=["GET"]),
+            Route("/playground", pages_ops.send_chat, methods=["POST"]),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
             Route("/{name}", pages.placeholder, methods=["GET"]),
         ],

@@ -1,5 +1,6 @@
 """The operations pages' calls to the core: a trace with its waterfall and captured
-messages, minting agent tokens, the vault's keys, health and capacity.
+messages, minting agent tokens, the vault's keys, health and capacity, and the
+playground's streamed chat.
 
 The same services, methods and converters as the API routes (``bridge/usage.py``,
 ``bridge/vault.py``, ``bridge/analytics.py``), with the signed-in credential, so the
@@ -10,10 +11,16 @@ operations pages and its analytics pages grow without editing one file.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.console.core_calls import _call
+import grpc
+
+from bridge.console.core_calls import _call, _metadata
+from gate_service.errors import GateError
 from gate_service.ledger.analytics_json import capacity_to_json
 from gate_service.ledger.json_shapes import (
     content_to_json,
@@ -22,6 +29,9 @@ from gate_service.ledger.json_shapes import (
     usage_to_json,
 )
 from gate_service.proto_convert.analytics import capacity_from_proto
+from gate_service.proto_convert.completion import chunk_from_proto
+from gate_service.proto_convert.errors import from_rpc_error
+from gate_service.proto_convert.request_json import request_to_proto
 from gate_service.proto_convert.usage import (
     content_from_proto,
     record_from_proto,
@@ -34,7 +44,7 @@ from gate_service.proto_convert.vault import (
     key_to_json,
     update_request_from_json,
 )
-from spidergate.v1 import auth_pb2, usage_pb2, vault_pb2
+from spidergate.v1 import auth_pb2, catalog_pb2, stream_pb2, usage_pb2, vault_pb2
 
 
 async def trace_detail(core: Any, secret: str, request_id: str, trace_id: str) -> dict[str, Any]:
@@ -130,3 +140,83 @@ async def key_action(core: Any, secret: str, request_id: str, key_id: str, actio
         "delete": (core.vault.DeleteKey, vault_pb2.DeleteKeyRequest(key_id=key_id)),
     }[action]
     await _call(method, message, secret, request_id)
+
+
+async def aliases(core: Any, secret: str, request_id: str) -> list[str]:
+    """``GET /aliases``' ids: what the playground offers to send a chat through."""
+    answer = await _call(
+        core.catalog.ListAliases, catalog_pb2.ListAliasesRequest(), secret, request_id
+    )
+    return [a.id for a in answer.aliases]
+
+
+@dataclass
+class ChatPiece:
+    """One piece of a streamed answer: text, or (at the end) the model and usage."""
+
+    text: str = ""
+    model: str = ""
+    usage: dict[str, Any] | None = None
+
+
+async def stream_chat(
+    core: Any, secret: str, request_id: str, model: str, message: str
+) -> AsyncIterator[ChatPiece]:
+    """``POST /chat/completions`` with ``stream: true`` through the core's stream, as the
+    API's chat route sends it: a refusal before the first chunk raises its GateError
+    (before the caller has answered anything); a failure later is one last piece saying
+    so. The trace of the request is ``request_id``."""
+    chat = request_to_proto(
+        {
+            "model": model,
+            "messages": [{"role": "user", "content": message}],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+    )
+    call = core.stream.StreamChatCompletion(
+        stream_pb2.StreamChatCompletionRequest(request=chat),
+        metadata=_metadata(secret, request_id),
+    )
+    try:
+        first = await call.read()
+    except grpc.aio.AioRpcError as exc:
+        raise from_rpc_error(exc) from None
+    if first is grpc.aio.EOF:
+        raise GateError("upstream_error", "The upstream ended the stream without any chunk.")
+    return _pieces(call, first)
+
+
+async def _pieces(call: Any, first: Any) -> AsyncIterator[ChatPiece]:
+    message = first
+    try:
+        while message is not grpc.aio.EOF:
+            for chunk in message.chunks:
+                text = "".join(c.delta.content for c in chunk.choices)
+                usage = chunk_from_proto(chunk).get("usage") if chunk.HasField("usage") else None
+                yield ChatPiece(text=text, model=chunk.model, usage=usage)
+            message = await call.read()
+    except grpc.aio.AioRpcError as exc:
+        yield ChatPiece(text=f"\n[stream failed: {from_rpc_error(exc).message}]")
+    finally:
+        call.cancel()
+
+
+async def trace_cost(core: Any, secret: str, request_id: str, trace_id: str) -> float | None:
+    """The cost of a trace once the ledger has it (its writer batches behind the request
+    path), waiting up to about three seconds; None if it is not there yet."""
+    for _ in range(15):
+        try:
+            answer = await _call(
+                core.usage.GetTrace,
+                usage_pb2.GetTraceRequest(trace_id=trace_id),
+                secret,
+                request_id,
+            )
+        except GateError as exc:
+            if exc.http_status != 404:
+                raise
+            await asyncio.sleep(0.2)
+            continue
+        return float(answer.trace.cost_usd)
+    return None

@@ -1,7 +1,8 @@
 """The console's operations pages: a trace's detail (span waterfall, cost split, captured
 messages), agent tokens (mint with the secret shown once, spend per token, revoke) and the
 vault (keys with live health, the per-provider recommendation and capacity, add with a
-connection test, edit limits and order, activate, deactivate, delete, share to the pool).
+connection test, edit limits and order, activate, deactivate, delete, share to the pool)
+and the playground (a streamed chat through any alias, linked to its trace).
 
 Handlers as in :mod:`bridge.console.pages` (wrapped by ``page`` and ``write``); the core
 is called through :mod:`bridge.console.ops_calls` with the session's credential, so a
@@ -10,11 +11,13 @@ page can do nothing the API would refuse the same credential.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+from markupsafe import escape
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from bridge.console import core_calls, ops_calls
 from bridge.console.pages import OPERATOR_NOTE, page, render, write
@@ -241,3 +244,91 @@ vault = page(_vault)
 add_key = write(_add_key)
 edit_key = write(_edit_key)
 key_action = write(_key_action)
+
+
+# ----------------------------------------------------------------- playground
+
+# Where the streamed answer and its summary go in the rendered page.
+_REPLY_MARK = "\x00reply\x00"
+_RESULT_MARK = "\x00result\x00"
+
+
+def _playground_page(
+    request: Request, user: ConsoleUser, aliases: list[str], **context: Any
+) -> Response:
+    note = ""
+    if user.kind != "client_credential":
+        note = "The playground sends chats with the brand's client credential."
+    return render(
+        request,
+        "playground.html",
+        user=user,
+        page="playground",
+        aliases=aliases,
+        unavailable=note,
+        **context,
+    )
+
+
+async def _playground(request: Request, user: ConsoleUser) -> Response:
+    aliases: list[str] = []
+    if user.kind == "client_credential":
+        aliases = await ops_calls.aliases(_core(request), user.secret, request_id(request))
+    return _playground_page(request, user, aliases, model="", message="", streaming=False)
+
+
+async def _send_chat(request: Request, user: ConsoleUser) -> Response:
+    """The chat, streamed into the page as it comes: the answer is an HTML document
+    written in pieces (the browser renders it as it arrives; no script, no second
+    request), ending with the served model, the tokens, the cost once the ledger has it,
+    and a link to the trace. A refusal before the first chunk is an ordinary error page."""
+    form = await request.form()
+    model, message = _text(form, "model"), _text(form, "message")
+    if not model or not message:
+        raise errors.invalid(
+            "a model and a message are required", "model" if not model else "message"
+        )
+    core, rid = _core(request), request_id(request)
+    pieces = await ops_calls.stream_chat(core, user.secret, rid, model, message)
+    html = _env_page(request, user, model, message)
+    head, rest = html.split(_REPLY_MARK, 1)
+    middle, tail = rest.split(_RESULT_MARK, 1)
+    env = request.app.state.templates
+
+    async def body() -> AsyncIterator[str]:
+        yield head
+        served, usage = "", None
+        async for piece in pieces:
+            served = piece.model or served
+            usage = piece.usage or usage
+            if piece.text:
+                yield f'<span class="chunk">{escape(piece.text)}</span>'
+        yield middle
+        try:
+            cost = await ops_calls.trace_cost(core, user.secret, rid, rid)
+        except GateError:
+            cost = None  # the answer is out; the trace link still leads to it
+        yield env.get_template("playground_result.html").render(
+            trace_id=rid, served=served, usage=usage, cost=cost
+        )
+        yield tail
+
+    return StreamingResponse(body(), media_type="text/html; charset=utf-8")
+
+
+def _env_page(request: Request, user: ConsoleUser, model: str, message: str) -> str:
+    response = _playground_page(
+        request,
+        user,
+        [],
+        model=model,
+        message=message,
+        streaming=True,
+        reply_mark=_REPLY_MARK,
+        result_mark=_RESULT_MARK,
+    )
+    return bytes(response.body).decode()
+
+
+playground = page(_playground)
+send_chat = write(_send_chat)

@@ -9,8 +9,9 @@ against a whole gateway (tests/stack.py, the mock provider behind every key).
   its health change (failures, last error, state); the key is deleted.
 - Playground: a streamed chat through an alias with the brand's credential; the page shows
   the served model and links its trace.
-- Trace detail: with capture on for the brand, the trace shows the span waterfall (one
-  bar per span: auth, plan, admission, the attempt, ledger) and the captured messages.
+- Trace detail: the playground's chat, capture on for the brand: its trace shows the span
+  waterfall (one bar per span: auth, plan, admission, the attempt, ledger), time to first
+  token and the captured messages (the streamed answer assembled).
 
 One PNG per page goes to $SPIDERGATE_CONSOLE_SCREENSHOTS when set (docs/console/ for the
 README). The last test checks that no raw secret is in anything the browser showed or
@@ -361,19 +362,40 @@ def test_agent_cannot_write_to_the_vault(
     assert answer.status == 403
 
 
-# ----------------------------------------------------------------- trace detail
+# ----------------------------------------------------------------- playground, trace
 
 
-def test_trace_shows_the_waterfall_and_captured_messages(
+def test_playground_streams_a_chat_and_its_trace_has_the_waterfall(
     ostack: Stack, brand: Brand, context: BrowserContext, seen: Seen
 ) -> None:
-    trace_id = _chat(ostack, brand.agent, "the waterfall question")
-    assert ostack.run(ostack.core.ledger.flush())
     page = sign_in(ostack, context, seen, brand.credential)
-    page.goto(_origin(ostack) + f"/console/traces/{trace_id}")
+    page.click("nav.side >> text=Playground")
+    page.wait_for_url("**/console/playground")
     seen.page(page)
+    aliases = page.eval_on_selector_all("#aliases option", "os => os.map(o => o.value)")
+    assert "spideriq/fast" in aliases
+    question = "[mock:words=20] the waterfall question"
+    page.fill("#playground input[name=model]", "spideriq/fast")
+    page.fill("#playground textarea[name=message]", question)
+    page.click("#playground button[type=submit]")
+    page.wait_for_selector("#trace-link")
+    seen.page(page)
+    assert page.url.endswith("/console/playground")
+    # Streamed: the answer came in pieces, written into the page as they arrived.
+    assert page.locator("#reply span.chunk").count() > 1
+    answer = page.inner_text("#reply").strip()
+    assert len(answer.split()) >= 20
+    assert page.inner_text("[data-field=served]").strip() not in ("", "–")
+    assert page.inner_text("[data-field=cost]").startswith("$")
+    _shot(page, "playground")
+
+    page.click("#trace-link")
+    page.wait_for_url("**/console/traces/*")
+    seen.page(page)
+    assert "streamed" in page.inner_text("main")
     spans = page.eval_on_selector_all("tr[data-span]", "rows => rows.map(r => r.dataset.span)")
-    assert spans == ["auth", "plan", "admission", "attempt", "ledger"]
+    assert spans[:3] == ["auth", "plan", "admission"] and spans[-1] == "ledger"
+    assert "attempt" in spans
     assert page.locator("#waterfall svg rect.span").count() == len(spans)
     assert page.locator("#waterfall svg rect.span-attempt-ok").count() == 1
     # Every bar lies within the chart.
@@ -382,15 +404,33 @@ def test_trace_shows_the_waterfall_and_captured_messages(
         "rs => rs.map(r => [parseFloat(r.getAttribute('x')), parseFloat(r.getAttribute('width'))])",
     )
     assert all(x >= 0 and w > 0 and x + w <= 100.001 for x, w in bars), bars
-    attempt = page.inner_text("tr[data-span=attempt]")
-    assert "200" in attempt and "success" in attempt
+    assert "success" in page.inner_text("tr[data-span=attempt]")
     inputs = page.eval_on_selector_all(
         "#captured [data-side=input] pre", "ps => ps.map(p => p.innerText)"
     )
-    assert inputs == ["the waterfall question"]
-    assert page.locator("#captured [data-side=output]").count() == 1
+    assert inputs == [question]
+    outputs = page.eval_on_selector_all(
+        "#captured [data-side=output] pre", "ps => ps.map(p => p.innerText)"
+    )
+    assert [o.strip() for o in outputs] == [answer]
+    assert page.inner_text("[data-field=ttft]") != "–"
     assert int(page.inner_text("[data-metric=total]")) > 0
     _shot(page, "trace")
+
+
+def test_agent_cannot_use_the_playground(
+    ostack: Stack, brand: Brand, context: BrowserContext, seen: Seen
+) -> None:
+    page = sign_in(ostack, context, seen, brand.agent)
+    page.goto(_origin(ostack) + "/console/playground")
+    seen.page(page)
+    assert "client credential" in page.inner_text("main")
+    csrf = page.get_attribute("input[name=csrf_token]", "value")
+    answer = page.request.post(
+        _origin(ostack) + "/console/playground",
+        form={"csrf_token": csrf or "", "model": "gpt-4o", "message": "hi"},
+    )
+    assert answer.status == 403
 
 
 # ----------------------------------------------------------------- last
