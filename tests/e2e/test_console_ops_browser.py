@@ -46,6 +46,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 GROQ_FAST = "llama-3.1-8b-instant"
+OPERATOR = "op-console-ops-token-5be1d0a7c2"
 _names = itertools.count()
 
 
@@ -77,6 +78,7 @@ def logs() -> Iterator[Capture]:
 @pytest.fixture(scope="module")
 def ostack(tmp_path_factory: pytest.TempPathFactory, logs: Capture) -> Iterator[Stack]:
     settings = make_settings(Path(tmp_path_factory.mktemp("console-ops-gateway")))
+    settings = dataclasses.replace(settings, operator_token=OPERATOR)
     s = Stack(settings).start(demo=True)
     yield s
     s.stop()
@@ -346,6 +348,43 @@ def test_vault_add_edit_break_and_watch_health(
     seen.page(page)
 
 
+def test_operator_manages_the_pool_and_brands_see_it(
+    ostack: Stack, brand: Brand, browser: Browser, seen: Seen
+) -> None:
+    """The operator adds a pool key (tested first), which a brand's Vault page lists as
+    the pool's, without the operator's buttons; the operator deletes it."""
+    pool_secret = "csk-console-ops-pool-4e8d21"
+    seen.minted.append(pool_secret)
+    op_ctx, brand_ctx = browser.new_context(), browser.new_context()
+    try:
+        page = sign_in(ostack, op_ctx, seen, OPERATOR)
+        page.goto(_origin(ostack) + "/console/vault")
+        page.fill("#add-key input[name=provider]", "cerebras")
+        page.fill("#add-key input[name=secret]", pool_secret)
+        page.fill("#add-key input[name=base_url]", ostack.mock.url + "/cerebras/v1")
+        page.fill("#add-key input[name=label]", "pool-key")
+        page.click("#add-key button[type=submit]")
+        page.wait_for_selector("tr[data-key] >> text=pool-key")
+        seen.page(page)
+        assert page.locator("#add-key input[name=shared]").count() == 0
+        key_id = _key_row(page, "pool-key")
+        assert "pool" in page.inner_text(f"tr[data-key='{key_id}']")
+        assert page.locator(f"tr[data-key='{key_id}'] form.key-delete").count() == 1
+
+        other = sign_in(ostack, brand_ctx, seen, brand.credential)
+        other.goto(_origin(ostack) + "/console/vault")
+        seen.page(other)
+        assert _key_row(other, "pool-key") == key_id
+        assert other.locator(f"tr[data-key='{key_id}'] form").count() == 0
+
+        page.click(f"tr[data-key='{key_id}'] form.key-delete button")
+        expect(page.locator(f"tr[data-key='{key_id}']")).to_have_count(0)
+        seen.page(page)
+    finally:
+        op_ctx.close()
+        brand_ctx.close()
+
+
 def test_agent_cannot_write_to_the_vault(
     ostack: Stack, brand: Brand, context: BrowserContext, seen: Seen
 ) -> None:
@@ -438,7 +477,8 @@ def test_agent_cannot_use_the_playground(
 
 def test_no_secret_anywhere(ostack: Stack, brand: Brand, seen: Seen, logs: Capture) -> None:
     """Runs last in the file (pytest keeps the file's order)."""
-    secrets = [brand.credential, brand.agent, brand.credential.split(":")[2], *seen.minted]
+    secrets = [brand.credential, brand.agent, brand.credential.split(":")[2], OPERATOR]
+    secrets += seen.minted
     assert len(seen.texts) > 10
     assert seen.once  # the mint test ran and recorded its page apart
     refused = [m for m in seen.console if "Content Security Policy" in m or "Refused" in m]
