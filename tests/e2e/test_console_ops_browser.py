@@ -162,6 +162,7 @@ def _shot(page: Page, name: str) -> None:
     folder = os.environ.get("SPIDERGATE_CONSOLE_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": 1440, "height": 900})
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
