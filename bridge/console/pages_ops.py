@@ -198,7 +198,10 @@ def _key_body(form: FormData, *, create: bool) -> dict[str, Any]:
     spend = _number(form, "spend_limit_usd", float)
     if spend is not None or not create:
         body["spend_limit_usd"] = spend
-    body["shared"] = form.get("shared") == "on"
+    # Sharing is a brand key's: its forms say they carry the box (an unticked box sends
+    # nothing), and a pool key's edit leaves the field out.
+    if form.get("has_shared") == "1":
+        body["shared"] = form.get("shared") == "on"
     return body
 
 

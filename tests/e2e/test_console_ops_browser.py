@@ -307,6 +307,11 @@ def test_vault_add_edit_break_and_watch_health(
         timeout=30,
     ).json()
     assert (stored["rpm_limit"], stored["priority"], stored["label"]) == (120, 5, "console-key")
+    assert stored["shared"] is False
+    page.click(f"tr[data-key='{key_id}'] details.edit summary")
+    page.check(f"tr[data-key='{key_id}'] form.key-edit input[name=shared]")
+    page.click(f"tr[data-key='{key_id}'] form.key-edit button")
+    page.wait_for_selector(f"tr[data-key='{key_id}'] >> text=brand, shared")
 
     # Deactivate, activate.
     page.click(f"tr[data-key='{key_id}'] form.key-deactivate button")
@@ -371,6 +376,10 @@ def test_operator_manages_the_pool_and_brands_see_it(
         key_id = _key_row(page, "pool-key")
         assert "pool" in page.inner_text(f"tr[data-key='{key_id}']")
         assert page.locator(f"tr[data-key='{key_id}'] form.key-delete").count() == 1
+        page.click(f"tr[data-key='{key_id}'] details.edit summary")
+        page.fill(f"tr[data-key='{key_id}'] form.key-edit input[name=rpd_limit]", "5000")
+        page.click(f"tr[data-key='{key_id}'] form.key-edit button")
+        page.wait_for_selector(f"tr[data-key='{key_id}'] >> text=– / 5000")
 
         other = sign_in(ostack, brand_ctx, seen, brand.credential)
         other.goto(_origin(ostack) + "/console/vault")
