@@ -33,6 +33,7 @@ EDGE = {
     # The console calls the core as the API routes do.
     "bridge/console/core_calls.py",
     "bridge/console/data_calls.py",
+    "bridge/console/ops_calls.py",
     # The document's shapes are read from the proto descriptors.
     "bridge/openapi_views.py",
     "bridge/openapi_operations.py",

@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bridge.console import pages, pages_data
+from bridge.console import pages, pages_data, pages_ops
 from bridge.console.security import PATH, SecurityHeaders
 from bridge.console.sessions import SessionStore
 from bridge.metrics import ROUTE_PREFIX
@@ -124,11 +124,18 @@ def create_console(settings: Settings, core: Callable[[], Any]) -> Starlette:
             Route("/catalog", pages_data.catalog, methods=["GET"]),
             Route("/catalog/{alias:path}", pages_data.catalog_alias, methods=["GET"]),
             Route("/traces", pages.traces, methods=["GET"]),
-            Route("/traces/{trace_id}", pages.trace, methods=["GET"]),
-            Route("/agent-tokens", pages.agent_tokens, methods=["GET"]),
+            Route("/traces/{trace_id}", pages_ops.trace, methods=["GET"]),
+            Route("/agent-tokens", pages_ops.agent_tokens, methods=["GET"]),
+            Route("/agent-tokens", pages_ops.mint_agent_token, methods=["POST"]),
             Route("/agent-tokens/revoke", pages.revoke_agent_token, methods=["POST"]),
+            Route("/vault", pages_ops.vault, methods=["GET"]),
+            Route("/vault/keys", pages_ops.add_key, methods=["POST"]),
+            Route("/vault/keys/{key_id}/edit", pages_ops.edit_key, methods=["POST"]),
+            Route("/vault/keys/{key_id}/{action}", pages_ops.key_action, methods=["POST"]),
+            Route("/playground", pages_ops.playground, methods=["GET"]),
+            Route("/playground", pages_ops.send_chat, methods=["POST"]),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
-            Route("/{name}", pages.placeholder, methods=["GET"]),
+            Route("/{name:path}", pages.not_found, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
     )

@@ -10,7 +10,7 @@ the templates read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -18,9 +18,9 @@ import grpc
 from bridge.console.sessions import SessionKind
 from gate_service.auth.tokens import parse_bearer
 from gate_service.errors import GateError
-from gate_service.ledger.json_shapes import page_to_json, record_to_json, usage_to_json
+from gate_service.ledger.json_shapes import page_to_json
 from gate_service.proto_convert.errors import from_rpc_error
-from gate_service.proto_convert.usage import page_from_proto, record_from_proto, usage_from_proto
+from gate_service.proto_convert.usage import page_from_proto
 from spidergate.v1 import auth_pb2, usage_pb2, vault_pb2
 
 _TIMEOUT_S = 30.0
@@ -74,30 +74,11 @@ async def identify(core: Any, secret: str, request_id: str) -> Identity:
     return Identity("operator", "", "operator")
 
 
-WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
-
-
-async def usage(core: Any, secret: str, request_id: str, window: str) -> dict[str, Any]:
-    """``GET /usage?from=<now - window>`` as the API answers it."""
-    start = datetime.now(UTC) - WINDOWS[window]
-    message = usage_pb2.GetUsageRequest(start_time_ms=int(start.timestamp() * 1000))
-    answer = await _call(core.usage.GetUsage, message, secret, request_id)
-    return usage_to_json(usage_from_proto(answer))
-
-
 async def traces(core: Any, secret: str, request_id: str, offset: int) -> dict[str, Any]:
     """``GET /traces?limit=50&offset=N``: newest first, as the API lists them."""
     message = usage_pb2.ListTracesRequest(limit=TRACES_PER_PAGE, offset=offset)
     answer = await _call(core.usage.ListTraces, message, secret, request_id)
     return page_to_json(page_from_proto(answer), TRACES_PER_PAGE, offset)
-
-
-async def trace(core: Any, secret: str, request_id: str, trace_id: str) -> dict[str, Any]:
-    """``GET /traces/{id}``: 404 for a trace outside the caller's scope, as the API."""
-    answer = await _call(
-        core.usage.GetTrace, usage_pb2.GetTraceRequest(trace_id=trace_id), secret, request_id
-    )
-    return record_to_json(record_from_proto(answer.trace), attempts=True)
 
 
 async def agent_tokens(core: Any, secret: str, request_id: str) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""The console's pages: sign-in and sign-out, Overview, Traces, and placeholders for the
-pages still to come. Handlers render templates; the core is called through
+"""The console's shared page machinery, sign-in and sign-out, the Traces list and token
+revocation (the data pages are in :mod:`bridge.console.pages_data`, the operations pages in
+:mod:`bridge.console.pages_ops`). Handlers render templates; the core is called through
 :mod:`bridge.console.core_calls` with the session's credential.
 
 Every POST goes through :func:`_write`: a live session, its CSRF token, and a session
@@ -45,8 +46,6 @@ NAV = (
     ("catalog", "Catalog"),
     ("playground", "Playground"),
 )
-# Pages that are a placeholder for now (issue 12 builds them next).
-PLACEHOLDERS = {"usage", "vault", "catalog", "playground"}
 
 
 def _state(request: Request) -> Any:
@@ -255,40 +254,9 @@ async def _traces(request: Request, user: ConsoleUser) -> Response:
     )
 
 
-async def _trace(request: Request, user: ConsoleUser) -> Response:
-    if user.kind == "operator":
-        return render(request, "error.html", 404, user, title="Not found", message=OPERATOR_NOTE)
-    trace = await core_calls.trace(
-        _state(request).core(), user.secret, request_id(request), request.path_params["trace_id"]
-    )
-    return render(request, "trace.html", user=user, page="traces", trace=trace)
-
-
-async def _placeholder(request: Request, user: ConsoleUser) -> Response:
-    name = request.path_params["name"]
-    if name not in PLACEHOLDERS:
-        return render(request, "error.html", 404, user, title="Not found", message="No such page.")
-    title = dict(NAV)[name]
-    return render(request, "placeholder.html", user=user, page=name, title=title)
-
-
-async def _agent_tokens(request: Request, user: ConsoleUser) -> Response:
-    tokens: list[dict[str, Any]] = []
-    unavailable = ""
-    if user.kind != "client_credential":
-        unavailable = "Agent tokens are managed with the brand's client credential."
-    else:
-        tokens = await core_calls.agent_tokens(
-            _state(request).core(), user.secret, request_id(request)
-        )
-    return render(
-        request,
-        "agent_tokens.html",
-        user=user,
-        page="agent-tokens",
-        tokens=tokens,
-        unavailable=unavailable,
-    )
+async def _not_found(request: Request, user: ConsoleUser) -> Response:
+    """Any other console path: the console's own 404 page, signed in."""
+    return render(request, "error.html", 404, user, title="Not found", message="No such page.")
 
 
 async def _revoke_agent_token(request: Request, user: ConsoleUser) -> Response:
@@ -302,8 +270,6 @@ async def _revoke_agent_token(request: Request, user: ConsoleUser) -> Response:
     return RedirectResponse("/console/agent-tokens", status_code=303)
 
 
-agent_tokens = page(_agent_tokens)
 revoke_agent_token = write(_revoke_agent_token)
 traces = page(_traces)
-trace = page(_trace)
-placeholder = page(_placeholder)
+not_found = page(_not_found)
