@@ -48,7 +48,7 @@ from sqlalchemy import select as sql_select
 
 from gate_service.ledger import histogram
 from gate_service.ledger.record import RequestRecord
-from gate_service.ledger.rollups import ROLLUPS, Tally
+from gate_service.ledger.rollups import DAY_ROLLUPS, ROLLUPS, Tally
 from gate_service.ledger.rows import REQUEST_ID_LENGTH, REQUESTS, record_from_row
 from gate_service.ledger.timeutil import HOUR, TICK, hour_of, utc
 from gate_service.ledger.views import (
@@ -66,6 +66,8 @@ from gate_service.storage.database import Database
 
 R = REQUESTS.c
 U = ROLLUPS.c
+D = DAY_ROLLUPS.c
+DAY = timedelta(days=1)
 # The breakdown dimensions and the columns they read.
 DIMENSIONS = ("model", "provider", "alias", "agent", "kind")
 _DIMENSION_COLUMNS = ("served_model", "provider", "alias", "agent_name", "kind")
@@ -110,6 +112,9 @@ class _Plan:
     raw: tuple[tuple[datetime, datetime], ...]  # [from, to) ranges of raw rows to read
     start: datetime
     end: datetime
+    # [from, to) of the days whose 24 hours are all rollup hours, read from the day
+    # rollups (daily reports only); empty when from == to.
+    days: tuple[datetime, datetime]
 
 
 def _cut_hours(start: datetime, end: datetime) -> list[datetime]:
@@ -163,7 +168,20 @@ def _plan(conn: Connection, query: UsageQuery) -> _Plan:
             raw += outside
         else:
             raw += inside
-    return _Plan(frozenset(hours), first, last, tuple(raw), start, end)
+    days = _whole_days(hours, first, last) if query.bucket == "day" else (first, first)
+    return _Plan(frozenset(hours), first, last, tuple(raw), start, end, days)
+
+
+def _whole_days(hours: set[datetime], first: datetime, last: datetime) -> tuple[datetime, datetime]:
+    """The run of days between ``first`` and ``last`` every hour of which is read from the
+    rollups: those days' sums are the day rollups'."""
+    lo = first.replace(hour=0)
+    if lo < first or any(lo + i * HOUR not in hours for i in range(24)):
+        lo += DAY
+    hi = last.replace(hour=0)
+    if all(hi + i * HOUR in hours for i in range(24)):
+        hi += DAY
+    return (lo, hi) if lo < hi else (first, first)
 
 
 def _statement(query: UsageQuery, plan: _Plan) -> Select[Any]:
@@ -187,14 +205,37 @@ def _statement(query: UsageQuery, plan: _Plan) -> Select[Any]:
         U.latency,
         cast(null(), Float).label("latency_ms"),
         literal(0).label("status"),
-    ).where(
-        *scope_terms(U, scope),
-        *_kind_terms(U, query.kind),
-        U.hour >= plan.first_hour,
-        U.hour <= plan.last_hour,
     )
+    lo, hi = plan.days
+    hourly = and_(U.hour >= plan.first_hour, U.hour <= plan.last_hour)
+    if lo < hi:
+        hourly = and_(hourly, or_(U.hour < lo, U.hour >= hi))
+    rollups = rollups.where(*scope_terms(U, scope), *_kind_terms(U, query.kind), hourly)
+    parts: list[Select[Any]] = [rollups]
+    if lo < hi:
+        parts.append(
+            sql_select(
+                literal("day").label("source"),
+                D.day.label("at"),
+                D.served_model,
+                D.provider,
+                D.alias,
+                D.agent_name,
+                D.kind,
+                D.requests,
+                D.errors,
+                D.prompt_tokens,
+                D.completion_tokens,
+                D.cached_tokens,
+                D.reasoning_tokens,
+                D.cost_usd,
+                D.latency,
+                cast(null(), Float).label("latency_ms"),
+                literal(0).label("status"),
+            ).where(*scope_terms(D, scope), *_kind_terms(D, query.kind), D.day >= lo, D.day < hi)
+        )
     if not plan.raw:
-        return rollups
+        return parts[0] if len(parts) == 1 else union_all(*parts)  # type: ignore[return-value]
     raw = sql_select(
         literal("raw").label("source"),
         R.created_at.label("at"),
@@ -218,7 +259,7 @@ def _statement(query: UsageQuery, plan: _Plan) -> Select[Any]:
         *_kind_terms(R, query.kind),
         or_(false(), *(and_(R.created_at >= a, R.created_at < b) for a, b in plan.raw)),
     )
-    return union_all(rollups, raw)  # type: ignore[return-value]
+    return union_all(*parts, raw)  # type: ignore[return-value]
 
 
 def usage(db: Database, query: UsageQuery) -> UsageReport:
@@ -239,7 +280,9 @@ def _usage(db: Database, query: UsageQuery) -> UsageReport:
     fine: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
     for row in rows:
         at = utc(row.at)
-        if row.source == "rollup":
+        if row.source == "day":
+            delta, sign = Tally.of_rollup(row), 1
+        elif row.source == "rollup":
             if at not in plan.rollup_hours:
                 continue
             delta, sign = Tally.of_rollup(row), 1

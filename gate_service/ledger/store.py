@@ -154,7 +154,7 @@ class LedgerStore:
             chunk = rows[start : start + _ROWS_PER_INSERT]
             sql, convert = _insert_sql(conn.dialect.name, len(chunk))
             conn.exec_driver_sql(sql, tuple(convert(row[c]) for row in chunk for c in _COLUMNS))
-        rollups.apply(conn, rollups.tally(rows))
+        rollups.apply_all(conn, rollups.tally(rows))
 
     @staticmethod
     def _insert_content(
