@@ -24,6 +24,7 @@ Measured on a 300k-row SQLite ledger: see docs/ledger.md.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -280,22 +281,18 @@ def _usage(db: Database, query: UsageQuery) -> UsageReport:
     fine: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
     for row in rows:
         at = utc(row.at)
-        if row.source == "day":
-            delta, sign = Tally.of_rollup(row), 1
-        elif row.source == "rollup":
-            if at not in plan.rollup_hours:
-                continue
-            delta, sign = Tally.of_rollup(row), 1
-        else:
-            delta, sign = Tally(), 1 if plan.start <= at <= plan.end else -1
-            delta.count(row._mapping)
+        if row.source == "rollup" and at not in plan.rollup_hours:
+            continue
         bucket = (
             hour_of(at)
             if query.bucket == "hour"
             else at.replace(hour=0, minute=0, second=0, microsecond=0)
         )
         keys = (row.served_model, row.provider, row.alias, row.agent_name, row.kind, bucket)
-        fine[keys].add(delta, sign)
+        if row.source == "raw":
+            fine[keys].count(row._mapping, 1 if plan.start <= at <= plan.end else -1)
+        else:  # an hourly or day rollup, added in place (no intermediate tally)
+            fine[keys].add_rollup(row)
     sums = _roll_up({keys: acc for keys, acc in fine.items() if acc.requests > 0})
 
     metrics: dict[int, UsageMetrics] = {}  # computed once per tally, however often shared
@@ -328,18 +325,33 @@ def _usage(db: Database, query: UsageQuery) -> UsageReport:
 
 
 def _roll_up(fine: dict[tuple[Any, ...], Tally]) -> dict[tuple[str, Any], Tally]:
-    """The total and every breakdown from the finest groups. A value shared by every group
-    is the total, one held by a single group is that group: only the rest are summed
-    (merging histograms is what a report spends its time on)."""
-    total = _merged(list(fine.values()))
+    """The total and every breakdown from the finest groups (dimensions × bucket). Merging
+    histograms is what a report spends its time on, so the finest groups are merged twice
+    only: by bucket, and by everything but the bucket; the total and the other breakdowns
+    come from the latter's far fewer groups. A value shared by every group is the total,
+    one held by a single group is that group."""
+    coarse = _grouped(fine, lambda keys: keys[:-1])
+    buckets = _grouped(fine, lambda keys: keys[-1])
+    total = _merged(list(coarse.values()))
     out: dict[tuple[str, Any], Tally] = {("total", None): total}
-    for i, dim in enumerate((*DIMENSIONS, "bucket")):
+    for value, acc in buckets.items():
+        out["bucket", value] = total if len(buckets) == 1 else acc
+    for i, dim in enumerate(DIMENSIONS):
         members: dict[Any, list[Tally]] = defaultdict(list)
-        for keys, acc in fine.items():
+        for keys, acc in coarse.items():
             members[keys[i]].append(acc)
         for value, accs in members.items():
-            out[dim, value] = total if len(accs) == len(fine) else _merged(accs)
+            out[dim, value] = total if len(accs) == len(coarse) else _merged(accs)
     return out
+
+
+def _grouped(
+    fine: dict[tuple[Any, ...], Tally], key: Callable[[tuple[Any, ...]], Any]
+) -> dict[Any, Tally]:
+    members: dict[Any, list[Tally]] = defaultdict(list)
+    for keys, acc in fine.items():
+        members[key(keys)].append(acc)
+    return {value: _merged(accs) for value, accs in members.items()}
 
 
 def _merged(accs: list[Tally]) -> Tally:
