@@ -110,18 +110,6 @@ class Tally:
         self.cost_usd += sign * other.cost_usd
         histogram.add(self.latency, other.latency, sign)
 
-    def add_rollup(self, row: Any) -> None:
-        """Add a ``usage_rollup`` (or day rollup) row in place: ``add(of_rollup(row))``
-        without the intermediate tally (a report adds thousands)."""
-        self.requests += int(row.requests)
-        self.errors += int(row.errors)
-        self.prompt_tokens += int(row.prompt_tokens)
-        self.completion_tokens += int(row.completion_tokens)
-        self.cached_tokens += int(row.cached_tokens)
-        self.reasoning_tokens += int(row.reasoning_tokens)
-        self.cost_usd += float(row.cost_usd)
-        histogram.add_encoded(self.latency, row.latency)
-
     @classmethod
     def of_rollup(cls, row: Any) -> Tally:
         """The tally stored in a ``usage_rollup`` row."""
@@ -225,11 +213,11 @@ def by_day(groups: Mapping[GroupKey, Tally]) -> dict[GroupKey, Tally]:
     days: dict[GroupKey, Tally] = {}
     for key, acc in groups.items():
         day_key = (key[0], key[1], day_of(key[2]), *key[3:])
-        into = days.get(day_key)  # type: ignore[arg-type]
+        into = days.get(day_key)
         if into is None:
-            into = days[day_key] = Tally()  # type: ignore[index]
+            into = days[day_key] = Tally()
         into.add(acc)
-    return days  # type: ignore[return-value]
+    return days
 
 
 def apply_all(conn: Connection, groups: Mapping[GroupKey, Tally]) -> None:
@@ -248,7 +236,7 @@ def backfill_days(conn: Connection, hourly: Table = ROLLUPS, days: Table = DAY_R
     result = conn.execute(select(*columns).execution_options(yield_per=10_000))
     for row in result:
         n += 1
-        key: GroupKey = (row[0], row[1], day_of(utc(row[2])), *row[3:9])  # type: ignore[assignment]
+        key: GroupKey = (row[0], row[1], day_of(utc(row[2])), *row[3:9])
         acc = groups.get(key)
         if acc is None:
             acc = groups[key] = Tally()

@@ -78,7 +78,7 @@ def test_daily_reports_over_day_rollups_equal_the_raw_rows(
         ):
             for kind in (None, "embedding"):
                 rows = [e for e in mine if kind is None or e.kind == kind]
-                query = UsageQuery(scope, TimeWindow(start, end), "day", kind)  # type: ignore[arg-type]
+                query = UsageQuery(scope, TimeWindow(start, end), "day", kind)
                 report = usage(db, query)
                 same(report.totals, expected(rows, start, end))
                 for b in report.by_bucket:
