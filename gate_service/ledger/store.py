@@ -1,4 +1,5 @@
-"""Writing request records to ``request_log`` and ``usage_rollup``: one transaction per batch.
+"""Writing request records to ``request_log`` and the rollups (hourly and by day): one
+transaction per batch.
 
 Synchronous on purpose: the writer runs it on its own thread so the event loop never waits
 on the database.
