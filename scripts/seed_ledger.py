@@ -1,4 +1,5 @@
-"""Seed a PostgreSQL ledger with N realistic requests (default 1,000,000) and their rollups.
+"""Seed a PostgreSQL ledger with N realistic requests (default 1,000,000) and their rollups
+(hourly and by day).
 
 Why: issue 12 asks the console's queries (overview, traces with any filter, usage) to stay
 under 300 ms at a million ledger rows; measuring that needs a million rows that look like
@@ -257,6 +258,25 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+def _copy_rollups(
+    conn: psycopg.Connection[Any],
+    table: str,
+    time_column: str,
+    groups: dict[rollups.GroupKey, rollups.Tally],
+) -> None:
+    """COPY rollups (hourly, or by day: the key's time is then the day) into an empty table."""
+    keys = [time_column if c == "hour" else c for c in rollups.KEY_COLUMNS]
+    columns = ["id", *keys, *rollups.Tally().columns()]
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for key, acc in groups.items():
+            values = {"id": rollups.group_id(key), **dict(zip(keys, key, strict=True))}
+            values.update(acc.columns())
+            copy.write_row([values[c] for c in columns])
+
+
 def seed(url: str, n: int, *, brands: int = 6, days: int = 30, seed: int = 12) -> list[Tenant]:
     """Migrate the database at ``url``, create ``brands`` brands and seed ``n`` rows."""
     db = Database(url)
@@ -281,20 +301,13 @@ def seed(url: str, n: int, *, brands: int = 6, days: int = 30, seed: int = 12) -
                     acc = groups[key] = rollups.Tally()
                 acc.count(row)
                 copy.write_row([row[name] for name in names])
-        empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM usage_rollup)").fetchone()
+        empty = conn.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM usage_rollup)"
+            " AND NOT EXISTS (SELECT 1 FROM usage_rollup_day)"
+        ).fetchone()
         if empty and empty[0]:
-            columns = ["id", *rollups.KEY_COLUMNS, *rollups.Tally().columns()]
-            with (
-                conn.cursor() as cur,
-                cur.copy(f"COPY usage_rollup ({', '.join(columns)}) FROM STDIN") as copy,
-            ):
-                for key, acc in groups.items():
-                    values = {
-                        "id": rollups.group_id(key),
-                        **dict(zip(rollups.KEY_COLUMNS, key, strict=True)),
-                    }
-                    values.update(acc.columns())
-                    copy.write_row([values[c] for c in columns])
+            _copy_rollups(conn, "usage_rollup", "hour", groups)
+            _copy_rollups(conn, "usage_rollup_day", "day", rollups.by_day(groups))
             conn.commit()
         else:
             conn.commit()
@@ -303,7 +316,7 @@ def seed(url: str, n: int, *, brands: int = 6, days: int = 30, seed: int = 12) -
                 with db.engine.begin() as sa_conn:
                     items = list(groups.items())
                     for i in range(0, len(items), 1_000):
-                        rollups.apply(sa_conn, dict(items[i : i + 1_000]))
+                        rollups.apply_all(sa_conn, dict(items[i : i + 1_000]))
             finally:
                 db.dispose()
         # VACUUM sets the visibility map, so index-only scans skip the table as they would
@@ -311,6 +324,7 @@ def seed(url: str, n: int, *, brands: int = 6, days: int = 30, seed: int = 12) -
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE request_log")
         conn.execute("VACUUM ANALYZE usage_rollup")
+        conn.execute("VACUUM ANALYZE usage_rollup_day")
     return tenants
 
 

@@ -3,9 +3,11 @@ and served model, provider, alias, agent and request kind, the request and error
 token and cost sums and a latency histogram of the successes (:mod:`.histogram`).
 
 They are kept by the ledger writer in the same transaction as the rows they sum
-(:func:`apply`), so a reader that sees a row sees it counted, in one snapshot; reports over
-months then read hours × groups rollup rows, not every request (see :mod:`.queries` for how
-the partial hours at a window's edges are taken from the raw rows).
+(:func:`apply_all`), and so is ``usage_rollup_day``, the same sums per UTC day
+(:func:`by_day`; a key's "hour" is then the day's midnight), so a reader that sees a row
+sees it counted, in one snapshot; reports over months then read days × groups rollup rows,
+not every request (see :mod:`.queries` for how the partial days and hours at a window's
+edges are taken from the hourly rollups and the raw rows).
 
 Concurrency: replicas sharing PostgreSQL update the same rollup rows. Each batch first
 inserts the rows it needs (``ON CONFLICT DO NOTHING``), then locks them in id order
@@ -34,9 +36,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from gate_service.ledger import histogram
 from gate_service.ledger.histogram import Histogram
 from gate_service.ledger.timeutil import hour_of, utc
-from gate_service.storage.models import UsageRollup
+from gate_service.storage.models import UsageRollup, UsageRollupDay
 
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[attr-defined]
+DAY_ROLLUPS: Table = UsageRollupDay.__table__  # type: ignore[attr-defined]
 
 # client_id, token_id, hour, requested_model, served_model, provider, alias, agent_name, kind
 GroupKey = tuple[
@@ -174,8 +177,10 @@ def apply(conn: Connection, groups: Mapping[GroupKey, Tally], table: Table = ROL
     ids = sorted(by_id)
     postgres = conn.dialect.name == "postgresql"
     insert = pg_insert if postgres else sqlite_insert
-    # Migration 0005 fills a table of its day, without the kind (its rows are all chat).
-    named = [(n, i) for i, n in enumerate(KEY_COLUMNS) if n in table.c]
+    # Migration 0005 fills a table of its day, without the kind (its rows are all chat);
+    # the day table's time column is ``day``.
+    named = [(_time_column(table, n), i) for i, n in enumerate(KEY_COLUMNS)]
+    named = [(n, i) for n, i in named if n in table.c]
     fresh = [{"id": i, **{n: by_id[i][0][k] for n, k in named}, **Tally().columns()} for i in ids]
     conn.execute(insert(table).on_conflict_do_nothing(index_elements=["id"]), fresh)
     query = select(table).where(table.c.id.in_(ids)).order_by(table.c.id)
@@ -193,6 +198,53 @@ def apply(conn: Connection, groups: Mapping[GroupKey, Tally], table: Table = ROL
         .values({name: bindparam(name) for name in columns}),
         updates,
     )
+
+
+def _time_column(table: Table, name: str) -> str:
+    return "day" if name == "hour" and "day" in table.c else name
+
+
+def day_of(at: datetime) -> datetime:
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def by_day(groups: Mapping[GroupKey, Tally]) -> dict[GroupKey, Tally]:
+    """Hourly groups summed into day groups (the key's hour becomes its day's midnight)."""
+    days: dict[GroupKey, Tally] = {}
+    for key, acc in groups.items():
+        day_key = (key[0], key[1], day_of(key[2]), *key[3:])
+        into = days.get(day_key)
+        if into is None:
+            into = days[day_key] = Tally()
+        into.add(acc)
+    return days
+
+
+def apply_all(conn: Connection, groups: Mapping[GroupKey, Tally]) -> None:
+    """Add hourly ``groups`` to the hourly and the day rollups (the writer's one call)."""
+    apply(conn, groups)
+    apply(conn, by_day(groups), DAY_ROLLUPS)
+
+
+def backfill_days(conn: Connection, hourly: Table = ROLLUPS, days: Table = DAY_ROLLUPS) -> int:
+    """Fill the (empty) day rollups from the hourly ones, for a migration; the number of
+    hourly rows read. Streams them; memory grows with the number of day rollups."""
+    groups: dict[GroupKey, Tally] = {}
+    n = 0
+    columns = [hourly.c[name] for name in KEY_COLUMNS]
+    columns += [hourly.c[name] for name in (*_SUMS, "cost_usd", "latency")]
+    result = conn.execute(select(*columns).execution_options(yield_per=10_000))
+    for row in result:
+        n += 1
+        key: GroupKey = (row[0], row[1], day_of(utc(row[2])), *row[3:9])
+        acc = groups.get(key)
+        if acc is None:
+            acc = groups[key] = Tally()
+        acc.add(Tally.of_rollup(row))
+    items = list(groups.items())
+    for start in range(0, len(items), 1_000):
+        apply(conn, dict(items[start : start + 1_000]), days)
+    return n
 
 
 def backfill(conn: Connection, requests: TableClause, table: Table = ROLLUPS) -> int:

@@ -1,4 +1,5 @@
-"""Writing request records to ``request_log`` and ``usage_rollup``: one transaction per batch.
+"""Writing request records to ``request_log`` and the rollups (hourly and by day): one
+transaction per batch.
 
 Synchronous on purpose: the writer runs it on its own thread so the event loop never waits
 on the database.
@@ -154,7 +155,7 @@ class LedgerStore:
             chunk = rows[start : start + _ROWS_PER_INSERT]
             sql, convert = _insert_sql(conn.dialect.name, len(chunk))
             conn.exec_driver_sql(sql, tuple(convert(row[c]) for row in chunk for c in _COLUMNS))
-        rollups.apply(conn, rollups.tally(rows))
+        rollups.apply_all(conn, rollups.tally(rows))
 
     @staticmethod
     def _insert_content(

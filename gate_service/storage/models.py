@@ -241,6 +241,40 @@ class UsageRollup(SQLModel, table=True):
     latency: str = "[]"
 
 
+class UsageRollupDay(SQLModel, table=True):
+    """``usage_rollup`` summed per UTC day instead of per hour (same grouping values, same
+    sums, histograms merged), kept by the ledger writer in the same transaction as the
+    hourly rollups. ``GET /usage`` reads a window's whole days from here: a month of the
+    largest brand is ~13k rows instead of ~107k hourly ones (docs/ledger.md).
+
+    ``id`` is the digest of the grouping values and the day, as the hourly one's.
+    """
+
+    __tablename__ = "usage_rollup_day"
+    __table_args__ = (
+        Index("ix_usage_rollup_day_client_day", "client_id", "day"),
+        Index("ix_usage_rollup_day_token_day", "token_id", "day"),
+    )
+    id: str = Field(primary_key=True, max_length=32)
+    client_id: str = Field(max_length=32)
+    token_id: str | None = Field(default=None, max_length=40)
+    day: datetime
+    requested_model: str = Field(max_length=300)
+    served_model: str | None = Field(default=None, max_length=300)
+    provider: str | None = Field(default=None, max_length=64)
+    alias: str | None = Field(default=None, max_length=100)
+    agent_name: str | None = Field(default=None, max_length=200)
+    kind: str = Field(default="chat", max_length=16, sa_column_kwargs={"server_default": "chat"})
+    requests: int = Field(default=0, sa_type=BigInteger)
+    errors: int = Field(default=0, sa_type=BigInteger)
+    prompt_tokens: int = Field(default=0, sa_type=BigInteger)
+    completion_tokens: int = Field(default=0, sa_type=BigInteger)
+    cached_tokens: int = Field(default=0, sa_type=BigInteger)
+    reasoning_tokens: int = Field(default=0, sa_type=BigInteger)
+    cost_usd: float = 0.0
+    latency: str = "[]"
+
+
 class StoredResponse(SQLModel, table=True):
     """A Responses API response kept for ``GET /responses/{id}``, its input items and
     ``previous_response_id`` (``gate_service/responses/store.py``), scoped to its brand and

@@ -78,6 +78,9 @@ def test_seed_small_n(tmp_path: Path) -> None:
         )
         assert rollup[:2] == raw[:2]
         assert abs(float(rollup[2]) - float(raw[2])) < 1e-6
+        days = _one(libpq, "SELECT sum(requests), sum(errors), sum(cost_usd) FROM usage_rollup_day")
+        assert days[:2] == raw[:2]
+        assert abs(float(days[2]) - float(raw[2])) < 1e-6
 
         tenants = seed.json.loads(creds.read_text())
         db = Database(url)
@@ -120,3 +123,4 @@ def test_seed_small_n(tmp_path: Path) -> None:
             == 0
         )
         assert _one(libpq, "SELECT sum(requests) FROM usage_rollup") == (3500,)
+        assert _one(libpq, "SELECT sum(requests) FROM usage_rollup_day") == (3500,)
