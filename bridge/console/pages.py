@@ -227,21 +227,14 @@ logout = write(_logout, agents=True)
 # ----------------------------------------------------------------- pages
 
 
-# The usage API answers brands and agents, not the operator token.
-OPERATOR_NOTE = (
-    "The usage API answers brands and agents; operator-wide usage and traces come with "
-    "the analytics routes."
-)
-
-
 async def _traces(request: Request, user: ConsoleUser) -> Response:
     raw = request.query_params.get("offset", "0")
     offset = int(raw) if raw.isdigit() and len(raw) < 9 else 0
-    listing: dict[str, Any] | None = None
-    if user.kind != "operator":
-        listing = await core_calls.traces(
-            _state(request).core(), user.secret, request_id(request), offset
-        )
+    # Every kind of session: the API lists an agent's own traces, a brand's, or (the
+    # operator) every brand's.
+    listing = await core_calls.traces(
+        _state(request).core(), user.secret, request_id(request), offset
+    )
     return render(
         request,
         "traces.html",
@@ -250,7 +243,6 @@ async def _traces(request: Request, user: ConsoleUser) -> Response:
         listing=listing,
         offset=offset,
         per_page=core_calls.TRACES_PER_PAGE,
-        unavailable="" if listing is not None else OPERATOR_NOTE,
     )
 
 

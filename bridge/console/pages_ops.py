@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from bridge.console import core_calls, ops_calls
-from bridge.console.pages import OPERATOR_NOTE, page, render, write
+from bridge.console.pages import page, render, write
 from bridge.console.sessions import ConsoleUser
 from bridge.responses import request_id
 from gate_service import errors
@@ -63,8 +63,6 @@ def waterfall(spans: list[dict[str, Any]], total_ms: float) -> dict[str, Any]:
 
 
 async def _trace(request: Request, user: ConsoleUser) -> Response:
-    if user.kind == "operator":
-        return render(request, "error.html", 404, user, title="Not found", message=OPERATOR_NOTE)
     trace = await ops_calls.trace_detail(
         _core(request), user.secret, request_id(request), request.path_params["trace_id"]
     )

@@ -263,6 +263,15 @@ def test_operator_signs_in(
     assert page.url.endswith("/console/overview")
     assert "operator" in page.inner_text(".who")
     seen.page(page)
+    # The operator reads every brand's traces, and any one of them in detail.
+    page.goto(_origin(cstack) + "/console/traces")
+    seen.page(page)
+    ids = world["traces"]
+    assert _trace_ids(page) >= {ids["a1"], ids["a2"], ids["b1"], ids["other"]}
+    response = page.goto(_origin(cstack) + f"/console/traces/{ids['other']}")
+    assert response is not None and response.status == 200
+    seen.page(page)
+    assert ids["other"] in page.inner_text("h1")
 
 
 def test_wrong_secret_is_refused(
