@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import logging
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,48 +22,21 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import update
 
 from gate_service.storage.models import ConsoleSession
+from tests.e2e.browser_support import Capture, captured_logs, headless_chromium
 from tests.stack import Stack, make_settings
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 OPERATOR = "op-console-token-9d2f7c41b8e3"
 IDLE_S = 600.0
 _names = itertools.count()
 
 
-class Capture(logging.Handler):
-    """Every log line of the process (the gateway runs in a thread of it)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-        if record.exc_info:
-            self.lines.append(logging.Formatter().formatException(record.exc_info))
-
-
 @pytest.fixture(scope="module")
 def logs() -> Iterator[Capture]:
-    handler = Capture()
-    root = logging.getLogger()
-    old = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(old)
+    yield from captured_logs()
 
 
 @pytest.fixture(scope="module")
@@ -122,15 +93,7 @@ def world(cstack: Stack) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; "
-            ".ci/run does). The console's browser tests never skip."
-        )
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    yield from headless_chromium()
 
 
 class Seen:

@@ -20,20 +20,17 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
+from tests.e2e.browser_support import Capture, captured_logs, headless_chromium
 from tests.e2e.test_console_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Brand,
-    Capture,
     Seen,
     _brand,
     _origin,
@@ -47,14 +44,7 @@ GROQ_FAST = "llama-3.1-8b-instant"
 
 @pytest.fixture(scope="module")
 def logs() -> Iterator[Capture]:
-    handler = Capture()
-    root = logging.getLogger()
-    old = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(old)
+    yield from captured_logs()
 
 
 @pytest.fixture(scope="module")
@@ -102,15 +92,7 @@ def world(dstack: Stack) -> dict[str, Brand]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; "
-            ".ci/run does). The console's browser tests never skip."
-        )
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    yield from headless_chromium()
 
 
 @pytest.fixture(scope="module")

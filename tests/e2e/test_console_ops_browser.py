@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import logging
 import os
 import time
 from collections.abc import Iterator
@@ -33,46 +32,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e.browser_support import Capture, captured_logs, headless_chromium
 from tests.stack import Stack, make_settings
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 GROQ_FAST = "llama-3.1-8b-instant"
 OPERATOR = "op-console-ops-token-5be1d0a7c2"
 _names = itertools.count()
 
 
-class Capture(logging.Handler):
-    """Every log line of the process (the gateway runs in a thread of it)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-        if record.exc_info:
-            self.lines.append(logging.Formatter().formatException(record.exc_info))
-
-
 @pytest.fixture(scope="module")
 def logs() -> Iterator[Capture]:
-    handler = Capture()
-    root = logging.getLogger()
-    old = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(old)
+    yield from captured_logs()
 
 
 @pytest.fixture(scope="module")
@@ -104,15 +76,7 @@ def brand(ostack: Stack) -> Brand:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; "
-            ".ci/run does). The console's browser tests never skip."
-        )
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    yield from headless_chromium()
 
 
 class Seen:

@@ -13,7 +13,6 @@ echoed sentence does arrive, redacted, so the test is not vacuous.
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from gate_service.vault import KeyPatch
+from tests.e2e.browser_support import Capture, captured_logs
 from tests.stack import Stack, make_settings
 
 OPERATOR = "op-token-for-the-leak-tests"
@@ -39,29 +39,9 @@ MODELS = {
 ECHO = "Incorrect API key provided: {key}. Check it at https://example.com/keys"
 
 
-class Capture(logging.Handler):
-    """Every log line of the process (the core runs in a thread of it)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-        if record.exc_info:
-            self.lines.append(logging.Formatter().formatException(record.exc_info))
-
-
 @pytest.fixture(scope="module")
 def logs() -> Iterator[Capture]:
-    handler = Capture()
-    root = logging.getLogger()
-    old = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(old)
+    yield from captured_logs()
 
 
 @pytest.fixture(scope="module")
