@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -207,32 +207,20 @@ class StreamResponse:
         events that came in one packet be forwarded in one write downstream; nothing waits
         for more data than has arrived.
         """
-        content = self._resp.content
         rest = b""
-        deadline = deadline or unbounded()
-        while True:
-            try:
-                async with deadline.wait(idle_timeout_s):
-                    data = await content.readany()
-            except TimeoutError as exc:
-                raise UpstreamFailure(FailureKind.TIMEOUT, 504, "upstream stream stalled") from exc
-            except aiohttp.ClientError as exc:
-                raise UpstreamFailure(
-                    FailureKind.CONNECTION, 502, "upstream stream connection failed"
-                ) from exc
-            if not data:
-                if rest.startswith(b"data:"):
-                    yield [rest[5:].strip()]
-                return
-            lines = (rest + data).split(b"\n")
-            rest = lines.pop()
-            batch = [line[5:].strip() for line in lines if line.startswith(b"data:")]
-            if batch:
-                yield batch
+        async with contextlib.aclosing(self.chunks(idle_timeout_s, deadline)) as reads:
+            async for data in reads:
+                lines = (rest + data).split(b"\n")
+                rest = lines.pop()
+                batch = [line[5:].strip() for line in lines if line.startswith(b"data:")]
+                if batch:
+                    yield batch
+        if rest.startswith(b"data:"):
+            yield [rest[5:].strip()]
 
     async def chunks(
         self, idle_timeout_s: float, deadline: Deadline | None = None
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes]:
         """The raw body as it arrives (whatever is buffered, per read): an answer that is
         no SSE stream, such as audio. A body cut short raises ``CONNECTION``."""
         content = self._resp.content
