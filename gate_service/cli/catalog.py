@@ -72,7 +72,9 @@ async def _probe(args: argparse.Namespace, settings: Settings, db: Database) -> 
     persist.seed_if_empty(db.session_factory())
     catalog = persist.load_from_db(db.session_factory())
     records = KeyStore(db, load_cipher(settings)).active_keys()
-    keys = [ProbeKey(r.view.provider, r.secret, r.view.base_url) for r in records]
+    # Pool keys first: the operator's accounts pay for the probe before a brand's do.
+    ordered = sorted(records, key=lambda r: r.view.client_id is not None)
+    keys = [ProbeKey(r.view.provider, r.secret, r.view.base_url) for r in ordered]
     adapters = default_adapters()
     models = configured_models(
         catalog,
