@@ -5,6 +5,7 @@ the ``spidergate`` command in its own process against the gateway's database."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -16,8 +17,10 @@ import grpc
 import httpx
 import openai
 import pytest
+from cryptography.fernet import Fernet
 
 from spidergate.v1 import catalog_pb2, catalog_pb2_grpc
+from tests.db_backends import fresh_postgres_database
 from tests.stack import Stack, make_settings
 
 CLI = [sys.executable, "-m", "gate_service.cli.main"]
@@ -228,3 +231,44 @@ def test_the_probe_records_ok_no_tools_and_delisted(stack: Stack, client: openai
     finally:
         stack.core.key_store.deactivate(key.id, key.client_id)
         stack.run(stack.core.refresh())
+
+
+def test_replicas_on_postgresql_share_measurements_and_clearings(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Two gateways on one PostgreSQL database: what one measures, the other skips after
+    its next refresh; a clearing learnt on the other reaches the first the same way."""
+    vault_keys = (Fernet.generate_key().decode(),)
+
+    def replica(name: str, url: str) -> Stack:
+        own = make_settings(Path(tmp_path_factory.mktemp(name)), url)
+        return Stack(dataclasses.replace(own, vault_keys=vault_keys)).start(demo=True)
+
+    with fresh_postgres_database() as url:
+        a = replica("qualify-a", url)
+        b = replica("qualify-b", url)
+        try:
+            brand, _ = a.core.identity.create_brand("replicated")
+            _, token = a.core.identity.mint_token(brand.client_id, "agent", None)
+            on_a, on_b = (
+                openai.OpenAI(base_url=s.base_url, api_key=str(token), max_retries=0)
+                for s in (a, b)
+            )
+            a.mock.state.add_fault({**EMPTY_AT_16, "times": 1})
+            on_a.chat.completions.create(model=f"groq/{X}", messages=HI, max_tokens=16)
+            a.run(a.core.refresh())  # written on A's refresh...
+            b.run(b.core.refresh())  # ...read on B's
+            with pytest.raises(openai.UnprocessableEntityError) as caught:
+                on_b.chat.completions.create(model=f"groq/{X}", messages=HI, max_tokens=16)
+            assert refusal(caught.value)["candidates"][0]["verdict"] == "known_empty_at_budget"
+            assert b.mock.state.total == 0
+
+            # B learns X fits in 16 tokens after all (an answer at 64 that used fewer).
+            on_b.chat.completions.create(model=f"groq/{X}", messages=HI, max_tokens=64)
+            b.run(b.core.refresh())
+            a.run(a.core.refresh())
+            again = on_a.chat.completions.create(model=f"groq/{X}", messages=HI, max_tokens=16)
+            assert again.choices[0].message.content
+        finally:
+            a.stop()
+            b.stop()
