@@ -8,11 +8,11 @@ tool and requires a call. The verdict (``last_probe_status``):
 
 - ``ok``: both answered, and the second called the tool (``supports_tools`` true);
 - ``no_tools``: the plain call answered, the tool call was refused (400, or 404 as
-  OpenRouter answers "no endpoints that support tool use") or answered without calling
-  (``supports_tools`` false);
+  OpenRouter answers "no endpoints that support tool use") or answered in text without
+  calling (``supports_tools`` false);
 - ``delisted``: the provider does not know the model (404 / model not found);
-- ``error``: anything else (the key, a rate limit, a timeout): ``supports_tools`` stays
-  unknown (None) rather than a guess.
+- ``error``: anything else (the key, a rate limit, a timeout, an empty answer to the
+  tool call): ``supports_tools`` stays unknown (None) rather than a guess.
 
 Read side: :class:`ProbeBook` is what a running gateway knows (loaded from the
 ``model_probe`` table at start and on every refresh, so a probe run from the CLI shows up
@@ -31,6 +31,7 @@ import aiohttp
 from gate_service.catalog.probe_store import ProbeResult
 from gate_service.catalog.schema import ModelInfo, ProviderInfo
 from gate_service.catalog.snapshot import Catalog
+from gate_service.chat.emptiness import is_empty
 from gate_service.domain import ChatRequest, Completion, FunctionDef, Message, Tool, ToolChoice
 from gate_service.providers.base import FailureKind, Target, UpstreamFailure, WireAdapter
 from gate_service.providers.transport import post
@@ -38,9 +39,9 @@ from gate_service.vault.records import mask
 
 STATUSES = ("ok", "no_tools", "delisted", "error")
 PROBE_TIMEOUT_S = 30.0
-# Enough for a short answer or one small tool call from a model that does not think.
+# Enough for a short answer; and for one small tool call, with room for a little thinking.
 _PLAIN_MAX_TOKENS = 16
-_TOOL_MAX_TOKENS = 64
+_TOOL_MAX_TOKENS = 256
 _TOOL = Tool(
     function=FunctionDef(
         name="get_time",
@@ -160,8 +161,13 @@ async def probe_model(
         if failure.kind in (FailureKind.BAD_REQUEST, FailureKind.MODEL_NOT_FOUND):
             return result(False, "no_tools")
         return result(None, "error")
-    called = any(choice.message.tool_calls for choice in answer.choices)
-    return result(True, "ok") if called else result(False, "no_tools")
+    if any(choice.message.tool_calls for choice in answer.choices):
+        return result(True, "ok")
+    if is_empty(answer):
+        # Nothing at all (a reasoning model that spent the budget thinking): that says
+        # nothing about tools.
+        return result(None, "error")
+    return result(False, "no_tools")
 
 
 async def _call(
