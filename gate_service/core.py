@@ -45,6 +45,9 @@ from gate_service.routing.keys import KeyPool, UsableKey, env_keys
 from gate_service.routing.router import Router
 from gate_service.storage.database import Database
 from gate_service.storage.models import CatalogEntry
+from gate_service.telemetry.logs import access_line
+from gate_service.telemetry.observers import RecordObserver
+from gate_service.telemetry.tracing import Tracing
 from gate_service.vault.cipher import load_cipher
 from gate_service.vault.keys import KeyRecord, KeyStore
 
@@ -89,7 +92,11 @@ class Core:
         )
         # Every kind of call goes through the one pipeline: admission, settlement, the
         # record, and shutdown's drain of everything in flight.
-        self.pipeline = Pipeline(self.router, self.governor, self.ledger, self.metrics)
+        self.tracing = Tracing(settings.trace_export) if settings.trace_export else None
+        observers: list[RecordObserver] = [access_line] if settings.access_log else []
+        if self.tracing is not None:
+            observers.append(self.tracing)
+        self.pipeline = Pipeline(self.router, self.governor, self.ledger, self.metrics, observers)
         # One response cache for every kind of answer (one bound on its memory).
         self.cache = create_cache(settings.redis_url)
         self.chat = ChatService(
@@ -239,6 +246,8 @@ class Core:
         await self.responses.writer.close()
         await asyncio.to_thread(self.responses.store.close)
         await self.ledger.close()
+        if self.tracing is not None:
+            await asyncio.to_thread(self.tracing.close)
         await self.governor.close()
         await self.session.close()
         if self.cache is not None:
