@@ -37,7 +37,7 @@ def _alias_id(request: Request) -> str:
     return str(request.path_params["alias_id"])
 
 
-async def list_aliases(request: Request) -> Response:
+async def admin_list_aliases(request: Request) -> Response:
     answer = await _admin(request).ListAliases(
         pb.ListAdminAliasesRequest(), metadata=call_metadata(request), timeout=_TIMEOUT_S
     )
@@ -45,7 +45,7 @@ async def list_aliases(request: Request) -> Response:
     return reply(request, convert.aliases_to_json(aliases))
 
 
-async def get_alias(request: Request) -> Response:
+async def admin_get_alias(request: Request) -> Response:
     answer = await _admin(request).GetAlias(
         pb.GetAdminAliasRequest(alias_id=_alias_id(request)),
         metadata=call_metadata(request),
@@ -54,7 +54,7 @@ async def get_alias(request: Request) -> Response:
     return reply(request, convert.alias_to_json(convert.alias_from_proto(answer.alias)))
 
 
-async def validate_chain(request: Request) -> Response:
+async def admin_validate_chain(request: Request) -> Response:
     alias_id = _alias_id(request)
     message = await read_json(
         request,
@@ -67,7 +67,7 @@ async def validate_chain(request: Request) -> Response:
     return reply(request, convert.validation_to_json(convert.validation_from_proto(answer)))
 
 
-async def replace_chain(request: Request) -> Response:
+async def admin_replace_chain(request: Request) -> Response:
     alias_id = _alias_id(request)
     message = await read_json(
         request,
@@ -80,7 +80,7 @@ async def replace_chain(request: Request) -> Response:
     return reply(request, convert.alias_to_json(convert.alias_from_proto(answer.alias)))
 
 
-async def rollback_chain(request: Request) -> Response:
+async def admin_rollback_chain(request: Request) -> Response:
     alias_id = _alias_id(request)
     message = await read_json(
         request,
@@ -157,23 +157,23 @@ def OPERATIONS() -> dict[Any, Op]:
     one = {"path": s["path"], "errors": ("not_found",)}
     change_errors = ("not_found", "chain_rejected")
     return {
-        list_aliases: op("Every alias with its live chain and change history", s["list"]),
-        get_alias: op("One alias with its live chain and change history", s["alias"], **one),
-        validate_chain: op(
+        admin_list_aliases: op("Every alias with its live chain and change history", s["list"]),
+        admin_get_alias: op("One alias with its live chain and change history", s["alias"], **one),
+        admin_validate_chain: op(
             "Dry-run probe of a proposed chain: a verdict per slot; nothing billed or changed",
             s["validation"],
             path=s["path"],
             body=s["body"],
             errors=change_errors,
         ),
-        replace_chain: op(
+        admin_replace_chain: op(
             "Replace the chain; every replica serves it within seconds; a history row",
             s["alias"],
             path=s["path"],
             body=s["body"],
             errors=change_errors,
         ),
-        rollback_chain: op(
+        admin_rollback_chain: op(
             "Restore the chain of a history row; a new history row",
             s["alias"],
             path=s["path"],
@@ -184,9 +184,9 @@ def OPERATIONS() -> dict[Any, Op]:
 
 
 ROUTES = [
-    Route("/admin/aliases", list_aliases, methods=["GET"]),
-    Route("/admin/aliases/{alias_id:anypath}/validate", validate_chain, methods=["POST"]),
-    Route("/admin/aliases/{alias_id:anypath}/chain", replace_chain, methods=["PUT"]),
-    Route("/admin/aliases/{alias_id:anypath}/rollback", rollback_chain, methods=["POST"]),
-    Route("/admin/aliases/{alias_id:anypath}", get_alias, methods=["GET"]),
+    Route("/admin/aliases", admin_list_aliases, methods=["GET"]),
+    Route("/admin/aliases/{alias_id:anypath}/validate", admin_validate_chain, methods=["POST"]),
+    Route("/admin/aliases/{alias_id:anypath}/chain", admin_replace_chain, methods=["PUT"]),
+    Route("/admin/aliases/{alias_id:anypath}/rollback", admin_rollback_chain, methods=["POST"]),
+    Route("/admin/aliases/{alias_id:anypath}", admin_get_alias, methods=["GET"]),
 ]

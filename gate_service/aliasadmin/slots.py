@@ -65,7 +65,7 @@ def check_chain(catalog: Catalog, alias: AliasInfo, chain: Chain) -> None:
     check_shape(chain)
     refused = rejections(catalog, alias, chain)
     if refused:
-        listed = ", ".join(f"slot {r.slot} ({r.reason})" for r in refused)
+        listed = ", ".join(f"slot {r.slot} {r.provider}:{r.model} ({r.reason})" for r in refused)
         raise GateError(
             "chain_rejected",
             f"the chain cannot serve '{alias.id}': {listed}",
