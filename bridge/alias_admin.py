@@ -38,7 +38,7 @@ def _alias_id(request: Request) -> str:
 
 
 async def admin_list_aliases(request: Request) -> Response:
-    answer = await _admin(request).ListAliases(
+    answer = await _admin(request).ListAdminAliases(
         pb.ListAdminAliasesRequest(), metadata=call_metadata(request), timeout=_TIMEOUT_S
     )
     aliases = [convert.alias_from_proto(a) for a in answer.aliases]
@@ -46,7 +46,7 @@ async def admin_list_aliases(request: Request) -> Response:
 
 
 async def admin_get_alias(request: Request) -> Response:
-    answer = await _admin(request).GetAlias(
+    answer = await _admin(request).GetAdminAlias(
         pb.GetAdminAliasRequest(alias_id=_alias_id(request)),
         metadata=call_metadata(request),
         timeout=_TIMEOUT_S,

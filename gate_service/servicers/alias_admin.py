@@ -69,7 +69,7 @@ class AliasAdminServicer(alias_admin_pb2_grpc.AliasAdminServiceServicer):
         return await sized(len(raw), limit, parse_json, raw, settings.max_json_depth, read)
 
     @unary
-    async def ListAliases(
+    async def ListAdminAliases(
         self, request: pb.ListAdminAliasesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListAdminAliasesResponse:
         await self._require_operator(context)
@@ -77,7 +77,7 @@ class AliasAdminServicer(alias_admin_pb2_grpc.AliasAdminServiceServicer):
         return pb.ListAdminAliasesResponse(aliases=[convert.alias_to_proto(a) for a in aliases])
 
     @unary
-    async def GetAlias(
+    async def GetAdminAlias(
         self, request: pb.GetAdminAliasRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetAdminAliasResponse:
         await self._require_operator(context)

@@ -37,13 +37,13 @@ class AliasAdminServiceStub:
         Args:
             channel: A grpc.Channel.
         """
-        self.ListAliases = channel.unary_unary(
-                '/spidergate.v1.AliasAdminService/ListAliases',
+        self.ListAdminAliases = channel.unary_unary(
+                '/spidergate.v1.AliasAdminService/ListAdminAliases',
                 request_serializer=spidergate_dot_v1_dot_alias__admin__pb2.ListAdminAliasesRequest.SerializeToString,
                 response_deserializer=spidergate_dot_v1_dot_alias__admin__pb2.ListAdminAliasesResponse.FromString,
                 _registered_method=True)
-        self.GetAlias = channel.unary_unary(
-                '/spidergate.v1.AliasAdminService/GetAlias',
+        self.GetAdminAlias = channel.unary_unary(
+                '/spidergate.v1.AliasAdminService/GetAdminAlias',
                 request_serializer=spidergate_dot_v1_dot_alias__admin__pb2.GetAdminAliasRequest.SerializeToString,
                 response_deserializer=spidergate_dot_v1_dot_alias__admin__pb2.GetAdminAliasResponse.FromString,
                 _registered_method=True)
@@ -70,14 +70,14 @@ class AliasAdminServiceServicer:
     replica serves it within seconds) and rolling back to any history row.
     """
 
-    def ListAliases(self, request, context):
+    def ListAdminAliases(self, request, context):
         """Every alias with its live chain and history.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def GetAlias(self, request, context):
+    def GetAdminAlias(self, request, context):
         """One alias with its live chain and history (ids contain "/").
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -109,13 +109,13 @@ class AliasAdminServiceServicer:
 
 def add_AliasAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'ListAliases': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListAliases,
+            'ListAdminAliases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAdminAliases,
                     request_deserializer=spidergate_dot_v1_dot_alias__admin__pb2.ListAdminAliasesRequest.FromString,
                     response_serializer=spidergate_dot_v1_dot_alias__admin__pb2.ListAdminAliasesResponse.SerializeToString,
             ),
-            'GetAlias': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetAlias,
+            'GetAdminAlias': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAdminAlias,
                     request_deserializer=spidergate_dot_v1_dot_alias__admin__pb2.GetAdminAliasRequest.FromString,
                     response_serializer=spidergate_dot_v1_dot_alias__admin__pb2.GetAdminAliasResponse.SerializeToString,
             ),
@@ -149,7 +149,7 @@ class AliasAdminService:
     """
 
     @staticmethod
-    def ListAliases(request,
+    def ListAdminAliases(request,
             target,
             options=(),
             channel_credentials=None,
@@ -162,7 +162,7 @@ class AliasAdminService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/spidergate.v1.AliasAdminService/ListAliases',
+            '/spidergate.v1.AliasAdminService/ListAdminAliases',
             spidergate_dot_v1_dot_alias__admin__pb2.ListAdminAliasesRequest.SerializeToString,
             spidergate_dot_v1_dot_alias__admin__pb2.ListAdminAliasesResponse.FromString,
             options,
@@ -176,7 +176,7 @@ class AliasAdminService:
             _registered_method=True)
 
     @staticmethod
-    def GetAlias(request,
+    def GetAdminAlias(request,
             target,
             options=(),
             channel_credentials=None,
@@ -189,7 +189,7 @@ class AliasAdminService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/spidergate.v1.AliasAdminService/GetAlias',
+            '/spidergate.v1.AliasAdminService/GetAdminAlias',
             spidergate_dot_v1_dot_alias__admin__pb2.GetAdminAliasRequest.SerializeToString,
             spidergate_dot_v1_dot_alias__admin__pb2.GetAdminAliasResponse.FromString,
             options,

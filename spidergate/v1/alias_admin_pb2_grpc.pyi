@@ -36,9 +36,9 @@ class AliasAdminServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AliasAdminServiceAsyncStub: ...
-    ListAliases: _grpc.UnaryUnaryMultiCallable[_alias_admin_pb2.ListAdminAliasesRequest, _alias_admin_pb2.ListAdminAliasesResponse]
+    ListAdminAliases: _grpc.UnaryUnaryMultiCallable[_alias_admin_pb2.ListAdminAliasesRequest, _alias_admin_pb2.ListAdminAliasesResponse]
     """Every alias with its live chain and history."""
-    GetAlias: _grpc.UnaryUnaryMultiCallable[_alias_admin_pb2.GetAdminAliasRequest, _alias_admin_pb2.GetAdminAliasResponse]
+    GetAdminAlias: _grpc.UnaryUnaryMultiCallable[_alias_admin_pb2.GetAdminAliasRequest, _alias_admin_pb2.GetAdminAliasResponse]
     """One alias with its live chain and history (ids contain "/")."""
     ValidateChain: _grpc.UnaryUnaryMultiCallable[_alias_admin_pb2.ValidateChainRequest, _alias_admin_pb2.ValidateChainResponse]
     """Probe each slot of a proposed chain with one tiny upstream call: nothing is billed,
@@ -57,9 +57,9 @@ class AliasAdminServiceAsyncStub(AliasAdminServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    ListAliases: _aio.UnaryUnaryMultiCallable[_alias_admin_pb2.ListAdminAliasesRequest, _alias_admin_pb2.ListAdminAliasesResponse]  # type: ignore[assignment]
+    ListAdminAliases: _aio.UnaryUnaryMultiCallable[_alias_admin_pb2.ListAdminAliasesRequest, _alias_admin_pb2.ListAdminAliasesResponse]  # type: ignore[assignment]
     """Every alias with its live chain and history."""
-    GetAlias: _aio.UnaryUnaryMultiCallable[_alias_admin_pb2.GetAdminAliasRequest, _alias_admin_pb2.GetAdminAliasResponse]  # type: ignore[assignment]
+    GetAdminAlias: _aio.UnaryUnaryMultiCallable[_alias_admin_pb2.GetAdminAliasRequest, _alias_admin_pb2.GetAdminAliasResponse]  # type: ignore[assignment]
     """One alias with its live chain and history (ids contain "/")."""
     ValidateChain: _aio.UnaryUnaryMultiCallable[_alias_admin_pb2.ValidateChainRequest, _alias_admin_pb2.ValidateChainResponse]  # type: ignore[assignment]
     """Probe each slot of a proposed chain with one tiny upstream call: nothing is billed,
@@ -77,7 +77,7 @@ class AliasAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """
 
     @_abc_1.abstractmethod
-    def ListAliases(
+    def ListAdminAliases(
         self,
         request: _alias_admin_pb2.ListAdminAliasesRequest,
         context: _ServicerContext,
@@ -85,7 +85,7 @@ class AliasAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         """Every alias with its live chain and history."""
 
     @_abc_1.abstractmethod
-    def GetAlias(
+    def GetAdminAlias(
         self,
         request: _alias_admin_pb2.GetAdminAliasRequest,
         context: _ServicerContext,

@@ -221,12 +221,12 @@ def test_grpc_surface(gate: Stack, agent: str) -> None:
     async def calls() -> tuple[pb.GetAdminAliasResponse, grpc.StatusCode]:
         async with grpc.aio.insecure_channel(gate.grpc_target) as channel:
             stub = alias_admin_pb2_grpc.AliasAdminServiceStub(channel)
-            shown = await stub.GetAlias(
+            shown = await stub.GetAdminAlias(
                 pb.GetAdminAliasRequest(alias_id=TOOLS),
                 metadata=(("authorization", f"Bearer {OPERATOR}"),),
             )
             try:
-                await stub.ListAliases(
+                await stub.ListAdminAliases(
                     pb.ListAdminAliasesRequest(), metadata=(("authorization", f"Bearer {agent}"),)
                 )
             except grpc.aio.AioRpcError as error:
