@@ -14,8 +14,9 @@ assignment, so a request sees the old catalog or the new one, never a mix).
 - **Neither** (the embedded single-process default): the writer's own process reloads
   directly; there is nobody else to tell.
 
-A listener whose connection drops reconnects (backing off up to 5 s) and reloads once
-connected again, since announcements sent meanwhile were lost. The periodic refresh
+A listener reloads once subscribed (a change may have come between the start-up load and
+the subscription); one whose connection drops reconnects (backing off up to 5 s) and
+reloads again, since announcements sent meanwhile were lost. The periodic refresh
 (``refresh_interval_s``) remains the backstop it always was.
 """
 
@@ -110,10 +111,11 @@ class _Listener:
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def _subscribed(self, reload: Reload) -> None:
-        """Mark the subscription live; after a reconnect, catch up on what was missed."""
+        """Mark the subscription live and catch up on what it missed: after a reconnect,
+        announcements sent while it was down; on the first connect, a change made between
+        the start-up load and this subscription."""
         self.connections += 1
-        if self.connections > 1:
-            await reload()
+        await reload()
         self.connected.set()
 
     async def _listen(self, reload: Reload) -> None:

@@ -22,6 +22,7 @@ from sqlmodel import select
 from gate_service.storage.models import RequestLog
 from spidergate.v1 import alias_admin_pb2 as pb
 from spidergate.v1 import alias_admin_pb2_grpc
+from tests.e2e.test_openapi import _assert_conforms
 from tests.stack import Stack, make_settings
 
 OPERATOR = "op-secret-for-alias-admin"
@@ -236,3 +237,20 @@ def test_grpc_surface(gate: Stack, agent: str) -> None:
     shown, refused = gate.run(calls())
     assert shown.alias.tool_alias and shown.alias.chain[0].provider == "groq"
     assert refused is grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_answers_conform_to_the_openapi_document(gate: Stack) -> None:
+    doc = httpx.get(f"http://127.0.0.1:{gate.http_port}/openapi.json", timeout=30).json()
+    chain = [{"provider": "groq", "model": "llama-3.3-70b-versatile"}, NO_TOOLS]
+    with _admin(gate) as admin:
+        _assert_conforms(doc, "AdminAliasList", admin.get("/admin/aliases").json())
+        _assert_conforms(doc, "AdminAlias", admin.get(f"/admin/aliases/{TOOLS}").json())
+        validated = admin.post("/admin/aliases/spideriq/chat/validate", json={"chain": chain})
+        _assert_conforms(doc, "AliasChainValidation", validated.json())
+        refused = admin.put(f"/admin/aliases/{TOOLS}/chain", json={"chain": chain})
+        assert refused.status_code == 422
+        _assert_conforms(doc, "Error", refused.json())
+    paths = doc["paths"]
+    assert "/api/gate/v1/admin/aliases/{alias_id}/chain" in paths or any(
+        p.endswith("/admin/aliases/{alias_id}/chain") for p in paths
+    )
