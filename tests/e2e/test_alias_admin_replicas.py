@@ -1,8 +1,8 @@
 """An alias chain changed through one replica is served by the other within 5 s, with no
 restart and no periodic refresh (set to an hour here): two gateways (core, bridge and
-mock each) on one PostgreSQL database, told by LISTEN/NOTIFY; and on one SQLite file with
-Redis pub/sub. A rollback travels the same way, and a listener whose connection is cut
-reconnects and catches up."""
+mock each) on one PostgreSQL database (and Redis), told by LISTEN/NOTIFY; and on one
+SQLite file with Redis pub/sub. A rollback travels the same way, and a listener whose
+connection is cut reconnects and catches up."""
 
 from __future__ import annotations
 
@@ -55,8 +55,11 @@ def _pair(tmp: pytest.TempPathFactory, url: str, redis_url: str | None) -> tuple
 
 @pytest.fixture(scope="module")
 def on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Stack]]:
+    # As deployed: PostgreSQL plus Redis (shared limits and cache); the catalog's own
+    # notifications still go through PostgreSQL, in the writing transaction.
+    _require_redis()
     with fresh_postgres_database() as url:
-        a, b = _pair(tmp_path_factory, url, None)
+        a, b = _pair(tmp_path_factory, url, REDIS_URL)
         yield a, b
         a.stop()
         b.stop()
