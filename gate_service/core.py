@@ -22,6 +22,7 @@ from gate_service.auth.identity import IdentityStore
 from gate_service.cache import create_cache
 from gate_service.capture.purge import Purger
 from gate_service.catalog import persist, probe_store
+from gate_service.catalog.changes import catalog_changes
 from gate_service.catalog.probes import ProbeBook
 from gate_service.catalog.snapshot import Catalog
 from gate_service.chat.service import ChatService
@@ -126,6 +127,10 @@ class Core:
         self.capture_purger = Purger(db, settings.capture_purge_interval_s)
         self._refresher: asyncio.Task[None] | None = None
         self._catalog_seen: tuple[int, str] | None = None
+        # How an alias chain changed here reaches the other replicas, and theirs this one
+        # (PostgreSQL LISTEN/NOTIFY, Redis pub/sub, or this process alone).
+        self.catalog_changes = catalog_changes(db, settings.redis_url)
+        self._reloading = asyncio.Lock()
 
     @classmethod
     async def open(cls, settings: Settings) -> Core:
@@ -144,6 +149,7 @@ class Core:
         await core.ledger.start()
         core.capture_purger.start()
         core._refresher = asyncio.create_task(core._refresh_loop(), name="refresh")
+        await core.catalog_changes.start(core.reload_catalog)
         return core
 
     @property
@@ -157,6 +163,15 @@ class Core:
                 select(func.count(), func.max(CatalogEntry.updated_at))
             ).one()
         return int(count), str(latest)
+
+    async def reload_catalog(self) -> None:
+        """Load the catalog from the database and swap the snapshot routing reads (one
+        reference assignment: a request sees the old catalog or the new, never a mix).
+        Called on a change made here and on another replica's announcement."""
+        async with self._reloading:
+            version = await asyncio.to_thread(self._catalog_version)
+            catalog = await asyncio.to_thread(persist.load_from_db, self.db.session_factory())
+            self.catalog, self._catalog_seen = catalog, version
 
     async def refresh(self) -> None:
         """Re-read keys and catalog so CLI edits and other replicas' changes show up.
@@ -229,6 +244,7 @@ class Core:
         return count
 
     async def close(self) -> None:
+        await self.catalog_changes.close()
         if self._refresher is not None:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

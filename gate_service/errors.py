@@ -41,6 +41,9 @@ CATALOGUE: dict[str, Reason] = {
     "model_not_found": Reason(404, "not_found_error", grpc.StatusCode.NOT_FOUND),
     "not_found": Reason(404, "not_found_error", grpc.StatusCode.NOT_FOUND),
     "no_qualifying_model": Reason(422, _INVALID, grpc.StatusCode.FAILED_PRECONDITION),
+    # A proposed alias chain names slots that can never serve the alias (a model that
+    # cannot call tools in a tool alias...): the body adds ``rejected_slots``.
+    "chain_rejected": Reason(422, _INVALID, grpc.StatusCode.FAILED_PRECONDITION),
     "request_too_large": Reason(413, _INVALID, grpc.StatusCode.INVALID_ARGUMENT),
     "rate_limit_exceeded": Reason(429, "rate_limit_error", grpc.StatusCode.RESOURCE_EXHAUSTED),
     "daily_rate_limit_exceeded": Reason(

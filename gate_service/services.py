@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import grpc
 from google.protobuf.descriptor import FileDescriptor, MethodDescriptor, ServiceDescriptor
 
+from gate_service.servicers.alias_admin import AliasAdminServicer
 from gate_service.servicers.audio import AudioServicer
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
@@ -34,6 +35,8 @@ from gate_service.servicers.responses import ResponsesServicer
 from gate_service.servicers.usage import UsageServicer
 from gate_service.servicers.vault import VaultServicer
 from spidergate.v1 import (
+    alias_admin_pb2,
+    alias_admin_pb2_grpc,
     audio_pb2,
     audio_pb2_grpc,
     auth_pb2,
@@ -179,6 +182,13 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         responses_pb2_grpc.add_ResponsesServiceServicer_to_server,
         responses_pb2_grpc.ResponsesServiceStub,
     ),
+    ServiceDef(
+        "alias_admin",
+        _service(alias_admin_pb2.DESCRIPTOR, "AliasAdminService"),
+        AliasAdminServicer,
+        alias_admin_pb2_grpc.add_AliasAdminServiceServicer_to_server,
+        alias_admin_pb2_grpc.AliasAdminServiceStub,
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
@@ -203,3 +213,4 @@ class CoreStubs:
     media: media_pb2_grpc.MediaServiceAsyncStub
     audio: audio_pb2_grpc.AudioServiceAsyncStub
     responses: responses_pb2_grpc.ResponsesServiceAsyncStub
+    alias_admin: alias_admin_pb2_grpc.AliasAdminServiceAsyncStub

@@ -121,6 +121,8 @@ def _alias_problems(
             problems.append(f"alias {a.id}: bad falls_through_to {a.falls_through_to!r}")
         elif target.kind != a.kind:
             problems.append(f"alias {a.id}: falls through to a {target.kind} alias")
+    if unknown := sorted(set(a.requires) - CAPABILITIES):
+        problems.append(f"alias {a.id}: requires unknown capabilities {unknown}")
     if a.kind == "embedding" and (a.dimensions is None or a.dimensions <= 0):
         problems.append(f"alias {a.id}: embedding aliases need positive dimensions")
     return problems

@@ -150,6 +150,10 @@ class AliasInfo:
     kind: AliasKind = "chat"
     # Output vector size, embedding aliases only.
     dimensions: int | None = None
+    # Capabilities every slot of the chain must have: ``function_calling`` makes a tool
+    # alias, whose chain may only name models that can call tools (alias administration
+    # refuses other slots).
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +223,7 @@ def _alias_document(a: AliasInfo) -> dict[str, Any]:
         "pii_safe": a.pii_safe,
         "falls_through_to": a.falls_through_to,
         "dimensions": a.dimensions,
+        "requires": list(a.requires),
     }
 
 
@@ -319,6 +324,7 @@ def _alias_from(doc: Mapping[str, Any]) -> AliasInfo:
         falls_through_to=r.opt_text("falls_through_to"),
         kind="embedding" if kind == "embedding" else "chat",
         dimensions=r.opt_integer("dimensions"),
+        requires=r.texts("requires"),
     )
 
 

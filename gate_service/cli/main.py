@@ -24,7 +24,7 @@ def common_parser() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser tree."""
-    from gate_service.cli import admin, catalog, serve
+    from gate_service.cli import admin, aliases, catalog, serve
 
     parser = argparse.ArgumentParser(
         prog="spidergate", description="SpiderGate: an OpenAI-compatible LLM gateway."
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(sub, common)
     admin.register(sub, common)
     catalog.register(sub, common)
+    aliases.register(sub, common)
     return parser
 
 

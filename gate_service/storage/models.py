@@ -354,3 +354,24 @@ class ModelProbe(SQLModel, table=True):
     probed_at: datetime | None = None
     empty_at_budget: int | None = None
     empty_updated_at: datetime | None = None
+
+
+class AliasHistory(SQLModel, table=True):
+    """One version of a platform alias's chain (``gate_service/aliasadmin``): written by
+    every change and every rollback, so any earlier chain can be restored. Version 1 of an
+    alias is the chain it had before its first change (the data files' seed, actor
+    ``seed``); an alias never changed has no rows. The live chain stays in its
+    ``catalog_entry`` row, which routing reads; this table is the record.
+    """
+
+    __tablename__ = "alias_history"
+    __table_args__ = (Index("ux_alias_history_alias_version", "alias_id", "version", unique=True),)
+    id: int | None = Field(default=None, primary_key=True)
+    alias_id: str = Field(max_length=200)
+    version: int
+    # The chain as the catalog document holds it: a JSON list of "provider:model".
+    chain: str
+    # seed, operator or cli.
+    actor: str = Field(max_length=64)
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
