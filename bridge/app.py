@@ -32,6 +32,9 @@ from bridge.console.app import create_console, secured
 from bridge.core_client import CoreClient
 from bridge.cors import Cors
 from bridge.errors import HANDLERS
+from bridge.mcp_http import METHODS as MCP_METHODS
+from bridge.mcp_http import PATH as MCP_PATH
+from bridge.mcp_http import McpEndpoint
 from bridge.metrics import HttpMetrics, MetricsMiddleware, metrics_endpoint
 from bridge.shedding import LoadShedding
 from gate_service.config import Settings
@@ -93,12 +96,15 @@ def create_app(
         raise ValueError("give exactly one of core_target and client_factory")
 
     console = create_console(settings, lambda: app.state.core)
+    # The MCP server over Streamable HTTP (bridge/mcp_http.py); its tools call this app.
+    mcp = McpEndpoint(lambda: app)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.core = client_factory() if client_factory else CoreClient(str(core_target))
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             await app.state.core.close()
             console.state.sessions.close()
@@ -113,6 +119,7 @@ def create_app(
             # The web console (bridge/console): its own app, pages rather than JSON.
             Route("/", _to_console, methods=["GET"]),
             Mount("/console", app=secured(console)),
+            Route(MCP_PATH, mcp, methods=MCP_METHODS),
         ],
         exception_handlers=HANDLERS,
         middleware=[
