@@ -8,6 +8,10 @@ Around the routes, outermost first: metrics (every answer counted, refusals too)
 (bridge/cors.py), load shedding (bridge/shedding.py), the body bound (bridge/body.py).
 Errors end in the documented envelope wherever they come from, through the exception
 handlers of :mod:`bridge.errors`: handlers raise, the app answers.
+
+Outside the prefixes: ``/metrics``, ``/openapi.json``, the console (``/console``) and the
+MCP server over Streamable HTTP (``/mcp``, :mod:`bridge.mcp_http`), whose tools call this
+app's routes in-process; the lifespan runs its session manager.
 """
 
 from __future__ import annotations

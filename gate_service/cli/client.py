@@ -29,8 +29,9 @@ from gate_service.config import Settings
 Command = Callable[[argparse.Namespace, GateClient], Awaitable[int]]
 
 
-def connection_parser() -> argparse.ArgumentParser:
-    """``--url`` and ``--token``, shared by the client commands and ``spidergate mcp``."""
+def connection_parser(*, token_from_stdin: bool = True) -> argparse.ArgumentParser:
+    """``--url`` and ``--token``, shared by the client commands and ``spidergate mcp``
+    (whose stdin is the protocol's, so it cannot read the token there)."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument(
         "--url",
@@ -40,8 +41,8 @@ def connection_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--token",
         default=None,
-        help="agent token, client credential or operator token (env SPIDERGATE_TOKEN; "
-        "'-' reads it from stdin)",
+        help="agent token, client credential or operator token (env SPIDERGATE_TOKEN"
+        + ("; '-' reads it from stdin)" if token_from_stdin else ")"),
     )
     return parser
 
@@ -50,7 +51,7 @@ def connection(args: argparse.Namespace) -> tuple[str, str | None]:
     """The URL and token from the flags, else the environment."""
     url = args.url or os.environ.get("SPIDERGATE_URL") or DEFAULT_URL
     token = args.token or os.environ.get("SPIDERGATE_TOKEN") or None
-    if token == "-":
+    if args.token == "-":
         token = sys.stdin.readline().strip() or None
     return url, token
 

@@ -21,7 +21,7 @@ from gate_service.config import Settings
 def register(sub: SubParsers) -> None:
     p = sub.add_parser(
         "mcp",
-        parents=[connection_parser()],
+        parents=[connection_parser(token_from_stdin=False)],
         help="serve MCP over stdio, as a client of a running gateway",
     )
     p.set_defaults(handler=handle)
@@ -30,6 +30,8 @@ def register(sub: SubParsers) -> None:
 def handle(args: argparse.Namespace, settings: Settings) -> int:
     from gate_service.mcp_server.server import serve_stdio
 
+    if args.token == "-":
+        return fail("spidergate mcp cannot read --token from stdin: stdin carries MCP")
     url, token = connection(args)
     if not token:
         return fail("spidergate mcp needs a token: --token or SPIDERGATE_TOKEN")

@@ -10,6 +10,10 @@ own bearer token. Either way the tools are the same functions.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
+
 from mcp.server.mcpserver import MCPServer
 
 import gate_service
@@ -26,15 +30,30 @@ INSTRUCTIONS = (
 )
 
 
+@contextlib.contextmanager
+def _logging_untouched() -> Iterator[None]:
+    """The SDK's ``MCPServer()`` calls ``logging.basicConfig`` (a rich handler on the root
+    logger) when nothing configured logging yet: the bridge builds one per app, and the
+    process's logging is ``serve``'s to set, so the root logger is put back as it was."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 def build_server(client_for: ClientSource) -> MCPServer:
     """Every tool, answering through the client ``client_for`` gives for a request."""
-    server: MCPServer = MCPServer(
-        "spidergate",
-        title="SpiderGate",
-        instructions=INSTRUCTIONS,
-        version=gate_service.__version__,
-        log_level="WARNING",
-    )
+    with _logging_untouched():
+        server: MCPServer = MCPServer(
+            "spidergate",
+            title="SpiderGate",
+            instructions=INSTRUCTIONS,
+            version=gate_service.__version__,
+            log_level="WARNING",
+        )
     tools.register(server, client_for)
     tools_admin.register(server, client_for)
     return server
