@@ -251,6 +251,10 @@ class GateClient:
     async def set_chain(self, alias_id: str, body: Json) -> Json:
         return await self.send("PUT", f"/admin/aliases/{_segment(alias_id)}/chain", body=body)
 
-    async def rollback_alias(self, alias_id: str, history_id: int | str) -> Json:
-        path = f"/admin/aliases/{_segment(alias_id)}/rollback"
-        return await self.send("POST", path, body={"history_id": history_id})
+    async def rollback_alias(
+        self, alias_id: str, history_id: int, reason: str | None = None
+    ) -> Json:
+        body: Json = {"history_id": history_id}
+        if reason is not None:
+            body["reason"] = reason
+        return await self.send("POST", f"/admin/aliases/{_segment(alias_id)}/rollback", body=body)

@@ -156,6 +156,9 @@ def _alias_admin(server: MCPServer, client_for: ClientSource) -> None:
     async def admin_rollback_alias(
         ctx: Context,
         alias_id: AliasId,
-        history_id: Annotated[int | str, Field(description="the history row to restore")],
+        history_id: Annotated[int, Field(description="the history row to restore")],
+        reason: Annotated[str | None, Field(description="why, kept in the history")] = None,
     ) -> CallToolResult:
-        return await answer(client_for(ctx), lambda c: c.rollback_alias(alias_id, history_id))
+        return await answer(
+            client_for(ctx), lambda c: c.rollback_alias(alias_id, history_id, reason)
+        )
