@@ -19,7 +19,15 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from tests.e2e.mcp_support import TRANSPORTS, answered, body, connect, mcp_url, refused
+from tests.e2e.mcp_support import (
+    TRANSPORTS,
+    answered,
+    body,
+    connect,
+    mcp_url,
+    refused,
+    stdio_params,
+)
 from tests.stack import Stack, make_settings
 
 OPERATOR = "op-token-for-the-mcp-tests"
@@ -195,6 +203,15 @@ def test_stdio_without_a_token_is_refused(mstack: Stack) -> None:
     )
     assert done.returncode == 1
     assert "needs a token" in done.stderr and done.stdout == ""
+
+
+async def test_stdio_with_no_gateway_answers_service_unavailable(mstack: Stack) -> None:
+    params = stdio_params(mstack, "spideriq_pat_" + "0" * 32)
+    assert params.env is not None
+    params.env["SPIDERGATE_URL"] = "http://127.0.0.1:1"  # nothing listens there
+    async with Client(params, read_timeout_seconds=60) as client:
+        error = refused(await call(client, "health"))
+    assert (error["status"], error["code"]) == (503, "service_unavailable")
 
 
 @pytest.mark.xfail(reason=ALIAS_ROUTES, strict=False)
