@@ -218,14 +218,15 @@ async def test_stdio_with_no_gateway_answers_service_unavailable(mstack: Stack) 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_alias_admin_is_the_operators(mstack: Stack, one: Brand, transport: str) -> None:
     slot = {"provider": "groq", "model": "llama-3.1-8b-instant"}
+    every_admin_tool: list[tuple[str, dict[str, Any]]] = [
+        ("admin_list_aliases", {}),
+        ("admin_show_alias", {"alias_id": "spideriq/fast"}),
+        ("admin_validate_chain", {"alias_id": "spideriq/fast", "chain": [slot]}),
+        ("admin_set_chain", {"alias_id": "spideriq/fast", "chain": [slot]}),
+        ("admin_rollback_alias", {"alias_id": "spideriq/fast", "history_id": 1}),
+    ]
     async with connect(mstack, transport, one.agent) as client:
-        for tool, arguments in [
-            ("admin_list_aliases", {}),
-            ("admin_show_alias", {"alias_id": "spideriq/fast"}),
-            ("admin_validate_chain", {"alias_id": "spideriq/fast", "chain": [slot]}),
-            ("admin_set_chain", {"alias_id": "spideriq/fast", "chain": [slot]}),
-            ("admin_rollback_alias", {"alias_id": "spideriq/fast", "history_id": 1}),
-        ]:
+        for tool, arguments in every_admin_tool:
             denied = refused(await call(client, tool, **arguments))
             assert (denied["status"], denied["code"]) == (403, "permission_denied"), tool
     async with connect(mstack, transport, OPERATOR) as client:
