@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 from mcp.server.mcpserver import Context
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -54,27 +55,29 @@ class McpEndpoint:
     def __init__(self, bridge: Callable[[], ASGIApp]) -> None:
         self._bridge = bridge
         self._http: httpx.AsyncClient | None = None
+        self._manager: StreamableHTTPSessionManager | None = None
         self.server = build_server(self._client_for)
-        # Builds the SDK's session manager (its own Starlette app is not used: this
-        # endpoint is mounted as one route of the bridge).
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        # A session manager runs once: each lifespan of the app gets a new one (the SDK's
+        # own Starlette app around it is not used; this endpoint is one route of the bridge).
         self.server.streamable_http_app(
             stateless_http=True,
             json_response=True,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
+        manager = self.server.session_manager
         transport = httpx.ASGITransport(app=self._bridge())
         async with (
             httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT_S) as http,
-            self.server.session_manager.run(),
+            manager.run(),
         ):
-            self._http = http
+            self._http, self._manager = http, manager
             try:
                 yield
             finally:
-                self._http = None
+                self._http = self._manager = None
 
     def _client_for(self, ctx: Context) -> GateClient:
         assert self._http is not None, "the bridge's lifespan runs the MCP endpoint"
@@ -87,4 +90,6 @@ class McpEndpoint:
             request = Request(scope)
             await error_response(missing_api_key(), request_id(request), PATH)(scope, receive, send)
             return
-        await self.server.session_manager.handle_request(scope, receive, send)
+        if self._manager is None:
+            raise RuntimeError("the MCP endpoint serves only while the bridge's lifespan runs")
+        await self._manager.handle_request(scope, receive, send)
