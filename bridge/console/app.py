@@ -128,6 +128,7 @@ def create_console(settings: Settings, core: Callable[[], Any]) -> Starlette:
             Route("/agent-tokens", pages_ops.agent_tokens, methods=["GET"]),
             Route("/agent-tokens", pages_ops.mint_agent_token, methods=["POST"]),
             Route("/agent-tokens/revoke", pages.revoke_agent_token, methods=["POST"]),
+            Route("/agent-tokens/{token_id}/edit", pages_ops.edit_agent_token, methods=["POST"]),
             Route("/vault", pages_ops.vault, methods=["GET"]),
             Route("/vault/keys", pages_ops.add_key, methods=["POST"]),
             Route("/vault/keys/{key_id}/edit", pages_ops.edit_key, methods=["POST"]),

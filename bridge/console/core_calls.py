@@ -98,6 +98,7 @@ async def agent_tokens(core: Any, secret: str, request_id: str) -> list[dict[str
             "scopes": list(t.scopes),
             "created": datetime.fromtimestamp(t.created, UTC).isoformat(timespec="seconds"),
             "revoked": t.revoked > 0,
+            "controls": _controls(t.controls),
         }
         for t in answer.tokens
     ]
@@ -111,3 +112,16 @@ async def revoke_agent_token(core: Any, secret: str, request_id: str, token_id: 
         secret,
         request_id,
     )
+
+
+def _controls(c: auth_pb2.TokenControls) -> dict[str, Any]:
+    """A token's controls for the page: None where there is no limit."""
+    return {
+        "rpm": c.rpm if c.HasField("rpm") else None,
+        "rpd": c.rpd if c.HasField("rpd") else None,
+        "budget_usd": c.budget_usd if c.HasField("budget_usd") else None,
+        "budget_mode": c.budget_mode or "hard",
+        "allowed_models": list(c.allowed_models),
+        "free_only": c.free_only,
+        "capture": c.capture if c.HasField("capture") else None,
+    }

@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 
 from bridge.console.core_calls import _call, _metadata
+from gate_service.auth.principal import TokenControls
 from gate_service.errors import GateError
 from gate_service.ledger.analytics_json import capacity_to_json
 from gate_service.ledger.json_shapes import (
@@ -29,6 +30,7 @@ from gate_service.ledger.json_shapes import (
     usage_to_json,
 )
 from gate_service.proto_convert.analytics import capacity_from_proto
+from gate_service.proto_convert.auth import MASK_FIELDS, controls_to_proto
 from gate_service.proto_convert.completion import chunk_from_proto
 from gate_service.proto_convert.errors import from_rpc_error
 from gate_service.proto_convert.request_json import request_to_proto
@@ -60,18 +62,49 @@ async def trace_detail(core: Any, secret: str, request_id: str, trace_id: str) -
 
 
 async def mint_agent_token(
-    core: Any, secret: str, request_id: str, name: str, scopes: list[str]
+    core: Any,
+    secret: str,
+    request_id: str,
+    name: str,
+    scopes: list[str],
+    controls: TokenControls,
 ) -> dict[str, Any]:
     """``AuthService.MintAgentToken``: the answer holds the token's secret, shown once by
     the page that asked and kept nowhere by the console."""
     answer = await _call(
         core.auth.MintAgentToken,
-        auth_pb2.MintAgentTokenRequest(name=name, scopes=scopes),
+        auth_pb2.MintAgentTokenRequest(
+            name=name, scopes=scopes, controls=controls_to_proto(controls)
+        ),
         secret,
         request_id,
     )
     t = answer.token
     return {"id": t.id, "name": t.name, "scopes": list(t.scopes), "token": t.token}
+
+
+async def update_agent_token(
+    core: Any,
+    secret: str,
+    request_id: str,
+    token_id: str,
+    controls: TokenControls,
+    scopes: list[str],
+) -> None:
+    """``AuthService.UpdateAgentToken`` with every control and the scopes: the edit form
+    shows them all, so what it sends is the token's whole new state (a blank limit is
+    no limit)."""
+    await _call(
+        core.auth.UpdateAgentToken,
+        auth_pb2.UpdateAgentTokenRequest(
+            id=token_id,
+            controls=controls_to_proto(controls),
+            scopes=scopes,
+            update_mask=list(MASK_FIELDS),
+        ),
+        secret,
+        request_id,
+    )
 
 
 async def usage_by_agent(core: Any, secret: str, request_id: str) -> dict[str, dict[str, Any]]:

@@ -24,7 +24,7 @@ from bridge.console.pages import page, render, write
 from bridge.console.sessions import ConsoleUser
 from bridge.responses import request_id
 from gate_service import errors
-from gate_service.auth.principal import ALL_SCOPES
+from gate_service.auth.principal import ALL_SCOPES, TokenControls
 from gate_service.errors import GateError
 
 # The waterfall's drawing: bars on a 0-100 % axis, one row each.
@@ -114,12 +114,52 @@ async def _mint_agent_token(request: Request, user: ConsoleUser) -> Response:
     place it is ever shown (the console keeps it nowhere; loading the page again shows
     the token without it)."""
     form = await request.form()
-    name = _text(form, "name")
-    scopes = [s for s in form.getlist("scopes") if isinstance(s, str)]
     minted = await ops_calls.mint_agent_token(
-        _core(request), user.secret, request_id(request), name, scopes
+        _core(request),
+        user.secret,
+        request_id(request),
+        _text(form, "name"),
+        _scopes(form),
+        _token_controls(form),
     )
     return await _token_page(request, user, minted)
+
+
+async def _edit_agent_token(request: Request, user: ConsoleUser) -> Response:
+    """Save a token's controls and scopes as the edit form shows them (the core checks
+    them exactly as for ``spidergate token update``)."""
+    form = await request.form()
+    await ops_calls.update_agent_token(
+        _core(request),
+        user.secret,
+        request_id(request),
+        request.path_params["token_id"],
+        _token_controls(form),
+        _scopes(form),
+    )
+    return RedirectResponse("/console/agent-tokens", status_code=303)
+
+
+def _scopes(form: FormData) -> list[str]:
+    """The ticked scopes (none ticked: all, as the API reads an empty list)."""
+    return [s for s in form.getlist("scopes") if isinstance(s, str)]
+
+
+def _token_controls(form: FormData) -> TokenControls:
+    """A token's controls from the mint or edit form: a blank limit is no limit, the
+    allow-list is comma- or space-separated, capture is on / off / the brand's. The core
+    validates them (as for ``spidergate token mint``)."""
+    capture = _text(form, "capture")
+    rpm, rpd = _number(form, "rpm", int), _number(form, "rpd", int)
+    return TokenControls(
+        rpm=None if rpm is None else int(rpm),
+        rpd=None if rpd is None else int(rpd),
+        budget_usd=_number(form, "budget_usd", float),
+        budget_mode=_text(form, "budget_mode") or "hard",
+        allowed_models=frozenset(_text(form, "allowed_models").replace(",", " ").split()),
+        free_only=form.get("free_only") == "on",
+        capture={"on": True, "off": False}.get(capture),
+    )
 
 
 # ----------------------------------------------------------------- vault
@@ -241,6 +281,7 @@ async def _key_action(request: Request, user: ConsoleUser) -> Response:
 trace = page(_trace)
 agent_tokens = page(_agent_tokens)
 mint_agent_token = write(_mint_agent_token)
+edit_agent_token = write(_edit_agent_token)
 vault = page(_vault)
 add_key = write(_add_key)
 edit_key = write(_edit_key)

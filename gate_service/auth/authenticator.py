@@ -151,7 +151,8 @@ class Authenticator:
             self._cache.popitem(last=False)
 
     def invalidate_token(self, token_id: str) -> None:
-        """Forget the cached answer for an agent token revoked through this process."""
+        """Forget the cached answer for an agent token revoked or changed through this
+        process."""
         self._generation += 1
         stale = [
             token

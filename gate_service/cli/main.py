@@ -27,7 +27,7 @@ def common_parser() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser tree."""
-    from gate_service.cli import admin, client, mcp, serve
+    from gate_service.cli import admin, catalog, client, mcp, serve
 
     parser = argparse.ArgumentParser(
         prog="spidergate", description="SpiderGate: an OpenAI-compatible LLM gateway."
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_parser()
     serve.register(sub, common)
     admin.register(sub, common)
+    catalog.register(sub, common)
     # Clients of a running gateway (its REST API and a token), not of the database.
     client.register(sub)
     mcp.register(sub)

@@ -16,6 +16,7 @@ from gate_service.auth.principal import Principal
 from gate_service.auth.views import TokenView
 from gate_service.core import Core
 from gate_service.errors import GateError
+from gate_service.proto_convert.auth import controls_from_proto, controls_to_proto, update_changes
 from gate_service.servicers.common import authenticate, metadata_value, unary
 from spidergate.v1 import auth_pb2, auth_pb2_grpc
 
@@ -34,6 +35,7 @@ def _token(view: TokenView, token: str = "") -> auth_pb2.AgentToken:
         created=_ts(view.created_at),
         revoked=_ts(view.revoked_at),
         token=token,
+        controls=controls_to_proto(view.controls),
     )
 
 
@@ -58,9 +60,18 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self._core = core
 
     async def _caller(self, context: grpc.aio.ServicerContext) -> Principal:
-        # Refusals of an agent token (these calls need the brand's credential) carry its
-        # rate-limit headers, like every authenticated answer.
-        return await authenticate(self._core, context)
+        """The brand whose credentials and tokens the call manages: only its client
+        credential may. An agent token could otherwise mint itself an unlimited sibling
+        or lift its own budget. Refusals of an agent token carry its rate-limit headers,
+        like every authenticated answer."""
+        caller = await authenticate(self._core, context)
+        if caller.kind != "client_credential":
+            raise GateError(
+                "permission_denied",
+                "Agent tokens and client credentials are managed with the brand's client "
+                "credential, not an agent token.",
+            )
+        return caller
 
     def _require_operator(self, context: grpc.aio.ServicerContext) -> None:
         expected = self._core.settings.operator_token
@@ -120,6 +131,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             caller.client_id,
             request.name,
             list(request.scopes) or None,
+            controls_from_proto(request.controls),
         )
         return auth_pb2.MintAgentTokenResponse(token=_token(view, token))
 
@@ -143,3 +155,17 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         )
         self._core.authenticator.invalidate_token(view.id)
         return auth_pb2.RevokeAgentTokenResponse(token=_token(view))
+
+    @unary
+    async def UpdateAgentToken(
+        self, request: auth_pb2.UpdateAgentTokenRequest, context: grpc.aio.ServicerContext
+    ) -> auth_pb2.UpdateAgentTokenResponse:
+        caller = await self._caller(context)
+        changes = update_changes(request)
+        view = await asyncio.to_thread(
+            self._core.identity.update_token, caller.client_id, request.id, **changes
+        )
+        # This process applies the change at once; other replicas when their
+        # authentication cache expires (Settings.auth_cache_ttl_s), as with the CLI.
+        self._core.authenticator.invalidate_token(view.id)
+        return auth_pb2.UpdateAgentTokenResponse(token=_token(view))

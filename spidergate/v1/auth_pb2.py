@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18spidergate/v1/auth.proto\x12\rspidergate.v1\"$\n\x13\x41uthenticateRequest\x12\r\n\x05token\x18\x01 \x01(\t\"v\n\tPrincipal\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\nbrand_name\x18\x02 \x01(\t\x12\x10\n\x08token_id\x18\x03 \x01(\t\x12\x12\n\nagent_name\x18\x04 \x01(\t\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\"\xb6\x01\n\x14\x41uthenticateResponse\x12+\n\tprincipal\x18\x01 \x01(\x0b\x32\x18.spidergate.v1.Principal\x12\x41\n\x07headers\x18\x02 \x03(\x0b\x32\x30.spidergate.v1.AuthenticateResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\"\n\x12\x43reateBrandRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"9\n\x05\x42rand\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\"V\n\x10\x43lientCredential\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12\x0f\n\x07\x63reated\x18\x04 \x01(\x03\"o\n\x13\x43reateBrandResponse\x12#\n\x05\x62rand\x18\x01 \x01(\x0b\x32\x14.spidergate.v1.Brand\x12\x33\n\ncredential\x18\x02 \x01(\x0b\x32\x1f.spidergate.v1.ClientCredential\"\x1f\n\x1d\x43reateClientCredentialRequest\"U\n\x1e\x43reateClientCredentialResponse\x12\x33\n\ncredential\x18\x01 \x01(\x0b\x32\x1f.spidergate.v1.ClientCredential\"\x8a\x01\n\nAgentToken\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12\x0e\n\x06prefix\x18\x05 \x01(\t\x12\x0f\n\x07\x63reated\x18\x06 \x01(\x03\x12\x0f\n\x07revoked\x18\x07 \x01(\x03\x12\r\n\x05token\x18\x08 \x01(\t\"5\n\x15MintAgentTokenRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\"B\n\x16MintAgentTokenResponse\x12(\n\x05token\x18\x01 \x01(\x0b\x32\x19.spidergate.v1.AgentToken\"1\n\x16ListAgentTokensRequest\x12\x17\n\x0finclude_revoked\x18\x01 \x01(\x08\"D\n\x17ListAgentTokensResponse\x12)\n\x06tokens\x18\x01 \x03(\x0b\x32\x19.spidergate.v1.AgentToken\"%\n\x17RevokeAgentTokenRequest\x12\n\n\x02id\x18\x01 \x01(\t\"D\n\x18RevokeAgentTokenResponse\x12(\n\x05token\x18\x01 \x01(\x0b\x32\x19.spidergate.v1.AgentToken2\xd9\x04\n\x0b\x41uthService\x12W\n\x0c\x41uthenticate\x12\".spidergate.v1.AuthenticateRequest\x1a#.spidergate.v1.AuthenticateResponse\x12T\n\x0b\x43reateBrand\x12!.spidergate.v1.CreateBrandRequest\x1a\".spidergate.v1.CreateBrandResponse\x12u\n\x16\x43reateClientCredential\x12,.spidergate.v1.CreateClientCredentialRequest\x1a-.spidergate.v1.CreateClientCredentialResponse\x12]\n\x0eMintAgentToken\x12$.spidergate.v1.MintAgentTokenRequest\x1a%.spidergate.v1.MintAgentTokenResponse\x12`\n\x0fListAgentTokens\x12%.spidergate.v1.ListAgentTokensRequest\x1a&.spidergate.v1.ListAgentTokensResponse\x12\x63\n\x10RevokeAgentToken\x12&.spidergate.v1.RevokeAgentTokenRequest\x1a\'.spidergate.v1.RevokeAgentTokenResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18spidergate/v1/auth.proto\x12\rspidergate.v1\"$\n\x13\x41uthenticateRequest\x12\r\n\x05token\x18\x01 \x01(\t\"v\n\tPrincipal\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\nbrand_name\x18\x02 \x01(\t\x12\x10\n\x08token_id\x18\x03 \x01(\t\x12\x12\n\nagent_name\x18\x04 \x01(\t\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\"\xb6\x01\n\x14\x41uthenticateResponse\x12+\n\tprincipal\x18\x01 \x01(\x0b\x32\x18.spidergate.v1.Principal\x12\x41\n\x07headers\x18\x02 \x03(\x0b\x32\x30.spidergate.v1.AuthenticateResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\"\n\x12\x43reateBrandRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"9\n\x05\x42rand\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\"V\n\x10\x43lientCredential\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12\x0f\n\x07\x63reated\x18\x04 \x01(\x03\"o\n\x13\x43reateBrandResponse\x12#\n\x05\x62rand\x18\x01 \x01(\x0b\x32\x14.spidergate.v1.Brand\x12\x33\n\ncredential\x18\x02 \x01(\x0b\x32\x1f.spidergate.v1.ClientCredential\"\x1f\n\x1d\x43reateClientCredentialRequest\"U\n\x1e\x43reateClientCredentialResponse\x12\x33\n\ncredential\x18\x01 \x01(\x0b\x32\x1f.spidergate.v1.ClientCredential\"\xba\x01\n\nAgentToken\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12\x0e\n\x06prefix\x18\x05 \x01(\t\x12\x0f\n\x07\x63reated\x18\x06 \x01(\x03\x12\x0f\n\x07revoked\x18\x07 \x01(\x03\x12\r\n\x05token\x18\x08 \x01(\t\x12.\n\x08\x63ontrols\x18\t \x01(\x0b\x32\x1c.spidergate.v1.TokenControls\"\xcd\x01\n\rTokenControls\x12\x10\n\x03rpm\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x10\n\x03rpd\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12\x17\n\nbudget_usd\x18\x03 \x01(\x01H\x02\x88\x01\x01\x12\x13\n\x0b\x62udget_mode\x18\x04 \x01(\t\x12\x16\n\x0e\x61llowed_models\x18\x05 \x03(\t\x12\x11\n\tfree_only\x18\x06 \x01(\x08\x12\x14\n\x07\x63\x61pture\x18\x07 \x01(\x08H\x03\x88\x01\x01\x42\x06\n\x04_rpmB\x06\n\x04_rpdB\r\n\x0b_budget_usdB\n\n\x08_capture\"e\n\x15MintAgentTokenRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12.\n\x08\x63ontrols\x18\x03 \x01(\x0b\x32\x1c.spidergate.v1.TokenControls\"B\n\x16MintAgentTokenResponse\x12(\n\x05token\x18\x01 \x01(\x0b\x32\x19.spidergate.v1.AgentToken\"1\n\x16ListAgentTokensRequest\x12\x17\n\x0finclude_revoked\x18\x01 \x01(\x08\"D\n\x17ListAgentTokensResponse\x12)\n\x06tokens\x18\x01 \x03(\x0b\x32\x19.spidergate.v1.AgentToken\"%\n\x17RevokeAgentTokenRequest\x12\n\n\x02id\x18\x01 \x01(\t\"D\n\x18RevokeAgentTokenResponse\x12(\n\x05token\x18\x01 \x01(\x0b\x32\x19.spidergate.v1.AgentToken\"z\n\x17UpdateAgentTokenRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\x08\x63ontrols\x18\x02 \x01(\x0b\x32\x1c.spidergate.v1.TokenControls\x12\x0e\n\x06scopes\x18\x03 \x03(\t\x12\x13\n\x0bupdate_mask\x18\x04 \x03(\t\"D\n\x18UpdateAgentTokenResponse\x12(\n\x05token\x18\x01 \x01(\x0b\x32\x19.spidergate.v1.AgentToken2\xbe\x05\n\x0b\x41uthService\x12W\n\x0c\x41uthenticate\x12\".spidergate.v1.AuthenticateRequest\x1a#.spidergate.v1.AuthenticateResponse\x12T\n\x0b\x43reateBrand\x12!.spidergate.v1.CreateBrandRequest\x1a\".spidergate.v1.CreateBrandResponse\x12u\n\x16\x43reateClientCredential\x12,.spidergate.v1.CreateClientCredentialRequest\x1a-.spidergate.v1.CreateClientCredentialResponse\x12]\n\x0eMintAgentToken\x12$.spidergate.v1.MintAgentTokenRequest\x1a%.spidergate.v1.MintAgentTokenResponse\x12`\n\x0fListAgentTokens\x12%.spidergate.v1.ListAgentTokensRequest\x1a&.spidergate.v1.ListAgentTokensResponse\x12\x63\n\x10RevokeAgentToken\x12&.spidergate.v1.RevokeAgentTokenRequest\x1a\'.spidergate.v1.RevokeAgentTokenResponse\x12\x63\n\x10UpdateAgentToken\x12&.spidergate.v1.UpdateAgentTokenRequest\x1a\'.spidergate.v1.UpdateAgentTokenResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -54,19 +54,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATECLIENTCREDENTIALRESPONSE']._serialized_start=715
   _globals['_CREATECLIENTCREDENTIALRESPONSE']._serialized_end=800
   _globals['_AGENTTOKEN']._serialized_start=803
-  _globals['_AGENTTOKEN']._serialized_end=941
-  _globals['_MINTAGENTTOKENREQUEST']._serialized_start=943
-  _globals['_MINTAGENTTOKENREQUEST']._serialized_end=996
-  _globals['_MINTAGENTTOKENRESPONSE']._serialized_start=998
-  _globals['_MINTAGENTTOKENRESPONSE']._serialized_end=1064
-  _globals['_LISTAGENTTOKENSREQUEST']._serialized_start=1066
-  _globals['_LISTAGENTTOKENSREQUEST']._serialized_end=1115
-  _globals['_LISTAGENTTOKENSRESPONSE']._serialized_start=1117
-  _globals['_LISTAGENTTOKENSRESPONSE']._serialized_end=1185
-  _globals['_REVOKEAGENTTOKENREQUEST']._serialized_start=1187
-  _globals['_REVOKEAGENTTOKENREQUEST']._serialized_end=1224
-  _globals['_REVOKEAGENTTOKENRESPONSE']._serialized_start=1226
-  _globals['_REVOKEAGENTTOKENRESPONSE']._serialized_end=1294
-  _globals['_AUTHSERVICE']._serialized_start=1297
-  _globals['_AUTHSERVICE']._serialized_end=1898
+  _globals['_AGENTTOKEN']._serialized_end=989
+  _globals['_TOKENCONTROLS']._serialized_start=992
+  _globals['_TOKENCONTROLS']._serialized_end=1197
+  _globals['_MINTAGENTTOKENREQUEST']._serialized_start=1199
+  _globals['_MINTAGENTTOKENREQUEST']._serialized_end=1300
+  _globals['_MINTAGENTTOKENRESPONSE']._serialized_start=1302
+  _globals['_MINTAGENTTOKENRESPONSE']._serialized_end=1368
+  _globals['_LISTAGENTTOKENSREQUEST']._serialized_start=1370
+  _globals['_LISTAGENTTOKENSREQUEST']._serialized_end=1419
+  _globals['_LISTAGENTTOKENSRESPONSE']._serialized_start=1421
+  _globals['_LISTAGENTTOKENSRESPONSE']._serialized_end=1489
+  _globals['_REVOKEAGENTTOKENREQUEST']._serialized_start=1491
+  _globals['_REVOKEAGENTTOKENREQUEST']._serialized_end=1528
+  _globals['_REVOKEAGENTTOKENRESPONSE']._serialized_start=1530
+  _globals['_REVOKEAGENTTOKENRESPONSE']._serialized_end=1598
+  _globals['_UPDATEAGENTTOKENREQUEST']._serialized_start=1600
+  _globals['_UPDATEAGENTTOKENREQUEST']._serialized_end=1722
+  _globals['_UPDATEAGENTTOKENRESPONSE']._serialized_start=1724
+  _globals['_UPDATEAGENTTOKENRESPONSE']._serialized_end=1792
+  _globals['_AUTHSERVICE']._serialized_start=1795
+  _globals['_AUTHSERVICE']._serialized_end=2497
 # @@protoc_insertion_point(module_scope)

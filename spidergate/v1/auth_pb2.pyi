@@ -90,7 +90,7 @@ class CreateClientCredentialResponse(_message.Message):
     def __init__(self, credential: _Optional[_Union[ClientCredential, _Mapping]] = ...) -> None: ...
 
 class AgentToken(_message.Message):
-    __slots__ = ("id", "client_id", "name", "scopes", "prefix", "created", "revoked", "token")
+    __slots__ = ("id", "client_id", "name", "scopes", "prefix", "created", "revoked", "token", "controls")
     ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -99,6 +99,7 @@ class AgentToken(_message.Message):
     CREATED_FIELD_NUMBER: _ClassVar[int]
     REVOKED_FIELD_NUMBER: _ClassVar[int]
     TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CONTROLS_FIELD_NUMBER: _ClassVar[int]
     id: str
     client_id: str
     name: str
@@ -107,15 +108,36 @@ class AgentToken(_message.Message):
     created: int
     revoked: int
     token: str
-    def __init__(self, id: _Optional[str] = ..., client_id: _Optional[str] = ..., name: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., prefix: _Optional[str] = ..., created: _Optional[int] = ..., revoked: _Optional[int] = ..., token: _Optional[str] = ...) -> None: ...
+    controls: TokenControls
+    def __init__(self, id: _Optional[str] = ..., client_id: _Optional[str] = ..., name: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., prefix: _Optional[str] = ..., created: _Optional[int] = ..., revoked: _Optional[int] = ..., token: _Optional[str] = ..., controls: _Optional[_Union[TokenControls, _Mapping]] = ...) -> None: ...
+
+class TokenControls(_message.Message):
+    __slots__ = ("rpm", "rpd", "budget_usd", "budget_mode", "allowed_models", "free_only", "capture")
+    RPM_FIELD_NUMBER: _ClassVar[int]
+    RPD_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_USD_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_MODE_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_MODELS_FIELD_NUMBER: _ClassVar[int]
+    FREE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    CAPTURE_FIELD_NUMBER: _ClassVar[int]
+    rpm: int
+    rpd: int
+    budget_usd: float
+    budget_mode: str
+    allowed_models: _containers.RepeatedScalarFieldContainer[str]
+    free_only: bool
+    capture: bool
+    def __init__(self, rpm: _Optional[int] = ..., rpd: _Optional[int] = ..., budget_usd: _Optional[float] = ..., budget_mode: _Optional[str] = ..., allowed_models: _Optional[_Iterable[str]] = ..., free_only: _Optional[bool] = ..., capture: _Optional[bool] = ...) -> None: ...
 
 class MintAgentTokenRequest(_message.Message):
-    __slots__ = ("name", "scopes")
+    __slots__ = ("name", "scopes", "controls")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SCOPES_FIELD_NUMBER: _ClassVar[int]
+    CONTROLS_FIELD_NUMBER: _ClassVar[int]
     name: str
     scopes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ...) -> None: ...
+    controls: TokenControls
+    def __init__(self, name: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., controls: _Optional[_Union[TokenControls, _Mapping]] = ...) -> None: ...
 
 class MintAgentTokenResponse(_message.Message):
     __slots__ = ("token",)
@@ -142,6 +164,24 @@ class RevokeAgentTokenRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class RevokeAgentTokenResponse(_message.Message):
+    __slots__ = ("token",)
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: AgentToken
+    def __init__(self, token: _Optional[_Union[AgentToken, _Mapping]] = ...) -> None: ...
+
+class UpdateAgentTokenRequest(_message.Message):
+    __slots__ = ("id", "controls", "scopes", "update_mask")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CONTROLS_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    controls: TokenControls
+    scopes: _containers.RepeatedScalarFieldContainer[str]
+    update_mask: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., controls: _Optional[_Union[TokenControls, _Mapping]] = ..., scopes: _Optional[_Iterable[str]] = ..., update_mask: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class UpdateAgentTokenResponse(_message.Message):
     __slots__ = ("token",)
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     token: AgentToken

@@ -69,6 +69,11 @@ class AuthServiceStub:
                 request_serializer=spidergate_dot_v1_dot_auth__pb2.RevokeAgentTokenRequest.SerializeToString,
                 response_deserializer=spidergate_dot_v1_dot_auth__pb2.RevokeAgentTokenResponse.FromString,
                 _registered_method=True)
+        self.UpdateAgentToken = channel.unary_unary(
+                '/spidergate.v1.AuthService/UpdateAgentToken',
+                request_serializer=spidergate_dot_v1_dot_auth__pb2.UpdateAgentTokenRequest.SerializeToString,
+                response_deserializer=spidergate_dot_v1_dot_auth__pb2.UpdateAgentTokenResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -121,6 +126,14 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateAgentToken(self, request, context):
+        """Change some of an agent token's controls (limits, budget, allow-list, free-only,
+        capture) or its scopes; what `update_mask` does not name stays.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -153,6 +166,11 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.RevokeAgentToken,
                     request_deserializer=spidergate_dot_v1_dot_auth__pb2.RevokeAgentTokenRequest.FromString,
                     response_serializer=spidergate_dot_v1_dot_auth__pb2.RevokeAgentTokenResponse.SerializeToString,
+            ),
+            'UpdateAgentToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAgentToken,
+                    request_deserializer=spidergate_dot_v1_dot_auth__pb2.UpdateAgentTokenRequest.FromString,
+                    response_serializer=spidergate_dot_v1_dot_auth__pb2.UpdateAgentTokenResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -322,6 +340,33 @@ class AuthService:
             '/spidergate.v1.AuthService/RevokeAgentToken',
             spidergate_dot_v1_dot_auth__pb2.RevokeAgentTokenRequest.SerializeToString,
             spidergate_dot_v1_dot_auth__pb2.RevokeAgentTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAgentToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spidergate.v1.AuthService/UpdateAgentToken',
+            spidergate_dot_v1_dot_auth__pb2.UpdateAgentTokenRequest.SerializeToString,
+            spidergate_dot_v1_dot_auth__pb2.UpdateAgentTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,6 +50,10 @@ class AuthServiceStub:
     """List the caller's brand's agent tokens (never their secrets)."""
     RevokeAgentToken: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RevokeAgentTokenRequest, _auth_pb2.RevokeAgentTokenResponse]
     """Revoke an agent token of the caller's brand."""
+    UpdateAgentToken: _grpc.UnaryUnaryMultiCallable[_auth_pb2.UpdateAgentTokenRequest, _auth_pb2.UpdateAgentTokenResponse]
+    """Change some of an agent token's controls (limits, budget, allow-list, free-only,
+    capture) or its scopes; what `update_mask` does not name stays.
+    """
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -73,6 +77,10 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """List the caller's brand's agent tokens (never their secrets)."""
     RevokeAgentToken: _aio.UnaryUnaryMultiCallable[_auth_pb2.RevokeAgentTokenRequest, _auth_pb2.RevokeAgentTokenResponse]  # type: ignore[assignment]
     """Revoke an agent token of the caller's brand."""
+    UpdateAgentToken: _aio.UnaryUnaryMultiCallable[_auth_pb2.UpdateAgentTokenRequest, _auth_pb2.UpdateAgentTokenResponse]  # type: ignore[assignment]
+    """Change some of an agent token's controls (limits, budget, allow-list, free-only,
+    capture) or its scopes; what `update_mask` does not name stays.
+    """
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """Identity: brands, client credentials and agent tokens.
@@ -129,5 +137,15 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.RevokeAgentTokenResponse, _abc.Awaitable[_auth_pb2.RevokeAgentTokenResponse]]:
         """Revoke an agent token of the caller's brand."""
+
+    @_abc_1.abstractmethod
+    def UpdateAgentToken(
+        self,
+        request: _auth_pb2.UpdateAgentTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.UpdateAgentTokenResponse, _abc.Awaitable[_auth_pb2.UpdateAgentTokenResponse]]:
+        """Change some of an agent token's controls (limits, budget, allow-list, free-only,
+        capture) or its scopes; what `update_mask` does not name stays.
+        """
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -197,6 +197,84 @@ def test_mint_shows_the_secret_exactly_once(
         ctx.close()
 
 
+def test_mint_with_controls_then_edit_them(
+    ostack: Stack, brand: Brand, browser: Browser, seen: Seen
+) -> None:
+    """The mint form sets rate limits, a budget, an allow-list and free-only; the core
+    enforces them on the API at once; the edit form changes them (a blank limit clears it),
+    and a bad value is refused without minting anything."""
+    ctx = browser.new_context()
+    try:
+        page = sign_in(ostack, ctx, seen, brand.credential)
+        page.goto(_origin(ostack) + "/console/agent-tokens")
+        page.fill("form.mint input[name=name]", "limited-in-console")
+        page.fill("form.mint input[name=rpm]", "1")
+        page.fill("form.mint input[name=budget_usd]", "5")
+        page.select_option("form.mint select[name=budget_mode]", "soft")
+        page.fill("form.mint input[name=allowed_models]", "gpt-4o, spideriq/fast")
+        page.select_option("form.mint select[name=capture]", "off")
+        page.click("form.mint button[type=submit]")
+        page.wait_for_selector("#minted-secret")
+        secret = page.inner_text("#minted-secret").strip()
+        seen.minted.append(secret)
+        token_id = page.get_attribute("#minted", "data-token-id")
+        cell = page.inner_text(f"tr[data-token='{token_id}'] [data-metric=controls]")
+        assert "rpm 1," in cell and "rpd -" in cell
+        assert "$5.00" in cell and "(soft)" in cell
+        assert "gpt-4o" in cell and "spideriq/fast" in cell and "capture off" in cell
+
+        # Enforced by the core: the allow-list refuses another model, the minute limit
+        # the second request.
+        other = httpx.post(
+            ostack.base_url + "/chat/completions",
+            json={"model": "spideriq/coding", "messages": [{"role": "user", "content": "x"}]},
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=30,
+        )
+        assert other.status_code == 403, other.text
+        _chat(ostack, secret, "first")
+        limited = httpx.post(
+            ostack.base_url + "/chat/completions",
+            json={"model": "gpt-4o", "messages": [{"role": "user", "content": "second"}]},
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=30,
+        )
+        assert limited.status_code == 429, limited.text
+
+        # Edit: clear the minute limit and the allow-list, set a day limit, free-only.
+        row = f"tr[data-token='{token_id}']"
+        page.click(f"{row} details.edit summary")
+        form = f"{row} form.token-edit"
+        assert page.input_value(f"{form} input[name=rpm]") == "1"
+        page.fill(f"{form} input[name=rpm]", "")
+        page.fill(f"{form} input[name=rpd]", "500")
+        page.fill(f"{form} input[name=allowed_models]", "")
+        page.check(f"{form} input[name=free_only]")
+        with page.expect_navigation():
+            page.click(f"{form} button[type=submit]")
+        cell = page.inner_text(f"{row} [data-metric=controls]")
+        assert "rpm -" in cell and "rpd 500" in cell and "models: all" in cell
+        assert "free-only" in cell and "$5.00" in cell
+        # The change is live on this gateway at once (no limit per minute now).
+        _chat(ostack, secret, "third")
+
+        # A bad value is refused in the API's words, and nothing is minted.
+        before = page.locator("#tokens tbody tr").count()
+        page.fill("form.mint input[name=name]", "bad-limits")
+        page.fill("form.mint input[name=rpm]", "-3")
+        page.evaluate("document.querySelector('form.mint').noValidate = true")
+        with page.expect_response(lambda r: r.request.method == "POST") as refused:
+            page.click("form.mint button[type=submit]")
+        assert refused.value.status == 400
+        page.wait_for_load_state()
+        assert "rpm must be a whole number of at least 1" in page.inner_text("main")
+        page.goto(_origin(ostack) + "/console/agent-tokens")
+        assert page.locator("#tokens tbody tr").count() == before
+        seen.page(page)
+    finally:
+        ctx.close()
+
+
 # ----------------------------------------------------------------- vault
 
 

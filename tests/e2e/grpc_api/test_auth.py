@@ -73,8 +73,9 @@ def test_agent_token_lifecycle(
     token: str,
     brand: tuple[str, str],
 ) -> None:
+    admin = bearer(brand[1])  # token management needs the brand's client credential
     minted = auth.MintAgentToken(
-        auth_pb2.MintAgentTokenRequest(name="grpc-agent"), metadata=bearer(token), timeout=TIMEOUT
+        auth_pb2.MintAgentTokenRequest(name="grpc-agent"), metadata=admin, timeout=TIMEOUT
     ).token
     secret = minted.token
     assert AGENT_TOKEN_RE.fullmatch(secret), secret
@@ -92,7 +93,7 @@ def test_agent_token_lifecycle(
     assert who.principal.token_id == minted.id and who.principal.agent_name == "grpc-agent"
 
     listed = auth.ListAgentTokens(
-        auth_pb2.ListAgentTokensRequest(), metadata=bearer(token), timeout=TIMEOUT
+        auth_pb2.ListAgentTokensRequest(), metadata=admin, timeout=TIMEOUT
     )
     assert minted.id in [t.id for t in listed.tokens]
     assert all(t.token == "" for t in listed.tokens)
@@ -101,7 +102,7 @@ def test_agent_token_lifecycle(
     assert secret.encode() not in raw and token.encode() not in raw
 
     revoked = auth.RevokeAgentToken(
-        auth_pb2.RevokeAgentTokenRequest(id=minted.id), metadata=bearer(token), timeout=TIMEOUT
+        auth_pb2.RevokeAgentTokenRequest(id=minted.id), metadata=admin, timeout=TIMEOUT
     ).token
     assert revoked.id == minted.id and revoked.revoked > 0 and revoked.token == ""
 
@@ -112,12 +113,12 @@ def test_agent_token_lifecycle(
     assert rich_error(err.value)[0].code == "invalid_api_key"
 
     active = auth.ListAgentTokens(
-        auth_pb2.ListAgentTokensRequest(), metadata=bearer(token), timeout=TIMEOUT
+        auth_pb2.ListAgentTokensRequest(), metadata=admin, timeout=TIMEOUT
     )
     assert minted.id not in [t.id for t in active.tokens]
     everything = auth.ListAgentTokens(
         auth_pb2.ListAgentTokensRequest(include_revoked=True),
-        metadata=bearer(token),
+        metadata=admin,
         timeout=TIMEOUT,
     )
     again = {t.id: t for t in everything.tokens}[minted.id]
@@ -125,12 +126,12 @@ def test_agent_token_lifecycle(
 
     # Revoking is idempotent; an unknown id is not_found.
     auth.RevokeAgentToken(
-        auth_pb2.RevokeAgentTokenRequest(id=minted.id), metadata=bearer(token), timeout=TIMEOUT
+        auth_pb2.RevokeAgentTokenRequest(id=minted.id), metadata=admin, timeout=TIMEOUT
     )
     with pytest.raises(grpc.RpcError) as err:
         auth.RevokeAgentToken(
             auth_pb2.RevokeAgentTokenRequest(id="tok_0000000000000000"),
-            metadata=bearer(token),
+            metadata=admin,
             timeout=TIMEOUT,
         )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
@@ -138,11 +139,13 @@ def test_agent_token_lifecycle(
 
 
 def test_narrow_scopes_are_enforced(
-    auth: auth_pb2_grpc.AuthServiceStub, chat: chat_pb2_grpc.ChatServiceStub, token: str
+    auth: auth_pb2_grpc.AuthServiceStub,
+    chat: chat_pb2_grpc.ChatServiceStub,
+    brand: tuple[str, str],
 ) -> None:
     minted = auth.MintAgentToken(
         auth_pb2.MintAgentTokenRequest(name="models-only", scopes=["gate:models"]),
-        metadata=bearer(token),
+        metadata=bearer(brand[1]),
         timeout=TIMEOUT,
     ).token
     assert list(minted.scopes) == ["gate:models"]
@@ -155,7 +158,7 @@ def test_narrow_scopes_are_enforced(
     with pytest.raises(grpc.RpcError) as err:
         auth.MintAgentToken(
             auth_pb2.MintAgentTokenRequest(name="bad", scopes=["gate:everything"]),
-            metadata=bearer(token),
+            metadata=bearer(brand[1]),
             timeout=TIMEOUT,
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -163,10 +166,98 @@ def test_narrow_scopes_are_enforced(
 
     with pytest.raises(grpc.RpcError) as err:
         auth.MintAgentToken(
-            auth_pb2.MintAgentTokenRequest(name="  "), metadata=bearer(token), timeout=TIMEOUT
+            auth_pb2.MintAgentTokenRequest(name="  "), metadata=bearer(brand[1]), timeout=TIMEOUT
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert rich_error(err.value)[0].param == "name"
+
+
+def test_token_controls_are_minted_listed_and_updated(
+    auth: auth_pb2_grpc.AuthServiceStub,
+    chat: chat_pb2_grpc.ChatServiceStub,
+    brand: tuple[str, str],
+) -> None:
+    admin = bearer(brand[1])
+    controls = auth_pb2.TokenControls(
+        rpm=1, budget_usd=2.5, budget_mode="soft", allowed_models=["gpt-4o"], capture=False
+    )
+    minted = auth.MintAgentToken(
+        auth_pb2.MintAgentTokenRequest(name="limited", controls=controls),
+        metadata=admin,
+        timeout=TIMEOUT,
+    ).token
+    assert minted.controls.rpm == 1 and not minted.controls.HasField("rpd")
+    assert minted.controls.budget_usd == 2.5 and minted.controls.budget_mode == "soft"
+    assert list(minted.controls.allowed_models) == ["gpt-4o"]
+    assert minted.controls.HasField("capture") and minted.controls.capture is False
+
+    # Enforced: the minute limit lets one request through.
+    complete(chat, chat_request(model="gpt-4o", content="one"), bearer(minted.token))
+    with pytest.raises(grpc.RpcError) as err:
+        complete(chat, chat_request(model="gpt-4o", content="two"), bearer(minted.token))
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    # The mask names what changes; a named optional field left absent clears it.
+    updated = auth.UpdateAgentToken(
+        auth_pb2.UpdateAgentTokenRequest(
+            id=minted.id,
+            controls=auth_pb2.TokenControls(rpd=100),
+            update_mask=["rpm", "rpd", "capture"],
+        ),
+        metadata=admin,
+        timeout=TIMEOUT,
+    ).token
+    assert not updated.controls.HasField("rpm") and updated.controls.rpd == 100
+    assert not updated.controls.HasField("capture")
+    assert updated.controls.budget_usd == 2.5  # not in the mask: unchanged
+    assert updated.token == ""
+    # Live in this process at once.
+    complete(chat, chat_request(model="gpt-4o", content="three"), bearer(minted.token))
+    listed = auth.ListAgentTokens(auth_pb2.ListAgentTokensRequest(), metadata=admin)
+    assert {t.id: t for t in listed.tokens}[minted.id].controls == updated.controls
+
+    bad = [
+        (auth_pb2.UpdateAgentTokenRequest(id=minted.id, update_mask=["owner"]), "update_mask"),
+        (
+            auth_pb2.UpdateAgentTokenRequest(
+                id=minted.id, controls=auth_pb2.TokenControls(rpm=0), update_mask=["rpm"]
+            ),
+            "rpm",
+        ),
+    ]
+    for request, param in bad:
+        with pytest.raises(grpc.RpcError) as err:
+            auth.UpdateAgentToken(request, metadata=admin, timeout=TIMEOUT)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert rich_error(err.value)[0].param == param
+    with pytest.raises(grpc.RpcError) as err:
+        auth.UpdateAgentToken(
+            auth_pb2.UpdateAgentTokenRequest(id="tok_0000000000000000", update_mask=["rpm"]),
+            metadata=admin,
+            timeout=TIMEOUT,
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_agent_tokens_cannot_manage_tokens(auth: auth_pb2_grpc.AuthServiceStub, token: str) -> None:
+    """An agent token may not mint a sibling without its limits, lift its own budget,
+    list or revoke the brand's tokens, or make a client credential."""
+    who = auth.Authenticate(auth_pb2.AuthenticateRequest(), metadata=bearer(token))
+    calls: tuple[tuple[Callable[..., object], Message], ...] = (
+        (auth.MintAgentToken, auth_pb2.MintAgentTokenRequest(name="escape")),
+        (auth.ListAgentTokens, auth_pb2.ListAgentTokensRequest()),
+        (auth.RevokeAgentToken, auth_pb2.RevokeAgentTokenRequest(id=who.principal.token_id)),
+        (
+            auth.UpdateAgentToken,
+            auth_pb2.UpdateAgentTokenRequest(id=who.principal.token_id, update_mask=["rpm"]),
+        ),
+        (auth.CreateClientCredential, auth_pb2.CreateClientCredentialRequest()),
+    )
+    for call, req in calls:
+        with pytest.raises(grpc.RpcError) as err:
+            call(req, metadata=bearer(token), timeout=TIMEOUT)
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, call
+        assert rich_error(err.value)[0].code == "permission_denied"
 
 
 @pytest.mark.parametrize("with_token", [False, True])
@@ -187,6 +278,7 @@ def test_auth_calls_need_a_token(auth: auth_pb2_grpc.AuthServiceStub) -> None:
         (auth.ListAgentTokens, auth_pb2.ListAgentTokensRequest()),
         (auth.RevokeAgentToken, auth_pb2.RevokeAgentTokenRequest(id="tok_0000000000000000")),
         (auth.CreateClientCredential, auth_pb2.CreateClientCredentialRequest()),
+        (auth.UpdateAgentToken, auth_pb2.UpdateAgentTokenRequest(id="tok_0000000000000000")),
     )
     for call, req in calls:
         with pytest.raises(grpc.RpcError) as err:
