@@ -8,6 +8,10 @@ Around the routes, outermost first: metrics (every answer counted, refusals too)
 (bridge/cors.py), load shedding (bridge/shedding.py), the body bound (bridge/body.py).
 Errors end in the documented envelope wherever they come from, through the exception
 handlers of :mod:`bridge.errors`: handlers raise, the app answers.
+
+Outside the prefixes: ``/metrics``, ``/openapi.json``, the console (``/console``) and the
+MCP server over Streamable HTTP (``/mcp``, :mod:`bridge.mcp_http`), whose tools call this
+app's routes in-process; the lifespan runs its session manager.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from bridge.console.app import create_console, secured
 from bridge.core_client import CoreClient
 from bridge.cors import Cors
 from bridge.errors import HANDLERS
+from bridge.mcp_http import METHODS as MCP_METHODS
+from bridge.mcp_http import PATH as MCP_PATH
+from bridge.mcp_http import McpEndpoint
 from bridge.metrics import HttpMetrics, MetricsMiddleware, metrics_endpoint
 from bridge.shedding import LoadShedding
 from gate_service.config import Settings
@@ -93,12 +100,15 @@ def create_app(
         raise ValueError("give exactly one of core_target and client_factory")
 
     console = create_console(settings, lambda: app.state.core)
+    # The MCP server over Streamable HTTP (bridge/mcp_http.py); its tools call this app.
+    mcp = McpEndpoint(lambda: app)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.core = client_factory() if client_factory else CoreClient(str(core_target))
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             await app.state.core.close()
             console.state.sessions.close()
@@ -113,6 +123,7 @@ def create_app(
             # The web console (bridge/console): its own app, pages rather than JSON.
             Route("/", _to_console, methods=["GET"]),
             Mount("/console", app=secured(console)),
+            Route(MCP_PATH, mcp, methods=MCP_METHODS),
         ],
         exception_handlers=HANDLERS,
         middleware=[

@@ -51,6 +51,7 @@ ROOT_ROUTES = {
     "/metrics": "Prometheus metrics in the text exposition format, for scrapers.",
     "/openapi.json": "This document, also served under each prefix.",
     "/": "A redirect to the web console.",
+    "/mcp": "The MCP server over Streamable HTTP (docs/mcp.md): JSON-RPC, not this API.",
 }
 # Mounted beside the API but not part of it: HTML for a browser, documented in docs/.
 NOT_API_MOUNTS = {

@@ -1,8 +1,11 @@
 """Entry point of the ``spidergate`` command: parses arguments and dispatches.
 
 Subcommands live in their own modules (``serve``, ``admin``); each registers its parsers
-and a handler ``handler(args, settings) -> int``. Every command takes ``--data-dir`` and
-``--database-url`` so a second gateway on the same machine is one flag away.
+and a handler ``handler(args, settings) -> int``. Every operator command takes
+``--data-dir`` and ``--database-url`` so a second gateway on the same machine is one flag
+away. The API client commands (``chat``, ``models``, ``aliases``, ``usage``, ``traces``:
+``client``) and ``mcp`` take ``--url`` and ``--token`` instead: they talk to a running
+gateway, never to its database.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ def common_parser() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser tree."""
-    from gate_service.cli import admin, aliases, catalog, serve
+    from gate_service.cli import admin, aliases, catalog, client, mcp, serve
 
     parser = argparse.ArgumentParser(
         prog="spidergate", description="SpiderGate: an OpenAI-compatible LLM gateway."
@@ -35,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     admin.register(sub, common)
     catalog.register(sub, common)
     aliases.register(sub, common)
+    # Clients of a running gateway (its REST API and a token), not of the database.
+    client.register(sub)
+    mcp.register(sub)
     return parser
 
 
