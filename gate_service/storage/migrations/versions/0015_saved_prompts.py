@@ -49,9 +49,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("client_id", "project_id", "name", name="uq_saved_prompt_name"),
     )
-    op.create_index(
-        "ix_saved_prompt_client_created", "saved_prompt", ["client_id", "created_at"]
-    )
+    op.create_index("ix_saved_prompt_client_created", "saved_prompt", ["client_id", "created_at"])
     op.create_table(
         "saved_prompt_version",
         sa.Column("prompt_id", sa.String(length=32), nullable=False),
