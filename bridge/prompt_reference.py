@@ -14,6 +14,7 @@ PROMPT_REFERENCE: dict[str, Schema] = {
         "`model` is empty; its settings fill the sampling keys left unset. "
         f"A string, {_ID}, or an object {{id, version, variables}}.",
         "anyOf": [
+            {"type": "null"},
             {"type": "string", "examples": ["prompt:prm_0123456789abcdef01234567"]},
             {
                 "type": "object",
@@ -27,11 +28,11 @@ PROMPT_REFERENCE: dict[str, Schema] = {
         ],
     },
     "prompt_variables": {
-        "type": "object",
+        "type": ["object", "null"],
         "description": "The values of the saved prompt's {{variables}} (each one required)",
     },
     "project_id": {
-        "type": "string",
+        "type": ["string", "null"],
         "description": "The project a `prompt.<name>` reference is looked up in",
     },
 }

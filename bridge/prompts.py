@@ -101,7 +101,10 @@ async def delete_prompt(request: Request) -> Response:
 
 _NAME: Schema = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}
 _TEXT_LIMITS: dict[str, Schema] = {
-    "project_id": {**_NAME, "description": 'Empty or absent: "default"'},
+    "project_id": {
+        "pattern": "^[A-Za-z0-9_.-]{0,64}$",
+        "description": 'Empty or absent: "default"',
+    },
     "name": {**_NAME, "examples": ["support-triage"]},
     "description": {"maxLength": rules.MAX_DESCRIPTION},
     "system_prompt": {
@@ -121,7 +124,8 @@ def _settings_view(name: str) -> View:
         }
         for key in ("temperature", "top_p", "max_tokens", "presence_penalty", "frequency_penalty")
     }
-    stop = {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 4}
+    one: Schema = {"type": "string", "minLength": 1, "maxLength": rules.MAX_STOP_CHARS}
+    stop = {"anyOf": [one, {"type": "array", "items": one, "maxItems": rules.MAX_STOP}]}
     return request_view(pb.PromptSettings, name=name, limits=limits, fields={"stop": stop})
 
 

@@ -69,6 +69,10 @@ def take_reference(request: ChatRequest) -> Reference | None:
     raw = extra.pop("prompt", None)
     raw_variables = extra.pop("prompt_variables", None)
     raw_project = extra.pop("project_id", None)
+    if raw_variables is not None and not isinstance(raw_variables, dict):
+        raise invalid(f"'{VARIABLES_PARAM}' must be an object", VARIABLES_PARAM)
+    if raw_project is not None and not isinstance(raw_project, str):
+        raise invalid("'project_id' must be a string", "project_id")
     if raw is None:
         return None
     variables: dict[str, Any] = {}
@@ -90,11 +94,7 @@ def take_reference(request: ChatRequest) -> Reference | None:
             "prompt",
         )
     if raw_variables is not None:
-        if not isinstance(raw_variables, dict):
-            raise invalid(f"'{VARIABLES_PARAM}' must be an object", VARIABLES_PARAM)
         variables.update(raw_variables)
-    if raw_project is not None and not isinstance(raw_project, str):
-        raise invalid("'project_id' must be a string", "project_id")
     if target.startswith(_BY_NAME):
         if not raw_project:
             return None  # the spec: a name without its project is ignored
