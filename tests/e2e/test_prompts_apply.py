@@ -215,7 +215,7 @@ def test_by_name_within_the_project_and_ignored_without_one(
 def _refused(send: Surface, status: int, **kw: Any) -> Any:
     with pytest.raises((openai.APIStatusError, anthropic.APIStatusError)) as caught:
         send(**kw)
-    error = caught.value
+    error: Any = caught.value
     assert error.status_code == status, error.body
     return error
 
