@@ -43,7 +43,7 @@ async def create_prompt(request: Request) -> Response:
         lambda raw: pb.CreatePromptRequest(raw_body=raw),
     )
     answer = await _prompts(request).CreatePrompt(message, metadata=md, timeout=_TIMEOUT_S)
-    return reply(request, convert.prompt_to_json(answer.prompt), status=201)
+    return reply(request, convert.prompt_to_json(answer.prompt), answer.headers, status=201)
 
 
 async def list_prompts(request: Request) -> Response:
@@ -52,7 +52,7 @@ async def list_prompts(request: Request) -> Response:
         request, convert.list_request_from_query, lambda raw: pb.ListPromptsRequest(raw_query=raw)
     )
     answer = await _prompts(request).ListPrompts(message, metadata=md, timeout=_TIMEOUT_S)
-    return reply(request, convert.page_to_json(answer.prompts, answer.has_more))
+    return reply(request, convert.page_to_json(answer.prompts, answer.has_more), answer.headers)
 
 
 async def search_prompts(request: Request) -> Response:
@@ -63,7 +63,7 @@ async def search_prompts(request: Request) -> Response:
         lambda raw: pb.SearchPromptsRequest(raw_query=raw),
     )
     answer = await _prompts(request).SearchPrompts(message, metadata=md, timeout=_TIMEOUT_S)
-    return reply(request, convert.page_to_json(answer.prompts, answer.has_more))
+    return reply(request, convert.page_to_json(answer.prompts, answer.has_more), answer.headers)
 
 
 async def get_prompt(request: Request) -> Response:
@@ -75,7 +75,7 @@ async def get_prompt(request: Request) -> Response:
         lambda raw: pb.GetPromptRequest(prompt_id=prompt_id, raw_query=raw),
     )
     answer = await _prompts(request).GetPrompt(message, metadata=md, timeout=_TIMEOUT_S)
-    return reply(request, convert.prompt_to_json(answer.prompt))
+    return reply(request, convert.prompt_to_json(answer.prompt), answer.headers)
 
 
 async def update_prompt(request: Request) -> Response:
@@ -87,14 +87,14 @@ async def update_prompt(request: Request) -> Response:
         lambda raw: pb.UpdatePromptRequest(prompt_id=prompt_id, raw_body=raw),
     )
     answer = await _prompts(request).UpdatePrompt(message, metadata=md, timeout=_TIMEOUT_S)
-    return reply(request, convert.prompt_to_json(answer.prompt))
+    return reply(request, convert.prompt_to_json(answer.prompt), answer.headers)
 
 
 async def delete_prompt(request: Request) -> Response:
     md = call_metadata(request)
     message = pb.DeletePromptRequest(prompt_id=request.path_params["prompt_id"])
-    await _prompts(request).DeletePrompt(message, metadata=md, timeout=_TIMEOUT_S)
-    return Response(status_code=204, headers={REQUEST_ID: request_id(request)})
+    answer = await _prompts(request).DeletePrompt(message, metadata=md, timeout=_TIMEOUT_S)
+    return Response(status_code=204, headers={**answer.headers, REQUEST_ID: request_id(request)})
 
 
 # ---------------------------------------------------------------- the OpenAPI document
@@ -146,6 +146,7 @@ def _shapes() -> dict[str, Any]:
     listing = View(
         pb.ListPromptsResponse,
         name="PromptList",
+        omit=frozenset({"headers"}),  # HTTP response headers, not body
         rename={"prompts": "data"},
         fields={"data": {"type": "array", "items": prompt}},
         add={"object": {"type": "string", "const": "list"}},

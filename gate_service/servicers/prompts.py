@@ -23,7 +23,7 @@ from gate_service.errors import GateError, invalid
 from gate_service.offload import sized
 from gate_service.proto_convert import prompts as convert
 from gate_service.proto_convert.untyped import parse_json, query_params
-from gate_service.servicers.common import authenticate, unary
+from gate_service.servicers.common import authenticate, call_headers, unary
 from spidergate.v1 import prompts_pb2 as pb
 from spidergate.v1 import prompts_pb2_grpc
 
@@ -69,7 +69,7 @@ class PromptServicer(prompts_pb2_grpc.PromptServiceServicer):
         view = await self._prompts.create(
             principal.client_id, convert.new_prompt_from_proto(request)
         )
-        return pb.CreatePromptResponse(prompt=convert.prompt_to_proto(view))
+        return pb.CreatePromptResponse(prompt=convert.prompt_to_proto(view), headers=call_headers())
 
     @unary
     async def ListPrompts(
@@ -80,7 +80,9 @@ class PromptServicer(prompts_pb2_grpc.PromptServiceServicer):
             request = convert.list_request_from_query(query_params(request.raw_query))
         page = await self._prompts.list(principal.client_id, convert.query_from_proto(request))
         return pb.ListPromptsResponse(
-            prompts=[convert.prompt_to_proto(v) for v in page.prompts], has_more=page.has_more
+            prompts=[convert.prompt_to_proto(v) for v in page.prompts],
+            has_more=page.has_more,
+            headers=call_headers(),
         )
 
     @unary
@@ -92,7 +94,9 @@ class PromptServicer(prompts_pb2_grpc.PromptServiceServicer):
             request = convert.search_request_from_query(query_params(request.raw_query))
         page = await self._prompts.list(principal.client_id, convert.query_from_proto(request))
         return pb.SearchPromptsResponse(
-            prompts=[convert.prompt_to_proto(v) for v in page.prompts], has_more=page.has_more
+            prompts=[convert.prompt_to_proto(v) for v in page.prompts],
+            has_more=page.has_more,
+            headers=call_headers(),
         )
 
     @unary
@@ -105,7 +109,7 @@ class PromptServicer(prompts_pb2_grpc.PromptServiceServicer):
             request = convert.get_request_from_query(prompt_id, query_params(request.raw_query))
         version = request.version if request.HasField("version") else None
         view = await self._prompts.get(principal.client_id, self._id(request.prompt_id), version)
-        return pb.GetPromptResponse(prompt=convert.prompt_to_proto(view))
+        return pb.GetPromptResponse(prompt=convert.prompt_to_proto(view), headers=call_headers())
 
     @unary
     async def UpdatePrompt(
@@ -120,7 +124,7 @@ class PromptServicer(prompts_pb2_grpc.PromptServiceServicer):
         view = await self._prompts.update(
             principal.client_id, self._id(request.prompt_id), convert.patch_from_proto(request)
         )
-        return pb.UpdatePromptResponse(prompt=convert.prompt_to_proto(view))
+        return pb.UpdatePromptResponse(prompt=convert.prompt_to_proto(view), headers=call_headers())
 
     @unary
     async def DeletePrompt(
@@ -128,4 +132,6 @@ class PromptServicer(prompts_pb2_grpc.PromptServiceServicer):
     ) -> pb.DeletePromptResponse:
         principal = await self._writer(context)
         await self._prompts.delete(principal.client_id, self._id(request.prompt_id))
-        return pb.DeletePromptResponse(prompt_id=request.prompt_id, deleted=True)
+        return pb.DeletePromptResponse(
+            prompt_id=request.prompt_id, deleted=True, headers=call_headers()
+        )

@@ -73,10 +73,19 @@ class CreatePromptRequest(_message.Message):
     def __init__(self, project_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., system_prompt: _Optional[str] = ..., model: _Optional[str] = ..., settings: _Optional[_Union[PromptSettings, _Mapping]] = ..., variables: _Optional[_Iterable[str]] = ..., raw_body: _Optional[bytes] = ...) -> None: ...
 
 class CreatePromptResponse(_message.Message):
-    __slots__ = ("prompt",)
+    __slots__ = ("prompt", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PROMPT_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     prompt: SavedPrompt
-    def __init__(self, prompt: _Optional[_Union[SavedPrompt, _Mapping]] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, prompt: _Optional[_Union[SavedPrompt, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ListPromptsRequest(_message.Message):
     __slots__ = ("limit", "offset", "project_id", "raw_query")
@@ -91,12 +100,21 @@ class ListPromptsRequest(_message.Message):
     def __init__(self, limit: _Optional[int] = ..., offset: _Optional[int] = ..., project_id: _Optional[str] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class ListPromptsResponse(_message.Message):
-    __slots__ = ("prompts", "has_more")
+    __slots__ = ("prompts", "has_more", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PROMPTS_FIELD_NUMBER: _ClassVar[int]
     HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     prompts: _containers.RepeatedCompositeFieldContainer[SavedPrompt]
     has_more: bool
-    def __init__(self, prompts: _Optional[_Iterable[_Union[SavedPrompt, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, prompts: _Optional[_Iterable[_Union[SavedPrompt, _Mapping]]] = ..., has_more: _Optional[bool] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class SearchPromptsRequest(_message.Message):
     __slots__ = ("q", "limit", "offset", "project_id", "raw_query")
@@ -113,12 +131,21 @@ class SearchPromptsRequest(_message.Message):
     def __init__(self, q: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., project_id: _Optional[str] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class SearchPromptsResponse(_message.Message):
-    __slots__ = ("prompts", "has_more")
+    __slots__ = ("prompts", "has_more", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PROMPTS_FIELD_NUMBER: _ClassVar[int]
     HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     prompts: _containers.RepeatedCompositeFieldContainer[SavedPrompt]
     has_more: bool
-    def __init__(self, prompts: _Optional[_Iterable[_Union[SavedPrompt, _Mapping]]] = ..., has_more: _Optional[bool] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, prompts: _Optional[_Iterable[_Union[SavedPrompt, _Mapping]]] = ..., has_more: _Optional[bool] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class GetPromptRequest(_message.Message):
     __slots__ = ("prompt_id", "version", "raw_query")
@@ -131,10 +158,19 @@ class GetPromptRequest(_message.Message):
     def __init__(self, prompt_id: _Optional[str] = ..., version: _Optional[int] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class GetPromptResponse(_message.Message):
-    __slots__ = ("prompt",)
+    __slots__ = ("prompt", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PROMPT_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     prompt: SavedPrompt
-    def __init__(self, prompt: _Optional[_Union[SavedPrompt, _Mapping]] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, prompt: _Optional[_Union[SavedPrompt, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class UpdatePromptRequest(_message.Message):
     __slots__ = ("prompt_id", "name", "description", "system_prompt", "model", "settings", "variables", "set_variables", "raw_body")
@@ -159,10 +195,19 @@ class UpdatePromptRequest(_message.Message):
     def __init__(self, prompt_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., system_prompt: _Optional[str] = ..., model: _Optional[str] = ..., settings: _Optional[_Union[PromptSettings, _Mapping]] = ..., variables: _Optional[_Iterable[str]] = ..., set_variables: _Optional[bool] = ..., raw_body: _Optional[bytes] = ...) -> None: ...
 
 class UpdatePromptResponse(_message.Message):
-    __slots__ = ("prompt",)
+    __slots__ = ("prompt", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PROMPT_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     prompt: SavedPrompt
-    def __init__(self, prompt: _Optional[_Union[SavedPrompt, _Mapping]] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, prompt: _Optional[_Union[SavedPrompt, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class DeletePromptRequest(_message.Message):
     __slots__ = ("prompt_id",)
@@ -171,9 +216,18 @@ class DeletePromptRequest(_message.Message):
     def __init__(self, prompt_id: _Optional[str] = ...) -> None: ...
 
 class DeletePromptResponse(_message.Message):
-    __slots__ = ("prompt_id", "deleted")
+    __slots__ = ("prompt_id", "deleted", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PROMPT_ID_FIELD_NUMBER: _ClassVar[int]
     DELETED_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
     prompt_id: str
     deleted: bool
-    def __init__(self, prompt_id: _Optional[str] = ..., deleted: _Optional[bool] = ...) -> None: ...
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, prompt_id: _Optional[str] = ..., deleted: _Optional[bool] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...

@@ -13,6 +13,7 @@ import grpc
 import httpx
 import pytest
 
+from gate_service.auth.principal import TokenControls
 from spidergate.v1 import prompts_pb2, prompts_pb2_grpc
 from tests.e2e.grpc_api.support import bearer, rich_error
 from tests.stack import Stack
@@ -328,3 +329,20 @@ def test_grpc_prompt_service(stack: Stack, new_brand: Callable[[], Brand]) -> No
             )
         assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert rich_error(bad.value)[0].param == "name"
+
+
+def test_reads_carry_the_tokens_rate_limits(
+    stack: Stack, api: Callable[..., httpx.Response], new_brand: Callable[[], Brand]
+) -> None:
+    client_id, cred, _ = new_brand()
+    _, limited = stack.core.identity.mint_token(client_id, "limited", None, TokenControls(rpm=7))
+    p = api("POST", "/prompts", cred, json={"name": "limits"}).json()
+    for method, path, params in (
+        ("GET", "/prompts", {}),
+        ("GET", "/prompts/search", {"q": "limits"}),
+        ("GET", f"/prompts/{p['id']}", {}),
+        ("GET", f"/prompts/{p['id']}", {"version": 5}),  # an error after authentication
+        ("DELETE", f"/prompts/{p['id']}", {}),  # refused to an agent token
+    ):
+        response = api(method, path, str(limited), params=params)
+        assert response.headers["X-RateLimit-Limit-Requests"] == "7", (path, response.text)
