@@ -185,7 +185,11 @@ def _shapes() -> dict[str, Any]:
             required=("q",),
             empty_is_unset=True,
         ),
-        "get": View(pb.GetPromptRequest, limits={"version": {"minimum": 1}}),
+        "get": View(
+            pb.GetPromptRequest,
+            omit=frozenset({"prompt_id"}),  # in the path
+            limits={"version": {"minimum": 1}},
+        ),
         "path": View(pb.DeletePromptRequest),
     }
 
