@@ -141,6 +141,7 @@ _ERRORS = (
     "all_providers_failed",
     "service_unavailable",
     "upstream_timeout",
+    "not_found",  # a saved prompt the brand does not have
 )
 _AUTH = (
     "The token as `x-api-key` (the anthropic SDK's `api_key`) or `Authorization: Bearer` "
@@ -171,7 +172,7 @@ def OPERATIONS() -> dict[Callable[..., Any], Op]:
             messages_schema.COUNT,
             scope="gate:chat",
             body=messages_schema.request(counting=True),
-            errors=("model_not_allowed", "model_not_found", "no_qualifying_model"),
+            errors=("model_not_allowed", "model_not_found", "no_qualifying_model", "not_found"),
             error_schema="AnthropicError",
             description=_AUTH + "The gateway's own prompt estimate (what routing and "
             "budgets use), not the provider's tokenizer: no provider is called, and the "

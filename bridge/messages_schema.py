@@ -5,6 +5,7 @@ ranges of ``chat/validation.py`` that the translated request meets."""
 
 from __future__ import annotations
 
+from bridge.prompt_reference import PROMPT_REFERENCE
 from bridge.proto_schema import Schema
 
 _TEXT: Schema = {
@@ -68,6 +69,7 @@ def request(*, counting: bool = False) -> Schema:
         "messages": {"type": "array", "items": _MESSAGE, "minItems": 1},
         "tools": {"type": "array", "items": _TOOL},
         "tool_choice": _TOOL_CHOICE,
+        **PROMPT_REFERENCE,
     }
     if not counting:
         props |= {

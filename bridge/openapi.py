@@ -70,6 +70,7 @@ _TAGS = {
     "vault": "Provider keys, encrypted at rest; secrets go in and never come out.",
     "usage": "What the ledger recorded of the caller's own requests (gate:usage).",
     "messages": "Anthropic's Messages API, for clients built on the anthropic SDK.",
+    "prompts": "Saved prompts of the caller's brand, applied by requests that name one.",
     "meta": "About the API itself.",
 }
 _STREAM = (
@@ -173,9 +174,10 @@ def _responses(op: Op, shapes: Shapes) -> dict[str, Schema]:
             ),
             "x-spidergate-event": shapes.ref(op.stream),
         }
-    out: dict[str, Schema] = {
-        str(op.status): {"description": op.summary, "headers": ok_headers, "content": content}
-    }
+    success: Schema = {"description": op.summary, "headers": ok_headers, "content": content}
+    if op.status == 204:
+        del success["content"]  # no body (DELETE /prompts/{id})
+    out: dict[str, Schema] = {str(op.status): success}
     by_status: dict[int, list[str]] = {}
     for code in _error_codes(op):
         for status in (CATALOGUE[code].http_status, *ALSO_STATUS.get(code, ())):

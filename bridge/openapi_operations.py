@@ -69,6 +69,7 @@ _CHAT_ERRORS = (
     *("budget_exceeded", "model_not_allowed", "model_not_found", "no_qualifying_model"),
     *("rate_limit_exceeded", "daily_rate_limit_exceeded", "upstream_error"),
     *("all_providers_failed", "service_unavailable", "no_openai_key", "upstream_timeout"),
+    "not_found",  # a saved prompt the brand does not have
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.prompt_reference import PROMPT_REFERENCE
 from bridge.proto_schema import Schema, View, field_schema, nullable, request_view, value_range
 from gate_service.catalog.query import DEFAULT_LIMIT, MAX_LIMIT
 from gate_service.chat import validation as chat_rules
@@ -109,9 +110,14 @@ def chat_request() -> View:
             ),
             "stream_options": request_view(c.StreamOptions),
         },
+        add=PROMPT_REFERENCE,
         limits={
             **{k: value_range(*r) for k, r in rules._RANGES.items()},
-            "model": {"minLength": 1, "examples": ["spideriq/coding", "llama-3.1-8b-instant"]},
+            "model": {
+                "minLength": 1,
+                "examples": ["spideriq/coding", "llama-3.1-8b-instant"],
+                "description": "May be empty when `prompt` names a saved prompt with a model",
+            },
         },
         required=("model", "messages"),
     )

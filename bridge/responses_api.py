@@ -24,6 +24,7 @@ from starlette.routing import Route
 from bridge import responses
 from bridge.core_client import CoreClient
 from bridge.openapi_operations import Op
+from bridge.prompt_reference import PROMPT_REFERENCE
 from bridge.proto_schema import View, request_view
 from bridge.responses import REQUEST_ID, call_metadata, request_id
 from gate_service.errors import GateError, invalid
@@ -220,6 +221,7 @@ _BODY = request_view(
         "input": {"anyOf": [{"type": "string"}, {"type": "array", "items": _OPEN}]},
         "stream": {"type": "boolean"},
         "store": {"type": "boolean"},
+        **PROMPT_REFERENCE,
     },
     required=("model", "input"),
 )

@@ -36,6 +36,8 @@ from gate_service.media.images import ImagesService
 from gate_service.media.moderations import ModerationsService
 from gate_service.metrics import create_metrics
 from gate_service.pipeline import Pipeline
+from gate_service.prompts.service import PromptService
+from gate_service.prompts.store import PromptStore
 from gate_service.providers.address_policy import AddressPolicy
 from gate_service.providers.base import WireAdapter
 from gate_service.providers.registry import default_adapters
@@ -113,11 +115,14 @@ class Core:
         self.embeddings = EmbeddingsService(
             self.pipeline, session, self.cache, default_timeout_s=timeout_s
         )
+        # Saved prompts: applied to the chat, Responses and Messages requests naming one.
+        self.prompts = PromptService(PromptStore(db))
         # The Responses API: served by the chat service; stored responses in the database.
         self.responses = ResponsesService(
             self.chat,
             ResponseStore(db, settings.responses_retention_days),
             max_depth=settings.max_json_depth,
+            prompts=self.prompts,
         )
         self.audio = AudioService(self.pipeline, session, default_timeout_s=timeout_s)
         self.media = MediaService(
@@ -148,6 +153,7 @@ class Core:
             raise
         await core.ledger.start()
         core.capture_purger.start()
+        core.prompts.start()
         core._refresher = asyncio.create_task(core._refresh_loop(), name="refresh")
         await core.catalog_changes.start(core.reload_catalog)
         return core
@@ -259,6 +265,7 @@ class Core:
             )
         except Exception:
             log.warning("saving routing's empty-answer measurements failed at shutdown")
+        await self.prompts.close()
         await self.responses.writer.close()
         await asyncio.to_thread(self.responses.store.close)
         await self.ledger.close()

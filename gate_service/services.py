@@ -31,6 +31,7 @@ from gate_service.servicers.embeddings import EmbeddingsServicer
 from gate_service.servicers.images import ImagesServicer
 from gate_service.servicers.media import MediaServicer
 from gate_service.servicers.moderations import ModerationsServicer
+from gate_service.servicers.prompts import PromptServicer
 from gate_service.servicers.responses import ResponsesServicer
 from gate_service.servicers.usage import UsageServicer
 from gate_service.servicers.vault import VaultServicer
@@ -53,6 +54,8 @@ from spidergate.v1 import (
     media_pb2_grpc,
     moderations_pb2,
     moderations_pb2_grpc,
+    prompts_pb2,
+    prompts_pb2_grpc,
     responses_pb2,
     responses_pb2_grpc,
     stream_pb2,
@@ -189,6 +192,13 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         alias_admin_pb2_grpc.add_AliasAdminServiceServicer_to_server,
         alias_admin_pb2_grpc.AliasAdminServiceStub,
     ),
+    ServiceDef(
+        "prompts",
+        _service(prompts_pb2.DESCRIPTOR, "PromptService"),
+        PromptServicer,
+        prompts_pb2_grpc.add_PromptServiceServicer_to_server,
+        prompts_pb2_grpc.PromptServiceStub,
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
@@ -214,3 +224,4 @@ class CoreStubs:
     audio: audio_pb2_grpc.AudioServiceAsyncStub
     responses: responses_pb2_grpc.ResponsesServiceAsyncStub
     alias_admin: alias_admin_pb2_grpc.AliasAdminServiceAsyncStub
+    prompts: prompts_pb2_grpc.PromptServiceAsyncStub

@@ -31,6 +31,7 @@ EDGE = {
     "bridge/media.py",
     "bridge/responses_api.py",
     "bridge/alias_admin.py",
+    "bridge/prompts.py",
     # The console calls the core as the API routes do.
     "bridge/console/core_calls.py",
     "bridge/console/data_calls.py",

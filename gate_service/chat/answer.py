@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from gate_service.domain import ChatRequest, Chunk, Completion, Metadata
 from gate_service.providers.params import DROPPED_HEADER, dropped, request_params
@@ -40,8 +41,15 @@ def answer_headers(
     if outcome.index is not None:
         item = planned[outcome.index].item
         if names := dropped(item.provider, item.model_id, request_params(request)):
-            headers[DROPPED_HEADER] = ", ".join(names)
+            headers[DROPPED_HEADER] = ", ".join(_header_safe(n) for n in names)
     return headers
+
+
+def _header_safe(name: str) -> str:
+    """A parameter name as a header value can carry it: an unknown key may be any JSON
+    string (a control or non-Latin-1 character made the bridge fail with a 500), so one
+    that is not printable ASCII is percent-encoded."""
+    return name if name.isascii() and name.isprintable() else quote(name, safe="")
 
 
 def shape_completion(

@@ -27,7 +27,7 @@ def common_parser() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser tree."""
-    from gate_service.cli import admin, aliases, catalog, client, mcp, serve
+    from gate_service.cli import admin, aliases, catalog, client, mcp, prompts, serve
 
     parser = argparse.ArgumentParser(
         prog="spidergate", description="SpiderGate: an OpenAI-compatible LLM gateway."
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Clients of a running gateway (its REST API and a token), not of the database.
     client.register(sub)
     mcp.register(sub)
+    prompts.register(sub, common)
     return parser
 
 

@@ -20,12 +20,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
 
 from gate_service.auth.principal import Principal
 from gate_service.chat.service import ChatService
 from gate_service.chat.validation import DEFAULT_MAX_DEPTH, validate_chat_request
 from gate_service.domain import Json
 from gate_service.errors import GateError
+from gate_service.prompts.apply import names_prompt
 from gate_service.proto_convert.request import Reader, options_to_domain
 from gate_service.proto_convert.request_json import options_to_proto
 from gate_service.responses.answer import completion_to_response
@@ -34,6 +36,9 @@ from gate_service.responses.store import ResponseStore, Stored
 from gate_service.responses.translate import ResponsesRequest, new_id, previous_id, translate
 from gate_service.responses.writer import GroupWriter
 from gate_service.routing.outcome import RequestContext
+
+if TYPE_CHECKING:
+    from gate_service.prompts.service import PromptService
 
 Events = tuple[dict[str, str] | None, list[Event]]
 
@@ -44,9 +49,15 @@ def not_found(response_id: str, param: str | None = None) -> GateError:
 
 class ResponsesService:
     def __init__(
-        self, chat: ChatService, store: ResponseStore, *, max_depth: int = DEFAULT_MAX_DEPTH
+        self,
+        chat: ChatService,
+        store: ResponseStore,
+        *,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        prompts: PromptService | None = None,
     ) -> None:
         self.chat = chat
+        self.prompts = prompts
         self.store = store
         self.writer = GroupWriter(store)
         self.max_depth = max_depth
@@ -63,6 +74,9 @@ class ResponsesService:
         if request.spidergate_options is not None:
             proto = options_to_proto(request.spidergate_options)
             request.chat.options = options_to_domain(proto, Reader(self.max_depth))
+        if self.prompts is not None and names_prompt(request.chat):
+            # A saved prompt (``prompt``), applied as chat applies it (prompts/apply.py).
+            await self.prompts.apply(client_id, request.chat)
         validate_chat_request(request.chat)
         return request, context
 

@@ -120,7 +120,9 @@ def previous_id(body: Json) -> str | None:
 def translate(body: Json, context: list[Json] | None = None) -> ResponsesRequest:
     """The chat request for ``body`` (raises a 400 ``invalid_request`` naming the param)."""
     model = body.get("model")
-    if not isinstance(model, str) or not model:
+    if model is None and "prompt" in body:
+        model = ""  # the saved prompt's model (validated once the prompt is applied)
+    if not isinstance(model, str) or (not model and "prompt" not in body):
         raise invalid("'model' is required", "model")
     items = input_items(body.get("input"))
     _refuse_unserved(body)

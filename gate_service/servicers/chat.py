@@ -14,6 +14,7 @@ from gate_service.core import Core
 from gate_service.domain import ChatRequest
 from gate_service.errors import GateError
 from gate_service.offload import sized
+from gate_service.prompts.apply import names_prompt
 from gate_service.proto_convert.completion import chunk_to_proto, completion_to_proto
 from gate_service.proto_convert.request import request_from_proto
 from gate_service.routing.outcome import RequestContext
@@ -37,6 +38,11 @@ async def _prepare(
         # A large request is converted and checked off the event loop (offload.py).
         limit = settings.json_offload_bytes
         request = await sized(req.ByteSize(), limit, _convert, req, settings.max_json_depth)
+        if names_prompt(request):
+            # A saved prompt fills in what the request left out (prompts/apply.py); the
+            # request is validated once it is whole.
+            await core.prompts.apply(principal.client_id, request)
+            validate_chat_request(request)
     except GateError as exc:
         await core.pipeline.report_limits(principal, exc)
         raise
@@ -46,7 +52,8 @@ async def _prepare(
 
 def _convert(req: common_pb2.ChatCompletionRequest, max_depth: int) -> ChatRequest:
     request = request_from_proto(req, max_depth)
-    validate_chat_request(request)
+    if not names_prompt(request):
+        validate_chat_request(request)
     return request
 
 

@@ -375,3 +375,51 @@ class AliasHistory(SQLModel, table=True):
     actor: str = Field(max_length=64)
     reason: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class SavedPrompt(SQLModel, table=True):
+    """A brand's saved prompt (``gate_service/prompts/``), its current version: what a
+    request's ``prompt: "prompt:<id>"`` or ``"prompt.<name>"`` applies. Every version,
+    the current one included, is also a :class:`SavedPromptVersion` row, so version N is
+    one primary-key read. ``settings`` and ``variables`` are JSON text (an object of
+    sampling keys, a list of names). ``last_used_at`` is written behind, in batches.
+    """
+
+    __tablename__ = "saved_prompt"
+    __table_args__ = (
+        sa.UniqueConstraint("client_id", "project_id", "name", name="uq_saved_prompt_name"),
+        Index("ix_saved_prompt_client_created", "client_id", "created_at"),
+    )
+    id: str = Field(primary_key=True, max_length=32)
+    client_id: str = Field(foreign_key="brand.client_id", max_length=32)
+    project_id: str = Field(max_length=64)
+    name: str = Field(max_length=64)
+    description: str = Field(default="", max_length=1000)
+    system_prompt: str = ""
+    model: str = Field(default="", max_length=200)
+    settings: str = "{}"
+    variables: str = "[]"
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+
+
+class SavedPromptVersion(SQLModel, table=True):
+    """One version of a saved prompt, as it was made (``GET /prompts/{id}?version=N``);
+    deleted with its prompt."""
+
+    __tablename__ = "saved_prompt_version"
+    prompt_id: str = Field(
+        primary_key=True,
+        max_length=32,
+        sa_column_args=[sa.ForeignKey("saved_prompt.id", ondelete="CASCADE")],
+    )
+    version: int = Field(primary_key=True)
+    name: str = Field(max_length=64)
+    description: str = Field(default="", max_length=1000)
+    system_prompt: str = ""
+    model: str = Field(default="", max_length=200)
+    settings: str = "{}"
+    variables: str = "[]"
+    created_at: datetime = Field(default_factory=utcnow)

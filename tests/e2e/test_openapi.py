@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 
 from bridge import openapi
 from bridge.app import PREFIXES, create_app
+from bridge.prompt_reference import PROMPT_REFERENCE
 from gate_service.catalog.query import MAX_LIMIT
 from gate_service.chat import validation as chat_rules
 from gate_service.errors import CATALOGUE
@@ -153,7 +154,8 @@ def test_every_error_is_the_envelope_with_codes_of_its_status(document: Doc) -> 
 def test_request_fields_come_from_the_descriptor(document: Doc) -> None:
     props = document["components"]["schemas"]["ChatCompletionRequest"]["properties"]
     fields = {f.name for f in common_pb2.ChatCompletionRequest.DESCRIPTOR.fields}
-    assert set(props) == fields - {"include_route_trace", "extra_json"}
+    # Plus the keys naming a saved prompt, which the core reads among the extras.
+    assert set(props) == fields - {"include_route_trace", "extra_json"} | set(PROMPT_REFERENCE)
     # proto3 optional int32 -> nullable int32, narrowed by the validator's range.
     assert props["n"]["type"] == ["integer", "null"]
     assert (props["n"]["minimum"], props["n"]["maximum"]) == chat_rules._RANGES["n"]
