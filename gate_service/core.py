@@ -24,6 +24,8 @@ from gate_service.capture.purge import Purger
 from gate_service.catalog import persist
 from gate_service.catalog.snapshot import Catalog
 from gate_service.chat.service import ChatService
+from gate_service.client_aliases.book import ClientAliasBook
+from gate_service.client_aliases.store import ClientAliasStore
 from gate_service.config import Settings
 from gate_service.embeddings.service import EmbeddingsService
 from gate_service.governance import create_governor
@@ -77,7 +79,12 @@ class Core:
         self.keys = KeyPool()
         self.adapters = adapters or default_adapters()
         self.session = session
-        self.router = Router(lambda: self.catalog, self.keys, self.adapters)
+        # Brands' client aliases: stored, and the snapshot routing reads (client_aliases/).
+        self.client_alias_store = ClientAliasStore(db)
+        self.client_aliases = ClientAliasBook()
+        self.router = Router(
+            lambda: self.catalog, self.keys, self.adapters, client_aliases=self.client_aliases
+        )
         self.governor = create_governor(settings, db)
         self.ledger = create_ledger(db, settings)
         self.metrics = create_metrics(
@@ -148,7 +155,8 @@ class Core:
         return int(count), str(latest)
 
     async def refresh(self) -> None:
-        """Re-read keys and catalog so CLI edits and other replicas' changes show up.
+        """Re-read keys, catalog and client aliases so CLI edits and other replicas'
+        changes show up.
 
         The first call opens the vault: it encrypts rows left in plain text by an older
         release and fails (``VaultKeyError``) if stored keys do not decrypt, so a wrong
@@ -172,6 +180,7 @@ class Core:
         vault = [key for record in records for key in _usable(record)]
         self.keys.replace([*vault, *env_keys(self.catalog, self.settings.env_keys)])
         restrict_base_urls(self.session, self.keys.brand_base_urls)
+        self.client_aliases.replace(*await asyncio.to_thread(self.client_alias_store.load))
         await asyncio.to_thread(self.identity.refresh_known)
 
     async def _refresh_loop(self) -> None:
