@@ -26,6 +26,7 @@ from gate_service.servicers.audio import AudioServicer
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.client_aliases import ClientAliasServicer
 from gate_service.servicers.embeddings import EmbeddingsServicer
 from gate_service.servicers.images import ImagesServicer
 from gate_service.servicers.media import MediaServicer
@@ -42,6 +43,8 @@ from spidergate.v1 import (
     catalog_pb2_grpc,
     chat_pb2,
     chat_pb2_grpc,
+    client_aliases_pb2,
+    client_aliases_pb2_grpc,
     embeddings_pb2,
     embeddings_pb2_grpc,
     images_pb2,
@@ -179,6 +182,13 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         responses_pb2_grpc.add_ResponsesServiceServicer_to_server,
         responses_pb2_grpc.ResponsesServiceStub,
     ),
+    ServiceDef(
+        "client_aliases",
+        _service(client_aliases_pb2.DESCRIPTOR, "ClientAliasService"),
+        ClientAliasServicer,
+        client_aliases_pb2_grpc.add_ClientAliasServiceServicer_to_server,
+        client_aliases_pb2_grpc.ClientAliasServiceStub,
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
@@ -203,3 +213,4 @@ class CoreStubs:
     media: media_pb2_grpc.MediaServiceAsyncStub
     audio: audio_pb2_grpc.AudioServiceAsyncStub
     responses: responses_pb2_grpc.ResponsesServiceAsyncStub
+    client_aliases: client_aliases_pb2_grpc.ClientAliasServiceAsyncStub
