@@ -69,6 +69,7 @@ _TAGS = {
     "vault": "Provider keys, encrypted at rest; secrets go in and never come out.",
     "usage": "What the ledger recorded of the caller's own requests (gate:usage).",
     "messages": "Anthropic's Messages API, for clients built on the anthropic SDK.",
+    "client_aliases": "A brand's own routing chains over its own keys (client:<id>/<name>).",
     "meta": "About the API itself.",
 }
 _STREAM = (
@@ -172,9 +173,10 @@ def _responses(op: Op, shapes: Shapes) -> dict[str, Schema]:
             ),
             "x-spidergate-event": shapes.ref(op.stream),
         }
-    out: dict[str, Schema] = {
-        str(op.status): {"description": op.summary, "headers": ok_headers, "content": content}
-    }
+    success: Schema = {"description": op.summary, "headers": ok_headers, "content": content}
+    if op.status == 204:
+        del success["content"]  # No Content: no body, whatever ``answer`` says
+    out: dict[str, Schema] = {str(op.status): success}
     by_status: dict[int, list[str]] = {}
     for code in _error_codes(op):
         for status in (CATALOGUE[code].http_status, *ALSO_STATUS.get(code, ())):
