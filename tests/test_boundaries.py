@@ -30,6 +30,7 @@ EDGE = {
     "bridge/images.py",
     "bridge/media.py",
     "bridge/responses_api.py",
+    "bridge/client_aliases.py",
     # The console calls the core as the API routes do.
     "bridge/console/core_calls.py",
     "bridge/console/data_calls.py",

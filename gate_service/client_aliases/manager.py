@@ -92,7 +92,7 @@ class ClientAliasManager:
 
     async def update(self, client_id: str, leaf: str, patch: AliasPatch) -> AliasView:
         """Change what the patch sets; ``slots``, when sent, replace the whole chain."""
-        leaf = check.clean_leaf(leaf)
+        leaf = check.known_leaf(leaf)
         description = check.clean_description(patch.description)
         clear = patch.clear_description or (patch.description is not None and description is None)
         slots = None if patch.slots is None else await self._slots(client_id, patch.slots)
@@ -104,14 +104,14 @@ class ClientAliasManager:
         return await self._view(alias)
 
     async def delete(self, client_id: str, leaf: str) -> ClientAlias:
-        alias = await asyncio.to_thread(self._store.delete, client_id, check.clean_leaf(leaf))
+        alias = await asyncio.to_thread(self._store.delete, client_id, check.known_leaf(leaf))
         await self._changed()
         return alias
 
     # ------------------------------------------------------------------ reads
 
     async def get(self, client_id: str, leaf: str) -> AliasView:
-        alias = await asyncio.to_thread(self._store.get, client_id, check.clean_leaf(leaf))
+        alias = await asyncio.to_thread(self._store.get, client_id, check.known_leaf(leaf))
         return await self._view(alias)
 
     async def list_aliases(

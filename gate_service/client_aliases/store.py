@@ -20,13 +20,10 @@ from gate_service.client_aliases.records import (
     KeyStatus,
     Slot,
 )
+from gate_service.client_aliases.validation import not_found
 from gate_service.errors import GateError
 from gate_service.storage.database import Database
 from gate_service.storage.models import ClientAliasRow, ProviderKey, utcnow
-
-
-def not_found(leaf: str) -> GateError:
-    return GateError("not_found", f"No client alias '{leaf}' in this brand.", param="name")
 
 
 def _slots_json(slots: Iterable[Slot]) -> str:

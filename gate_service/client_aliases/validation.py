@@ -37,6 +37,18 @@ def clean_leaf(leaf: str, param: str = "name") -> str:
     return leaf
 
 
+def known_leaf(leaf: str) -> str:
+    """The name of an alias to read, change or delete: one that cannot exist (not a valid
+    name) answers 404 as a missing one does, before any query."""
+    if not _LEAF.fullmatch(leaf):
+        raise GateError("not_found", "No such client alias in this brand.", param="name")
+    return leaf
+
+
+def not_found(leaf: str) -> GateError:
+    return GateError("not_found", f"No client alias '{leaf}' in this brand.", param="name")
+
+
 def clean_description(text: str | None) -> str | None:
     """At most 500 characters, no control characters; empty means none."""
     if text is None:
