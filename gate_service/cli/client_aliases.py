@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import orjson
 
@@ -112,7 +112,7 @@ def _slots(args: argparse.Namespace) -> tuple[SlotInput, ...] | None:
     return tuple(out)
 
 
-def _run(db: Database, work: Callable[[ClientAliasManager], Awaitable[T]]) -> T:
+def _run(db: Database, work: Callable[[ClientAliasManager], Coroutine[Any, Any, T]]) -> T:
     """Run ``work`` with a manager over this database, as the API would."""
     persist.seed_if_empty(db.session_factory())
     catalog = persist.load_from_db(db.session_factory())
