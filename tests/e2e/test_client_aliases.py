@@ -19,6 +19,7 @@ import grpc
 import httpx
 import openai
 import pytest
+from anthropic import Anthropic
 from openai import OpenAI
 
 from gate_service.cli.main import main
@@ -265,8 +266,8 @@ def test_refused_slots_have_verdicts_and_never_reach_the_pool(
 
 
 def test_every_endpoint_that_takes_a_model(astack: Stack, new_brand: Callable[[], Brand]) -> None:
-    """Responses and embeddings plan through the same planner: the alias serves them too,
-    with the brand's key."""
+    """Responses, Messages (the anthropic SDK) and embeddings plan through the same
+    planner: the alias serves them too, with the brand's key."""
     brand = new_brand()
     chat_key = "gsk-surfaces-chat-0001"
     brand.alias("surfaces", brand.key(chat_key))
@@ -274,12 +275,20 @@ def test_every_endpoint_that_takes_a_model(astack: Stack, new_brand: Callable[[]
     client = brand.openai()
     answer = client.responses.create(model=brand.model("surfaces"), input="hi")
     assert answer.output_text
+    root = f"http://127.0.0.1:{astack.http_port}"
+    claude = Anthropic(base_url=root, auth_token=brand.agent, max_retries=0)
+    message = claude.messages.create(
+        model=brand.model("surfaces"),
+        max_tokens=32,
+        messages=[{"role": "user", "content": "hi"}],
+    )
+    assert message.content
     embed_key = "sk-surfaces-embed-0001"
     key_id = brand.key(embed_key, provider="openai", supports_embeddings=True)
     brand.alias("vectors", key_id, model="text-embedding-3-small")
     vectors = client.embeddings.create(model=brand.model("vectors"), input="hi")
     assert vectors.data[0].embedding
-    assert log.keys() == [chat_key, embed_key]
+    assert log.keys() == [chat_key, chat_key, embed_key]
 
 
 # ------------------------------------------------------------------------------ REST CRUD
