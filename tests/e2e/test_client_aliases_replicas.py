@@ -17,6 +17,7 @@ import httpx
 import openai
 import pytest
 from openai import OpenAI
+from openai.types.chat import ChatCompletionMessageParam
 
 from gate_service.vault.cipher import generate_key
 from tests.db_backends import fresh_postgres_database
@@ -62,7 +63,7 @@ def test_a_change_through_one_replica_is_served_by_the_other(
     )
     assert made.status_code == 201, made.text
     model = made.json()["model"]
-    hi = [{"role": "user", "content": "hi"}]
+    hi: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
     on_a = OpenAI(base_url=a.base_url, api_key=str(agent), max_retries=0)
     on_b = OpenAI(base_url=b.base_url, api_key=str(agent), max_retries=0)
     assert on_a.chat.completions.create(model=model, messages=hi).choices  # at once on A
