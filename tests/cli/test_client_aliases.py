@@ -100,6 +100,14 @@ def test_create_list_update_delete(cli: Run, database_url: str) -> None:
         cli("client-alias", "update", "fast", "--brand", "rival", "--enabled"), "No client alias"
     )
 
+    # A token's allow-list may name the alias: no "unknown model" warning for it.
+    model = re.search(r"client:cli_\w+/fast", out)
+    assert model is not None
+    minted = cli("token", "mint", "--brand", "acme", "--name", "a", "--allow", model.group())
+    assert minted.returncode == 0 and "not a model" not in minted.stderr, minted.stderr
+    typo = cli("token", "mint", "--brand", "acme", "--name", "b", "--allow", model.group() + "x")
+    assert "not a model or alias" in typo.stderr
+
     ok(cli("key", "deactivate", two, "--brand", "acme"))
     row = ok(cli("client-alias", "list", "--brand", "acme")).splitlines()[-1].split()
     assert row[1:4] == [two, "backup", "no"]  # the key is shown inactive
