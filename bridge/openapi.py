@@ -71,6 +71,7 @@ _TAGS = {
     "usage": "What the ledger recorded of the caller's own requests (gate:usage).",
     "messages": "Anthropic's Messages API, for clients built on the anthropic SDK.",
     "prompts": "Saved prompts of the caller's brand, applied by requests that name one.",
+    "client_aliases": "A brand's own routing chains over its own keys (client:<id>/<name>).",
     "meta": "About the API itself.",
 }
 _STREAM = (
@@ -176,7 +177,7 @@ def _responses(op: Op, shapes: Shapes) -> dict[str, Schema]:
         }
     success: Schema = {"description": op.summary, "headers": ok_headers, "content": content}
     if op.status == 204:
-        del success["content"]  # no body (DELETE /prompts/{id})
+        del success["content"]  # No Content: no body, whatever ``answer`` says
     out: dict[str, Schema] = {str(op.status): success}
     by_status: dict[int, list[str]] = {}
     for code in _error_codes(op):

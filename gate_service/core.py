@@ -26,6 +26,8 @@ from gate_service.catalog.changes import catalog_changes
 from gate_service.catalog.probes import ProbeBook
 from gate_service.catalog.snapshot import Catalog
 from gate_service.chat.service import ChatService
+from gate_service.client_aliases.book import ClientAliasBook
+from gate_service.client_aliases.store import ClientAliasStore
 from gate_service.config import Settings
 from gate_service.embeddings.service import EmbeddingsService
 from gate_service.governance import create_governor
@@ -84,7 +86,12 @@ class Core:
         self.keys = KeyPool()
         self.adapters = adapters or default_adapters()
         self.session = session
-        self.router = Router(lambda: self.catalog, self.keys, self.adapters)
+        # Brands' client aliases: stored, and the snapshot routing reads (client_aliases/).
+        self.client_alias_store = ClientAliasStore(db)
+        self.client_aliases = ClientAliasBook()
+        self.router = Router(
+            lambda: self.catalog, self.keys, self.adapters, client_aliases=self.client_aliases
+        )
         # What probes found about each model (``spidergate catalog probe``), re-read on
         # every refresh; routing's empty-answer measurements are written and merged then.
         self.probes = ProbeBook()
@@ -180,7 +187,8 @@ class Core:
             self.catalog, self._catalog_seen = catalog, version
 
     async def refresh(self) -> None:
-        """Re-read keys and catalog so CLI edits and other replicas' changes show up.
+        """Re-read keys, catalog and client aliases so CLI edits and other replicas'
+        changes show up.
 
         The first call opens the vault: it encrypts rows left in plain text by an older
         release and fails (``VaultKeyError``) if stored keys do not decrypt, so a wrong
@@ -204,6 +212,7 @@ class Core:
         vault = [key for record in records for key in _usable(record)]
         self.keys.replace([*vault, *env_keys(self.catalog, self.settings.env_keys)])
         restrict_base_urls(self.session, self.keys.brand_base_urls)
+        self.client_aliases.replace(*await asyncio.to_thread(self.client_alias_store.load))
         await asyncio.to_thread(self.identity.refresh_known)
         await self.sync_model_findings()
 

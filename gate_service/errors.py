@@ -44,6 +44,11 @@ CATALOGUE: dict[str, Reason] = {
     # A proposed alias chain names slots that can never serve the alias (a model that
     # cannot call tools in a tool alias...): the body adds ``rejected_slots``.
     "chain_rejected": Reason(422, _INVALID, grpc.StatusCode.FAILED_PRECONDITION),
+    # A client alias's slot names a key the brand may not use (a pool key, another
+    # brand's, an unknown one), a provider that is not the key's, or an unknown model.
+    "invalid_alias_slot": Reason(422, _INVALID, grpc.StatusCode.FAILED_PRECONDITION),
+    # A client alias of that name already exists in the brand.
+    "alias_exists": Reason(409, _INVALID, grpc.StatusCode.ALREADY_EXISTS),
     "request_too_large": Reason(413, _INVALID, grpc.StatusCode.INVALID_ARGUMENT),
     "rate_limit_exceeded": Reason(429, "rate_limit_error", grpc.StatusCode.RESOURCE_EXHAUSTED),
     "daily_rate_limit_exceeded": Reason(

@@ -27,6 +27,7 @@ from gate_service.servicers.audio import AudioServicer
 from gate_service.servicers.auth import AuthServicer
 from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
+from gate_service.servicers.client_aliases import ClientAliasServicer
 from gate_service.servicers.embeddings import EmbeddingsServicer
 from gate_service.servicers.images import ImagesServicer
 from gate_service.servicers.media import MediaServicer
@@ -46,6 +47,8 @@ from spidergate.v1 import (
     catalog_pb2_grpc,
     chat_pb2,
     chat_pb2_grpc,
+    client_aliases_pb2,
+    client_aliases_pb2_grpc,
     embeddings_pb2,
     embeddings_pb2_grpc,
     images_pb2,
@@ -199,6 +202,13 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         prompts_pb2_grpc.add_PromptServiceServicer_to_server,
         prompts_pb2_grpc.PromptServiceStub,
     ),
+    ServiceDef(
+        "client_aliases",
+        _service(client_aliases_pb2.DESCRIPTOR, "ClientAliasService"),
+        ClientAliasServicer,
+        client_aliases_pb2_grpc.add_ClientAliasServiceServicer_to_server,
+        client_aliases_pb2_grpc.ClientAliasServiceStub,
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
@@ -225,3 +235,4 @@ class CoreStubs:
     responses: responses_pb2_grpc.ResponsesServiceAsyncStub
     alias_admin: alias_admin_pb2_grpc.AliasAdminServiceAsyncStub
     prompts: prompts_pb2_grpc.PromptServiceAsyncStub
+    client_aliases: client_aliases_pb2_grpc.ClientAliasServiceAsyncStub

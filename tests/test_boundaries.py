@@ -32,6 +32,7 @@ EDGE = {
     "bridge/responses_api.py",
     "bridge/alias_admin.py",
     "bridge/prompts.py",
+    "bridge/client_aliases.py",
     # The console calls the core as the API routes do.
     "bridge/console/core_calls.py",
     "bridge/console/data_calls.py",

@@ -8,6 +8,7 @@ The ``X-SpiderGate-Dropped-Params`` header names what the served provider was no
 from __future__ import annotations
 
 import os
+import string
 import time
 from collections.abc import Sequence
 from urllib.parse import quote
@@ -41,15 +42,20 @@ def answer_headers(
     if outcome.index is not None:
         item = planned[outcome.index].item
         if names := dropped(item.provider, item.model_id, request_params(request)):
-            headers[DROPPED_HEADER] = ", ".join(_header_safe(n) for n in names)
+            headers[DROPPED_HEADER] = ", ".join(header_safe(n) for n in names)
     return headers
 
 
-def _header_safe(name: str) -> str:
-    """A parameter name as a header value can carry it: an unknown key may be any JSON
-    string (a control or non-Latin-1 character made the bridge fail with a 500), so one
-    that is not printable ASCII is percent-encoded."""
-    return name if name.isascii() and name.isprintable() else quote(name, safe="")
+# Printable ASCII a header value carries as is; "%" and "," are encoded (the escape and the
+# separator of the list).
+_HEADER_SAFE = "".join(c for c in string.punctuation if c not in "%,") + " "
+
+
+def header_safe(name: str) -> str:
+    """A parameter name as a header may carry it: an unknown key the client sent may hold
+    any character (a non-Latin-1 one made the response unencodable: a 500), so anything
+    but printable ASCII is percent-encoded, as in a URL."""
+    return quote(name, safe=_HEADER_SAFE)
 
 
 def shape_completion(

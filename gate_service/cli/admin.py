@@ -1,5 +1,5 @@
 """Operator commands: ``brand`` and ``token`` here, ``key`` and ``vault`` in
-``cli/keys.py``.
+``cli/keys.py``, ``client-alias`` in ``cli/client_aliases.py``.
 
 Secrets are shown once, as the last line of stdout, so
 ``TOKEN=$(spidergate token mint ... | tail -n 1)`` works; notes for humans go to stderr.
@@ -17,7 +17,7 @@ import argparse
 
 from gate_service.auth.controls import UNSET
 from gate_service.auth.identity import IdentityStore
-from gate_service.cli import controls, keys
+from gate_service.cli import client_aliases, controls, keys
 from gate_service.cli.support import (
     SubParsers,
     brand_named,
@@ -36,6 +36,7 @@ def register(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     _register_brand(sub, common)
     _register_token(sub, common)
     keys.register(sub, common)
+    client_aliases.register(sub, common)
 
 
 def _register_brand(sub: SubParsers, common: argparse.ArgumentParser) -> None:

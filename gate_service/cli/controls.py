@@ -18,6 +18,8 @@ from gate_service.auth.principal import BUDGET_MODES, BrandControls, TokenContro
 from gate_service.catalog import persist
 from gate_service.catalog.loader import load_bundled
 from gate_service.catalog.snapshot import Catalog
+from gate_service.client_aliases.records import split_model
+from gate_service.client_aliases.store import ClientAliasStore
 from gate_service.errors import GateError
 from gate_service.governance.answers import usd
 from gate_service.routing.resolve import resolve
@@ -159,6 +161,13 @@ def unknown_models(db: Database, models: frozenset[str]) -> list[str]:
         return []
     unknown = []
     for name in sorted(models):
+        if (own := split_model(name)) is not None:
+            # A client alias: known when the brand has one of that name.
+            try:
+                ClientAliasStore(db).get(*own)
+            except GateError:
+                unknown.append(name)
+            continue
         try:
             resolve(catalog, name)
         except GateError:

@@ -26,6 +26,9 @@ NO_KEY = "no usable key for this provider"
 # Pre-dispatch qualification's verdicts (codes, as the spec names them).
 EXCEEDS_TIER_CEILING = "exceeds_tier_ceiling"
 KNOWN_EMPTY_AT_BUDGET = "known_empty_at_budget"
+# The verdict of a client alias's slot whose key cannot serve this request (no address, or
+# not marked for embeddings); an inactive or deleted key has its own (client_aliases.book).
+PINNED_KEY_UNUSABLE = "the slot's key cannot serve this request"
 
 # Why a candidate without a capability the request needs is skipped (422 verdicts).
 _LACKS = {
@@ -121,8 +124,10 @@ def plan(
     verdicts: list[dict[str, str]] = []
     for item in chain:
         model = item.model
-        verdict = ""
-        if item.provider.id in excluded:
+        verdict = item.refused
+        if verdict:
+            pass  # a client alias's slot that cannot serve: its own verdict
+        elif item.provider.id in excluded:
             verdict = "provider excluded by spidergate_options.excluded_providers"
         elif (
             item.pii_safe
@@ -156,23 +161,17 @@ def plan(
             verdict = "estimated cost exceeds spidergate_options.max_cost_usd"
         usable: tuple[UsableKey, ...] = ()
         if not verdict:
-            embeds = "embeddings" in needs.capabilities
-            usable = tuple(
-                k
-                for k in keys.keys_for(client_id, item.provider.id)
-                if resolve_base_url(item.provider, k) is not None
-                # Only keys marked for it serve embeddings (media.md).
-                and (k.supports_embeddings or not embeds)
-            )
+            usable = _usable_keys(item, needs, client_id, keys)
             if not usable:
-                verdict = NO_KEY
-        verdicts.append(
-            {
-                "provider": item.provider.id,
-                "model": item.model_id,
-                "verdict": verdict or "qualifies",
-            }
-        )
+                verdict = NO_KEY if item.key_id is None else PINNED_KEY_UNUSABLE
+        entry = {
+            "provider": item.provider.id,
+            "model": item.model_id,
+            "verdict": verdict or "qualifies",
+        }
+        if item.key_id is not None:
+            entry["key_id"] = item.key_id  # a client alias's slot: which one
+        verdicts.append(entry)
         if not verdict:
             planned.append(Planned(item, usable))
     if preferred:
@@ -198,6 +197,24 @@ def _refusal(needs: Needs, verdicts: list[dict[str, str]]) -> dict[str, Any]:
             "candidates": verdicts,
         }
     }
+
+
+def _usable_keys(
+    item: ChainItem, needs: Needs, client_id: str | None, keys: KeyPool
+) -> tuple[UsableKey, ...]:
+    """The keys that may serve ``item``: the caller's own first, then the pool's; for a
+    client alias's slot only its own key of the caller's brand, never the pool's."""
+    embeds = "embeddings" in needs.capabilities
+    found = keys.keys_for(client_id, item.provider.id)
+    if item.key_id is not None:
+        found = [k for k in found if k.id == item.key_id and k.client_id == client_id]
+    return tuple(
+        k
+        for k in found
+        if resolve_base_url(item.provider, k) is not None
+        # Only keys marked for it serve embeddings (media.md).
+        and (k.supports_embeddings or not embeds)
+    )
 
 
 def key_required(exc: GateError) -> GateError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from gate_service.catalog.snapshot import Catalog
+from gate_service.client_aliases.book import ClientAliasBook
 from gate_service.providers.base import Target, WireAdapter
 from gate_service.routing.cost import units_usd
 from gate_service.routing.empty_budgets import EmptyBudgets
@@ -21,7 +22,7 @@ from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool, UsableKey, order_keys, resolve_base_url
 from gate_service.routing.outcome import Attempt, RequestContext, skipped
 from gate_service.routing.plan import ModelControls, Needs, Planned, plan, worst_cost
-from gate_service.routing.resolve import resolve
+from gate_service.routing.resolve import ChainItem, resolve
 
 
 class Planner:
@@ -32,6 +33,7 @@ class Planner:
         catalog: Callable[[], Catalog],
         keys: KeyPool,
         adapters: Mapping[str, WireAdapter],
+        client_aliases: ClientAliasBook | None = None,
         empty_budgets: EmptyBudgets | None = None,
     ) -> None:
         self._catalog = catalog
@@ -39,11 +41,20 @@ class Planner:
         self._adapters = adapters
         # What routing measured: the budgets at which models answered empty.
         self.empty_budgets = empty_budgets or EmptyBudgets()
+        self.client_aliases = client_aliases or ClientAliasBook()
 
     def prepare(self, ctx: RequestContext, needs: Needs) -> list[Planned]:
         """Resolve and filter the chain (404, 403 model_not_allowed, 422): no I/O, so it
-        runs before limits are charged and before any provider is called."""
-        chain = resolve(self._catalog(), needs.model, needs.fallback_models, needs.alias_kind)
+        runs before limits are charged and before any provider is called. The caller's
+        own client aliases resolve too (``client:<client_id>/<name>``), each slot pinned
+        to its key."""
+        catalog = self._catalog()
+        book = self.client_aliases
+
+        def own(name: str) -> list[ChainItem] | None:
+            return book.chain(catalog, name, ctx.client_id)
+
+        chain = resolve(catalog, needs.model, needs.fallback_models, needs.alias_kind, own)
         controls = ModelControls(needs.model, ctx.allowed_models, ctx.free_only)
         return plan(
             chain,
@@ -56,7 +67,7 @@ class Planner:
         )
 
     def is_alias(self, name: str) -> bool:
-        return self._catalog().alias(name) is not None
+        return self._catalog().alias(name) is not None or self.client_aliases.exists(name)
 
 
 def worst_case_usd(planned: Sequence[Planned], needs: Needs) -> float:

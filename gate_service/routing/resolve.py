@@ -6,6 +6,7 @@ request's needs happens in ``plan``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gate_service.catalog.schema import Candidate, ModelInfo, ProviderInfo
@@ -24,14 +25,27 @@ class ChainItem:
     via_alias: str | None = None
     # Came through a PII-safe alias: never to a free tier that may train on the data.
     pii_safe: bool = False
+    # A client alias's slot: served with this key of the caller's brand and no other
+    # (never a pool key); ``refused`` is the slot's verdict when it cannot serve at all.
+    key_id: str | None = None
+    refused: str = ""
+
+
+# The caller's own aliases (client aliases): a name's chain, or None when it is not one.
+Local = Callable[[str], list[ChainItem] | None]
 
 
 def resolve(
-    catalog: Catalog, requested: str, extra: tuple[str, ...] = (), alias_kind: str = "chat"
+    catalog: Catalog,
+    requested: str,
+    extra: tuple[str, ...] = (),
+    alias_kind: str = "chat",
+    local: Local | None = None,
 ) -> list[ChainItem]:
     """The ordered chain for ``requested`` plus ``fallback_models``; 404 when unknown.
-    Only aliases of ``alias_kind`` resolve (``agent/embed`` is no chat model)."""
-    chain = _resolve_one(catalog, requested, alias_kind)
+    Only aliases of ``alias_kind`` resolve (``agent/embed`` is no chat model); the
+    caller's own aliases (``local``) resolve for every kind of call."""
+    chain = _resolve_one(catalog, requested, alias_kind, local)
     if chain is None:
         raise GateError(
             "model_not_found",
@@ -39,7 +53,7 @@ def resolve(
             param="model",
         )
     for name in extra:
-        more = _resolve_one(catalog, name, alias_kind)
+        more = _resolve_one(catalog, name, alias_kind, local)
         if more is None:
             raise GateError(
                 "model_not_found",
@@ -50,7 +64,11 @@ def resolve(
     return _dedupe(chain)
 
 
-def _resolve_one(catalog: Catalog, name: str, alias_kind: str) -> list[ChainItem] | None:
+def _resolve_one(
+    catalog: Catalog, name: str, alias_kind: str, local: Local | None = None
+) -> list[ChainItem] | None:
+    if local is not None and (own := local(name)) is not None:
+        return own
     alias = catalog.alias(name)
     if alias is not None and alias.kind == alias_kind:
         items = _alias_chain(catalog, alias.id, alias.chain, alias.pii_safe)
@@ -92,10 +110,12 @@ def _alias_chain(
 
 
 def _dedupe(chain: list[ChainItem]) -> list[ChainItem]:
-    seen: set[tuple[str, str]] = set()
+    """Each (provider, model) once; a client alias's slots on different keys are not
+    duplicates of each other (each is its own key's only chance)."""
+    seen: set[tuple[str, str, str | None]] = set()
     out = []
     for item in chain:
-        key = (item.provider.id, item.model_id)
+        key = (item.provider.id, item.model_id, item.key_id)
         if key not in seen:
             seen.add(key)
             out.append(item)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from gate_service.catalog.snapshot import Catalog
+from gate_service.client_aliases.book import ClientAliasBook
 from gate_service.providers.base import WireAdapter
 from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool
@@ -30,7 +31,8 @@ class Router:
         *,
         health: HealthBook | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        client_aliases: ClientAliasBook | None = None,
     ) -> None:
         self.health = health or HealthBook()
-        self.planner = Planner(catalog, keys, adapters)
+        self.planner = Planner(catalog, keys, adapters, client_aliases)
         self.runner = Runner(self.health, keys.redact, adapters, clock=clock)

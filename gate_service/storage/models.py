@@ -423,3 +423,21 @@ class SavedPromptVersion(SQLModel, table=True):
     settings: str = "{}"
     variables: str = "[]"
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ClientAliasRow(SQLModel, table=True):
+    """A brand's client alias (``client:<client_id>/<leaf>``, ``gate_service/client_aliases``).
+
+    One row per (brand, leaf), the primary key; ``slots`` is the chain as a JSON list of
+    ``{"key_id", "provider", "model", "enabled"}``, read whole and replaced whole (a chain
+    is at most 16 slots and always used together).
+    """
+
+    __tablename__ = "client_alias"
+    client_id: str = Field(primary_key=True, foreign_key="brand.client_id", max_length=32)
+    leaf: str = Field(primary_key=True, max_length=64)
+    description: str | None = Field(default=None, max_length=500)
+    enabled: bool = True
+    slots: str = "[]"
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -153,6 +153,11 @@ def test_dropped_params_are_named(client: OpenAI, stack: Stack) -> None:
         model=MODELS["openai"], messages=HELLO, seed=7
     )
     assert DROPPED_HEADER not in plain.headers
+    # An unknown key of any characters is named in a form a header can carry (was a 500).
+    odd = client.chat.completions.with_raw_response.create(
+        model=MODELS["gemini"], messages=HELLO, extra_body={"\u0100x y,%": 1}
+    )
+    assert odd.headers[DROPPED_HEADER] == "%C4%80x y%2C%25"
 
 
 def test_budget_reservation_covers_every_emulated_call(

@@ -7,7 +7,7 @@
 A new table only: no existing row is touched. Downgrade drops it.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-01
 """
 

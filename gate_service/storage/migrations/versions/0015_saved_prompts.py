@@ -5,7 +5,7 @@ unique per brand and project) and ``saved_prompt_version`` (every version, for
 New tables only: no existing row is touched. Downgrade drops them.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-01
 """
 
