@@ -27,6 +27,7 @@ from gate_service.chat.service import ChatService
 from gate_service.config import Settings
 from gate_service.embeddings.service import EmbeddingsService
 from gate_service.governance import create_governor
+from gate_service.invites.service import InviteService
 from gate_service.ledger import create_ledger
 from gate_service.media.catalog import load_media_catalog
 from gate_service.media.generation import MediaService
@@ -69,7 +70,8 @@ class Core:
         self.identity = IdentityStore(db)
         self.authenticator = Authenticator(self.identity, settings.auth_cache_ttl_s)
         # Reads (or on first start creates) the vault key; refuses an unsafe key file.
-        self.key_store = KeyStore(db, load_cipher(settings))
+        cipher = load_cipher(settings)
+        self.key_store = KeyStore(db, cipher)
         self._vault_opened = False
         # Each vault key's (secret, address) in the last snapshot, to spot edits made by
         # the CLI or another replica.
@@ -113,6 +115,8 @@ class Core:
         )
         # Captured trace content past its retention: purged off the request path.
         self.capture_purger = Purger(db, settings.capture_purge_interval_s)
+        # Contributor invites: the brand's side, the public link's, and the mail outbox.
+        self.invites = InviteService.for_core(self, cipher)
         self._refresher: asyncio.Task[None] | None = None
         self._catalog_seen: tuple[int, str] | None = None
 
@@ -132,6 +136,8 @@ class Core:
             raise
         await core.ledger.start()
         core.capture_purger.start()
+        if core.invites.outbox is not None:
+            core.invites.outbox.start()
         core._refresher = asyncio.create_task(core._refresh_loop(), name="refresh")
         return core
 
@@ -207,6 +213,8 @@ class Core:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
         await self.capture_purger.close()
+        if self.invites.outbox is not None:
+            await self.invites.outbox.close()
         await self.responses.writer.close()
         await asyncio.to_thread(self.responses.store.close)
         await self.ledger.close()

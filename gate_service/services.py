@@ -28,6 +28,7 @@ from gate_service.servicers.catalog import CatalogServicer
 from gate_service.servicers.chat import ChatServicer, StreamServicer
 from gate_service.servicers.embeddings import EmbeddingsServicer
 from gate_service.servicers.images import ImagesServicer
+from gate_service.servicers.invites import InviteServicer
 from gate_service.servicers.media import MediaServicer
 from gate_service.servicers.moderations import ModerationsServicer
 from gate_service.servicers.responses import ResponsesServicer
@@ -46,6 +47,8 @@ from spidergate.v1 import (
     embeddings_pb2_grpc,
     images_pb2,
     images_pb2_grpc,
+    invites_pb2,
+    invites_pb2_grpc,
     media_pb2,
     media_pb2_grpc,
     moderations_pb2,
@@ -179,6 +182,13 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         responses_pb2_grpc.add_ResponsesServiceServicer_to_server,
         responses_pb2_grpc.ResponsesServiceStub,
     ),
+    ServiceDef(
+        "invites",
+        _service(invites_pb2.DESCRIPTOR, "InviteService"),
+        InviteServicer,
+        invites_pb2_grpc.add_InviteServiceServicer_to_server,
+        invites_pb2_grpc.InviteServiceStub,
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
@@ -203,3 +213,4 @@ class CoreStubs:
     media: media_pb2_grpc.MediaServiceAsyncStub
     audio: audio_pb2_grpc.AudioServiceAsyncStub
     responses: responses_pb2_grpc.ResponsesServiceAsyncStub
+    invites: invites_pb2_grpc.InviteServiceAsyncStub
