@@ -122,10 +122,15 @@ class InviteService:
         label = check.clean_label(new.label or f"invited: {email}"[:200])
         return r.NewInvite(email, provider, r.clean_message(new.message), base_url, label)
 
-    async def create(self, client_id: str, new: r.NewInvite) -> r.InviteView:
-        """Store the invite with its mail queued and wake the sender; answers at once."""
+    async def create(
+        self, client_id: str, new: r.NewInvite, *, require_mail: bool = True
+    ) -> r.InviteView:
+        """Store the invite with its mail queued and wake the sender; answers at once.
+
+        Without mail settings the API refuses (503: the link could never arrive); the CLI
+        (``require_mail=False``) queues it for a gateway that has them."""
         cleaned = await self._clean(new)
-        if self.outbox is None:
+        if self.outbox is None and require_mail:
             raise GateError("service_unavailable", OFF)
         token = new_token()
         view = await asyncio.to_thread(
@@ -137,12 +142,17 @@ class InviteService:
             self.clock(),
             self._ttl_s,
         )
-        self.outbox.wake()
+        if self.outbox is not None:
+            self.outbox.wake()
         return view
 
     async def list_invites(self, client_id: str, status: str | None = None) -> list[r.InviteView]:
         status = r.clean_status(status)
         return await asyncio.to_thread(self.store.list_invites, client_id, status, self.clock())
+
+    async def get(self, client_id: str, invite_id: str) -> r.InviteView:
+        invite_id = r.clean_invite_id(invite_id)
+        return await asyncio.to_thread(self.store.get, client_id, invite_id, self.clock())
 
     async def withdraw(self, client_id: str, invite_id: str) -> r.InviteView:
         invite_id = r.clean_invite_id(invite_id)
