@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from gate_service.errors import invalid
-from gate_service.storage.text import check_storable
+from gate_service.errors import GateError, invalid
+from gate_service.storage.text import storable
 
 PENDING, USED, EXPIRED, REVOKED = "pending", "used", "expired", "revoked"
 STATUSES = (PENDING, USED, EXPIRED, REVOKED)
@@ -63,9 +63,12 @@ def clean_status(value: str | None) -> str | None:
 
 
 def clean_invite_id(value: str) -> str:
+    """An id to look up: one no row can have is an unknown one (404), as for keys."""
     if not value:
         raise invalid("'invite_id' is required", "invite_id")
-    return check_storable(value, "invite_id")
+    if not storable(value):
+        raise GateError("not_found", "invite not found")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
