@@ -21,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from gate_service.cli.main import main
 from gate_service.storage.models import utcnow
 from spidergate.v1 import invites_pb2, invites_pb2_grpc
 from tests.e2e.grpc_api.support import rich_error
@@ -362,3 +363,19 @@ def test_unknown_and_malformed_links_are_404(stub: Any) -> None:
             lambda request=request: stub.OpenInvite(request, timeout=30)  # type: ignore[misc]
         )
         assert (code, reason, status) == (grpc.StatusCode.NOT_FOUND, "not_found", 404)
+
+
+def test_a_mail_queued_by_another_process_is_sent_by_the_running_gateway(
+    istack: Stack, inbox: Inbox, new_brand: Callable[[], Brand], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The outbox is the database: the CLI (no mail settings of its own) queues the mail,
+    and this running gateway's sender delivers it, as it would after a restart."""
+    client_id, credential = new_brand()
+    brand_name = istack.core.identity.brand(client_id).name  # type: ignore[union-attr]
+    email = address()
+    argv = ["invite", "create", email, "groq", "--brand", brand_name]
+    assert main([*argv, "--data-dir", str(istack.settings.data_dir)]) == 0
+    assert "queued" in capsys.readouterr().out
+    token = link_token(inbox.wait_for(email))
+    opened = api(istack, "GET", "/invites", credential).json()["data"]
+    assert [i["email"] for i in opened] == [email] and token not in str(opened)
