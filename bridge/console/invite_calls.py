@@ -43,6 +43,7 @@ async def accept_invite(core: Any, token: str, secret: str, request_id: str) -> 
     return {
         "brand_name": answer.brand_name,
         "provider": answer.provider,
+        "provider_name": answer.provider_name,
         "key_preview": answer.key_preview,
         "revoke_token": answer.revoke_token,
     }
@@ -54,5 +55,6 @@ async def revoke_contribution(core: Any, token: str, request_id: str) -> dict[st
     return {
         "brand_name": answer.brand_name,
         "provider": answer.provider,
+        "provider_name": answer.provider_name,
         "key_preview": answer.key_preview,
     }

@@ -104,6 +104,7 @@ class InviteServicer(invites_pb2_grpc.InviteServiceServicer):
             key_preview=accepted.key_preview,
             revoke_token=accepted.revoke_token,
             brand_name=accepted.brand_name,
+            provider_name=self._invites.provider_name(accepted.provider),
         )
 
     @unary

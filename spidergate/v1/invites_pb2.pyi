@@ -152,16 +152,18 @@ class AcceptInviteRequest(_message.Message):
     def __init__(self, token: _Optional[str] = ..., secret: _Optional[str] = ...) -> None: ...
 
 class AcceptInviteResponse(_message.Message):
-    __slots__ = ("provider", "key_preview", "revoke_token", "brand_name")
+    __slots__ = ("provider", "key_preview", "revoke_token", "brand_name", "provider_name")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     KEY_PREVIEW_FIELD_NUMBER: _ClassVar[int]
     REVOKE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     BRAND_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_NAME_FIELD_NUMBER: _ClassVar[int]
     provider: str
     key_preview: str
     revoke_token: str
     brand_name: str
-    def __init__(self, provider: _Optional[str] = ..., key_preview: _Optional[str] = ..., revoke_token: _Optional[str] = ..., brand_name: _Optional[str] = ...) -> None: ...
+    provider_name: str
+    def __init__(self, provider: _Optional[str] = ..., key_preview: _Optional[str] = ..., revoke_token: _Optional[str] = ..., brand_name: _Optional[str] = ..., provider_name: _Optional[str] = ...) -> None: ...
 
 class RevokeContributionRequest(_message.Message):
     __slots__ = ("token",)
@@ -170,11 +172,13 @@ class RevokeContributionRequest(_message.Message):
     def __init__(self, token: _Optional[str] = ...) -> None: ...
 
 class RevokeContributionResponse(_message.Message):
-    __slots__ = ("provider", "key_preview", "brand_name")
+    __slots__ = ("provider", "key_preview", "brand_name", "provider_name")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     KEY_PREVIEW_FIELD_NUMBER: _ClassVar[int]
     BRAND_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_NAME_FIELD_NUMBER: _ClassVar[int]
     provider: str
     key_preview: str
     brand_name: str
-    def __init__(self, provider: _Optional[str] = ..., key_preview: _Optional[str] = ..., brand_name: _Optional[str] = ...) -> None: ...
+    provider_name: str
+    def __init__(self, provider: _Optional[str] = ..., key_preview: _Optional[str] = ..., brand_name: _Optional[str] = ..., provider_name: _Optional[str] = ...) -> None: ...
