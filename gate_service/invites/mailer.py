@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from cryptography.fernet import InvalidToken
+
 from gate_service.config import Settings
 from gate_service.invites.records import Mail, aware
 from gate_service.invites.store import InviteStore
@@ -196,6 +198,17 @@ class Outbox:
         sent = 0
         for row, brand_name in await asyncio.to_thread(self._store.due, self._clock(), LEASE_S):
             assert row.outbox is not None
+            try:
+                token = self._cipher.decrypt(row.outbox)
+            except InvalidToken:
+                # Sealed under a vault key this process no longer has (rotated away
+                # while the mail waited): the link cannot be rebuilt; say so, for good.
+                text = "the link could not be read back (the vault key changed): invite again"
+                log.warning("invites: mail for invite %s: %s", row.id, text)
+                await asyncio.to_thread(
+                    self._store.mail_failed, row.id, row.mail_attempts, text, None
+                )
+                continue
             mail = Mail(
                 invite_id=row.id,
                 attempts=row.mail_attempts,
@@ -204,7 +217,7 @@ class Outbox:
                 message=row.message,
                 brand_name=brand_name,
                 expires_at=aware(row.expires_at),
-                token=self._cipher.decrypt(row.outbox),
+                token=token,
             )
             sent += await self._try(mail)
         return sent

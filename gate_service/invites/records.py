@@ -140,6 +140,18 @@ class Accepted:
 
 
 @dataclass(frozen=True, slots=True)
+class Contribution:
+    """A stored contribution, as its revoke link finds it."""
+
+    invite_id: str
+    client_id: str
+    brand_name: str
+    provider: str
+    key_id: str
+    key_preview: str
+
+
+@dataclass(frozen=True, slots=True)
 class Revoked:
     """A contribution taken back."""
 

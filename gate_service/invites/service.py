@@ -193,17 +193,13 @@ class InviteService:
     async def revoke(self, token: str) -> r.Revoked:
         """The contributor takes the key back: deactivated and deleted (the vault's
         delete: the secret destroyed, usage history kept). The revoke link is then spent."""
-        invite_id, client_id, brand_name, key_id, preview = await asyncio.to_thread(
-            self.store.contribution, token_hash(token)
-        )
-        provider = (
-            await asyncio.to_thread(self.store.get, client_id, invite_id, self.clock())
-        ).provider
+        found = await asyncio.to_thread(self.store.contribution, token_hash(token))
+        caller = Caller(found.client_id)
         try:
-            await self._vault.set_active(Caller(client_id), key_id, False)
-            await self._vault.delete(Caller(client_id), key_id)
+            await self._vault.set_active(caller, found.key_id, False)
+            await self._vault.delete(caller, found.key_id)
         except GateError as error:
             if error.code != "not_found":  # the brand deleted it already: nothing to undo
                 raise
-        await asyncio.to_thread(self.store.revoked, invite_id, self.clock())
-        return r.Revoked(brand_name, provider, preview)
+        await asyncio.to_thread(self.store.revoked, found.invite_id, self.clock())
+        return r.Revoked(found.brand_name, found.provider, found.key_preview)

@@ -214,8 +214,8 @@ class InviteStore:
         )
         self._cancel_mail(invite_id)
 
-    def contribution(self, revoke_hash: str) -> tuple[str, str, str, str, str]:
-        """(invite id, client id, brand name, key id, preview) behind a revoke link."""
+    def contribution(self, revoke_hash: str) -> r.Contribution:
+        """The stored key behind a revoke link."""
         query = select(Invite, Brand.name).join(Brand, col(Brand.client_id) == Invite.client_id)
         with self._db.session() as session:
             found = session.exec(query.where(col(Invite.revoke_hash) == revoke_hash)).first()
@@ -224,7 +224,9 @@ class InviteStore:
         row, brand_name = found
         if row.status != r.USED or row.key_id is None:
             raise GateError("invite_gone", "This key has been revoked already.")
-        return row.id, row.client_id, brand_name, row.key_id, row.key_preview
+        return r.Contribution(
+            row.id, row.client_id, brand_name, row.provider, row.key_id, row.key_preview
+        )
 
     def revoked(self, invite_id: str, now: datetime) -> None:
         self._update(
