@@ -198,13 +198,16 @@ def test_expired_and_unknown_links_are_refused(
     assert "not valid" in (page.text_content("[role=alert]") or "")
 
 
-def test_no_key_or_token_leaks(logs: Capture, kept: list[str], inbox: Inbox) -> None:
-    """Runs last: the gateway's log holds neither key nor any link's token; what the
-    browser kept holds no key (its URLs hold the tokens: that is what a link is)."""
+def test_no_key_or_token_leaks(istack: Stack, logs: Capture, kept: list[str], inbox: Inbox) -> None:
+    """Runs last: the gateway's log and metrics hold neither key nor any link's token
+    (the pages are counted under their route's template); what the browser kept holds no
+    key (its URLs hold the tokens: that is what a link is)."""
     tokens = [link_token(m) for m in inbox.messages]
     assert tokens and kept
     log = "\n".join(logs.lines)
+    metrics = httpx.get(f"http://127.0.0.1:{istack.http_port}/metrics").text
+    assert 'route="/console/invite/{token}"' in metrics
     for secret in (SECRET, REFUSED, *tokens):
-        assert secret not in log
+        assert secret not in log and secret not in metrics
     for secret in (SECRET, REFUSED):
         assert all(secret not in text for text in kept)
