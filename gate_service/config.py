@@ -117,6 +117,25 @@ class Settings:
     # older than console_max_age_s however used, is over and its cookie opens nothing.
     console_idle_s: float = 1800.0
     console_max_age_s: float = 12 * 3600.0
+    # ---- Contributor invites (docs/invites.md) ----------------------------------------
+    # The address people reach the bridge at, for links in mails (https://gate.example.com);
+    # empty: invites are off (a link needs it).
+    public_url: str = ""
+    # The mail server invites are sent through; empty host: invites are off.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_from: str = ""
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    # "starttls" (upgrade a plain connection; refused if the server cannot), "ssl"
+    # (TLS from the first byte, usually port 465) or "none" (a local relay only).
+    smtp_security: str = "starttls"
+    # How long an invite's link works.
+    invite_ttl_s: float = 72 * 3600.0
+    # A mail that failed for a passing reason is retried after this, doubling each time,
+    # up to invite_mail_attempts tries.
+    invite_mail_retry_s: float = 30.0
+    invite_mail_attempts: int = 6
 
     @property
     def effective_database_url(self) -> str:
@@ -144,6 +163,13 @@ class Settings:
             access_log=env.get("SPIDERGATE_ACCESS_LOG", "").lower() in ("1", "true", "yes"),
             console_idle_s=float(env.get("SPIDERGATE_CONSOLE_IDLE_S", "1800")),
             console_max_age_s=float(env.get("SPIDERGATE_CONSOLE_MAX_AGE_S", str(12 * 3600))),
+            public_url=env.get("SPIDERGATE_PUBLIC_URL", ""),
+            smtp_host=env.get("SPIDERGATE_SMTP_HOST", ""),
+            smtp_port=int(env.get("SPIDERGATE_SMTP_PORT", "587")),
+            smtp_from=env.get("SPIDERGATE_SMTP_FROM", ""),
+            smtp_user=env.get("SPIDERGATE_SMTP_USER", ""),
+            smtp_password=env.get("SPIDERGATE_SMTP_PASSWORD", ""),
+            smtp_security=env.get("SPIDERGATE_SMTP_SECURITY", "starttls"),
             vault_keys=tuple(
                 k.strip() for k in env.get("SPIDERGATE_VAULT_KEYS", "").split(",") if k.strip()
             ),

@@ -31,6 +31,7 @@ from gate_service.client_aliases.store import ClientAliasStore
 from gate_service.config import Settings
 from gate_service.embeddings.service import EmbeddingsService
 from gate_service.governance import create_governor
+from gate_service.invites.service import InviteService
 from gate_service.ledger import create_ledger
 from gate_service.media.catalog import load_media_catalog
 from gate_service.media.generation import MediaService
@@ -78,7 +79,8 @@ class Core:
         self.identity = IdentityStore(db)
         self.authenticator = Authenticator(self.identity, settings.auth_cache_ttl_s)
         # Reads (or on first start creates) the vault key; refuses an unsafe key file.
-        self.key_store = KeyStore(db, load_cipher(settings))
+        cipher = load_cipher(settings)
+        self.key_store = KeyStore(db, cipher)
         self._vault_opened = False
         # Each vault key's (secret, address) in the last snapshot, to spot edits made by
         # the CLI or another replica.
@@ -137,6 +139,8 @@ class Core:
         )
         # Captured trace content past its retention: purged off the request path.
         self.capture_purger = Purger(db, settings.capture_purge_interval_s)
+        # Contributor invites: the brand's side, the public link's, and the mail outbox.
+        self.invites = InviteService.for_core(self, cipher)
         self._refresher: asyncio.Task[None] | None = None
         self._catalog_seen: tuple[int, str] | None = None
         # How an alias chain changed here reaches the other replicas, and theirs this one
@@ -161,6 +165,8 @@ class Core:
         await core.ledger.start()
         core.capture_purger.start()
         core.prompts.start()
+        if core.invites.outbox is not None:
+            core.invites.outbox.start()
         core._refresher = asyncio.create_task(core._refresh_loop(), name="refresh")
         await core.catalog_changes.start(core.reload_catalog)
         return core
@@ -275,6 +281,8 @@ class Core:
         except Exception:
             log.warning("saving routing's empty-answer measurements failed at shutdown")
         await self.prompts.close()
+        if self.invites.outbox is not None:
+            await self.invites.outbox.close()
         await self.responses.writer.close()
         await asyncio.to_thread(self.responses.store.close)
         await self.ledger.close()

@@ -40,6 +40,8 @@ CATALOGUE: dict[str, Reason] = {
     "permission_denied": Reason(403, _PERM, grpc.StatusCode.PERMISSION_DENIED),
     "model_not_found": Reason(404, "not_found_error", grpc.StatusCode.NOT_FOUND),
     "not_found": Reason(404, "not_found_error", grpc.StatusCode.NOT_FOUND),
+    # An invite link used already, withdrawn or past its validity (docs/invites.md).
+    "invite_gone": Reason(410, _INVALID, grpc.StatusCode.FAILED_PRECONDITION),
     "no_qualifying_model": Reason(422, _INVALID, grpc.StatusCode.FAILED_PRECONDITION),
     # A proposed alias chain names slots that can never serve the alias (a model that
     # cannot call tools in a tool alias...): the body adds ``rejected_slots``.

@@ -30,6 +30,7 @@ from gate_service.servicers.chat import ChatServicer, StreamServicer
 from gate_service.servicers.client_aliases import ClientAliasServicer
 from gate_service.servicers.embeddings import EmbeddingsServicer
 from gate_service.servicers.images import ImagesServicer
+from gate_service.servicers.invites import InviteServicer
 from gate_service.servicers.media import MediaServicer
 from gate_service.servicers.moderations import ModerationsServicer
 from gate_service.servicers.prompts import PromptServicer
@@ -53,6 +54,8 @@ from spidergate.v1 import (
     embeddings_pb2_grpc,
     images_pb2,
     images_pb2_grpc,
+    invites_pb2,
+    invites_pb2_grpc,
     media_pb2,
     media_pb2_grpc,
     moderations_pb2,
@@ -209,6 +212,13 @@ SERVICES: tuple[ServiceDef[Any], ...] = (
         client_aliases_pb2_grpc.add_ClientAliasServiceServicer_to_server,
         client_aliases_pb2_grpc.ClientAliasServiceStub,
     ),
+    ServiceDef(
+        "invites",
+        _service(invites_pb2.DESCRIPTOR, "InviteService"),
+        InviteServicer,
+        invites_pb2_grpc.add_InviteServiceServicer_to_server,
+        invites_pb2_grpc.InviteServiceStub,
+    ),
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
@@ -236,3 +246,4 @@ class CoreStubs:
     alias_admin: alias_admin_pb2_grpc.AliasAdminServiceAsyncStub
     prompts: prompts_pb2_grpc.PromptServiceAsyncStub
     client_aliases: client_aliases_pb2_grpc.ClientAliasServiceAsyncStub
+    invites: invites_pb2_grpc.InviteServiceAsyncStub

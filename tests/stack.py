@@ -115,7 +115,8 @@ class Stack:
     async def _main(self, ready: Future[None], demo: bool) -> None:
         self._stop = asyncio.Event()
         self.mock = await start_mock()
-        self.http_port = free_port()
+        # A port given up front (a test that needs the address in its settings) or a free one.
+        self.http_port = self.http_port or free_port()
         self.settings = replace(self.settings, grpc_port=0, port=self.http_port)
         self.core = await Core.open(self.settings)
         if demo:

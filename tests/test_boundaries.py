@@ -33,10 +33,12 @@ EDGE = {
     "bridge/alias_admin.py",
     "bridge/prompts.py",
     "bridge/client_aliases.py",
+    "bridge/invites.py",
     # The console calls the core as the API routes do.
     "bridge/console/core_calls.py",
     "bridge/console/data_calls.py",
     "bridge/console/ops_calls.py",
+    "bridge/console/invite_calls.py",
     # The document's shapes are read from the proto descriptors.
     "bridge/openapi_views.py",
     "bridge/openapi_operations.py",

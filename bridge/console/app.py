@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bridge.console import pages, pages_data, pages_ops
+from bridge.console import invite_pages, pages, pages_data, pages_ops
 from bridge.console.security import PATH, SecurityHeaders
 from bridge.console.sessions import SessionStore
 from bridge.metrics import ROUTE_PREFIX
@@ -135,6 +135,11 @@ def create_console(settings: Settings, core: Callable[[], Any]) -> Starlette:
             Route("/vault/keys/{key_id}/{action}", pages_ops.key_action, methods=["POST"]),
             Route("/playground", pages_ops.playground, methods=["GET"]),
             Route("/playground", pages_ops.send_chat, methods=["POST"]),
+            # Public: an invite's link (no sign-in; the token is the authority).
+            Route("/invite/revoke/{token}", invite_pages.confirm_revoke, methods=["GET"]),
+            Route("/invite/revoke/{token}", invite_pages.revoke, methods=["POST"]),
+            Route("/invite/{token}", invite_pages.show, methods=["GET"]),
+            Route("/invite/{token}", invite_pages.accept, methods=["POST"]),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
             Route("/{name:path}", pages.not_found, methods=["GET"]),
         ],

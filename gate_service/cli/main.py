@@ -27,7 +27,7 @@ def common_parser() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser tree."""
-    from gate_service.cli import admin, aliases, catalog, client, mcp, prompts, serve
+    from gate_service.cli import admin, aliases, catalog, client, invites, mcp, prompts, serve
 
     parser = argparse.ArgumentParser(
         prog="spidergate", description="SpiderGate: an OpenAI-compatible LLM gateway."
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     client.register(sub)
     mcp.register(sub)
     prompts.register(sub, common)
+    invites.register(sub, common)
     return parser
 
 

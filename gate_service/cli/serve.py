@@ -144,6 +144,28 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="log one line per finished request (logger spidergate.access; env "
         "SPIDERGATE_ACCESS_LOG=1)",
     )
+    mail = p.add_argument_group(
+        "contributor invites (docs/invites.md)",
+        "the SMTP password is read from SPIDERGATE_SMTP_PASSWORD only (never a flag: ps shows "
+        "flags); every flag also has a SPIDERGATE_* variable",
+    )
+    mail.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="the address people reach the bridge at, for links in invite mails",
+    )
+    mail.add_argument("--smtp-host", default=None, help="mail server invites are sent through")
+    mail.add_argument("--smtp-port", type=int, default=None, help="its port (default 587)")
+    mail.add_argument("--smtp-from", default=None, metavar="ADDRESS", help="the mails' sender")
+    mail.add_argument("--smtp-user", default=None, help="sign in to the mail server as this user")
+    mail.add_argument(
+        "--smtp-security",
+        choices=("starttls", "ssl", "none"),
+        default=None,
+        help="starttls (default), ssl (TLS from the start, usually port 465), or none "
+        "(a local relay only)",
+    )
     p.add_argument("--demo", action="store_true", help="serve every alias from the mock provider")
     p.add_argument("--mock-url", default=None, help="with --demo: use this mock instead")
     p.set_defaults(handler=handle)
@@ -168,6 +190,12 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
             "max_upload_bytes": args.max_upload_bytes,
             "header_timeout_s": args.header_timeout,
             "media_markup": args.media_markup,
+            "public_url": args.public_url,
+            "smtp_host": args.smtp_host,
+            "smtp_port": args.smtp_port,
+            "smtp_from": args.smtp_from,
+            "smtp_user": args.smtp_user,
+            "smtp_security": args.smtp_security,
             "cors_origins": None if args.cors_origins is None else comma_list(args.cors_origins),
             "log_format": args.log_format,
             "access_log": args.access_log,

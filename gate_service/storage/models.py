@@ -441,3 +441,47 @@ class ClientAliasRow(SQLModel, table=True):
     slots: str = "[]"
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Invite(SQLModel, table=True):
+    """A contributor invite (``gate_service/invites``): a brand asks an email address to
+    add a provider key to its vault through a mailed link.
+
+    Neither link's token is stored: ``token_hash`` and ``revoke_hash`` are their SHA-256,
+    so a copy of this table opens nothing. ``outbox`` holds the link's token sealed with
+    the vault cipher only until the mail has gone (or been given up), so a restart or
+    another replica can still send it; then it is cleared. ``status`` is stored as
+    ``pending``, ``used`` or ``revoked``; ``expired`` is a pending invite past
+    ``expires_at``, decided when read.
+    """
+
+    __tablename__ = "invite"
+    __table_args__ = (
+        Index("ix_invite_client_created", "client_id", "created_at"),
+        Index("ix_invite_mail_due", "mail_status", "mail_next_at"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    client_id: str = Field(foreign_key="brand.client_id", max_length=32)
+    email: str = Field(max_length=320)
+    provider: str = Field(max_length=64)
+    message: str = Field(default="", max_length=2000)
+    base_url: str | None = Field(default=None, max_length=500)
+    label: str = Field(default="", max_length=200)
+    token_hash: str = Field(max_length=64, unique=True)
+    revoke_hash: str | None = Field(default=None, max_length=64, unique=True)
+    status: str = Field(default="pending", max_length=16)
+    revoked_by: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    key_id: str | None = Field(default=None, max_length=40)
+    key_preview: str = Field(default="", max_length=32)
+    # queued | sent | failed | cancelled
+    mail_status: str = Field(default="queued", max_length=16)
+    mail_attempts: int = 0
+    mail_error: str = Field(default="", max_length=500)
+    mail_sent_at: datetime | None = None
+    # When the mail may next be tried (also a sender's lease while it tries).
+    mail_next_at: datetime | None = None
+    outbox: str | None = Field(default=None, max_length=1024)

@@ -52,6 +52,7 @@ from bridge.messages_answer import error_type
 from bridge.openapi import ALSO_STATUS
 from gate_service.errors import CATALOGUE
 from tests.db_backends import fresh_postgres_database
+from tests.e2e.invite_support import Inbox, smtp_server
 from tests.stack import Stack, make_settings
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
@@ -102,12 +103,29 @@ TALLY = Tally()
 
 
 @pytest.fixture(scope="module")
-def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def fuzz_smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real local mail server for the invites the fuzz creates."""
+    yield from smtp_server()
+
+
+@pytest.fixture(scope="module")
+def fuzz_stack(
+    tmp_path_factory: pytest.TempPathFactory, fuzz_smtp: tuple[Inbox, int]
+) -> Iterator[Stack]:
     # PostgreSQL: stricter than SQLite about what a text column takes (a NUL byte).
     with fresh_postgres_database() as database_url:
         settings = make_settings(Path(tmp_path_factory.mktemp("fuzz-gateway")), database_url)
-        # The fuzz's keys point at the mock, on loopback.
-        settings = dataclasses.replace(settings, allowed_upstream_networks=("127.0.0.0/8",))
+        # The fuzz's keys point at the mock, on loopback; its invites are mailed to a
+        # local server.
+        settings = dataclasses.replace(
+            settings,
+            allowed_upstream_networks=("127.0.0.0/8",),
+            smtp_host="127.0.0.1",
+            smtp_port=fuzz_smtp[1],
+            smtp_from="fuzz@spidergate.test",
+            smtp_security="none",
+            public_url="http://127.0.0.1",
+        )
         s = Stack(settings).start(demo=True)
         yield s
         s.stop()
@@ -244,9 +262,12 @@ anonymous = schemathesis.pytest.from_fixture("anonymous_schema")
 
 
 def _keep_keys_on_loopback(case: Any, mock_url: str) -> None:
-    """A created or edited key's address is the mock's, whatever was generated: a URL
+    """A created or edited key's (or invited key's) address is the mock's, whatever was
+    generated: a URL
     (valid input either way), null or absent (the provider's public address)."""
-    if case.method not in ("POST", "PATCH") or not case.path.startswith("/vault/keys"):
+    if case.method not in ("POST", "PATCH") or not case.path.startswith(
+        ("/vault/keys", "/invites")
+    ):
         return
     body = case.body
     if not isinstance(body, dict):
