@@ -23,6 +23,13 @@ _OPTIONS = [
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    # A client connection is asked to move on (GOAWAY; calls in flight finish, as there is
+    # no grace bound) every 5 minutes, give or take gRPC's 10% jitter. A client balancing
+    # over a dns:/// name (a bridge over a Kubernetes headless Service) re-resolves the
+    # name when a connection goes, so cores added since are taken into the turn; gRPC's
+    # DNS resolver does not poll on its own. Calls racing the GOAWAY never reached the
+    # application and are retried transparently by the client.
+    ("grpc.max_connection_age_ms", 300_000),
 ]
 
 
