@@ -18,7 +18,7 @@ from gate_service.core import Core
 from gate_service.servicers.shedding import ConcurrencyLimit
 from gate_service.services import SERVICE_NAMES, SERVICES
 
-_OPTIONS = [
+SERVER_OPTIONS = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ("grpc.keepalive_permit_without_calls", 1),
@@ -39,7 +39,7 @@ def build_server(
     """A ready-to-start server with every service registered, and its bound port."""
     # Load shedding: at most max_concurrent_requests calls at once (servicers/shedding.py).
     shedding = ConcurrencyLimit(core.settings.max_concurrent_requests)
-    server = grpc.aio.server(options=_OPTIONS, interceptors=[shedding])
+    server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=[shedding])
     for service in SERVICES:  # gate_service/services.py: the one table
         service.register(service.servicer(core), server)
     health_servicer = health.aio.HealthServicer()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -75,16 +76,18 @@ class _Stream(stream_pb2_grpc.StreamServiceServicer):
                 await asyncio.sleep(0.05)
 
 
-async def start(name: str, port: int = 0) -> tuple[grpc.aio.Server, int, _Catalog]:
+async def start(
+    name: str, port: int = 0, *, host: str = "127.0.0.1", options: Sequence[tuple[str, Any]] = ()
+) -> tuple[grpc.aio.Server, int, _Catalog]:
     """A running fake core: (server, bound port, its catalog servicer with ``calls`` and
     ``health``, the health servicer)."""
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=list(options))
     catalog = _Catalog(name)
     health_pb2_grpc.add_HealthServicer_to_server(catalog.health, server)
     await catalog.health.set("", health_pb2.HealthCheckResponse.SERVING)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(catalog, server)
     stream_pb2_grpc.add_StreamServiceServicer_to_server(_Stream(catalog), server)
-    bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    bound = server.add_insecure_port(f"{host}:{port}")
     await server.start()
     return server, bound, catalog
 

@@ -18,8 +18,10 @@ from grpc_health.v1 import health_pb2
 
 from bridge.core_client import SERVICE_CONFIG, CoreClient
 from gate_service.proto_convert.errors import from_rpc_error
+from gate_service.server import SERVER_OPTIONS
 from spidergate.v1 import catalog_pb2, catalog_pb2_grpc, stream_pb2
 from tests.bridge import fake_core
+from tests.dns_server import dns_server
 from tests.stack import free_port
 
 HEALTH = catalog_pb2.GetHealthRequest()
@@ -189,3 +191,29 @@ async def test_streams_go_to_a_core_that_is_up(two: tuple[str, str, list]) -> No
         call.cancel()
     finally:
         await client.close()
+
+
+async def test_a_core_added_to_the_dns_name_joins_when_a_connection_ages() -> None:
+    """gRPC's DNS resolver does not poll; it resolves again when a connection goes. The
+    core closes each connection at an age (gate_service/server.py, 5 minutes; 1 s here)
+    so a client balancing over a name (a Kubernetes headless Service) takes new cores in."""
+    assert ("grpc.max_connection_age_ms", 300_000) in SERVER_OPTIONS
+    aged = [("grpc.max_connection_age_ms", 1_000)]
+    port = free_port()
+    servers = [
+        await fake_core.start(name, port, host=host, options=aged)
+        for name, host in (("a", "127.0.0.1"), ("b", "127.0.0.2"))
+    ]
+    names = {"cores.test": ["127.0.0.1"]}
+    client = None
+    try:
+        with dns_server(names) as dns:
+            client = CoreClient(f"dns://{dns}/cores.test:{port}")
+            assert await _names(client, 4) == ["a"] * 4
+            names["cores.test"] = ["127.0.0.1", "127.0.0.2"]  # a core added
+            await _until_both(client, {"a", "b"}, limit_s=40)  # (30 s between resolutions)
+    finally:
+        if client is not None:
+            await client.close()
+        for server, _, _ in servers:
+            await server.stop(0)
