@@ -162,6 +162,7 @@ def test_the_bridge_balances_over_every_core_through_a_headless_service() -> Non
 def test_non_root_with_resources_and_the_shared_configuration(component: str) -> None:
     pod = _deployment(component)["spec"]["template"]["spec"]
     container = _container(component)
+    assert pod["enableServiceLinks"] is False  # no SPIDERGATE_* variables from Services
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] == 10001  # the Dockerfile's user
     security = container["securityContext"]
