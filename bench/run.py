@@ -22,13 +22,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from types import FrameType
 
+from console_viewer import ConsoleViewer
 from harness import DRIVER_CORE, GATEWAY_CORE, BenchError, ProcessRegistry
 from report import Record, markdown_table, ratios, write_json
 from system import SURFACES, Context, System
-from systems import SYSTEMS, MockProvider
+from systems import SYSTEMS, MockProvider, SpiderGate
 from wrk import Target, WrkResult, run_wrk
 
 MODES = ("json", "stream", *SURFACES)
@@ -113,6 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     parser.add_argument(
         "--keep-dirs", action="store_true", help="keep the temp dir (data, configs, logs)"
+    )
+    parser.add_argument(
+        "--console-every",
+        type=float,
+        metavar="S",
+        help="while SpiderGate's timed runs last, load its web console's Overview and "
+        "Traces pages every S seconds, signed in with the bench token (issue 12: the chat "
+        "path's throughput with the console open)",
     )
     parser.add_argument(
         "--mock-command",
@@ -214,25 +224,45 @@ def bench_system(
                     timeout_s=args.timeout,
                     log=wrk_log,
                 )
-        for mode in modes:
-            for concurrency in args.concurrency:
-                result = run_wrk(
-                    target_of(system, mode),
-                    connections=concurrency,
-                    duration=args.duration,
-                    script_dir=ctx.work_dir,
-                    timeout_s=args.timeout,
-                    log=wrk_log,
-                )
-                records.append(Record(system.key, system.label, mode, concurrency, result))
-                log(f"   {mode:6} c={concurrency:<3} {summary(result)}")
-                if system.proc is not None and not system.proc.alive():
-                    raise BenchError(system.proc.describe_exit())
+        viewer = (
+            ConsoleViewer(system.base_url, system.token, args.console_every)
+            if args.console_every and isinstance(system, SpiderGate)
+            else nullcontext()
+        )
+        with viewer:
+            timed_runs(system, ctx, args, modes, records, wrk_log)
+        if isinstance(viewer, ConsoleViewer):
+            log(f"   {viewer.summary()}")
     except BenchError as exc:
         skipped[system.label] = f"stopped mid-run: {str(exc).splitlines()[0]}"
         log(f"   ERROR: {system.label}: {exc}")
     finally:
         system.stop(ctx)
+
+
+def timed_runs(
+    system: System,
+    ctx: Context,
+    args: argparse.Namespace,
+    modes: list[str],
+    records: list[Record],
+    wrk_log: Path,
+) -> None:
+    """Every mode at every concurrency, one wrk run each."""
+    for mode in modes:
+        for concurrency in args.concurrency:
+            result = run_wrk(
+                target_of(system, mode),
+                connections=concurrency,
+                duration=args.duration,
+                script_dir=ctx.work_dir,
+                timeout_s=args.timeout,
+                log=wrk_log,
+            )
+            records.append(Record(system.key, system.label, mode, concurrency, result))
+            log(f"   {mode:6} c={concurrency:<3} {summary(result)}")
+            if system.proc is not None and not system.proc.alive():
+                raise BenchError(system.proc.describe_exit())
 
 
 def mode_target(system: System, mode: str) -> Target | None:

@@ -198,6 +198,12 @@ def catalog_shapes() -> dict[str, View]:
             "kind": {"enum": ["model", "alias"]},
             "chain": array({**_STRING, "description": "provider:model, first choice first"}),
             "falls_through_to": nullable(_STRING),
+            # The probe's findings (docs/qualification.md): null when never probed.
+            "supports_tools": nullable({"type": "boolean"}),
+            "last_probe_status": nullable(
+                {**_STRING, "enum": ["ok", "no_tools", "delisted", "error"]}
+            ),
+            "probed_at": nullable({**_STRING, "format": "date-time"}),
         },
         required=tuple(
             f.name for f in c.Model.DESCRIPTOR.fields if f.name not in (*head, *alias_only)

@@ -62,11 +62,24 @@ def call_metadata(request: Request, rid: str | None = None, *, api_key: bool = F
     if auth is None and api_key and (key := request.headers.get("x-api-key")) is not None:
         auth = f"Bearer {key}"
     md: Metadata = (("x-request-id", rid or request_id(request)),)
+    if (parent := request.headers.get("traceparent")) is not None:
+        md = (*md, *_trace_context(parent, request.headers.get("tracestate")))
     if auth is None:
         return md
     if not _METADATA_VALUE_RE.fullmatch(auth):
         raise invalid_token_format()
     return (*md, ("authorization", auth))
+
+
+def _trace_context(traceparent: str, tracestate: str | None) -> Metadata:
+    """The caller's W3C trace context, forwarded to the core (which makes the request's
+    span its child). A value that is not printable ASCII cannot travel as metadata and is
+    dropped: a broken trace header costs the caller its trace, never its request."""
+    if not _METADATA_VALUE_RE.fullmatch(traceparent):
+        return ()
+    if tracestate is not None and _METADATA_VALUE_RE.fullmatch(tracestate):
+        return (("traceparent", traceparent), ("tracestate", tracestate))
+    return (("traceparent", traceparent),)
 
 
 def reply(

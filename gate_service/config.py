@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from gate_service.telemetry.config import TraceExport
+
 DEFAULT_DATA_DIR = Path(os.path.expanduser("~")) / ".spidergate"
 
 
@@ -93,6 +95,13 @@ class Settings:
     # catalog says which variables each provider reads.
     env_keys: dict[str, str] = field(default_factory=dict)
     log_level: str = "INFO"
+    # "text" or "json" (one object per line, with the request and trace ids).
+    log_format: str = "text"
+    # One INFO line per finished request (logger spidergate.access); off by default.
+    access_log: bool = False
+    # OpenTelemetry trace export, from the standard OTEL_* variables (telemetry/config.py),
+    # read by `spidergate serve`; None: off, the default.
+    trace_export: TraceExport | None = None
     # Master keys of the provider-key vault (Fernet, url-safe base64): the first encrypts,
     # every one decrypts, so a new key goes first and old ones stay until `vault rotate`
     # has re-encrypted every row. Empty: the key file <data_dir>/vault.key (made on first
@@ -131,6 +140,8 @@ class Settings:
             operator_token=env.get("SPIDERGATE_OPERATOR_TOKEN", ""),
             redis_url=env.get("REDIS_URL") or None,
             log_level=env.get("SPIDERGATE_LOG_LEVEL", "INFO"),
+            log_format=env.get("SPIDERGATE_LOG_FORMAT", "text"),
+            access_log=env.get("SPIDERGATE_ACCESS_LOG", "").lower() in ("1", "true", "yes"),
             console_idle_s=float(env.get("SPIDERGATE_CONSOLE_IDLE_S", "1800")),
             console_max_age_s=float(env.get("SPIDERGATE_CONSOLE_MAX_AGE_S", str(12 * 3600))),
             vault_keys=tuple(

@@ -21,7 +21,8 @@ from gate_service.auth.authenticator import Authenticator
 from gate_service.auth.identity import IdentityStore
 from gate_service.cache import create_cache
 from gate_service.capture.purge import Purger
-from gate_service.catalog import persist
+from gate_service.catalog import persist, probe_store
+from gate_service.catalog.probes import ProbeBook
 from gate_service.catalog.snapshot import Catalog
 from gate_service.chat.service import ChatService
 from gate_service.config import Settings
@@ -44,6 +45,9 @@ from gate_service.routing.keys import KeyPool, UsableKey, env_keys
 from gate_service.routing.router import Router
 from gate_service.storage.database import Database
 from gate_service.storage.models import CatalogEntry
+from gate_service.telemetry.logs import access_line
+from gate_service.telemetry.observers import RecordObserver
+from gate_service.telemetry.tracing import Tracing
 from gate_service.vault.cipher import load_cipher
 from gate_service.vault.keys import KeyRecord, KeyStore
 
@@ -78,6 +82,9 @@ class Core:
         self.adapters = adapters or default_adapters()
         self.session = session
         self.router = Router(lambda: self.catalog, self.keys, self.adapters)
+        # What probes found about each model (``spidergate catalog probe``), re-read on
+        # every refresh; routing's empty-answer measurements are written and merged then.
+        self.probes = ProbeBook()
         self.governor = create_governor(settings, db)
         self.ledger = create_ledger(db, settings)
         self.metrics = create_metrics(
@@ -85,7 +92,11 @@ class Core:
         )
         # Every kind of call goes through the one pipeline: admission, settlement, the
         # record, and shutdown's drain of everything in flight.
-        self.pipeline = Pipeline(self.router, self.governor, self.ledger, self.metrics)
+        self.tracing = Tracing(settings.trace_export) if settings.trace_export else None
+        observers: list[RecordObserver] = [access_line] if settings.access_log else []
+        if self.tracing is not None:
+            observers.append(self.tracing)
+        self.pipeline = Pipeline(self.router, self.governor, self.ledger, self.metrics, observers)
         # One response cache for every kind of answer (one bound on its memory).
         self.cache = create_cache(settings.redis_url)
         self.chat = ChatService(
@@ -173,6 +184,22 @@ class Core:
         self.keys.replace([*vault, *env_keys(self.catalog, self.settings.env_keys)])
         restrict_base_urls(self.session, self.keys.brand_base_urls)
         await asyncio.to_thread(self.identity.refresh_known)
+        await self.sync_model_findings()
+
+    async def sync_model_findings(self) -> None:
+        """Write what routing measured since the last time (empty answers), then read
+        back every model's probe verdict and the measurements of other replicas (and of
+        this one before a restart). A failed write is kept for the next round."""
+        budgets = self.router.planner.empty_budgets
+        changes = budgets.take_pending()
+        try:
+            await asyncio.to_thread(probe_store.save_empty_marks, self.db, changes)
+        except BaseException:
+            budgets.restore_pending(changes)
+            raise
+        stored = await asyncio.to_thread(probe_store.read_all, self.db)
+        self.probes.replace(stored.probes)
+        budgets.merge(stored.empty_marks)
 
     async def _refresh_loop(self) -> None:
         while True:
@@ -207,9 +234,20 @@ class Core:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
         await self.capture_purger.close()
+        try:
+            # What routing learnt since the last refresh outlives the restart.
+            await asyncio.to_thread(
+                probe_store.save_empty_marks,
+                self.db,
+                self.router.planner.empty_budgets.take_pending(),
+            )
+        except Exception:
+            log.warning("saving routing's empty-answer measurements failed at shutdown")
         await self.responses.writer.close()
         await asyncio.to_thread(self.responses.store.close)
         await self.ledger.close()
+        if self.tracing is not None:
+            await asyncio.to_thread(self.tracing.close)
         await self.governor.close()
         await self.session.close()
         if self.cache is not None:

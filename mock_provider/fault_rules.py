@@ -40,6 +40,19 @@ streaming or not; :mod:`mock_provider.formats.answer` carries them out):
     No failure; add ``headers`` to the successful answer, e.g. to script the
     quota a provider reports:
     ``{"kind": "headers", "headers": {"x-ratelimit-remaining-requests": "3"}}``.
+``empty``
+    A 200 in the format's own shape whose completion is empty: no text, no tool
+    call, ``finish_reason`` ``length`` - what a reasoning model that spent its
+    whole ``max_tokens`` thinking answers.  Usually with a budget match:
+    ``{"kind": "empty", "match": {"model": "m", "max_tokens_at_most": 16}}``.
+
+Besides model / key / path / format, ``match`` can look at the request body:
+``tools`` (true: only requests that send tools; false: only those that do not)
+and ``max_tokens_at_most`` (only requests whose output budget - ``max_tokens``,
+``max_completion_tokens``, Gemini's ``maxOutputTokens`` - is set and at most
+this).  So a model that cannot call tools is
+``{"kind": "error", "status": 400, "message": "tools not supported",
+"match": {"model": "m", "tools": true}}``, and a delisted one a 404 rule.
 
 ``stream_cut`` and ``malformed_sse`` also take ``chunk_delay_ms`` to pace the
 events they do send.
@@ -69,6 +82,7 @@ FAULT_KINDS: Mapping[str, str] = MappingProxyType(
         ),
         "slow_stream": "streaming: sleep `chunk_delay_ms` between events (no effect otherwise)",
         "headers": "no failure: add `headers` to the successful answer",
+        "empty": "a 200 whose completion is empty (no text, no tool call, finish 'length')",
     }
 )
 """Every fault kind with a one-line description (served by ``GET /__mock/faults``)."""
@@ -83,6 +97,7 @@ KIND_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "malformed_sse": frozenset({"headers", "after_chunks", "chunk_delay_ms"}),
         "slow_stream": frozenset({"headers", "chunk_delay_ms"}),
         "headers": frozenset({"headers"}),
+        "empty": frozenset({"headers"}),
     }
 )
 """The fields each kind takes besides ``kind``, ``times``, ``match`` and ``delay_ms``."""
@@ -90,7 +105,8 @@ _REQUIRED: Mapping[str, str] = MappingProxyType(
     {"delay": "delay_ms", "slow_stream": "chunk_delay_ms", "headers": "headers"}
 )
 _ALL_FIELDS = _COMMON_FIELDS.union(*KIND_FIELDS.values())
-_MATCH_FIELDS = ("model", "key", "path", "format")
+_MATCH_FIELDS = ("model", "key", "path", "format", "tools", "max_tokens_at_most")
+_TEXT_MATCH_FIELDS = ("model", "key", "path", "format")
 
 
 def describe_kinds() -> dict[str, dict[str, Any]]:
@@ -115,14 +131,54 @@ class FaultMatch:
     """A path prefix, e.g. ``/groq`` to fail only the Groq-shaped upstream."""
     format: str | None = None
     """A wire-format name, one of the gateway registry's (``server.FORMATS``)."""
+    tools: bool | None = None
+    """True: only requests that send tools; False: only requests that send none."""
+    max_tokens_at_most: int | None = None
+    """Only requests whose output budget is set and at most this (:func:`body_facts`)."""
 
-    def matches(self, *, model: str | None, key: str | None, path: str, fmt: str) -> bool:
-        return (
+    def matches(
+        self,
+        *,
+        model: str | None,
+        key: str | None,
+        path: str,
+        fmt: str,
+        body: Any = None,
+    ) -> bool:
+        if not (
             (self.model is None or self.model == model)
             and (self.key is None or self.key == key)
             and (self.path is None or path.startswith(self.path))
             and (self.format is None or self.format == fmt)
+        ):
+            return False
+        if self.tools is None and self.max_tokens_at_most is None:
+            return True
+        has_tools, budget = body_facts(body)
+        if self.tools is not None and self.tools != has_tools:
+            return False
+        return self.max_tokens_at_most is None or (
+            budget is not None and budget <= self.max_tokens_at_most
         )
+
+
+def body_facts(body: Any) -> tuple[bool, int | None]:
+    """Whether a request body sends tools, and its output budget if it sets one, read
+    the same way for every format (OpenAI's ``max_tokens`` / ``max_completion_tokens``,
+    Anthropic's ``max_tokens``, Gemini's ``generationConfig.maxOutputTokens``)."""
+    if not isinstance(body, Mapping):
+        return False, None
+    budget: Any = None
+    for name in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
+        if body.get(name) is not None:
+            budget = body[name]
+            break
+    config = body.get("generationConfig")
+    if budget is None and isinstance(config, Mapping):
+        budget = config.get("maxOutputTokens")
+    if not isinstance(budget, int) or isinstance(budget, bool):
+        budget = None
+    return bool(body.get("tools")), budget
 
 
 @dataclass(slots=True)
@@ -231,8 +287,16 @@ def _parse_match(raw: Any) -> FaultMatch:
     unknown = set(raw) - set(_MATCH_FIELDS)
     if unknown:
         raise ValueError(f"unknown match fields: {sorted(unknown)}")
-    if any(v is not None and not isinstance(v, str) for v in raw.values()):
-        raise ValueError("match values must be strings")
+    if any(raw.get(n) is not None and not isinstance(raw[n], str) for n in _TEXT_MATCH_FIELDS):
+        raise ValueError("match values model, key, path and format must be strings")
+    tools = raw.get("tools")
+    if tools is not None and not isinstance(tools, bool):
+        raise ValueError("match.tools must be true or false")
+    at_most = raw.get("max_tokens_at_most")
+    if at_most is not None and (
+        not isinstance(at_most, int) or isinstance(at_most, bool) or at_most < 1
+    ):
+        raise ValueError("match.max_tokens_at_most must be a positive integer")
     return FaultMatch(**raw)
 
 

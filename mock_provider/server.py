@@ -130,7 +130,7 @@ class Dispatcher:
 
         fault = None
         if state.faults:
-            fault = state.take_fault(model=model, key=key, path=path, fmt=fmt.name)
+            fault = state.take_fault(model=model, key=key, path=path, fmt=fmt.name, body=body)
             if fault is not None:
                 early = await before_handler(fault, request, fmt)
                 if early is not None:

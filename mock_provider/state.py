@@ -6,7 +6,8 @@ them; that is how a test proves "the gateway used key B after key A was
 rate-limited" or "exactly one upstream call was made".
 
 Scripted faults are rules consulted before a request is answered.  A rule
-matches on any of model / key / path prefix / wire format and fires ``times``
+matches on any of model / key / path prefix / wire format / tools sent / output
+budget and fires ``times``
 times (forever when ``times`` is omitted); the first matching rule wins.  The
 rules themselves (kinds, fields, validation) live in :mod:`fault_rules` and are
 re-exported here; :mod:`formats.answer` carries them out.
@@ -152,11 +153,11 @@ class MockState:
         return rule
 
     def take_fault(
-        self, *, model: str | None, key: str | None, path: str, fmt: str
+        self, *, model: str | None, key: str | None, path: str, fmt: str, body: Any = None
     ) -> FaultRule | None:
         """The first rule matching this request, consuming one of its ``times``."""
         for index, rule in enumerate(self.faults):
-            if rule.match.matches(model=model, key=key, path=path, fmt=fmt):
+            if rule.match.matches(model=model, key=key, path=path, fmt=fmt, body=body):
                 rule.hits += 1
                 if rule.times is not None:
                     rule.times -= 1

@@ -36,11 +36,12 @@ from gate_service.cache import ResponseCache, cache_key, cacheable, prepare_hit
 from gate_service.capture.content import StreamAssembler, completion_json, input_json
 from gate_service.chat.answer import answer_headers, shape_completion
 from gate_service.chat.attempts import ChunkStreamCall, CompletionCall, chat_route
+from gate_service.chat.emptiness import chunks_answer, is_empty
 from gate_service.chat.needs import needs_of
 from gate_service.chat.replay import completion_to_chunks
 from gate_service.domain import ChatRequest, Chunk, Completion
 from gate_service.pipeline import Cached, Pipeline
-from gate_service.routing.outcome import RequestContext
+from gate_service.routing.outcome import Outcome, RequestContext
 from gate_service.routing.planning import worst_case_usd
 
 Chunks = tuple[dict[str, str] | None, list[Chunk]]
@@ -99,6 +100,7 @@ class ChatService:
                 return hit, dict(admission.headers)
             run = flight.run(chat_route(request, planned, ctx.deadline, self.default_timeout_s))
             completion = await run.unary(CompletionCall(self.session, request))
+            self._learn(run.outcome, request, empty=is_empty(completion))
             if capturing:
                 flight.capture_output(completion_json(completion))
             completion, headers = shape_completion(completion, run.outcome, planned, request, ctx)
@@ -147,6 +149,7 @@ class ChatService:
                 return
             run = flight.run(chat_route(request, planned, ctx.deadline, self.default_timeout_s))
             first = True
+            answered = False
             # aclosing: when this generator is closed (the client left), the run is closed
             # first, so it has billed what the stream produced before the flight settles.
             call = ChunkStreamCall(self.session, request, needs.prompt_tokens)
@@ -154,12 +157,32 @@ class ChatService:
                 async for batch in batches:
                     if assembled is not None:
                         assembled.add(batch)
+                    answered = answered or chunks_answer(batch)
                     headers = None
                     if first:
                         first = False
                         headers = answer_headers(planned, run.outcome, request)
                         headers.update(admission.headers)
                     yield headers, batch
+            # The stream ended as the provider meant it to (a cut one raised above).
+            self._learn(run.outcome, request, empty=not answered)
+
+    # ------------------------------------------------------------------ learning
+
+    def _learn(self, outcome: Outcome, request: ChatRequest, *, empty: bool) -> None:
+        """Tell routing how the model that served answered at this request's budget:
+        an empty answer marks the model for requests with no larger ``max_tokens``
+        (pre-dispatch qualification); an answer with content may clear the mark."""
+        served = outcome.served
+        if served is None:
+            return
+        usage = served.usage
+        self.planner.empty_budgets.observe(
+            f"{served.provider}/{served.model}",
+            request.max_output,
+            empty=empty,
+            completion_tokens=usage.completion_tokens if usage is not None else None,
+        )
 
 
 def _cached(hit: Completion) -> Cached:

@@ -24,7 +24,7 @@ def common_parser() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser tree."""
-    from gate_service.cli import admin, serve
+    from gate_service.cli import admin, catalog, serve
 
     parser = argparse.ArgumentParser(
         prog="spidergate", description="SpiderGate: an OpenAI-compatible LLM gateway."
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_parser()
     serve.register(sub, common)
     admin.register(sub, common)
+    catalog.register(sub, common)
     return parser
 
 

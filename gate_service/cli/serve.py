@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Iterator
@@ -26,6 +27,9 @@ import uvicorn
 
 from gate_service.config import Settings, comma_list
 from gate_service.gc_tuning import settle_after_startup
+from gate_service.telemetry.config import TelemetryConfigError, trace_export
+from gate_service.telemetry.logs import FORMATS
+from gate_service.telemetry.logs import configure as configure_logs
 
 log = logging.getLogger("spidergate")
 # After the shutdown grace the core ends what is still running; the servers wait this much
@@ -128,6 +132,20 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="comma list of origins browsers may call from; '*' is any origin, without "
         "credentials; '' turns CORS off (default *)",
     )
+    p.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default=None,
+        help="text, or json: one object per line with the request and trace ids "
+        "(default text; env SPIDERGATE_LOG_FORMAT)",
+    )
+    p.add_argument(
+        "--access-log",
+        action="store_true",
+        default=None,
+        help="log one line per finished request (logger spidergate.access; env "
+        "SPIDERGATE_ACCESS_LOG=1)",
+    )
     p.add_argument("--demo", action="store_true", help="serve every alias from the mock provider")
     p.add_argument("--mock-url", default=None, help="with --demo: use this mock instead")
     p.set_defaults(handler=handle)
@@ -153,13 +171,21 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
             "header_timeout_s": args.header_timeout,
             "media_markup": args.media_markup,
             "cors_origins": None if args.cors_origins is None else comma_list(args.cors_origins),
+            "log_format": args.log_format,
+            "access_log": args.access_log,
         }.items()
         if v is not None
     }
     settings = replace(settings, **overrides)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if settings.log_format not in FORMATS:
+        print(f"SPIDERGATE_LOG_FORMAT must be one of {', '.join(FORMATS)}", file=sys.stderr)
+        return 2
+    try:
+        settings = replace(settings, trace_export=trace_export(os.environ))
+    except TelemetryConfigError as exc:
+        print(f"OpenTelemetry: {exc}", file=sys.stderr)
+        return 2
+    configure_logs(settings.log_level, settings.log_format)
     if args.component == "bridge" and not args.core:
         args.core = f"{settings.grpc_host}:{settings.grpc_port}"
     with contextlib.suppress(ImportError):

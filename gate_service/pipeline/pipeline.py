@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 from gate_service.auth.principal import Principal
@@ -35,6 +36,7 @@ from gate_service.pipeline.flight import Flight
 from gate_service.pipeline.record import Cached, request_record
 from gate_service.routing.outcome import Outcome, RequestContext
 from gate_service.routing.router import Router
+from gate_service.telemetry.observers import RecordObserver
 
 # How long ended requests get, after the grace, to write their last event and settle.
 _LAST_WORDS_S = 5.0
@@ -50,11 +52,15 @@ class Pipeline:
         governor: Governor | None = None,
         ledger: Ledger | None = None,
         metrics: Metrics | None = None,
+        observers: Sequence[RecordObserver] = (),
     ) -> None:
         self.router = router
         self.governor: Governor = governor or NullGovernor()
         self.ledger: Ledger = ledger or NullLedger()
         self.metrics = metrics
+        # What else sees each finished request (gate_service/telemetry: OpenTelemetry
+        # spans, the access log); none by default, and then the record costs nothing more.
+        self.observers = tuple(observers)
         # The deadline of every request in flight: shutdown ends them through it.
         self._in_flight: set[Deadline] = set()
         self._idle: asyncio.Event | None = None
@@ -128,7 +134,7 @@ class Pipeline:
     ) -> None:
         """Hand how ``flight`` ended to the ledger and the metrics (called once per
         request, by the flight)."""
-        if isinstance(self.ledger, NullLedger) and self.metrics is None:
+        if isinstance(self.ledger, NullLedger) and self.metrics is None and not self.observers:
             return
         plan_ms, admission_ms = flight.timings
         entry = request_record(
@@ -148,7 +154,14 @@ class Pipeline:
         )
         if flight.captured_input is not None:
             entry = dataclasses.replace(entry, content=_sealed(flight, entry.created_at))
-        self.ledger.record(entry)
+        if not self.observers:
+            self.ledger.record(entry)
+        else:
+            written = time.perf_counter()
+            self.ledger.record(entry)
+            ledger_ms = (time.perf_counter() - written) * 1000
+            for observe in self.observers:
+                observe(entry, flight.ctx, ledger_ms)
         if self.metrics is not None:
             self.metrics.observe_request(entry)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gate_service.catalog.alias_model import OWNER, AliasModel
+from gate_service.catalog.probe_store import ProbeResult
 from gate_service.catalog.schema import AliasInfo, ModelInfo, ProviderInfo
 from gate_service.catalog.snapshot import ModelQuery
 from gate_service.errors import invalid
@@ -55,8 +56,15 @@ def query_params_from_proto(req: pb.ListModelsRequest) -> dict[str, str]:
     return params
 
 
-def model_to_proto(m: ModelInfo, *, configured: bool, aliases: tuple[str, ...]) -> pb.Model:
-    return pb.Model(
+def model_to_proto(
+    m: ModelInfo,
+    *,
+    configured: bool,
+    aliases: tuple[str, ...],
+    probe: ProbeResult | None = None,
+) -> pb.Model:
+    """A catalog model; ``probe`` is its last probe's verdict (fields unset without)."""
+    message = pb.Model(
         id=m.id,
         created=m.created,
         owned_by=m.provider,
@@ -76,6 +84,12 @@ def model_to_proto(m: ModelInfo, *, configured: bool, aliases: tuple[str, ...]) 
         ),
         kind="model",
     )
+    if probe is not None:
+        if probe.supports_tools is not None:
+            message.supports_tools = probe.supports_tools
+        message.last_probe_status = probe.status
+        message.probed_at = probe.probed_at.isoformat()
+    return message
 
 
 def alias_model_to_proto(a: AliasModel, *, configured: bool) -> pb.Model:
@@ -129,6 +143,10 @@ def model_to_json(m: pb.Model) -> dict[str, Any]:
                 "cached_input_per_million": m.pricing.cached_input_per_million,
             },
             "kind": m.kind or "model",
+            # The probe's findings (null when never probed: `spidergate catalog probe`).
+            "supports_tools": m.supports_tools if m.HasField("supports_tools") else None,
+            "last_probe_status": m.last_probe_status or None,
+            "probed_at": m.probed_at or None,
         },
     }
     if m.kind == "alias":

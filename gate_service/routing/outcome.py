@@ -65,6 +65,10 @@ class RequestContext:
     deadline: Deadline = field(default_factory=unbounded)
     # How long authenticating the caller took (ms), for the trace's span waterfall.
     auth_ms: float | None = None
+    # The caller's W3C trace context (gRPC metadata; the bridge forwards the REST
+    # headers): the parent of the request's OpenTelemetry span (gate_service/telemetry).
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 def skipped(provider: str, model: str, key: str, reason: str) -> Attempt:

@@ -11,7 +11,7 @@ today; embeddings, images, speech next) plans the same way: each kind says what 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,9 @@ from gate_service.routing.resolve import ChainItem
 
 # The verdict of a candidate whose provider has no usable key (see ``key_required``).
 NO_KEY = "no usable key for this provider"
+# Pre-dispatch qualification's verdicts (codes, as the spec names them).
+EXCEEDS_TIER_CEILING = "exceeds_tier_ceiling"
+KNOWN_EMPTY_AT_BUDGET = "known_empty_at_budget"
 
 # Why a candidate without a capability the request needs is skipped (422 verdicts).
 _LACKS = {
@@ -96,11 +99,18 @@ def plan(
     keys: KeyPool,
     adapters: Mapping[str, WireAdapter],
     controls: ModelControls | None = None,
+    known_empty: Callable[[str], int | None] | None = None,
 ) -> list[Planned]:
     """The qualifying candidates in try order; 422 with verdicts when none qualify, 403
-    ``model_not_allowed`` when the token may not use what it asked for."""
+    ``model_not_allowed`` when the token may not use what it asked for.
+
+    Pre-dispatch qualification (the spec's): a request whose ``max_tokens`` is above a
+    model's output ceiling skips it (``exceeds_tier_ceiling``), and one whose
+    ``max_tokens`` is at or below the budget at which the model was measured answering
+    empty (``known_empty(model_id)``, :mod:`gate_service.routing.empty_budgets`) skips
+    it (``known_empty_at_budget``)."""
     if controls is not None:
-        chain = _apply_controls(chain, controls)
+        chain = _apply_controls(chain, controls, needs)
     excluded = needs.excluded_providers
     preferred = needs.preferred_providers
     max_cost = needs.max_cost_usd
@@ -127,9 +137,14 @@ def plan(
         elif model is not None and (lacks := _lacking(needs, model.capabilities)):
             verdict = lacks
         elif model is not None and max_out and max_out > model.max_output_tokens:
-            verdict = (
-                f"max_tokens {max_out} exceeds the model's output limit {model.max_output_tokens}"
-            )
+            verdict = EXCEEDS_TIER_CEILING
+        elif (
+            max_out
+            and known_empty is not None
+            and (mark := known_empty(f"{item.provider.id}/{item.model_id}")) is not None
+            and max_out <= mark
+        ):
+            verdict = KNOWN_EMPTY_AT_BUDGET
         elif model is not None and prompt_tokens > model.context_window:
             window = model.context_window
             verdict = f"prompt (~{prompt_tokens} tokens) exceeds the context window {window}"
@@ -168,9 +183,21 @@ def plan(
         raise GateError(
             "no_qualifying_model",
             "No candidate model can serve this request.",
-            body={"spidergate_error": {"candidates": verdicts}},
+            body=_refusal(needs, verdicts),
         )
     return planned
+
+
+def _refusal(needs: Needs, verdicts: list[dict[str, str]]) -> dict[str, Any]:
+    """The body a 422 ``no_qualifying_model`` adds: what was asked, its completion
+    budget (``max_tokens``; null when the request set none) and a verdict per candidate."""
+    return {
+        "spidergate_error": {
+            "requested_model": needs.model,
+            "completion_budget": needs.max_output,
+            "candidates": verdicts,
+        }
+    }
 
 
 def key_required(exc: GateError) -> GateError:
@@ -223,7 +250,9 @@ def _lacking(needs: Needs, capabilities: Any) -> str:
     return ""
 
 
-def _apply_controls(chain: list[ChainItem], controls: ModelControls) -> list[ChainItem]:
+def _apply_controls(
+    chain: list[ChainItem], controls: ModelControls, needs: Needs
+) -> list[ChainItem]:
     allowed = [item for item in chain if controls.allows(item)]
     if not allowed:
         raise GateError(
@@ -246,18 +275,17 @@ def _apply_controls(chain: list[ChainItem], controls: ModelControls) -> list[Cha
     raise GateError(
         "no_qualifying_model",
         "This token may only use free-tier models and no free candidate can serve this.",
-        body={
-            "spidergate_error": {
-                "candidates": [
-                    {
-                        "provider": i.provider.id,
-                        "model": i.model_id,
-                        "verdict": "not a free-tier model (token is free-only)",
-                    }
-                    for i in allowed
-                ]
-            }
-        },
+        body=_refusal(
+            needs,
+            [
+                {
+                    "provider": i.provider.id,
+                    "model": i.model_id,
+                    "verdict": "not a free-tier model (token is free-only)",
+                }
+                for i in allowed
+            ],
+        ),
     )
 
 

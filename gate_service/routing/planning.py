@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from gate_service.catalog.snapshot import Catalog
 from gate_service.providers.base import Target, WireAdapter
 from gate_service.routing.cost import units_usd
+from gate_service.routing.empty_budgets import EmptyBudgets
 from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool, UsableKey, order_keys, resolve_base_url
 from gate_service.routing.outcome import Attempt, RequestContext, skipped
@@ -31,17 +32,28 @@ class Planner:
         catalog: Callable[[], Catalog],
         keys: KeyPool,
         adapters: Mapping[str, WireAdapter],
+        empty_budgets: EmptyBudgets | None = None,
     ) -> None:
         self._catalog = catalog
         self._keys = keys
         self._adapters = adapters
+        # What routing measured: the budgets at which models answered empty.
+        self.empty_budgets = empty_budgets or EmptyBudgets()
 
     def prepare(self, ctx: RequestContext, needs: Needs) -> list[Planned]:
         """Resolve and filter the chain (404, 403 model_not_allowed, 422): no I/O, so it
         runs before limits are charged and before any provider is called."""
         chain = resolve(self._catalog(), needs.model, needs.fallback_models, needs.alias_kind)
         controls = ModelControls(needs.model, ctx.allowed_models, ctx.free_only)
-        return plan(chain, needs, ctx.client_id, self._keys, self._adapters, controls)
+        return plan(
+            chain,
+            needs,
+            ctx.client_id,
+            self._keys,
+            self._adapters,
+            controls,
+            self.empty_budgets.known_empty,
+        )
 
     def is_alias(self, name: str) -> bool:
         return self._catalog().alias(name) is not None

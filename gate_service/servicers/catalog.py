@@ -53,6 +53,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             model,
             configured=self._configured(client_id, model.provider),
             aliases=self._core.catalog.in_task_aliases(model.id),
+            probe=self._core.probes.result(model.id),
         )
 
     @unary

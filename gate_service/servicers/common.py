@@ -27,6 +27,7 @@ from gate_service.deadline import Deadline
 from gate_service.errors import GateError
 from gate_service.proto_convert.errors import to_status
 from gate_service.routing.outcome import RequestContext
+from gate_service.telemetry.logs import bind_request
 
 if TYPE_CHECKING:
     from gate_service.core import Core
@@ -93,14 +94,19 @@ def request_context(
     (a caller that stops waiting gets nothing from more). The same for every kind of call."""
     configured = core.settings.request_deadline_s
     remaining = context.time_remaining()
+    rid = request_id(context)
+    traceparent = metadata_value(context, "traceparent")
+    bind_request(rid, traceparent)
     return RequestContext(
         client_id=principal.client_id,
-        request_id=request_id(context),
+        request_id=rid,
         include_route_trace=include_route_trace,
         allowed_models=principal.controls.allowed_models,
         free_only=principal.controls.free_only,
         deadline=Deadline(configured if remaining is None else min(configured, remaining)),
         auth_ms=_AUTH_MS.get(),
+        traceparent=traceparent,
+        tracestate=metadata_value(context, "tracestate") if traceparent else None,
     )
 
 

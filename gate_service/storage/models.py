@@ -339,3 +339,18 @@ class TraceContent(SQLModel, table=True):
     output_messages: str = "[]"
     input_truncated: bool = False
     output_truncated: bool = False
+
+
+class ModelProbe(SQLModel, table=True):
+    """What the gateway learnt about one model (catalog id ``provider/model``): the
+    probe's verdict (``catalog/probes.py``; all null until probed) and routing's
+    measurement of empty answers (``routing/empty_budgets.py``; ``empty_at_budget``
+    null when none, or cleared at ``empty_updated_at``)."""
+
+    __tablename__ = "model_probe"
+    model_id: str = Field(primary_key=True, max_length=300)
+    supports_tools: bool | None = None
+    last_probe_status: str | None = Field(default=None, max_length=16)
+    probed_at: datetime | None = None
+    empty_at_budget: int | None = None
+    empty_updated_at: datetime | None = None

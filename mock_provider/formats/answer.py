@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from mock_provider.behaviour import Reply
 from mock_provider.fault_rules import FaultRule
 from mock_provider.formats.sse import EVENT_STREAM, send_events, start_stream
 
@@ -46,6 +47,7 @@ __all__ = [
     "add_fault_headers",
     "before_handler",
     "drop_connection",
+    "empty_if",
     "json_answer",
     "stream_answer",
 ]
@@ -66,6 +68,14 @@ async def before_handler(
     if fault.kind == "reset":
         return drop_connection(request, hard=True)
     return None
+
+
+def empty_if(fault: FaultRule | None, reply: Reply) -> Reply:
+    """The model's reply, emptied by an ``empty`` fault: no text, no tool call, cut at
+    the budget (``length``); the prompt is still counted, as a provider bills it."""
+    if fault is None or fault.kind != "empty":
+        return reply
+    return Reply("", (), "length", reply.prompt_tokens, reply.completion_tokens)
 
 
 def drop_connection(request: web.Request, *, hard: bool) -> web.StreamResponse:

@@ -34,7 +34,7 @@ import orjson
 from aiohttp import web
 
 from mock_provider.behaviour import Reply, cached_prompt_tokens
-from mock_provider.formats.answer import json_answer, stream_answer
+from mock_provider.formats.answer import empty_if, json_answer, stream_answer
 from mock_provider.formats.anthropic_request import (
     InvalidRequest,
     MessagesRequest,
@@ -147,7 +147,7 @@ async def messages(call: Call) -> web.StreamResponse:
         params = parse_messages_request(call.body, call.invalid_json)
     except InvalidRequest as exc:
         return fmt.error(400, exc.message)
-    reply = params.decide()
+    reply = empty_if(call.fault, params.decide())
     ident = _new_id()
     message_id = f"msg_01{ident}"
     headers = response_headers(f"req_{ident}")

@@ -39,7 +39,7 @@ from aiohttp import web
 
 from mock_provider.behaviour import Reply, cached_prompt_tokens, split_pieces
 from mock_provider.formats import gemini_embeddings
-from mock_provider.formats.answer import json_answer, stream_answer
+from mock_provider.formats.answer import empty_if, json_answer, stream_answer
 from mock_provider.formats.base import Call, Endpoint, WireFormat
 from mock_provider.formats.gemini_request import (
     GenerateRequest,
@@ -205,7 +205,7 @@ def _parse(call: Call) -> tuple[GenerateRequest, Reply] | web.Response:
         params = parse_generate_request(call.model or "", call.body, call.invalid_json)
     except InvalidRequest as exc:
         return GEMINI.error(400, exc.message)
-    return params, params.decide()
+    return params, empty_if(call.fault, params.decide())
 
 
 def usage_metadata(params: GenerateRequest, reply: Reply, *, final: bool = True) -> dict[str, Any]:

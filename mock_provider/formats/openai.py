@@ -24,7 +24,7 @@ from aiohttp import web
 
 from mock_provider.behaviour import Reply
 from mock_provider.formats import openai_audio, openai_embeddings, openai_images
-from mock_provider.formats.answer import json_answer, stream_answer
+from mock_provider.formats.answer import empty_if, json_answer, stream_answer
 from mock_provider.formats.base import Call, Endpoint, WireFormat
 from mock_provider.formats.openai_request import ChatRequest, InvalidRequest, parse_chat_request
 from mock_provider.formats.sse import DONE, data_event
@@ -211,7 +211,7 @@ async def chat_completions(call: Call) -> web.StreamResponse:
         params = parse_chat_request(call.body, call.invalid_json)
     except InvalidRequest as exc:
         return fmt.error(400, exc.message, code=exc.code, param=exc.param)
-    reply = params.decide()
+    reply = empty_if(call.fault, params.decide())
     ident = _new_id()
     completion_id = f"chatcmpl-{ident}"
     created = int(time.time())

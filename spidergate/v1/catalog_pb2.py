@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bspidergate/v1/catalog.proto\x12\rspidergate.v1\"\x12\n\x10GetHealthRequest\"L\n\x11GetHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0euptime_seconds\x18\x03 \x01(\x01\"\xe0\x01\n\x11ListModelsRequest\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\x11\n\tfree_only\x18\x02 \x01(\x08\x12\x17\n\x0f\x63onfigured_only\x18\x03 \x01(\x08\x12\x0e\n\x06search\x18\x04 \x01(\t\x12\x12\n\ncapability\x18\x05 \x01(\t\x12)\n\x07sort_by\x18\x06 \x01(\x0e\x32\x18.spidergate.v1.ModelSort\x12\r\n\x05limit\x18\x07 \x01(\x05\x12\x0e\n\x06offset\x18\x08 \x01(\x05\x12\x0c\n\x04kind\x18\t \x01(\t\x12\x11\n\traw_query\x18\x64 \x01(\t\"g\n\x0cModelPricing\x12\x19\n\x11input_per_million\x18\x01 \x01(\x01\x12\x1a\n\x12output_per_million\x18\x02 \x01(\x01\x12 \n\x18\x63\x61\x63hed_input_per_million\x18\x03 \x01(\x01\"\x98\x03\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x03\x12\x10\n\x08owned_by\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x16\n\x0eprovider_model\x18\x05 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x06 \x01(\t\x12\x16\n\x0e\x63ontext_window\x18\x07 \x01(\x03\x12\x19\n\x11max_output_tokens\x18\x08 \x01(\x03\x12\x14\n\x0c\x63\x61pabilities\x18\t \x03(\t\x12\x11\n\tfree_tier\x18\n \x01(\x08\x12\x15\n\ris_configured\x18\x0b \x01(\x08\x12\x17\n\x0fin_task_aliases\x18\x0c \x03(\t\x12,\n\x07pricing\x18\r \x01(\x0b\x32\x1b.spidergate.v1.ModelPricing\x12\x0c\n\x04kind\x18\x0e \x01(\t\x12,\n\x05\x63hain\x18\x0f \x03(\x0b\x32\x1d.spidergate.v1.AliasCandidate\x12\x10\n\x08use_case\x18\x10 \x01(\t\x12\x18\n\x10\x66\x61lls_through_to\x18\x11 \x01(\t\"\xba\x01\n\x12ListModelsResponse\x12$\n\x06models\x18\x01 \x03(\x0b\x32\x14.spidergate.v1.Model\x12\r\n\x05total\x18\x02 \x01(\x05\x12?\n\x07headers\x18\x03 \x03(\x0b\x32..spidergate.v1.ListModelsResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1d\n\x0fGetModelRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xa6\x01\n\x10GetModelResponse\x12#\n\x05model\x18\x01 \x01(\x0b\x32\x14.spidergate.v1.Model\x12=\n\x07headers\x18\x02 \x03(\x0b\x32,.spidergate.v1.GetModelResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x14\n\x12ListAliasesRequest\"1\n\x0e\x41liasCandidate\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\"\x94\x01\n\x05\x41lias\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08use_case\x18\x02 \x01(\t\x12\x0e\n\x06models\x18\x03 \x03(\t\x12\x31\n\ncandidates\x18\x04 \x03(\x0b\x32\x1d.spidergate.v1.AliasCandidate\x12\x10\n\x08pii_safe\x18\x05 \x01(\x08\x12\x18\n\x10\x66\x61lls_through_to\x18\x06 \x01(\t\"\xae\x01\n\x13ListAliasesResponse\x12%\n\x07\x61liases\x18\x01 \x03(\x0b\x32\x14.spidergate.v1.Alias\x12@\n\x07headers\x18\x02 \x03(\x0b\x32/.spidergate.v1.ListAliasesResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x16\n\x14ListProvidersRequest\"\x9b\x01\n\x08Provider\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\napi_format\x18\x03 \x01(\t\x12\x11\n\tfree_tier\x18\x04 \x01(\x08\x12\x16\n\x0e\x66ree_tier_note\x18\x05 \x01(\t\x12\x15\n\ris_configured\x18\x06 \x01(\x08\x12\x10\n\x08\x62\x61se_url\x18\x07 \x01(\t\x12\r\n\x05local\x18\x08 \x01(\x08\"\xb7\x01\n\x15ListProvidersResponse\x12*\n\tproviders\x18\x01 \x03(\x0b\x32\x17.spidergate.v1.Provider\x12\x42\n\x07headers\x18\x02 \x03(\x0b\x32\x31.spidergate.v1.ListProvidersResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\x98\x01\n\tModelSort\x12\x1a\n\x16MODEL_SORT_UNSPECIFIED\x10\x00\x12\x14\n\x10MODEL_SORT_USAGE\x10\x01\x12\x13\n\x0fMODEL_SORT_NAME\x10\x02\x12\x17\n\x13MODEL_SORT_PROVIDER\x10\x03\x12\x16\n\x12MODEL_SORT_CONTEXT\x10\x04\x12\x13\n\x0fMODEL_SORT_COST\x10\x05\x32\xb2\x03\n\x0e\x43\x61talogService\x12N\n\tGetHealth\x12\x1f.spidergate.v1.GetHealthRequest\x1a .spidergate.v1.GetHealthResponse\x12Q\n\nListModels\x12 .spidergate.v1.ListModelsRequest\x1a!.spidergate.v1.ListModelsResponse\x12K\n\x08GetModel\x12\x1e.spidergate.v1.GetModelRequest\x1a\x1f.spidergate.v1.GetModelResponse\x12T\n\x0bListAliases\x12!.spidergate.v1.ListAliasesRequest\x1a\".spidergate.v1.ListAliasesResponse\x12Z\n\rListProviders\x12#.spidergate.v1.ListProvidersRequest\x1a$.spidergate.v1.ListProvidersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bspidergate/v1/catalog.proto\x12\rspidergate.v1\"\x12\n\x10GetHealthRequest\"L\n\x11GetHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0euptime_seconds\x18\x03 \x01(\x01\"\xe0\x01\n\x11ListModelsRequest\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\x11\n\tfree_only\x18\x02 \x01(\x08\x12\x17\n\x0f\x63onfigured_only\x18\x03 \x01(\x08\x12\x0e\n\x06search\x18\x04 \x01(\t\x12\x12\n\ncapability\x18\x05 \x01(\t\x12)\n\x07sort_by\x18\x06 \x01(\x0e\x32\x18.spidergate.v1.ModelSort\x12\r\n\x05limit\x18\x07 \x01(\x05\x12\x0e\n\x06offset\x18\x08 \x01(\x05\x12\x0c\n\x04kind\x18\t \x01(\t\x12\x11\n\traw_query\x18\x64 \x01(\t\"g\n\x0cModelPricing\x12\x19\n\x11input_per_million\x18\x01 \x01(\x01\x12\x1a\n\x12output_per_million\x18\x02 \x01(\x01\x12 \n\x18\x63\x61\x63hed_input_per_million\x18\x03 \x01(\x01\"\xf6\x03\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x03\x12\x10\n\x08owned_by\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x16\n\x0eprovider_model\x18\x05 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x06 \x01(\t\x12\x16\n\x0e\x63ontext_window\x18\x07 \x01(\x03\x12\x19\n\x11max_output_tokens\x18\x08 \x01(\x03\x12\x14\n\x0c\x63\x61pabilities\x18\t \x03(\t\x12\x11\n\tfree_tier\x18\n \x01(\x08\x12\x15\n\ris_configured\x18\x0b \x01(\x08\x12\x17\n\x0fin_task_aliases\x18\x0c \x03(\t\x12,\n\x07pricing\x18\r \x01(\x0b\x32\x1b.spidergate.v1.ModelPricing\x12\x0c\n\x04kind\x18\x0e \x01(\t\x12,\n\x05\x63hain\x18\x0f \x03(\x0b\x32\x1d.spidergate.v1.AliasCandidate\x12\x10\n\x08use_case\x18\x10 \x01(\t\x12\x18\n\x10\x66\x61lls_through_to\x18\x11 \x01(\t\x12\x1b\n\x0esupports_tools\x18\x12 \x01(\x08H\x00\x88\x01\x01\x12\x19\n\x11last_probe_status\x18\x13 \x01(\t\x12\x11\n\tprobed_at\x18\x14 \x01(\tB\x11\n\x0f_supports_tools\"\xba\x01\n\x12ListModelsResponse\x12$\n\x06models\x18\x01 \x03(\x0b\x32\x14.spidergate.v1.Model\x12\r\n\x05total\x18\x02 \x01(\x05\x12?\n\x07headers\x18\x03 \x03(\x0b\x32..spidergate.v1.ListModelsResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1d\n\x0fGetModelRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xa6\x01\n\x10GetModelResponse\x12#\n\x05model\x18\x01 \x01(\x0b\x32\x14.spidergate.v1.Model\x12=\n\x07headers\x18\x02 \x03(\x0b\x32,.spidergate.v1.GetModelResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x14\n\x12ListAliasesRequest\"1\n\x0e\x41liasCandidate\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\"\x94\x01\n\x05\x41lias\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08use_case\x18\x02 \x01(\t\x12\x0e\n\x06models\x18\x03 \x03(\t\x12\x31\n\ncandidates\x18\x04 \x03(\x0b\x32\x1d.spidergate.v1.AliasCandidate\x12\x10\n\x08pii_safe\x18\x05 \x01(\x08\x12\x18\n\x10\x66\x61lls_through_to\x18\x06 \x01(\t\"\xae\x01\n\x13ListAliasesResponse\x12%\n\x07\x61liases\x18\x01 \x03(\x0b\x32\x14.spidergate.v1.Alias\x12@\n\x07headers\x18\x02 \x03(\x0b\x32/.spidergate.v1.ListAliasesResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x16\n\x14ListProvidersRequest\"\x9b\x01\n\x08Provider\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\napi_format\x18\x03 \x01(\t\x12\x11\n\tfree_tier\x18\x04 \x01(\x08\x12\x16\n\x0e\x66ree_tier_note\x18\x05 \x01(\t\x12\x15\n\ris_configured\x18\x06 \x01(\x08\x12\x10\n\x08\x62\x61se_url\x18\x07 \x01(\t\x12\r\n\x05local\x18\x08 \x01(\x08\"\xb7\x01\n\x15ListProvidersResponse\x12*\n\tproviders\x18\x01 \x03(\x0b\x32\x17.spidergate.v1.Provider\x12\x42\n\x07headers\x18\x02 \x03(\x0b\x32\x31.spidergate.v1.ListProvidersResponse.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\x98\x01\n\tModelSort\x12\x1a\n\x16MODEL_SORT_UNSPECIFIED\x10\x00\x12\x14\n\x10MODEL_SORT_USAGE\x10\x01\x12\x13\n\x0fMODEL_SORT_NAME\x10\x02\x12\x17\n\x13MODEL_SORT_PROVIDER\x10\x03\x12\x16\n\x12MODEL_SORT_CONTEXT\x10\x04\x12\x13\n\x0fMODEL_SORT_COST\x10\x05\x32\xb2\x03\n\x0e\x43\x61talogService\x12N\n\tGetHealth\x12\x1f.spidergate.v1.GetHealthRequest\x1a .spidergate.v1.GetHealthResponse\x12Q\n\nListModels\x12 .spidergate.v1.ListModelsRequest\x1a!.spidergate.v1.ListModelsResponse\x12K\n\x08GetModel\x12\x1e.spidergate.v1.GetModelRequest\x1a\x1f.spidergate.v1.GetModelResponse\x12T\n\x0bListAliases\x12!.spidergate.v1.ListAliasesRequest\x1a\".spidergate.v1.ListAliasesResponse\x12Z\n\rListProviders\x12#.spidergate.v1.ListProvidersRequest\x1a$.spidergate.v1.ListProvidersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,8 +39,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTALIASESRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
   _globals['_LISTPROVIDERSRESPONSE_HEADERSENTRY']._loaded_options = None
   _globals['_LISTPROVIDERSRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_MODELSORT']._serialized_start=2046
-  _globals['_MODELSORT']._serialized_end=2198
+  _globals['_MODELSORT']._serialized_start=2140
+  _globals['_MODELSORT']._serialized_end=2292
   _globals['_GETHEALTHREQUEST']._serialized_start=46
   _globals['_GETHEALTHREQUEST']._serialized_end=64
   _globals['_GETHEALTHRESPONSE']._serialized_start=66
@@ -50,35 +50,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODELPRICING']._serialized_start=371
   _globals['_MODELPRICING']._serialized_end=474
   _globals['_MODEL']._serialized_start=477
-  _globals['_MODEL']._serialized_end=885
-  _globals['_LISTMODELSRESPONSE']._serialized_start=888
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1074
-  _globals['_LISTMODELSRESPONSE_HEADERSENTRY']._serialized_start=1028
-  _globals['_LISTMODELSRESPONSE_HEADERSENTRY']._serialized_end=1074
-  _globals['_GETMODELREQUEST']._serialized_start=1076
-  _globals['_GETMODELREQUEST']._serialized_end=1105
-  _globals['_GETMODELRESPONSE']._serialized_start=1108
-  _globals['_GETMODELRESPONSE']._serialized_end=1274
-  _globals['_GETMODELRESPONSE_HEADERSENTRY']._serialized_start=1028
-  _globals['_GETMODELRESPONSE_HEADERSENTRY']._serialized_end=1074
-  _globals['_LISTALIASESREQUEST']._serialized_start=1276
-  _globals['_LISTALIASESREQUEST']._serialized_end=1296
-  _globals['_ALIASCANDIDATE']._serialized_start=1298
-  _globals['_ALIASCANDIDATE']._serialized_end=1347
-  _globals['_ALIAS']._serialized_start=1350
-  _globals['_ALIAS']._serialized_end=1498
-  _globals['_LISTALIASESRESPONSE']._serialized_start=1501
-  _globals['_LISTALIASESRESPONSE']._serialized_end=1675
-  _globals['_LISTALIASESRESPONSE_HEADERSENTRY']._serialized_start=1028
-  _globals['_LISTALIASESRESPONSE_HEADERSENTRY']._serialized_end=1074
-  _globals['_LISTPROVIDERSREQUEST']._serialized_start=1677
-  _globals['_LISTPROVIDERSREQUEST']._serialized_end=1699
-  _globals['_PROVIDER']._serialized_start=1702
-  _globals['_PROVIDER']._serialized_end=1857
-  _globals['_LISTPROVIDERSRESPONSE']._serialized_start=1860
-  _globals['_LISTPROVIDERSRESPONSE']._serialized_end=2043
-  _globals['_LISTPROVIDERSRESPONSE_HEADERSENTRY']._serialized_start=1028
-  _globals['_LISTPROVIDERSRESPONSE_HEADERSENTRY']._serialized_end=1074
-  _globals['_CATALOGSERVICE']._serialized_start=2201
-  _globals['_CATALOGSERVICE']._serialized_end=2635
+  _globals['_MODEL']._serialized_end=979
+  _globals['_LISTMODELSRESPONSE']._serialized_start=982
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1168
+  _globals['_LISTMODELSRESPONSE_HEADERSENTRY']._serialized_start=1122
+  _globals['_LISTMODELSRESPONSE_HEADERSENTRY']._serialized_end=1168
+  _globals['_GETMODELREQUEST']._serialized_start=1170
+  _globals['_GETMODELREQUEST']._serialized_end=1199
+  _globals['_GETMODELRESPONSE']._serialized_start=1202
+  _globals['_GETMODELRESPONSE']._serialized_end=1368
+  _globals['_GETMODELRESPONSE_HEADERSENTRY']._serialized_start=1122
+  _globals['_GETMODELRESPONSE_HEADERSENTRY']._serialized_end=1168
+  _globals['_LISTALIASESREQUEST']._serialized_start=1370
+  _globals['_LISTALIASESREQUEST']._serialized_end=1390
+  _globals['_ALIASCANDIDATE']._serialized_start=1392
+  _globals['_ALIASCANDIDATE']._serialized_end=1441
+  _globals['_ALIAS']._serialized_start=1444
+  _globals['_ALIAS']._serialized_end=1592
+  _globals['_LISTALIASESRESPONSE']._serialized_start=1595
+  _globals['_LISTALIASESRESPONSE']._serialized_end=1769
+  _globals['_LISTALIASESRESPONSE_HEADERSENTRY']._serialized_start=1122
+  _globals['_LISTALIASESRESPONSE_HEADERSENTRY']._serialized_end=1168
+  _globals['_LISTPROVIDERSREQUEST']._serialized_start=1771
+  _globals['_LISTPROVIDERSREQUEST']._serialized_end=1793
+  _globals['_PROVIDER']._serialized_start=1796
+  _globals['_PROVIDER']._serialized_end=1951
+  _globals['_LISTPROVIDERSRESPONSE']._serialized_start=1954
+  _globals['_LISTPROVIDERSRESPONSE']._serialized_end=2137
+  _globals['_LISTPROVIDERSRESPONSE_HEADERSENTRY']._serialized_start=1122
+  _globals['_LISTPROVIDERSRESPONSE_HEADERSENTRY']._serialized_end=1168
+  _globals['_CATALOGSERVICE']._serialized_start=2295
+  _globals['_CATALOGSERVICE']._serialized_end=2729
 # @@protoc_insertion_point(module_scope)

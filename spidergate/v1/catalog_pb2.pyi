@@ -71,7 +71,7 @@ class ModelPricing(_message.Message):
     def __init__(self, input_per_million: _Optional[float] = ..., output_per_million: _Optional[float] = ..., cached_input_per_million: _Optional[float] = ...) -> None: ...
 
 class Model(_message.Message):
-    __slots__ = ("id", "created", "owned_by", "provider", "provider_model", "display_name", "context_window", "max_output_tokens", "capabilities", "free_tier", "is_configured", "in_task_aliases", "pricing", "kind", "chain", "use_case", "falls_through_to")
+    __slots__ = ("id", "created", "owned_by", "provider", "provider_model", "display_name", "context_window", "max_output_tokens", "capabilities", "free_tier", "is_configured", "in_task_aliases", "pricing", "kind", "chain", "use_case", "falls_through_to", "supports_tools", "last_probe_status", "probed_at")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     OWNED_BY_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +89,9 @@ class Model(_message.Message):
     CHAIN_FIELD_NUMBER: _ClassVar[int]
     USE_CASE_FIELD_NUMBER: _ClassVar[int]
     FALLS_THROUGH_TO_FIELD_NUMBER: _ClassVar[int]
+    SUPPORTS_TOOLS_FIELD_NUMBER: _ClassVar[int]
+    LAST_PROBE_STATUS_FIELD_NUMBER: _ClassVar[int]
+    PROBED_AT_FIELD_NUMBER: _ClassVar[int]
     id: str
     created: int
     owned_by: str
@@ -106,7 +109,10 @@ class Model(_message.Message):
     chain: _containers.RepeatedCompositeFieldContainer[AliasCandidate]
     use_case: str
     falls_through_to: str
-    def __init__(self, id: _Optional[str] = ..., created: _Optional[int] = ..., owned_by: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model: _Optional[str] = ..., display_name: _Optional[str] = ..., context_window: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., free_tier: _Optional[bool] = ..., is_configured: _Optional[bool] = ..., in_task_aliases: _Optional[_Iterable[str]] = ..., pricing: _Optional[_Union[ModelPricing, _Mapping]] = ..., kind: _Optional[str] = ..., chain: _Optional[_Iterable[_Union[AliasCandidate, _Mapping]]] = ..., use_case: _Optional[str] = ..., falls_through_to: _Optional[str] = ...) -> None: ...
+    supports_tools: bool
+    last_probe_status: str
+    probed_at: str
+    def __init__(self, id: _Optional[str] = ..., created: _Optional[int] = ..., owned_by: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model: _Optional[str] = ..., display_name: _Optional[str] = ..., context_window: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., free_tier: _Optional[bool] = ..., is_configured: _Optional[bool] = ..., in_task_aliases: _Optional[_Iterable[str]] = ..., pricing: _Optional[_Union[ModelPricing, _Mapping]] = ..., kind: _Optional[str] = ..., chain: _Optional[_Iterable[_Union[AliasCandidate, _Mapping]]] = ..., use_case: _Optional[str] = ..., falls_through_to: _Optional[str] = ..., supports_tools: _Optional[bool] = ..., last_probe_status: _Optional[str] = ..., probed_at: _Optional[str] = ...) -> None: ...
 
 class ListModelsResponse(_message.Message):
     __slots__ = ("models", "total", "headers")

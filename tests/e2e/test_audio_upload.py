@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_processes import CLI, PY, Procs, _mint, _wait_http
+from tests.e2e.processes import CLI, PY, Procs, mint, wait_http
 from tests.stack import free_port
 
 MB = 1024 * 1024
@@ -57,9 +57,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
         mock_port, http_port = free_port(), free_port()
         procs.start([PY, "-m", "mock_provider", "--port", str(mock_port)], "mock")
         mock_url = f"http://127.0.0.1:{mock_port}"
-        _wait_http(mock_url + "/__mock/health")
+        wait_http(mock_url + "/__mock/health")
         data = tmp / "data"
-        token = _mint(data)
+        token = mint(data)
         server = procs.start(
             [
                 *CLI,
@@ -77,7 +77,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
             "gateway",
         )
         base = f"http://127.0.0.1:{http_port}/api/gate/v1"
-        _wait_http(base + "/health")
+        wait_http(base + "/health")
         yield base, token, server.pid
     finally:
         procs.stop_all()

@@ -146,7 +146,7 @@ def test_no_qualifying_model_gives_a_verdict_per_candidate(stack: Stack, token: 
     assert body["error"]["code"] == "no_qualifying_model"
     verdicts = {c["provider"]: c["verdict"] for c in body["spidergate_error"]["candidates"]}
     assert "excluded" in verdicts["groq"] and "excluded" in verdicts["cerebras"]
-    assert "output limit" in verdicts["mistral"]
+    assert verdicts["mistral"] == "exceeds_tier_ceiling"
 
 
 def test_tools_skip_candidates_without_function_calling(stack: Stack, token: str) -> None:

@@ -12,24 +12,15 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.e2e.test_processes import CLI, PY, Procs, _mint, _wait_http
+from tests.e2e.processes import CLI, PY, Procs, mint, wait_http
 from tests.stack import free_port
 
 GRACE_S = 1.5
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Procs]:
-    p = Procs(tmp_path)
-    yield p
-    p.stop_all()
 
 
 def _serve(procs: Procs, data: Path, mock_url: str, http_port: int, name: str) -> Any:
@@ -59,13 +50,13 @@ def test_requests_past_the_grace_are_ended_cleanly_billed_and_recorded(
     mock_port = free_port()
     procs.start([PY, "-m", "mock_provider", "--port", str(mock_port)], "mock")
     mock_url = f"http://127.0.0.1:{mock_port}"
-    _wait_http(mock_url + "/__mock/health")
+    wait_http(mock_url + "/__mock/health")
     data = tmp_path / "data"
-    token = _mint(data)
+    token = mint(data)
     http_port = free_port()
     server = _serve(procs, data, mock_url, http_port, "gateway")
     base = f"http://127.0.0.1:{http_port}/api/gate/v1"
-    _wait_http(base + "/health")
+    wait_http(base + "/health")
     # gpt-4o (priced) streams 200 words 100 ms apart (~20 s); gpt-4o-mini never answers.
     faults = [
         {"kind": "slow_stream", "chunk_delay_ms": 100, "match": {"model": "gpt-4o"}},
@@ -131,7 +122,7 @@ def test_requests_past_the_grace_are_ended_cleanly_billed_and_recorded(
 
     # Both are in the ledger, as ended by shutdown; the stream billed for what it produced.
     server = _serve(procs, data, mock_url, http_port, "gateway-again")
-    _wait_http(base + "/health")
+    wait_http(base + "/health")
     traces = {}
     for rid in (stream_id, plain_id):
         r = httpx.get(f"{base}/traces/{rid}", headers=headers, timeout=10)
