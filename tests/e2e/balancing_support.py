@@ -12,27 +12,19 @@ must not do. ``ipv4:127.0.0.1:P,127.0.0.2:P`` names the same two cores directly.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.e2e.processes import CLI, PY, env
 from tests.stack import free_port
 
-PY = sys.executable
-CLI = [PY, "-m", "gate_service.cli.main"]
 ADDRESSES = {"a": "127.0.0.1", "b": "127.0.0.2"}
 DNS_NAME = "cores.test"
-
-
-def env() -> dict[str, str]:
-    # No real provider keys leak in from the developer's shell.
-    return {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
 
 
 class Pair:

@@ -35,7 +35,8 @@ import pytest
 from spidergate.v1 import chat_pb2, chat_pb2_grpc, common_pb2
 from tests.db_backends import fresh_postgres_database
 from tests.dns_server import dns_server
-from tests.e2e.balancing_support import ADDRESSES, CLI, DNS_NAME, Pair, env
+from tests.e2e.balancing_support import ADDRESSES, DNS_NAME, Pair
+from tests.e2e.processes import CLI, env
 from tests.node_client import NODE_DIR, ROOT
 from tests.stack import free_port
 
