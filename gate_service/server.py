@@ -18,11 +18,18 @@ from gate_service.core import Core
 from gate_service.servicers.shedding import ConcurrencyLimit
 from gate_service.services import SERVICE_NAMES, SERVICES
 
-_OPTIONS = [
+SERVER_OPTIONS = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    # A client connection is asked to move on (GOAWAY; calls in flight finish, as there is
+    # no grace bound) every 5 minutes, give or take gRPC's 10% jitter. A client balancing
+    # over a dns:/// name (a bridge over a Kubernetes headless Service) re-resolves the
+    # name when a connection goes, so cores added since are taken into the turn; gRPC's
+    # DNS resolver does not poll on its own. Calls racing the GOAWAY never reached the
+    # application and are retried transparently by the client.
+    ("grpc.max_connection_age_ms", 300_000),
 ]
 
 
@@ -32,7 +39,7 @@ def build_server(
     """A ready-to-start server with every service registered, and its bound port."""
     # Load shedding: at most max_concurrent_requests calls at once (servicers/shedding.py).
     shedding = ConcurrencyLimit(core.settings.max_concurrent_requests)
-    server = grpc.aio.server(options=_OPTIONS, interceptors=[shedding])
+    server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=[shedding])
     for service in SERVICES:  # gate_service/services.py: the one table
         service.register(service.servicer(core), server)
     health_servicer = health.aio.HealthServicer()

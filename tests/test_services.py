@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 
-from bridge.balancer import Core, Pool, Service, StreamMethod, UnaryMethod, UploadMethod
+from bridge.core_client import CoreClient
 from gate_service.services import SERVICE_NAMES, SERVICES, CoreStubs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,21 +67,18 @@ def test_every_method_is_implemented_not_inherited() -> None:
             )
 
 
-async def test_stubs_and_pool_stand_ins_have_every_method_of_the_right_kind() -> None:
-    channel = grpc.aio.insecure_channel("127.0.0.1:9")  # never connected
+async def test_the_bridge_client_holds_every_stub_with_methods_of_the_right_kind() -> None:
+    client = CoreClient("127.0.0.1:9")  # never connected
     try:
-        pool = Pool([Core("127.0.0.1:9", channel, {})])
         for service in SERVICES:
-            stub = service.stub(channel)
-            stand_in = Service(pool, service.attribute, service.methods)
+            stub = getattr(client, service.attribute)
+            assert type(stub) is service.stub, service.name
             for method in service.methods:
                 kind: type[Any] = grpc.aio.UnaryUnaryMultiCallable
-                pooled: type[Any] = UnaryMethod
                 if method.server_streaming:
-                    kind, pooled = grpc.aio.UnaryStreamMultiCallable, StreamMethod
+                    kind = grpc.aio.UnaryStreamMultiCallable
                 elif method.client_streaming:
-                    kind, pooled = grpc.aio.StreamUnaryMultiCallable, UploadMethod
+                    kind = grpc.aio.StreamUnaryMultiCallable
                 assert isinstance(getattr(stub, method.name), kind), method.full_name
-                assert type(getattr(stand_in, method.name)) is pooled, method.full_name
     finally:
-        await channel.close()
+        await client.close()

@@ -3,7 +3,8 @@
 - ``serve``: core and bridge in one process (one event loop), bridge on --host/--port,
   gRPC on --grpc-port. ``--demo`` also starts the mock provider (or uses ``--mock-url``),
   points every provider at it, and prints a freshly minted agent token once.
-- ``serve core``: only the gRPC core. ``serve bridge --core ADDR``: only the bridge.
+- ``serve core``: only the gRPC core. ``serve bridge --core TARGET``: only the bridge (any
+  gRPC target; several cores are balanced by gRPC, see ``bridge/core_client.py``).
 
 SIGTERM/SIGINT stop gracefully: the servers stop accepting, requests and streams in flight
 get ``shutdown_grace_s`` to finish, then the core ends the rest cleanly (see
@@ -52,9 +53,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--core",
         default=None,
-        metavar="ADDR[,ADDR...]",
-        help="bridge only: the core's host:port, or several comma-separated (calls are "
-        "spread round-robin over the ones that answer)",
+        metavar="TARGET",
+        help="bridge only: the core(s), any gRPC target: host:port, dns:///name:port (every "
+        "address of the name), ipv4:A:P,B:P, or A:P,B:P; calls go round-robin over the cores "
+        "that are up and serving (gRPC health checking)",
     )
     p.add_argument("--redis-url", default=None, help="Redis for shared state (default: in-process)")
     p.add_argument(
@@ -341,18 +343,20 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     _say("stopped")
 
 
-async def _serve_bridge(core_target: str, settings: Settings, stop: asyncio.Event) -> None:
-    """The bridge alone, talking gRPC to one core or spreading calls over several."""
-    from bridge.core_client import parse_targets
+async def _serve_bridge(core: str, settings: Settings, stop: asyncio.Event) -> None:
+    """The bridge alone, talking gRPC to one core or, through gRPC's round_robin, to
+    every core the target names (``bridge/targets.py``, ``bridge/core_client.py``)."""
+    from bridge.targets import core_target
 
     try:
-        targets = parse_targets(core_target)
+        # Checked (and an older A,B list resolved) once, here: a bad --core stops the
+        # process at start, with its reason.
+        target = await asyncio.to_thread(core_target, core)
     except ValueError as error:
         raise SystemExit(f"error: --core: {error}") from None
-    bridge = _bridge(",".join(targets), settings)
+    bridge = _bridge(target, settings)
     task = asyncio.create_task(bridge.serve())
-    cores = "core " + targets[0] if len(targets) == 1 else f"cores {', '.join(targets)}"
-    _say(f"bridge on http://{settings.host}:{settings.port}/api/gate/v1 -> {cores}")
+    _say(f"bridge on http://{settings.host}:{settings.port}/api/gate/v1 -> core {target}")
     await _until(stop, task)
     bridge.should_exit = True
     await task

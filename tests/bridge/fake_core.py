@@ -1,6 +1,7 @@
 """A stand-in core for the bridge's client tests: answers ``GetHealth`` with its own name,
 takes 30 s over ``ListAliases``, fails ``GetModel`` the way a real core reports an upstream
-outage (UNAVAILABLE *with* an ErrorDetail), and streams two messages.
+outage (UNAVAILABLE *with* an ErrorDetail), and streams two messages. It serves
+``grpc.health.v1`` as a real core does (``""`` SERVING), so a test can turn it NOT_SERVING.
 
 ``python -m tests.bridge.fake_core NAME PORT`` runs one in its own process (to be killed).
 """
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from gate_service.errors import GateError
 from gate_service.proto_convert.errors import to_status
@@ -22,6 +25,7 @@ class _Catalog(catalog_pb2_grpc.CatalogServiceServicer):
     def __init__(self, name: str) -> None:
         self.name = name
         self.calls = 0
+        self.health = health.aio.HealthServicer()
 
     async def GetHealth(
         self, request: catalog_pb2.GetHealthRequest, context: grpc.aio.ServicerContext
@@ -72,13 +76,18 @@ class _Stream(stream_pb2_grpc.StreamServiceServicer):
                 await asyncio.sleep(0.05)
 
 
-async def start(name: str, port: int = 0) -> tuple[grpc.aio.Server, int, _Catalog]:
-    """A running fake core: (server, bound port, its catalog servicer with ``calls``)."""
-    server = grpc.aio.server()
+async def start(
+    name: str, port: int = 0, *, host: str = "127.0.0.1", options: Sequence[tuple[str, Any]] = ()
+) -> tuple[grpc.aio.Server, int, _Catalog]:
+    """A running fake core: (server, bound port, its catalog servicer with ``calls`` and
+    ``health``, the health servicer)."""
+    server = grpc.aio.server(options=list(options))
     catalog = _Catalog(name)
+    health_pb2_grpc.add_HealthServicer_to_server(catalog.health, server)
+    await catalog.health.set("", health_pb2.HealthCheckResponse.SERVING)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(catalog, server)
     stream_pb2_grpc.add_StreamServiceServicer_to_server(_Stream(catalog), server)
-    bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    bound = server.add_insecure_port(f"{host}:{port}")
     await server.start()
     return server, bound, catalog
 
