@@ -8,9 +8,7 @@ or a bad one the usual 401 first. A body the bridge could not type arrives as
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 
@@ -18,10 +16,13 @@ from gate_service.aliasadmin.probe import ChainProber
 from gate_service.aliasadmin.service import AliasAdmin
 from gate_service.core import Core
 from gate_service.errors import GateError
-from gate_service.offload import sized
 from gate_service.proto_convert import alias_admin as convert
-from gate_service.proto_convert.untyped import parse_json
-from gate_service.servicers.common import authenticate, metadata_value, unary
+from gate_service.servicers.common import (
+    authenticate,
+    is_operator,
+    json_body,
+    unary,
+)
 from spidergate.v1 import alias_admin_pb2 as pb
 from spidergate.v1 import alias_admin_pb2_grpc
 
@@ -53,21 +54,10 @@ class AliasAdminServicer(alias_admin_pb2_grpc.AliasAdminServiceServicer):
         self._admin = alias_admin_for(core)
 
     async def _require_operator(self, context: grpc.aio.ServicerContext) -> None:
-        operator = self._core.settings.operator_token
-        header = metadata_value(context, "authorization")
-        if (
-            operator
-            and header is not None
-            and hmac.compare_digest(header.encode(), f"Bearer {operator}".encode())
-        ):
+        if is_operator(self._core, context):
             return
         await authenticate(self._core, context)  # 401 before 403
         raise GateError("permission_denied", "Alias administration needs the operator token.")
-
-    async def _body(self, raw: bytes, read: Callable[[dict[str, Any]], Req]) -> Req:
-        settings = self._core.settings
-        limit = settings.json_offload_bytes
-        return await sized(len(raw), limit, parse_json, raw, settings.max_json_depth, read)
 
     @unary
     async def ListAdminAliases(
@@ -92,8 +82,10 @@ class AliasAdminServicer(alias_admin_pb2_grpc.AliasAdminServiceServicer):
         await self._require_operator(context)
         if request.HasField("raw_body"):
             alias_id = request.alias_id
-            request = await self._body(
-                request.raw_body, lambda b: convert.validate_request_from_json(alias_id, b)
+            request = await json_body(
+                self._core,
+                request.raw_body,
+                lambda b: convert.validate_request_from_json(alias_id, b),
             )
         validation = await self._admin.validate(convert.change_from_proto(request))
         return convert.validation_to_proto(validation)
@@ -105,8 +97,10 @@ class AliasAdminServicer(alias_admin_pb2_grpc.AliasAdminServiceServicer):
         await self._require_operator(context)
         if request.HasField("raw_body"):
             alias_id = request.alias_id
-            request = await self._body(
-                request.raw_body, lambda b: convert.replace_request_from_json(alias_id, b)
+            request = await json_body(
+                self._core,
+                request.raw_body,
+                lambda b: convert.replace_request_from_json(alias_id, b),
             )
         alias = await self._admin.replace(convert.change_from_proto(request), ACTOR)
         return pb.ReplaceChainResponse(alias=convert.alias_to_proto(alias))
@@ -118,8 +112,10 @@ class AliasAdminServicer(alias_admin_pb2_grpc.AliasAdminServiceServicer):
         await self._require_operator(context)
         if request.HasField("raw_body"):
             alias_id = request.alias_id
-            request = await self._body(
-                request.raw_body, lambda b: convert.rollback_request_from_json(alias_id, b)
+            request = await json_body(
+                self._core,
+                request.raw_body,
+                lambda b: convert.rollback_request_from_json(alias_id, b),
             )
         alias = await self._admin.rollback(convert.rollback_from_proto(request), ACTOR)
         return pb.RollbackChainResponse(alias=convert.alias_to_proto(alias))

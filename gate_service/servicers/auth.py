@@ -7,7 +7,6 @@ caller's own brand, so one brand can never touch another's tokens.
 from __future__ import annotations
 
 import asyncio
-import hmac
 from datetime import datetime
 
 import grpc
@@ -17,7 +16,12 @@ from gate_service.auth.views import TokenView
 from gate_service.core import Core
 from gate_service.errors import GateError
 from gate_service.proto_convert.auth import controls_from_proto, controls_to_proto, update_changes
-from gate_service.servicers.common import authenticate, metadata_value, unary
+from gate_service.servicers.common import (
+    brand_admin,
+    is_operator,
+    metadata_value,
+    unary,
+)
 from spidergate.v1 import auth_pb2, auth_pb2_grpc
 
 
@@ -64,24 +68,17 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         credential may. An agent token could otherwise mint itself an unlimited sibling
         or lift its own budget. Refusals of an agent token carry its rate-limit headers,
         like every authenticated answer."""
-        caller = await authenticate(self._core, context)
-        if caller.kind != "client_credential":
-            raise GateError(
-                "permission_denied",
-                "Agent tokens and client credentials are managed with the brand's client "
-                "credential, not an agent token.",
-            )
-        return caller
+        return await brand_admin(
+            self._core, context, "Managing agent tokens and client credentials"
+        )
 
     def _require_operator(self, context: grpc.aio.ServicerContext) -> None:
-        expected = self._core.settings.operator_token
-        given = metadata_value(context, "authorization") or ""
-        if not expected:
+        if not self._core.settings.operator_token:
             raise GateError(
                 "permission_denied",
                 "Operator calls are disabled: set SPIDERGATE_OPERATOR_TOKEN on the core.",
             )
-        if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        if not is_operator(self._core, context):
             raise GateError("permission_denied", "This call needs the operator token.")
 
     @unary

@@ -11,15 +11,12 @@ its 401/403 first, then the 400 naming the field.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 
 from gate_service.client_aliases.manager import ClientAliasManager
 from gate_service.core import Core
-from gate_service.errors import GateError
-from gate_service.offload import sized
 from gate_service.proto_convert.client_aliases import (
     alias_to_proto,
     create_request_from_json,
@@ -30,8 +27,8 @@ from gate_service.proto_convert.client_aliases import (
     patch_from_proto,
     update_request_from_json,
 )
-from gate_service.proto_convert.untyped import parse_json, query_params
-from gate_service.servicers.common import authenticate, unary
+from gate_service.proto_convert.untyped import query_params
+from gate_service.servicers.common import brand_admin, json_body, unary
 from spidergate.v1 import client_aliases_pb2 as pb
 from spidergate.v1 import client_aliases_pb2_grpc
 
@@ -45,19 +42,7 @@ class ClientAliasServicer(client_aliases_pb2_grpc.ClientAliasServiceServicer):
 
     async def _brand(self, context: grpc.aio.ServicerContext) -> str:
         """The caller's brand; 401 without a valid credential, 403 for an agent token."""
-        principal = await authenticate(self._core, context)
-        if principal.kind != "client_credential":
-            raise GateError(
-                "permission_denied",
-                "Managing client aliases needs the brand's client credential, not an agent token.",
-            )
-        return principal.client_id
-
-    async def _body(self, raw: bytes, convert: Callable[[dict[str, Any]], Req]) -> Req:
-        """A body the bridge could not type, read as the bridge reads one."""
-        settings = self._core.settings
-        limit = settings.json_offload_bytes
-        return await sized(len(raw), limit, parse_json, raw, settings.max_json_depth, convert)
+        return (await brand_admin(self._core, context, "Managing client aliases")).client_id
 
     @unary
     async def ListClientAliases(
@@ -75,7 +60,7 @@ class ClientAliasServicer(client_aliases_pb2_grpc.ClientAliasServiceServicer):
     ) -> pb.CreateClientAliasResponse:
         brand = await self._brand(context)
         if request.HasField("raw_body"):
-            request = await self._body(request.raw_body, create_request_from_json)
+            request = await json_body(self._core, request.raw_body, create_request_from_json)
         view = await self._aliases.create(brand, new_alias_from_proto(request))
         return pb.CreateClientAliasResponse(alias=alias_to_proto(view))
 
@@ -94,8 +79,8 @@ class ClientAliasServicer(client_aliases_pb2_grpc.ClientAliasServiceServicer):
         brand = await self._brand(context)
         if request.HasField("raw_body"):
             leaf = request.name
-            request = await self._body(
-                request.raw_body, lambda body: update_request_from_json(leaf, body)
+            request = await json_body(
+                self._core, request.raw_body, lambda body: update_request_from_json(leaf, body)
             )
         view = await self._aliases.update(brand, request.name, patch_from_proto(request))
         return pb.UpdateClientAliasResponse(alias=alias_to_proto(view))

@@ -13,6 +13,7 @@ whether it runs in the gRPC server's task for it or in the bridge's (in-process)
 from __future__ import annotations
 
 import functools
+import hmac
 import logging
 import time
 import uuid
@@ -25,7 +26,9 @@ import grpc
 from gate_service.auth.principal import Principal
 from gate_service.deadline import Deadline
 from gate_service.errors import GateError
+from gate_service.offload import sized
 from gate_service.proto_convert.errors import to_status
+from gate_service.proto_convert.untyped import parse_json
 from gate_service.routing.outcome import RequestContext
 from gate_service.telemetry.logs import bind_request
 
@@ -80,6 +83,41 @@ async def authenticate(
     if scope is not None:
         require_scope(principal, scope)
     return principal
+
+
+def is_operator(core: Core, context: grpc.aio.ServicerContext) -> bool:
+    """Whether the call carries the operator token (constant-time compare; never while
+    the operator token is unset)."""
+    expected = core.settings.operator_token
+    given = metadata_value(context, "authorization")
+    return bool(
+        expected
+        and given is not None
+        and hmac.compare_digest(given.encode(), f"Bearer {expected}".encode())
+    )
+
+
+async def brand_admin(core: Core, context: grpc.aio.ServicerContext, what: str) -> Principal:
+    """The caller when it is a brand's client credential: 401 without a valid credential,
+    403 for an agent token (``what`` the call does, for the message). Managing a brand's
+    keys, tokens, aliases, prompts and invites is its admin's: an agent token could
+    otherwise widen its own reach (mint itself an unlimited sibling, route through keys
+    it was not given)."""
+    principal = await authenticate(core, context)
+    if principal.kind != "client_credential":
+        raise GateError(
+            "permission_denied",
+            f"{what} needs the brand's client credential, not an agent token.",
+        )
+    return principal
+
+
+async def json_body(core: Core, raw: bytes, convert: Callable[[dict[str, Any]], Req]) -> Req:
+    """A JSON body the bridge passed through untyped, parsed as the bridge would (the
+    configured depth bound; a large one off the event loop), then converted."""
+    settings = core.settings
+    limit = settings.json_offload_bytes
+    return await sized(len(raw), limit, parse_json, raw, settings.max_json_depth, convert)
 
 
 def request_context(

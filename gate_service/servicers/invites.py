@@ -14,7 +14,6 @@ from __future__ import annotations
 import grpc
 
 from gate_service.core import Core
-from gate_service.errors import GateError
 from gate_service.offload import sized
 from gate_service.proto_convert.invites import (
     create_request_from_json,
@@ -24,7 +23,7 @@ from gate_service.proto_convert.invites import (
     status_from_proto,
 )
 from gate_service.proto_convert.untyped import parse_json, query_params
-from gate_service.servicers.common import authenticate, unary
+from gate_service.servicers.common import brand_admin, unary
 from spidergate.v1 import invites_pb2 as pb
 from spidergate.v1 import invites_pb2_grpc
 
@@ -35,13 +34,7 @@ class InviteServicer(invites_pb2_grpc.InviteServiceServicer):
         self._invites = core.invites
 
     async def _brand(self, context: grpc.aio.ServicerContext) -> str:
-        principal = await authenticate(self._core, context)
-        if principal.kind != "client_credential":
-            raise GateError(
-                "permission_denied",
-                "Inviting contributors needs the brand's client credential, not an agent token.",
-            )
-        return principal.client_id
+        return (await brand_admin(self._core, context, "Inviting contributors")).client_id
 
     @unary
     async def CreateInvite(

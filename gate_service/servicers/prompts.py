@@ -12,18 +12,22 @@ its 401/403 first, then the 400 naming the field.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 
 from gate_service.auth.principal import Principal
 from gate_service.core import Core
-from gate_service.errors import GateError, invalid
-from gate_service.offload import sized
+from gate_service.errors import invalid
 from gate_service.proto_convert import prompts as convert
-from gate_service.proto_convert.untyped import parse_json, query_params
-from gate_service.servicers.common import authenticate, call_headers, unary
+from gate_service.proto_convert.untyped import query_params
+from gate_service.servicers.common import (
+    authenticate,
+    brand_admin,
+    call_headers,
+    json_body,
+    unary,
+)
 from spidergate.v1 import prompts_pb2 as pb
 from spidergate.v1 import prompts_pb2_grpc
 
@@ -39,19 +43,7 @@ class PromptServicer(prompts_pb2_grpc.PromptServiceServicer):
         return await authenticate(self._core, context, "gate:chat")
 
     async def _writer(self, context: grpc.aio.ServicerContext) -> Principal:
-        principal = await authenticate(self._core, context)
-        if principal.kind != "client_credential":
-            raise GateError(
-                "permission_denied",
-                "Saving, changing or deleting prompts needs the brand's client credential, "
-                "not an agent token.",
-            )
-        return principal
-
-    async def _body(self, raw: bytes, read: Callable[[dict[str, Any]], Req]) -> Req:
-        settings = self._core.settings
-        limit = settings.json_offload_bytes
-        return await sized(len(raw), limit, parse_json, raw, settings.max_json_depth, read)
+        return await brand_admin(self._core, context, "Saving, changing or deleting prompts")
 
     @staticmethod
     def _id(prompt_id: str) -> str:
@@ -65,7 +57,9 @@ class PromptServicer(prompts_pb2_grpc.PromptServiceServicer):
     ) -> pb.CreatePromptResponse:
         principal = await self._writer(context)
         if request.HasField("raw_body"):
-            request = await self._body(request.raw_body, convert.create_request_from_json)
+            request = await json_body(
+                self._core, request.raw_body, convert.create_request_from_json
+            )
         view = await self._prompts.create(
             principal.client_id, convert.new_prompt_from_proto(request)
         )
@@ -118,8 +112,10 @@ class PromptServicer(prompts_pb2_grpc.PromptServiceServicer):
         principal = await self._writer(context)
         if request.HasField("raw_body"):
             prompt_id = request.prompt_id
-            request = await self._body(
-                request.raw_body, lambda body: convert.update_request_from_json(prompt_id, body)
+            request = await json_body(
+                self._core,
+                request.raw_body,
+                lambda body: convert.update_request_from_json(prompt_id, body),
             )
         view = await self._prompts.update(
             principal.client_id, self._id(request.prompt_id), convert.patch_from_proto(request)

@@ -20,7 +20,6 @@ carries the token's ``X-RateLimit-*`` (``unary`` adds them).
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -46,7 +45,12 @@ from gate_service.proto_convert.usage import (
     usage_request_from_query,
     usage_to_proto,
 )
-from gate_service.servicers.common import authenticate, call_headers, metadata_value, unary
+from gate_service.servicers.common import (
+    authenticate,
+    call_headers,
+    is_operator,
+    unary,
+)
 from gate_service.storage.text import storable
 from gate_service.vault.capacity import Capacity, KeyCapacity, assess
 from gate_service.vault.health import key_health
@@ -62,13 +66,7 @@ class UsageServicer(usage_pb2_grpc.UsageServiceServicer):
         self._vault = VaultManager.for_core(core)
 
     async def _scope(self, context: grpc.aio.ServicerContext) -> LedgerScope:
-        operator = self._core.settings.operator_token
-        header = metadata_value(context, "authorization")
-        if (
-            operator
-            and header is not None
-            and hmac.compare_digest(header.encode(), f"Bearer {operator}".encode())
-        ):
+        if is_operator(self._core, context):
             return LedgerScope.everyone()
         return LedgerScope.of(await authenticate(self._core, context, "gate:usage"))
 

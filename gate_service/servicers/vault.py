@@ -11,16 +11,13 @@ its 401/403 first, then the 400 naming the field (with the token's ``X-RateLimit
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 
 from gate_service.core import Core
 from gate_service.errors import GateError
-from gate_service.offload import sized
-from gate_service.proto_convert.untyped import parse_json, query_params
+from gate_service.proto_convert.untyped import query_params
 from gate_service.proto_convert.vault import (
     create_request_from_json,
     health_request_from_query,
@@ -32,7 +29,12 @@ from gate_service.proto_convert.vault import (
     query_from_proto,
     update_request_from_json,
 )
-from gate_service.servicers.common import authenticate, metadata_value, unary
+from gate_service.servicers.common import (
+    brand_admin,
+    is_operator,
+    json_body,
+    unary,
+)
 from gate_service.vault.manager import Caller, VaultManager
 from gate_service.vault.records import KeyView
 from spidergate.v1 import vault_pb2 as pb
@@ -47,31 +49,13 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
         self._vault = VaultManager.for_core(core)
 
     async def _caller(self, context: grpc.aio.ServicerContext) -> Caller:
-        header = metadata_value(context, "authorization")
-        operator = self._core.settings.operator_token
-        if (
-            operator
-            and header is not None
-            and hmac.compare_digest(header.encode(), f"Bearer {operator}".encode())
-        ):
+        if is_operator(self._core, context):
             return Caller(client_id=None)
-        principal = await authenticate(self._core, context)
-        if principal.kind != "client_credential":
-            raise GateError(
-                "permission_denied",
-                "Managing provider keys needs the brand's client credential, not an agent token.",
-            )
+        principal = await brand_admin(self._core, context, "Managing provider keys")
         return Caller(client_id=principal.client_id)
 
     def _key(self, view: KeyView) -> pb.ProviderKey:
         return key_to_proto(view, self._vault.state(view))
-
-    async def _body(self, raw: bytes, convert: Callable[[dict[str, Any]], Req]) -> Req:
-        """A body the bridge could not type, read as the bridge reads one: a large one in
-        a worker thread (a 20 MB body of junk must not stall every other call)."""
-        settings = self._core.settings
-        limit = settings.json_offload_bytes
-        return await sized(len(raw), limit, parse_json, raw, settings.max_json_depth, convert)
 
     @staticmethod
     def _key_id(key_id: str) -> str:
@@ -85,7 +69,7 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
     ) -> pb.CreateKeyResponse:
         caller = await self._caller(context)
         if request.HasField("raw_body"):
-            request = await self._body(request.raw_body, create_request_from_json)
+            request = await json_body(self._core, request.raw_body, create_request_from_json)
         view = await self._vault.create(caller, new_key_from_proto(request))
         return pb.CreateKeyResponse(key=self._key(view))
 
@@ -114,8 +98,8 @@ class VaultServicer(vault_pb2_grpc.VaultServiceServicer):
         caller = await self._caller(context)
         if request.HasField("raw_body"):
             key_id = request.key_id
-            request = await self._body(
-                request.raw_body, lambda body: update_request_from_json(key_id, body)
+            request = await json_body(
+                self._core, request.raw_body, lambda body: update_request_from_json(key_id, body)
             )
         view = await self._vault.update(
             caller,
