@@ -1,7 +1,6 @@
 """The core calls of the console's data pages (Overview, Usage, Catalog): the same services
-and methods as ``GET /usage``, ``/stats``, ``/traces/stats``, ``/traces``, ``/capacity``,
-``/models`` and ``/providers``, with the signed-in credential, answered in the API's JSON
-shapes. Beside :mod:`bridge.console.core_calls` (whose call helper it uses), so that the
+and methods as ``GET /usage``, ``/traces``, ``/capacity``, ``/models`` and ``/providers``,
+with the signed-in credential, answered in the API's JSON shapes. Beside :mod:`bridge.console.core_calls` (whose call helper it uses), so that the
 pages built in parallel each add their calls in a module of their own.
 """
 
@@ -13,11 +12,7 @@ from typing import Any
 
 from bridge.console.core_calls import _call
 from gate_service.catalog.snapshot import parse_model_query
-from gate_service.ledger.analytics_json import (
-    capacity_to_json,
-    stats_to_json,
-    trace_stats_to_json,
-)
+from gate_service.ledger.analytics_json import capacity_to_json
 from gate_service.ledger.json_shapes import page_to_json, usage_to_json
 from gate_service.proto_convert import analytics as convert
 from gate_service.proto_convert.catalog import model_to_json, provider_to_json, query_to_proto
@@ -53,22 +48,6 @@ async def usage(
     )
     answer = await _call(core.usage.GetUsage, message, secret, request_id)
     return usage_to_json(usage_from_proto(answer))
-
-
-async def stats(core: Any, secret: str, request_id: str, window: str) -> dict[str, Any]:
-    """``GET /stats?from=…&to=…``: active agents, requests, errors, spend."""
-    start, end = window_ms(window)
-    message = usage_pb2.GetStatsRequest(start_time_ms=start, end_time_ms=end)
-    answer = await _call(core.usage.GetStats, message, secret, request_id)
-    return stats_to_json(convert.stats_from_proto(answer))
-
-
-async def trace_stats(core: Any, secret: str, request_id: str, window: str) -> dict[str, Any]:
-    """``GET /traces/stats?from=…&to=…``: count, successes, errors, p95, cost."""
-    start, end = window_ms(window)
-    message = usage_pb2.GetTraceStatsRequest(start_time_ms=start, end_time_ms=end)
-    answer = await _call(core.usage.GetTraceStats, message, secret, request_id)
-    return trace_stats_to_json(convert.trace_stats_from_proto(answer))
 
 
 async def fallbacks(core: Any, secret: str, request_id: str, window: str) -> dict[str, Any]:
