@@ -1,7 +1,8 @@
 """The core calls of the console's data pages (Overview, Usage, Catalog): the same services
 and methods as ``GET /usage``, ``/traces``, ``/capacity``, ``/models`` and ``/providers``,
-with the signed-in credential, answered in the API's JSON shapes. Beside :mod:`bridge.console.core_calls` (whose call helper it uses), so that the
-pages built in parallel each add their calls in a module of their own.
+with the signed-in credential, answered in the API's JSON shapes. Beside
+:mod:`bridge.console.core_calls` (whose call helper it uses), so that the pages built in
+parallel each add their calls in a module of their own.
 """
 
 from __future__ import annotations
