@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy import BigInteger, Index, text
+from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -143,11 +143,6 @@ class CatalogEntry(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-# The rows ``GET /capacity`` reads one by one (gate_service/ledger/analytics.py), indexed
-# apart: a fallback chain's attempts, and 429s.
-CAPACITY_ROWS = "fallback_chain <> '[]' OR status = 429"
-
-
 class RequestLog(SQLModel, table=True):
     """The ledger: one row per request, with its attempts (journaled, then written in
     batches; see ``gate_service/ledger``).
@@ -171,14 +166,6 @@ class RequestLog(SQLModel, table=True):
         Index("ix_request_log_token_created", "token_id", "created_at"),
         # The operator's newest-first list across brands (migration 0017).
         Index("ix_request_log_created_id", "created_at", "id"),
-        # The rows /capacity reads: a fallback chain's attempts, and 429s (0017).
-        Index(
-            "ix_request_log_client_created_capacity",
-            "client_id",
-            "created_at",
-            postgresql_where=text(CAPACITY_ROWS),
-            sqlite_where=text(CAPACITY_ROWS),
-        ),
     )
     id: str = Field(primary_key=True, max_length=64)
     client_id: str = Field(max_length=32)

@@ -1,5 +1,4 @@
-"""The ledger's rows by time alone, for the operator's reads across every brand; and the
-rows ``/capacity`` reads: those with a fallback chain or answered 429.
+"""The ledger's rows by time alone, for the operator's reads across every brand.
 
 The operator's ``GET /traces`` (and the console's Traces list and overview fallback sample
 it reads) has no brand to start from: newest first over every brand was a sort of the
@@ -7,11 +6,6 @@ whole window, 1.3 s at 1,000,000 rows, where a brand's list is an index range sc
 (``(client_id, created_at)``). ``(created_at, id)`` is the list's own order, so the
 operator's page is read from the index's newest end too. Times only grow, so each insert
 lands on the index's last page: little for the writer to add.
-
-``GET /capacity`` counts each provider's attempts and 429s: the requests' counts come from
-the rollups now, and only the rows with a fallback chain or a 429 (~9 % of rows) are read,
-through a partial index of them: finding them read every row of the window (a 7-day
-window was a scan of the whole table, ~1 s at 1,000,000 rows).
 
 Revision ID: 0017
 Revises: 0011
@@ -22,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
@@ -31,20 +24,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-_READ_BY_CAPACITY = sa.text("fallback_chain <> '[]' OR status = 429")
-
-
 def upgrade() -> None:
     op.create_index("ix_request_log_created_id", "request_log", ["created_at", "id"])
-    op.create_index(
-        "ix_request_log_client_created_capacity",
-        "request_log",
-        ["client_id", "created_at"],
-        postgresql_where=_READ_BY_CAPACITY,
-        sqlite_where=_READ_BY_CAPACITY,
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_request_log_client_created_capacity", table_name="request_log")
     op.drop_index("ix_request_log_created_id", table_name="request_log")
