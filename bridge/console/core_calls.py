@@ -9,6 +9,7 @@ the templates read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +21,8 @@ from gate_service.auth.tokens import parse_bearer
 from gate_service.errors import GateError
 from gate_service.ledger.json_shapes import page_to_json
 from gate_service.proto_convert.errors import from_rpc_error
-from gate_service.proto_convert.usage import page_from_proto
-from spidergate.v1 import auth_pb2, usage_pb2, vault_pb2
+from gate_service.proto_convert.usage import page_from_proto, traces_request_from_query
+from spidergate.v1 import auth_pb2, vault_pb2
 
 _TIMEOUT_S = 30.0
 TRACES_PER_PAGE = 50
@@ -74,9 +75,14 @@ async def identify(core: Any, secret: str, request_id: str) -> Identity:
     return Identity("operator", "", "operator")
 
 
-async def traces(core: Any, secret: str, request_id: str, offset: int) -> dict[str, Any]:
-    """``GET /traces?limit=50&offset=N``: newest first, as the API lists them."""
-    message = usage_pb2.ListTracesRequest(limit=TRACES_PER_PAGE, offset=offset)
+async def traces(
+    core: Any, secret: str, request_id: str, offset: int, filters: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``GET /traces?limit=50&offset=N`` with the API's filters (``agent``, ``model``,
+    ``status``, ``kind``, ``from``, ``to``, ``min_latency_ms``, ``min_cost_usd``, read by
+    the API's own parser: a bad value raises its 400 naming the parameter), newest first."""
+    message = traces_request_from_query(filters or {})
+    message.limit, message.offset = TRACES_PER_PAGE, offset
     answer = await _call(core.usage.ListTraces, message, secret, request_id)
     return page_to_json(page_from_proto(answer), TRACES_PER_PAGE, offset)
 

@@ -14,6 +14,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from jinja2 import Environment
 from starlette.requests import Request
@@ -227,22 +228,43 @@ logout = write(_logout, agents=True)
 # ----------------------------------------------------------------- pages
 
 
+# The Traces list's filters: the API's own ``GET /traces`` parameters.
+TRACE_FILTERS = ("agent", "model", "status", "kind", "from", "to", "min_latency_ms", "min_cost_usd")
+
+
 async def _traces(request: Request, user: ConsoleUser) -> Response:
     raw = request.query_params.get("offset", "0")
     offset = int(raw) if raw.isdigit() and len(raw) < 9 else 0
+    filters = {
+        name: value
+        for name in TRACE_FILTERS
+        if (value := request.query_params.get(name, "").strip()) and len(value) <= 300
+    }
     # Every kind of session: the API lists an agent's own traces, a brand's, or (the
     # operator) every brand's.
-    listing = await core_calls.traces(
-        _state(request).core(), user.secret, request_id(request), offset
-    )
+    error, status = "", 200
+    try:
+        listing = await core_calls.traces(
+            _state(request).core(), user.secret, request_id(request), offset, filters
+        )
+    except GateError as exc:
+        if exc.http_status != 400:
+            raise
+        # A filter the API refuses: said above the form, which keeps what was typed.
+        error, status = exc.message, 400
+        listing = {"data": [], "has_more": False}
     return render(
         request,
         "traces.html",
+        status,
         user=user,
         page="traces",
         listing=listing,
         offset=offset,
         per_page=core_calls.TRACES_PER_PAGE,
+        filters=filters,
+        filter_query=urlencode(filters),
+        error=error,
     )
 
 

@@ -79,13 +79,21 @@ def _top(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-r["requests"], -r["cost_usd"]))[:TOP]
 
 
+def active_agents(usage: dict[str, Any]) -> int:
+    """The agents with a request in the report's window: what ``GET /stats`` counts as
+    ``active_agents`` (the brand credential's own requests have no agent)."""
+    return sum(1 for row in usage["by_agent"] if row["agent"] is not None and row["requests"])
+
+
 async def _overview(request: Request, user: ConsoleUser) -> Response:
+    """The window's figures from one usage report (its totals, buckets and breakdowns
+    hold the requests, errors, spend, latency and active agents ``/stats`` and
+    ``/traces/stats`` would answer again: the ledger's reads run one at a time, so each
+    call more is time added to the page) and the fallbacks among its newest requests."""
     window = _window(request)
     core, secret, rid = _core(request), user.secret, request_id(request)
-    usage, stats, trace_stats, fallbacks = await asyncio.gather(
+    usage, fallbacks = await asyncio.gather(
         data_calls.usage(core, secret, rid, window),
-        data_calls.stats(core, secret, rid, window),
-        data_calls.trace_stats(core, secret, rid, window),
         data_calls.fallbacks(core, secret, rid, window),
     )
     return render(
@@ -96,8 +104,7 @@ async def _overview(request: Request, user: ConsoleUser) -> Response:
         window=window,
         windows=tuple(data_calls.WINDOWS),
         usage=usage,
-        stats=stats,
-        trace_stats=trace_stats,
+        active_agents=active_agents(usage),
         fallbacks=fallbacks,
         charts=_charts(usage),
         top={

@@ -74,17 +74,6 @@ def decode(text: str | None) -> Histogram:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
-def add_encoded(into: Histogram, text: str | None) -> None:
-    """``into += decode(text)``, without building the decoded histogram."""
-    if not text:
-        return
-    flat = orjson.loads(text)
-    get = into.get
-    for i in range(0, len(flat), 2):
-        index = flat[i]
-        into[index] = get(index, 0) + flat[i + 1]
-
-
 def of(latencies: Iterable[float]) -> Histogram:
     hist: Histogram = {}
     for latency in latencies:

@@ -7,7 +7,9 @@ Every statement starts from :func:`scope_terms`, the one place that turns a
 How a usage report is computed, and what it costs:
 
 - The hours wholly inside the window come from ``usage_rollup`` (:mod:`.rollups`): one row
-  per hour and group, whatever the traffic. A 30-day report reads 720 × groups rows.
+  per hour and group, whatever the traffic; a daily report reads its whole days from
+  ``usage_rollup_day`` instead. The rows are summed into every breakdown at once
+  (:mod:`.breakdowns`, numpy): a month of the largest brand is ~16k rows.
 - An hour the window cuts (its edges, unless they fall on the hour) is taken from the raw
   rows, from whichever side of the cut holds fewer of them: the rows inside the window, or
   the hour's rollup minus the rows outside it. A window ending now has nothing after its
@@ -18,17 +20,17 @@ How a usage report is computed, and what it costs:
   the same buckets): within 1 % of ``percentile_cont`` over the raw values, the same
   numbers on SQLite and PostgreSQL (:mod:`.histogram`).
 
-Measured on a 300k-row SQLite ledger: see docs/ledger.md.
+Measured at a million rows: see docs/ledger.md.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -39,7 +41,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    false,
     func,
     literal,
     null,
@@ -49,9 +50,10 @@ from sqlalchemy import (
 )
 from sqlalchemy import select as sql_select
 
-from gate_service.ledger import histogram
+from gate_service.ledger import breakdowns
+from gate_service.ledger.breakdowns import numbered
 from gate_service.ledger.record import RequestRecord
-from gate_service.ledger.rollups import DAY_ROLLUPS, ROLLUPS, Tally
+from gate_service.ledger.rollups import DAY_ROLLUPS, ROLLUPS
 from gate_service.ledger.rows import REQUEST_ID_LENGTH, REQUESTS, record_from_row
 from gate_service.ledger.timeutil import HOUR, TICK, hour_of, utc
 from gate_service.ledger.views import (
@@ -71,10 +73,16 @@ R = REQUESTS.c
 U = ROLLUPS.c
 D = DAY_ROLLUPS.c
 DAY = timedelta(days=1)
-# The breakdown dimensions and the columns they read.
 DIMENSIONS = ("model", "provider", "alias", "agent", "kind")
 _DIMENSION_COLUMNS = ("served_model", "provider", "alias", "agent_name", "kind")
-_COST_DIGITS = 9
+_SUMS = (
+    "requests",
+    "errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+)
 # Counting the raw rows on either side of a cut stops here: past it, a side is "large".
 _EDGE_COUNT_CAP = 5_000
 
@@ -187,82 +195,67 @@ def _whole_days(hours: set[datetime], first: datetime, last: datetime) -> tuple[
     return (lo, hi) if lo < hi else (first, first)
 
 
-def _statement(query: UsageQuery, plan: _Plan) -> Select[Any]:
-    """Rollups of the plan's hours and its raw rows, in one statement (one snapshot)."""
-    scope = query.scope
-    rollups = sql_select(
+def _rollup_part(table: Any, at: Any, query: UsageQuery, *terms: Any) -> Select[Any]:
+    """A rollup table's rows of the report; its histogram as its pairs' text (without
+    the brackets: the report decodes them all at once)."""
+    return sql_select(
         literal("rollup").label("source"),
-        type_coerce(U.hour, DateTime()).label("at"),  # no per-row tz step
-        U.served_model,
-        U.provider,
-        U.alias,
-        U.agent_name,
-        U.kind,
-        U.requests,
-        U.errors,
-        U.prompt_tokens,
-        U.completion_tokens,
-        U.cached_tokens,
-        U.reasoning_tokens,
-        U.cost_usd,
-        U.latency,
+        type_coerce(at, DateTime()).label("at"),  # no per-row tz step
+        *(table[name] for name in _DIMENSION_COLUMNS),
+        *(table[name] for name in _SUMS),
+        table.cost_usd,
+        func.substr(table.latency, 2, func.length(table.latency) - 2).label("pairs"),
         cast(null(), Float).label("latency_ms"),
-        literal(0).label("status"),
-    )
+    ).where(*scope_terms(table, query.scope), *_kind_terms(table, query.kind), *terms)
+
+
+def _statement(query: UsageQuery, plan: _Plan) -> Select[Any]:
+    """The plan's rollups (hourly, and whole days from the day rollups) and raw rows, in
+    one statement (one snapshot)."""
     lo, hi = plan.days
-    hourly = and_(U.hour >= plan.first_hour, U.hour <= plan.last_hour)
+    hourly = [U.hour >= plan.first_hour, U.hour <= plan.last_hour]
     if lo < hi:
-        hourly = and_(hourly, or_(U.hour < lo, U.hour >= hi))
-    rollups = rollups.where(*scope_terms(U, scope), *_kind_terms(U, query.kind), hourly)
-    parts: list[Select[Any]] = [rollups]
+        hourly.append(or_(U.hour < lo, U.hour >= hi))
+    # A cut hour read from its rows inside the window has its rollup left out.
+    for hour in _cut_hours(plan.start, plan.end):
+        if hour not in plan.rollup_hours:
+            hourly.append(or_(U.hour < hour, U.hour >= hour + HOUR))
+    parts = [_rollup_part(U, U.hour, query, *hourly)]
     if lo < hi:
+        parts.append(_rollup_part(D, D.day, query, D.day >= lo, D.day < hi))
+    if plan.raw:
         parts.append(
             sql_select(
-                literal("day").label("source"),
-                type_coerce(D.day, DateTime()).label("at"),  # no per-row tz step
-                D.served_model,
-                D.provider,
-                D.alias,
-                D.agent_name,
-                D.kind,
-                D.requests,
-                D.errors,
-                D.prompt_tokens,
-                D.completion_tokens,
-                D.cached_tokens,
-                D.reasoning_tokens,
-                D.cost_usd,
-                D.latency,
-                cast(null(), Float).label("latency_ms"),
-                literal(0).label("status"),
-            ).where(*scope_terms(D, scope), *_kind_terms(D, query.kind), D.day >= lo, D.day < hi)
+                literal("raw").label("source"),
+                type_coerce(R.created_at, DateTime()).label("at"),  # no per-row tz step
+                *(R[name] for name in _DIMENSION_COLUMNS),
+                literal(1).label("requests"),
+                case((R.status >= 400, 1), else_=0).label("errors"),
+                *(R[name] for name in _SUMS[2:]),
+                R.cost_usd,
+                cast(null(), String).label("pairs"),
+                # Only a success's latency is in the histograms.
+                case((R.status < 400, R.latency_ms), else_=null()).label("latency_ms"),
+            ).where(
+                *scope_terms(R, query.scope),
+                *_kind_terms(R, query.kind),
+                or_(*(and_(R.created_at >= a, R.created_at < b) for a, b in plan.raw)),
+            )
         )
-    if not plan.raw:
-        return parts[0] if len(parts) == 1 else union_all(*parts)  # type: ignore[return-value]
-    raw = sql_select(
-        literal("raw").label("source"),
-        type_coerce(R.created_at, DateTime()).label("at"),  # no per-row tz step
-        R.served_model,
-        R.provider,
-        R.alias,
-        R.agent_name,
-        R.kind,
-        literal(1).label("requests"),
-        case((R.status >= 400, 1), else_=0).label("errors"),
-        R.prompt_tokens,
-        R.completion_tokens,
-        R.cached_tokens,
-        R.reasoning_tokens,
-        R.cost_usd,
-        cast(null(), String).label("latency"),
-        R.latency_ms,
-        R.status,
-    ).where(
-        *scope_terms(R, scope),
-        *_kind_terms(R, query.kind),
-        or_(false(), *(and_(R.created_at >= a, R.created_at < b) for a, b in plan.raw)),
-    )
-    return union_all(*parts, raw)  # type: ignore[return-value]
+    return parts[0] if len(parts) == 1 else union_all(*parts)  # type: ignore[return-value]
+
+
+def _fetch(conn: Connection, stmt: Select[Any]) -> Sequence[Sequence[Any]]:
+    """The statement's rows as the driver's tuples. On PostgreSQL the statement goes to
+    psycopg directly: SQLAlchemy's rows (and taking them apart again) were a quarter of
+    a month's report (its columns need no conversion: times are ``type_coerce``d). On
+    SQLite, SQLAlchemy's rows, whose stored times it parses."""
+    if conn.dialect.name != "postgresql":
+        return conn.execute(stmt).all()
+    compiled = stmt.compile(dialect=conn.dialect)
+    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(str(compiled), compiled.params)
+        return cursor.fetchall()
 
 
 def usage(db: Database, query: UsageQuery) -> UsageReport:
@@ -278,121 +271,41 @@ def usage(db: Database, query: UsageQuery) -> UsageReport:
 def _usage(db: Database, query: UsageQuery) -> UsageReport:
     with db.engine.connect() as conn:
         plan = _plan(conn, query)
-        rows = conn.execute(_statement(query, plan)).all()
-    # The finest grain first (groups × report buckets), then the breakdowns from it. The
-    # rows are read by position and each stored time converted once: a month's report
-    # adds ~16k rows, and per-row overhead was half its time.
-    fine: dict[tuple[Any, ...], Tally] = {}
-    times: dict[Any, tuple[datetime, datetime]] = {}  # as read -> (UTC, report bucket)
+        rows = _fetch(conn, _statement(query, plan))
+    # Column by column (:mod:`.breakdowns`): Python touches each value a few times, in
+    # comprehensions; each stored time is converted once.
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 16
+    source, stored = columns[0], columns[1]
     by_hour = query.bucket == "hour"
-    for row in rows:
-        source, stored = row[0], row[1]
-        known = times.get(stored)
-        if known is None:
-            at = utc(stored)
-            bucket = hour_of(at) if by_hour else at.replace(hour=0, minute=0, second=0)
-            known = times[stored] = (at, bucket.replace(microsecond=0))
-        at, bucket = known
-        if source == "rollup" and at not in plan.rollup_hours:
-            continue
-        keys = (row[2], row[3], row[4], row[5], row[6], bucket)
-        acc = fine.get(keys)
-        if acc is None:
-            acc = fine[keys] = Tally()
-        if source == "raw":
-            acc.count(row._mapping, 1 if plan.start <= at <= plan.end else -1)
-        else:  # an hourly or day rollup, added in place (no intermediate tally)
-            acc.requests += row[7]
-            acc.errors += row[8]
-            acc.prompt_tokens += row[9]
-            acc.completion_tokens += row[10]
-            acc.cached_tokens += row[11]
-            acc.reasoning_tokens += row[12]
-            acc.cost_usd += row[13]
-            histogram.add_encoded(acc.latency, row[14])
-    sums = _roll_up({keys: acc for keys, acc in fine.items() if acc.requests > 0})
+    times: dict[Any, tuple[datetime, datetime]] = {}  # as read -> (UTC, report bucket)
+    for value in set(stored):
+        at = utc(value)
+        bucket = hour_of(at) if by_hour else at.replace(hour=0, minute=0, second=0)
+        times[value] = (at, bucket.replace(microsecond=0))
+    # A raw row outside the window is taken away from its cut hour's rollup.
+    sign = [
+        -1 if s == "raw" and not plan.start <= times[t][0] <= plan.end else 1
+        for s, t in zip(source, stored, strict=True)
+    ]
+    sums = breakdowns.Rows(columns[7:13], columns[13], columns[14], columns[15], sign)
 
-    metrics: dict[int, UsageMetrics] = {}  # computed once per tally, however often shared
-
-    def of(acc: Tally) -> UsageMetrics:
-        if id(acc) not in metrics:
-            metrics[id(acc)] = _metrics(acc)
-        return metrics[id(acc)]
-
-    def groups(dim: str) -> tuple[UsageGroup, ...]:
-        found = [UsageGroup(key, of(acc)) for (d, key), acc in sums.items() if d == dim]
+    def groups(position: int) -> tuple[UsageGroup, ...]:
+        found = [UsageGroup(k, m) for k, m in sums.by(*numbered(columns[position])).items()]
         found.sort(key=lambda g: (-g.metrics.requests, g.key is None, g.key or ""))
         return tuple(found)
 
-    buckets = sorted(
-        (UsageBucket(key, of(acc)) for (d, key), acc in sums.items() if d == "bucket"),
-        key=lambda b: b.start,
-    )
+    total = sums.by(np.zeros(len(rows), dtype=np.int64), [None])
+    by_bucket = sums.by(*numbered([times[t][1] for t in stored]))
     return UsageReport(
         window=query.window,
         bucket=query.bucket,
-        totals=of(sums["total", None]),
-        by_model=groups("model"),
-        by_provider=groups("provider"),
-        by_alias=groups("alias"),
-        by_agent=groups("agent"),
-        by_bucket=tuple(buckets),
-        by_kind=groups("kind"),
-    )
-
-
-def _roll_up(fine: dict[tuple[Any, ...], Tally]) -> dict[tuple[str, Any], Tally]:
-    """The total and every breakdown from the finest groups (dimensions × bucket). Merging
-    histograms is what a report spends its time on, so the finest groups are merged twice
-    only: by bucket, and by everything but the bucket; the total and the other breakdowns
-    come from the latter's far fewer groups. A value shared by every group is the total,
-    one held by a single group is that group."""
-    coarse = _grouped(fine, lambda keys: keys[:-1])
-    buckets = _grouped(fine, lambda keys: keys[-1])
-    total = _merged(list(coarse.values()))
-    out: dict[tuple[str, Any], Tally] = {("total", None): total}
-    for value, acc in buckets.items():
-        out["bucket", value] = total if len(buckets) == 1 else acc
-    for i, dim in enumerate(DIMENSIONS):
-        members: dict[Any, list[Tally]] = defaultdict(list)
-        for keys, acc in coarse.items():
-            members[keys[i]].append(acc)
-        for value, accs in members.items():
-            out[dim, value] = total if len(accs) == len(coarse) else _merged(accs)
-    return out
-
-
-def _grouped(
-    fine: dict[tuple[Any, ...], Tally], key: Callable[[tuple[Any, ...]], Any]
-) -> dict[Any, Tally]:
-    members: dict[Any, list[Tally]] = defaultdict(list)
-    for keys, acc in fine.items():
-        members[key(keys)].append(acc)
-    return {value: _merged(accs) for value, accs in members.items()}
-
-
-def _merged(accs: list[Tally]) -> Tally:
-    if len(accs) == 1:
-        return accs[0]
-    out = Tally()
-    for acc in accs:
-        out.add(acc)
-    return out
-
-
-def _metrics(acc: Tally) -> UsageMetrics:
-    p50, p95, p99 = histogram.percentiles(acc.latency) or (None, None, None)
-    return UsageMetrics(
-        requests=acc.requests,
-        errors=acc.errors,
-        prompt_tokens=acc.prompt_tokens,
-        completion_tokens=acc.completion_tokens,
-        cached_tokens=acc.cached_tokens,
-        reasoning_tokens=acc.reasoning_tokens,
-        cost_usd=round(acc.cost_usd, _COST_DIGITS),
-        latency_p50_ms=p50,
-        latency_p95_ms=p95,
-        latency_p99_ms=p99,
+        totals=total.get(None, UsageMetrics()),
+        by_model=groups(2),
+        by_provider=groups(3),
+        by_alias=groups(4),
+        by_agent=groups(5),
+        by_bucket=tuple(UsageBucket(t, m) for t, m in sorted(by_bucket.items())),
+        by_kind=groups(6),
     )
 
 

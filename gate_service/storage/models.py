@@ -164,6 +164,8 @@ class RequestLog(SQLModel, table=True):
             postgresql_include=["status", "latency_ms", "cost_usd"],
         ),
         Index("ix_request_log_token_created", "token_id", "created_at"),
+        # The operator's newest-first list across brands (migration 0017).
+        Index("ix_request_log_created_id", "created_at", "id"),
     )
     id: str = Field(primary_key=True, max_length=64)
     client_id: str = Field(max_length=32)

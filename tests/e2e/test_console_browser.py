@@ -184,6 +184,32 @@ def test_brand_signs_in_and_sees_its_brand(
     assert ids["a1"] in page.inner_text("h1")
 
 
+def test_traces_filter_with_the_apis_parameters(
+    cstack: Stack, world: dict[str, Any], context: BrowserContext, seen: Seen
+) -> None:
+    """The Traces list's filter form sends the API's own ``GET /traces`` parameters: one
+    agent's traces, then nothing above a latency no request took; a value the API refuses
+    is said on the page (400), with the form still holding it."""
+    page = sign_in(cstack, context, seen, world["one"].credential)
+    page.goto(_origin(cstack) + "/console/traces")
+    ids = world["traces"]
+    page.fill("#trace-filters input[name=agent]", "agent-a")
+    page.click("#trace-filters button[type=submit]")
+    page.wait_for_url("**/console/traces?agent=agent-a*")
+    seen.page(page)
+    assert _trace_ids(page) == {ids["a1"], ids["a2"]}
+    page.fill("#trace-filters input[name=min_latency_ms]", "86400000")
+    page.click("#trace-filters button[type=submit]")
+    page.wait_for_url("**min_latency_ms=86400000*")
+    assert _trace_ids(page) == set()
+    assert "No traces match" in page.inner_text("main")
+    response = page.goto(_origin(cstack) + "/console/traces?status=sometimes&agent=agent-b")
+    assert response is not None and response.status == 400
+    assert "status" in page.inner_text("#filter-error")
+    assert page.input_value("#trace-filters input[name=status]") == "sometimes"
+    assert page.input_value("#trace-filters input[name=agent]") == "agent-b"
+
+
 def test_brand_cannot_open_another_brands_trace(
     cstack: Stack, world: dict[str, Any], context: BrowserContext, seen: Seen
 ) -> None:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from gate_service.ledger import RequestRecord, histogram, queries
+from gate_service.ledger.analytics import stats
 from gate_service.ledger.queries import usage
 from gate_service.ledger.rollups import DAY_ROLLUPS, backfill_days
 from gate_service.ledger.store import LedgerStore
@@ -91,6 +92,25 @@ def test_daily_reports_over_day_rollups_equal_the_raw_rows(
                 for group in report.by_agent:
                     of = [e for e in rows if e.agent_name == group.key]
                     same(group.metrics, expected(of, start, end))
+
+
+def test_stats_over_day_rollups_equal_the_raw_rows(
+    ledger: tuple[Database, list[RequestRecord]],
+) -> None:
+    """``/stats`` reads whole days from the day rollups, the hours around them from the
+    hourly ones, the cut hours from raw rows: the raw rows' counts, errors, cost, agents."""
+    db, entries = ledger
+    for start, end in WINDOWS:
+        for scope, mine in (
+            (LedgerScope(CLIENT), entries),
+            (LedgerScope(CLIENT, "tok_1"), [e for e in entries if e.token_id == "tok_1"]),
+        ):
+            rows = [e for e in mine if start <= e.created_at <= end]
+            found = stats(db, scope, TimeWindow(start, end))
+            assert found.requests == len(rows)
+            assert found.errors == sum(1 for e in rows if e.status >= 400)
+            assert found.cost_usd == pytest.approx(sum(e.cost_usd for e in rows), abs=1e-9)
+            assert found.active_agents == len({e.agent_name for e in rows if e.agent_name})
 
 
 def test_whole_days_are_read_from_the_day_rollups(
