@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -40,12 +40,14 @@ class ReadGate:
         *,
         burst_s: float = DEFAULT_BURST_S,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if not 0 < share <= 1:
             raise ValueError("share must be in (0, 1]")
         self._rest = (1 - share) / share
         self._burst = burst_s
         self._clock = clock
+        self._sleep = sleep
         self._lock = asyncio.Lock()
         self._free_at = 0.0
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="ledger-read")
@@ -56,7 +58,7 @@ class ReadGate:
         async with self._lock:
             wait = self._free_at - self._clock() - self._burst
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
             started = self._clock()
             try:
                 return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
