@@ -26,10 +26,6 @@ WINDOWS: dict[str, tuple[timedelta, usage_pb2.BucketSize]] = {
     "7d": (timedelta(days=7), usage_pb2.BUCKET_SIZE_DAY),
     "30d": (timedelta(days=30), usage_pb2.BUCKET_SIZE_DAY),
 }
-# How many of the window's newest requests the fallback count reads (``GET /traces``'
-# largest page): the ledger has no aggregate of fallbacks, so the page says when the
-# count covers only these.
-FALLBACK_SAMPLE = 500
 
 
 def window_ms(window: str) -> tuple[int, int]:
@@ -49,20 +45,6 @@ async def usage(
     )
     answer = await _call(core.usage.GetUsage, message, secret, request_id)
     return usage_to_json(usage_from_proto(answer))
-
-
-async def fallbacks(core: Any, secret: str, request_id: str, window: str) -> dict[str, Any]:
-    """Requests that fell back (more than one candidate in their ``fallback_chain``) among
-    the window's newest ``FALLBACK_SAMPLE``, from ``GET /traces``: ``{"count", "sampled",
-    "partial"}``. Counted on the answer itself: only the chains are read, so the 500
-    traces are not converted twice more for nothing."""
-    start, end = window_ms(window)
-    message = usage_pb2.ListTracesRequest(
-        limit=FALLBACK_SAMPLE, start_time_ms=start, end_time_ms=end
-    )
-    answer = await _call(core.usage.ListTraces, message, secret, request_id)
-    count = sum(1 for t in answer.traces if len(t.fallback_chain) > 1)
-    return {"count": count, "sampled": len(answer.traces), "partial": answer.has_more}
 
 
 async def capacity(core: Any, secret: str, request_id: str) -> dict[str, Any]:

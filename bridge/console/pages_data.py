@@ -89,13 +89,10 @@ async def _overview(request: Request, user: ConsoleUser) -> Response:
     """The window's figures from one usage report (its totals, buckets and breakdowns
     hold the requests, errors, spend, latency and active agents ``/stats`` and
     ``/traces/stats`` would answer again: the ledger's reads run one at a time, so each
-    call more is time added to the page) and the fallbacks among its newest requests."""
+    call more is time added to the page), the response-cache hits and the fallbacks
+    among them."""
     window = _window(request)
-    core, secret, rid = _core(request), user.secret, request_id(request)
-    usage, fallbacks = await asyncio.gather(
-        data_calls.usage(core, secret, rid, window),
-        data_calls.fallbacks(core, secret, rid, window),
-    )
+    usage = await data_calls.usage(_core(request), user.secret, request_id(request), window)
     return render(
         request,
         "overview.html",
@@ -105,7 +102,6 @@ async def _overview(request: Request, user: ConsoleUser) -> Response:
         windows=tuple(data_calls.WINDOWS),
         usage=usage,
         active_agents=active_agents(usage),
-        fallbacks=fallbacks,
         charts=_charts(usage),
         top={
             "Models": [(r["model"] or "not served", r) for r in _top(usage["by_model"])],

@@ -43,7 +43,7 @@ def numbered(values: Sequence[Hashable]) -> tuple[Ints, list[Any]]:
 
 
 class Rows:
-    """A report's rows, column by column: six integer sums, the cost, and the latencies
+    """A report's rows, column by column: eight integer sums, the cost, and the latencies
     (a rollup's histogram as its ``index,count,...`` text, or a raw row's latency if it
     succeeded), each row counted with a sign (-1: a raw row taken away from its cut
     hour's rollup)."""
@@ -75,7 +75,7 @@ class Rows:
         ).reshape(n, self._width)
         out: dict[Any, UsageMetrics] = {}
         for j, value in enumerate(values):
-            requests, errors, prompt, completion, cached, reasoning = (
+            requests, errors, prompt, completion, cached, reasoning, hits, falls = (
                 int(np.rint(s[j])) for s in sums
             )
             if requests <= 0:
@@ -88,6 +88,8 @@ class Rows:
                 completion_tokens=completion,
                 cached_tokens=cached,
                 reasoning_tokens=reasoning,
+                cache_hits=hits,
+                fallbacks=falls,
                 cost_usd=round(float(cost[j]), _COST_DIGITS),
                 latency_p50_ms=p50,
                 latency_p95_ms=p95,

@@ -64,6 +64,9 @@ def metrics_to_json(m: UsageMetrics) -> dict[str, Any]:
         "total_tokens": m.total_tokens,
         "cost_usd": m.cost_usd,
         "latency_ms": {"p50": m.latency_p50_ms, "p95": m.latency_p95_ms, "p99": m.latency_p99_ms},
+        "cache_hits": m.cache_hits,
+        "cache_hit_rate": m.cache_hit_rate,
+        "fallbacks": m.fallbacks,
     }
 
 

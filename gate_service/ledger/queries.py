@@ -53,7 +53,7 @@ from sqlalchemy import select as sql_select
 from gate_service.ledger import breakdowns
 from gate_service.ledger.breakdowns import numbered
 from gate_service.ledger.record import RequestRecord
-from gate_service.ledger.rollups import DAY_ROLLUPS, ROLLUPS
+from gate_service.ledger.rollups import CHAIN_SEPARATOR, DAY_ROLLUPS, ROLLUPS
 from gate_service.ledger.rows import REQUEST_ID_LENGTH, REQUESTS, record_from_row
 from gate_service.ledger.timeutil import HOUR, TICK, hour_of, utc
 from gate_service.ledger.views import (
@@ -82,6 +82,8 @@ _SUMS = (
     "completion_tokens",
     "cached_tokens",
     "reasoning_tokens",
+    "cache_hits",
+    "fallbacks",
 )
 # Counting the raw rows on either side of a cut stops here: past it, a side is "large".
 _EDGE_COUNT_CAP = 5_000
@@ -231,7 +233,11 @@ def _statement(query: UsageQuery, plan: _Plan) -> Select[Any]:
                 *(R[name] for name in _DIMENSION_COLUMNS),
                 literal(1).label("requests"),
                 case((R.status >= 400, 1), else_=0).label("errors"),
-                *(R[name] for name in _SUMS[2:]),
+                *(R[name] for name in _SUMS[2:6]),
+                case((R.cache_hit, 1), else_=0).label("cache_hits"),
+                case((R.fallback_chain.like(f"%{CHAIN_SEPARATOR}%"), 1), else_=0).label(
+                    "fallbacks"
+                ),
                 R.cost_usd,
                 cast(null(), String).label("pairs"),
                 # Only a success's latency is in the histograms.
@@ -274,7 +280,7 @@ def _usage(db: Database, query: UsageQuery) -> UsageReport:
         rows = _fetch(conn, _statement(query, plan))
     # Column by column (:mod:`.breakdowns`): Python touches each value a few times, in
     # comprehensions; each stored time is converted once.
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 16
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 18
     source, stored = columns[0], columns[1]
     by_hour = query.bucket == "hour"
     times: dict[Any, tuple[datetime, datetime]] = {}  # as read -> (UTC, report bucket)
@@ -287,7 +293,7 @@ def _usage(db: Database, query: UsageQuery) -> UsageReport:
         -1 if s == "raw" and not plan.start <= times[t][0] <= plan.end else 1
         for s, t in zip(source, stored, strict=True)
     ]
-    sums = breakdowns.Rows(columns[7:13], columns[13], columns[14], columns[15], sign)
+    sums = breakdowns.Rows(columns[7:15], columns[15], columns[16], columns[17], sign)
 
     def groups(position: int) -> tuple[UsageGroup, ...]:
         found = [UsageGroup(k, m) for k, m in sums.by(*numbered(columns[position])).items()]

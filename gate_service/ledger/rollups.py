@@ -66,6 +66,18 @@ _SUMS = (
     "cached_tokens",
     "reasoning_tokens",
 )
+# Counts added by migration 0019: requests answered from the response cache, and requests
+# whose fallback chain holds more than one candidate. Written only where the table has
+# them (the earlier migrations that fill rollups run this code on older tables).
+_COUNTS = ("cache_hits", "fallbacks")
+# Between two entries of a fallback chain as the ledger stores it (orjson, no spaces); a
+# quote inside an entry is escaped, so this appears only when there are two or more.
+CHAIN_SEPARATOR = '","'
+
+
+def fell_back(chain: str | None) -> bool:
+    """Whether a stored fallback chain holds more than one candidate."""
+    return chain is not None and CHAIN_SEPARATOR in chain
 
 
 @dataclass(slots=True)
@@ -81,6 +93,8 @@ class Tally:
     reasoning_tokens: int = 0
     cost_usd: float = 0.0
     latency: Histogram = field(default_factory=dict)
+    cache_hits: int = 0
+    fallbacks: int = 0
 
     def count(self, row: Mapping[Any, Any], sign: int = 1) -> None:
         """Add (or with ``sign`` -1, take away) one request: a ``request_log`` row."""
@@ -90,6 +104,10 @@ class Tally:
         self.cached_tokens += sign * row["cached_tokens"]
         self.reasoning_tokens += sign * row["reasoning_tokens"]
         self.cost_usd += sign * row["cost_usd"]
+        if row.get("cache_hit"):
+            self.cache_hits += sign
+        if fell_back(row.get("fallback_chain")):
+            self.fallbacks += sign
         if row["status"] >= 400:
             self.errors += sign
             return
@@ -108,6 +126,8 @@ class Tally:
         self.cached_tokens += sign * other.cached_tokens
         self.reasoning_tokens += sign * other.reasoning_tokens
         self.cost_usd += sign * other.cost_usd
+        self.cache_hits += sign * other.cache_hits
+        self.fallbacks += sign * other.fallbacks
         histogram.add(self.latency, other.latency, sign)
 
     @classmethod
@@ -122,6 +142,7 @@ class Tally:
             int(row.reasoning_tokens),
             float(row.cost_usd),
             histogram.decode(row.latency),
+            *(int(row._mapping.get(name) or 0) for name in _COUNTS),
         )
 
     def columns(self) -> dict[str, Any]:
@@ -129,6 +150,7 @@ class Tally:
             **{name: getattr(self, name) for name in _SUMS},
             "cost_usd": self.cost_usd,
             "latency": histogram.encode(self.latency),
+            **{name: getattr(self, name) for name in _COUNTS},
         }
 
 
@@ -181,23 +203,30 @@ def apply(conn: Connection, groups: Mapping[GroupKey, Tally], table: Table = ROL
     # the day table's time column is ``day``.
     named = [(_time_column(table, n), i) for i, n in enumerate(KEY_COLUMNS)]
     named = [(n, i) for n, i in named if n in table.c]
-    fresh = [{"id": i, **{n: by_id[i][0][k] for n, k in named}, **Tally().columns()} for i in ids]
+    stored = _stored_columns(table)
+    empty = {n: v for n, v in Tally().columns().items() if n in stored}
+    fresh = [{"id": i, **{n: by_id[i][0][k] for n, k in named}, **empty} for i in ids]
     conn.execute(insert(table).on_conflict_do_nothing(index_elements=["id"]), fresh)
     query = select(table).where(table.c.id.in_(ids)).order_by(table.c.id)
     if postgres:
         query = query.with_for_update()
     updates = []
-    for stored in conn.execute(query):
-        acc = Tally.of_rollup(stored)
-        acc.add(by_id[stored.id][1])
-        updates.append({"_id": stored.id, **acc.columns()})
-    columns = [*_SUMS, "cost_usd", "latency"]
+    for row in conn.execute(query):
+        acc = Tally.of_rollup(row)
+        acc.add(by_id[row.id][1])
+        updates.append({"_id": row.id, **acc.columns()})
+    columns = [n for n in (*_SUMS, "cost_usd", "latency", *_COUNTS) if n in stored]
     conn.execute(
         table.update()
         .where(table.c.id == bindparam("_id"))
         .values({name: bindparam(name) for name in columns}),
         updates,
     )
+
+
+def _stored_columns(table: Table) -> frozenset[str]:
+    """The tally columns ``table`` has (a table of an earlier migration lacks _COUNTS)."""
+    return frozenset(n for n in (*_SUMS, "cost_usd", "latency", *_COUNTS) if n in table.c)
 
 
 def _time_column(table: Table, name: str) -> str:
@@ -233,6 +262,7 @@ def backfill_days(conn: Connection, hourly: Table = ROLLUPS, days: Table = DAY_R
     n = 0
     columns = [hourly.c[name] for name in KEY_COLUMNS]
     columns += [hourly.c[name] for name in (*_SUMS, "cost_usd", "latency")]
+    columns += [hourly.c[name] for name in _COUNTS if name in hourly.c]
     result = conn.execute(select(*columns).execution_options(yield_per=10_000))
     for row in result:
         n += 1
@@ -253,7 +283,11 @@ def backfill(conn: Connection, requests: TableClause, table: Table = ROLLUPS) ->
     rollups (hours × groups), not rows."""
     keys = (*KEY_COLUMNS[:2], "created_at", *KEY_COLUMNS[3:])
     columns = [requests.c[name] for name in keys if name in requests.c]  # 0005: no kind
-    columns += [requests.c[name] for name in (*_SUMS[2:], "status", "cost_usd", "latency_ms")]
+    columns += [
+        requests.c[name]
+        for name in (*_SUMS[2:], "status", "cost_usd", "latency_ms", "cache_hit", "fallback_chain")
+        if name in requests.c
+    ]
     groups: dict[GroupKey, Tally] = {}
     n = 0
     result = conn.execute(select(*columns).execution_options(yield_per=10_000))

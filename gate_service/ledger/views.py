@@ -104,10 +104,19 @@ class UsageMetrics:
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
     latency_p99_ms: float | None = None
+    # Requests answered from the response cache; requests that fell back (a fallback
+    # chain of two or more candidates: tried or skipped before the one that answered).
+    cache_hits: int = 0
+    fallbacks: int = 0
 
     @property
     def error_rate(self) -> float:
         return round(self.errors / self.requests, 6) if self.requests else 0.0
+
+    @property
+    def cache_hit_rate(self) -> float:
+        """The share of requests answered from the response cache."""
+        return round(self.cache_hits / self.requests, 6) if self.requests else 0.0
 
     @property
     def total_tokens(self) -> int:

@@ -237,6 +237,9 @@ def metrics_to_proto(m: UsageMetrics) -> pb.UsageMetrics:
         latency_p50_ms=m.latency_p50_ms,
         latency_p95_ms=m.latency_p95_ms,
         latency_p99_ms=m.latency_p99_ms,
+        cache_hits=m.cache_hits,
+        cache_hit_rate=m.cache_hit_rate,
+        fallbacks=m.fallbacks,
     )
 
 
@@ -252,6 +255,8 @@ def metrics_from_proto(m: pb.UsageMetrics) -> UsageMetrics:
         latency_p50_ms=_opt(m, "latency_p50_ms"),
         latency_p95_ms=_opt(m, "latency_p95_ms"),
         latency_p99_ms=_opt(m, "latency_p99_ms"),
+        cache_hits=m.cache_hits,
+        fallbacks=m.fallbacks,
     )
 
 

@@ -241,6 +241,10 @@ class UsageRollup(SQLModel, table=True):
     reasoning_tokens: int = Field(default=0, sa_type=BigInteger)
     cost_usd: float = 0.0
     latency: str = "[]"
+    # Requests answered from the response cache, and requests whose fallback chain holds
+    # two or more candidates (migration 0019).
+    cache_hits: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    fallbacks: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
 
 
 class UsageRollupDay(SQLModel, table=True):
@@ -275,6 +279,10 @@ class UsageRollupDay(SQLModel, table=True):
     reasoning_tokens: int = Field(default=0, sa_type=BigInteger)
     cost_usd: float = 0.0
     latency: str = "[]"
+    # Requests answered from the response cache, and requests whose fallback chain holds
+    # two or more candidates (migration 0019).
+    cache_hits: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    fallbacks: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
 
 
 class StoredResponse(SQLModel, table=True):

@@ -42,7 +42,7 @@ class GetUsageRequest(_message.Message):
     def __init__(self, start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., bucket: _Optional[_Union[BucketSize, str]] = ..., kind: _Optional[str] = ..., compare: _Optional[bool] = ..., raw_query: _Optional[str] = ...) -> None: ...
 
 class UsageMetrics(_message.Message):
-    __slots__ = ("requests", "errors", "error_rate", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
+    __slots__ = ("requests", "errors", "error_rate", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "cache_hits", "cache_hit_rate", "fallbacks")
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     ERROR_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +54,9 @@ class UsageMetrics(_message.Message):
     LATENCY_P50_MS_FIELD_NUMBER: _ClassVar[int]
     LATENCY_P95_MS_FIELD_NUMBER: _ClassVar[int]
     LATENCY_P99_MS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_HITS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_HIT_RATE_FIELD_NUMBER: _ClassVar[int]
+    FALLBACKS_FIELD_NUMBER: _ClassVar[int]
     requests: int
     errors: int
     error_rate: float
@@ -65,7 +68,10 @@ class UsageMetrics(_message.Message):
     latency_p50_ms: float
     latency_p95_ms: float
     latency_p99_ms: float
-    def __init__(self, requests: _Optional[int] = ..., errors: _Optional[int] = ..., error_rate: _Optional[float] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., latency_p50_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., latency_p99_ms: _Optional[float] = ...) -> None: ...
+    cache_hits: int
+    cache_hit_rate: float
+    fallbacks: int
+    def __init__(self, requests: _Optional[int] = ..., errors: _Optional[int] = ..., error_rate: _Optional[float] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., latency_p50_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., latency_p99_ms: _Optional[float] = ..., cache_hits: _Optional[int] = ..., cache_hit_rate: _Optional[float] = ..., fallbacks: _Optional[int] = ...) -> None: ...
 
 class UsageGroup(_message.Message):
     __slots__ = ("key", "metrics")

@@ -10,6 +10,7 @@ import io
 import itertools
 import wave
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -336,3 +337,45 @@ def test_usage_and_traces_by_kind(stack: Stack) -> None:
         with pytest.raises(grpc.RpcError) as info:
             stub.GetUsage(usage_pb2.GetUsageRequest(kind="video"), metadata=md, timeout=10)
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_cache_hits_and_fallbacks_are_counted(stack: Stack) -> None:
+    """A response-cache hit and a fallback are counted in ``/usage``'s totals and
+    breakdowns, whether the window's hours come from the rollups or from the rows (a
+    window ending now cuts the current hour), and over gRPC."""
+    brand = Brand(stack)
+    cached = {
+        "messages": [{"role": "user", "content": f"cache me, {brand.client_id}"}],
+        "spidergate_options": {"cache_enabled": True},
+    }
+    assert chat(stack, brand.agent_a, **cached).json()["spidergate_metadata"]["cache_hit"] is False
+    assert chat(stack, brand.agent_a, **cached).json()["spidergate_metadata"]["cache_hit"] is True
+    httpx.post(
+        stack.mock.url + "/__mock/faults",
+        json={
+            "kind": "error",
+            "status": 500,
+            "times": 1,
+            "match": {"model": "llama-3.1-8b-instant"},
+        },
+    ).raise_for_status()
+    fell = chat(stack, brand.agent_b, model="spideriq/fast")
+    assert fell.status_code == 200 and fell.headers["x-spidergate-fallback-from"]
+    flush(stack)
+
+    start = datetime.now(UTC) - timedelta(minutes=90)
+    for path in ("/usage", "/usage?bucket=hour", f"/usage?from={start:%Y-%m-%dT%H:%M:%SZ}"):
+        body = api(stack, path, brand.credential).json()
+        totals = body["totals"]
+        assert (totals["requests"], totals["cache_hits"], totals["fallbacks"]) == (3, 1, 1), path
+        assert totals["cache_hit_rate"] == pytest.approx(1 / 3, abs=1e-6)
+        agents = {g["agent"]: (g["cache_hits"], g["fallbacks"]) for g in body["by_agent"]}
+        assert agents == {"agent-a": (1, 0), "agent-b": (0, 1)}, path
+        assert sum(b["fallbacks"] for b in body["by_bucket"]) == 1
+
+    with grpc.insecure_channel(stack.grpc_target) as channel:
+        reply = usage_pb2_grpc.UsageServiceStub(channel).GetUsage(
+            usage_pb2.GetUsageRequest(), metadata=(("authorization", f"Bearer {brand.credential}"),)
+        )
+    assert (reply.totals.cache_hits, reply.totals.fallbacks) == (1, 1)
+    assert reply.totals.cache_hit_rate == pytest.approx(1 / 3, abs=1e-6)

@@ -49,6 +49,8 @@ def test_rows_sum_by_value_with_signs_and_histograms() -> None:
             (0,) * 6,
             (0,) * 6,
             (0,) * 6,
+            (1, 0, 2, 1, 0, 0),  # cache hits
+            (0, 1, 1, 0, 0, 0),  # fallbacks
         ],
         cost=(0.5, 0.25, 1.0, 0.125, 0.0, 0.0),
         pairs=(*body, None, "", None),
@@ -64,6 +66,8 @@ def test_rows_sum_by_value_with_signs_and_histograms() -> None:
     histogram.add(merged_a, a2)
     assert found["a"].requests == 3 and found["a"].prompt_tokens == 15
     assert found["a"].cost_usd == 0.75
+    assert (found["a"].cache_hits, found["a"].fallbacks) == (1, 1)
+    assert (found["b"].cache_hits, found["b"].fallbacks) == (1, 1)  # 2 - 1 hits, 1 - 0
     p50, p95, _ = histogram.percentiles(merged_a) or (None, None, None)
     assert (found["a"].latency_p50_ms, found["a"].latency_p95_ms) == (p50, p95)
     b = dict(b1)

@@ -28,7 +28,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     big = sa.BigInteger()
-    op.create_table(
+    days = op.create_table(
         "usage_rollup_day",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("client_id", sa.String(length=32), nullable=False),
@@ -52,7 +52,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_usage_rollup_day_client_day", "usage_rollup_day", ["client_id", "day"])
     op.create_index("ix_usage_rollup_day_token_day", "usage_rollup_day", ["token_id", "day"])
-    rollups.backfill_days(op.get_bind())
+    # The tables as they are at this revision (the models have columns later revisions
+    # add), so this upgrade writes what it wrote when it was made.
+    bind = op.get_bind()
+    hourly = sa.Table("usage_rollup", sa.MetaData(), autoload_with=bind)
+    rollups.backfill_days(bind, hourly, days)
 
 
 def downgrade() -> None:
