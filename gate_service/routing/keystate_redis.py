@@ -127,7 +127,12 @@ class RedisKeyStore:
 
     @classmethod
     def from_url(
-        cls, url: str, rules: HealthRules, *, prefix: str = DEFAULT_PREFIX
+        cls,
+        url: str,
+        rules: HealthRules,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        clock: Callable[[], float] | None = None,
     ) -> RedisKeyStore:
         """A store on a new client for ``url``; nothing connects until the first call.
         The pool waits for a free connection rather than failing (as governance's)."""
@@ -139,7 +144,7 @@ class RedisKeyStore:
             socket_connect_timeout=TIMEOUT_S,
             retry=Retry(NoBackoff(), 0),
         )
-        return cls(Redis(connection_pool=pool), rules, prefix=prefix)
+        return cls(Redis(connection_pool=pool), rules, prefix=prefix, clock=clock)
 
     def _now(self) -> str:
         return "" if self._clock is None else str(_ms(self._clock()))
