@@ -175,9 +175,13 @@ class Run:
         health, deadline, attempts = runner.health, route.deadline, outcome.attempts
         states = runner.states
         skip_candidate = -1
-        for index, target in tries(route.planned, health, route.retry_count, attempts):
+        # ``retry_count`` caps the upstream calls after the first (None: no cap).
+        calls_left = None if route.retry_count is None else route.retry_count + 1
+        for index, target in tries(route.planned, health, attempts):
             if index == skip_candidate:
                 continue
+            if calls_left == 0:
+                break
             if deadline.expired:
                 raise out_of_time(deadline, attempts)
             cand = route.planned[index]
@@ -194,6 +198,8 @@ class Run:
                 if ticket.reason == "model_cooldown":
                     skip_candidate = index
                 continue
+            if calls_left is not None:
+                calls_left -= 1
             opened: Opened[T] | None = None
             delivered = False
             try:
