@@ -17,18 +17,20 @@ import uuid
 from redis.asyncio import Redis
 
 from gate_service.routing.health import HealthBook, Limits
+from gate_service.routing.keys import UsableKey
 from gate_service.routing.keystate_redis import RedisKeyStore
 from gate_service.routing.keystates import KeyStates, rules_of
 
 N = 2000
 LIMITS = Limits(rpm=1_000_000, rpd=10_000_000)
+KEYS = [UsableKey(f"k{i}", "groq", None, "k", None, "vault", limits=LIMITS) for i in range(4)]
 
 
 async def _sequential(states: KeyStates) -> list[float]:
     out = []
     for i in range(N):
         t0 = time.perf_counter()
-        await states.reserve(f"k{i % 4}", LIMITS, "groq", "m")
+        await states.reserve(KEYS[i % 4], "groq", "m")
         out.append((time.perf_counter() - t0) * 1e6)
     return out
 
@@ -36,9 +38,7 @@ async def _sequential(states: KeyStates) -> list[float]:
 async def _concurrent(states: KeyStates, width: int = 32) -> float:
     t0 = time.perf_counter()
     for _ in range(N // width):
-        await asyncio.gather(
-            *(states.reserve(f"k{i % 4}", LIMITS, "groq", "m") for i in range(width))
-        )
+        await asyncio.gather(*(states.reserve(KEYS[i % 4], "groq", "m") for i in range(width)))
     return (time.perf_counter() - t0) / N * 1e6
 
 
@@ -55,7 +55,7 @@ async def main(url: str) -> None:
     prefix = f"sg:bench:keys:{uuid.uuid4().hex}:"
     book = HealthBook()
     shared = KeyStates(book, RedisKeyStore.from_url(url, rules_of(book), prefix=prefix))
-    await shared.reserve("warm", Limits(), "groq", "m")
+    await shared.reserve(KEYS[0], "groq", "m")
     print(_line("embedded", await _sequential(embedded)))
     print(_line("redis", await _sequential(shared)))
     print(

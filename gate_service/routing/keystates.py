@@ -38,7 +38,8 @@ from gate_service.governance.outage import OutageLog
 from gate_service.governance.store import StoreUnavailable
 from gate_service.providers.base import FailureKind, UpstreamFailure
 from gate_service.providers.errors import quota_reset_seconds
-from gate_service.routing.health import OUTAGE_KINDS, HealthBook, Limits
+from gate_service.routing.health import OUTAGE_KINDS, HealthBook
+from gate_service.routing.keys import UsableKey
 from gate_service.routing.keystate_redis import HealthRules, Quota, RedisKeyStore, Snapshot
 
 log = logging.getLogger("spidergate.routing")
@@ -101,12 +102,12 @@ class KeyStates:
 
     # ------------------------------------------------------------------ picking
 
-    async def reserve(
-        self, key_id: str, limits: Limits, provider: str, model: str
-    ) -> Ticket | Refused:
-        """Count a request about to be sent on this key, or say why it may not be."""
-        shared = self.shared
-        if shared is None:
+    async def reserve(self, key: UsableKey, provider: str, model: str) -> Ticket | Refused:
+        """Count a request about to be sent on this key, or say why it may not be. A demo
+        key (``serve --demo``) lives only in its process, and so does its state: demo keys
+        of different deployments share their ids."""
+        shared, key_id, limits = self.shared, key.id, key.limits
+        if shared is None or key.source == "demo":
             return Ticket(self.book.sent(key_id))
         try:
             snap = await shared.reserve(
@@ -153,8 +154,8 @@ class KeyStates:
         if failure.kind is FailureKind.AUTH and self._on_invalid is not None:
             self._spawn(self._persist_invalid(key_id))
         kind = _KINDS.get(failure.kind, "outage" if failure.kind in OUTAGE_KINDS else "")
-        if self.shared is None or not kind:
-            return
+        if self.shared is None or ticket.shared is None or not kind:
+            return  # the store did not count the request (none, down, or a demo key)
         try:
             snap = await self.shared.failed(
                 key_id, kind, provider, model, ticket.shared, failure.retry_after_s

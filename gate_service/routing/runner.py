@@ -45,7 +45,8 @@ from gate_service.domain import Usage
 from gate_service.errors import GateError, invalid
 from gate_service.providers.base import FailureKind, Target, UpstreamFailure, WireAdapter
 from gate_service.routing.cost import cost_usd
-from gate_service.routing.health import HealthBook, Limits
+from gate_service.routing.health import HealthBook
+from gate_service.routing.keys import UsableKey
 from gate_service.routing.keystates import KeyStates, Refused
 from gate_service.routing.outcome import Attempt, Outcome, Served, all_failed, out_of_time, skipped
 from gate_service.routing.plan import Planned
@@ -188,7 +189,7 @@ class Run:
             adapter = runner.adapters[target.provider.api_format]
             t0 = runner.clock()
             ticket = await states.reserve(
-                target.key_id, _limits(cand, target.key_id), target.provider.id, target.model
+                _usable(cand, target.key_id), target.provider.id, target.model
             )
             if isinstance(ticket, Refused):
                 # Another replica learnt something about the key (or used its last slot).
@@ -301,12 +302,9 @@ class Run:
         )
 
 
-def _limits(cand: Planned, key_id: str) -> Limits:
-    """The key's own limits (per minute, per day), as the planned candidate holds them."""
-    for key in cand.keys:
-        if key.id == key_id:
-            return key.limits
-    return Limits()
+def _usable(cand: Planned, key_id: str) -> UsableKey:
+    """The planned candidate's key with this id (its limits, where it comes from)."""
+    return next(key for key in cand.keys if key.id == key_id)
 
 
 def _record_spend(health: HealthBook, cand: Planned, key_id: str, usd: float) -> None:

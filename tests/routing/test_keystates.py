@@ -16,6 +16,7 @@ import pytest
 
 from gate_service.providers.base import FailureKind, UpstreamFailure
 from gate_service.routing.health import HealthBook, Limits
+from gate_service.routing.keys import UsableKey
 from gate_service.routing.keystate_redis import RedisKeyStore
 from gate_service.routing.keystates import KeyStates, Refused, Ticket, rules_of
 from tests.governance.conftest import REDIS_URL, _redis_or_skip
@@ -36,6 +37,10 @@ class Clock:
 
     def epoch(self) -> float:
         return EPOCH + self.now
+
+
+def usable(key_id: str = "k", limits: Limits = NONE, source: str = "vault") -> UsableKey:
+    return UsableKey(key_id, "groq", None, key_id, None, source, limits=limits)
 
 
 def fail(kind: FailureKind, status: int, retry_after: float | None = None) -> UpstreamFailure:
@@ -78,13 +83,13 @@ async def replica(clock: Clock) -> AsyncIterator[Replica]:
 
 
 async def reserve(states: KeyStates, key_id: str = "k", limits: Limits = NONE) -> Ticket:
-    ticket = await states.reserve(key_id, limits, "groq", "m")
+    ticket = await states.reserve(usable(key_id, limits), "groq", "m")
     assert isinstance(ticket, Ticket), ticket
     return ticket
 
 
 async def refused(states: KeyStates, key_id: str = "k", limits: Limits = NONE) -> str:
-    verdict = await states.reserve(key_id, limits, "groq", "m")
+    verdict = await states.reserve(usable(key_id, limits), "groq", "m")
     assert isinstance(verdict, Refused), verdict
     return verdict.reason
 
@@ -108,7 +113,7 @@ async def outage(states: KeyStates, clock: Clock, key_id: str = "k") -> None:
 async def test_embedded_default_is_the_book_alone() -> None:
     book = HealthBook()
     states = KeyStates(book)
-    ticket = await states.reserve("k", Limits(rpm=1), "groq", "m")
+    ticket = await states.reserve(usable(limits=Limits(rpm=1)), "groq", "m")
     assert isinstance(ticket, Ticket) and ticket.shared is None
     assert not book.available("k", Limits(rpm=1))  # counted in the book, as before
 
@@ -158,7 +163,9 @@ async def test_a_404_cools_the_model_everywhere(replica: Replica, clock: Clock) 
 async def test_rpm_is_exact_across_replicas_under_concurrency(replica: Replica) -> None:
     a, b = replica(), replica()
     limits = Limits(rpm=30, rpd=45)
-    verdicts = await asyncio.gather(*(s.reserve("k", limits, "groq", "m") for s in [a, b] * 30))
+    verdicts = await asyncio.gather(
+        *(s.reserve(usable(limits=limits), "groq", "m") for s in [a, b] * 30)
+    )
     assert sum(isinstance(v, Ticket) for v in verdicts) == 30
     assert {v.reason for v in verdicts if isinstance(v, Refused)} == {"no_headroom"}
     assert not a.book.available("k", limits) and not b.book.available("k", limits)
@@ -234,7 +241,7 @@ async def test_unreachable_redis_falls_back_to_the_book_and_warns_once_a_minute(
     states = KeyStates(book, RedisKeyStore.from_url(CLOSED_PORT_URL, rules_of(book)))
     try:
         limits = Limits(rpm=3)
-        verdicts = [await states.reserve("k", limits, "groq", "m") for _ in range(5)]
+        verdicts = [await states.reserve(usable(limits=limits), "groq", "m") for _ in range(5)]
         # The book's own count holds the key's limit meanwhile (per replica).
         assert [isinstance(v, Ticket) for v in verdicts[:3]] == [True] * 3
         assert not book.available("k", limits)
@@ -248,3 +255,13 @@ async def test_unreachable_redis_falls_back_to_the_book_and_warns_once_a_minute(
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert "Shared key state (Redis) unavailable" in warnings[0].getMessage()
     assert "own memory" in warnings[0].getMessage()
+
+
+async def test_demo_keys_stay_in_their_process(replica: Replica) -> None:
+    a, b = replica(), replica()
+    demo = usable("demo:groq", source="demo")
+    ticket = await a.reserve(demo, "groq", "m")
+    assert isinstance(ticket, Ticket) and ticket.shared is None
+    await a.failed("demo:groq", fail(FailureKind.AUTH, 401), "groq", "m", ticket)
+    assert not a.book.available("demo:groq", NONE)
+    assert isinstance(await b.reserve(demo, "groq", "m"), Ticket)  # another deployment's
