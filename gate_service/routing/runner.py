@@ -11,8 +11,8 @@ the upstream accepted once it was whole. What the loop owns is every rule they s
 - **Each attempt** reserves the key (``KeyStates.reserve``: the key's outage ticket and
   its per-minute/day slot; with Redis, one round trip that may refuse the key because
   another replica learnt something, which the trace records as a skip) and hands the
-  ticket back once: ``succeeded`` when the upstream accepted (a stream: at its headers), then
-  ``failed(sent_at=)`` for a failure, or ``released`` when the attempt ended without a
+  ticket back once: ``succeeded`` when the upstream accepted (a stream: at its headers),
+  then ``failed`` for a failure, or ``released`` when the attempt ended without a
   verdict on the key (the caller left, the deadline passed, shutdown). A provider's text
   is redacted before it reaches the trace, an error or a log.
 - **A failure's verdict**: 400-class → the client's 400, never retried; model not found
