@@ -47,7 +47,10 @@ from gate_service.providers.registry import default_adapters
 from gate_service.providers.transport import create_session, restrict_base_urls
 from gate_service.responses.service import ResponsesService
 from gate_service.responses.store import ResponseStore
+from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool, UsableKey, env_keys
+from gate_service.routing.keystate_redis import RedisKeyStore
+from gate_service.routing.keystates import KeyStates, rules_of
 from gate_service.routing.router import Router
 from gate_service.storage.database import Database
 from gate_service.storage.models import CatalogEntry
@@ -92,7 +95,11 @@ class Core:
         self.client_alias_store = ClientAliasStore(db)
         self.client_aliases = ClientAliasBook()
         self.router = Router(
-            lambda: self.catalog, self.keys, self.adapters, client_aliases=self.client_aliases
+            lambda: self.catalog,
+            self.keys,
+            self.adapters,
+            client_aliases=self.client_aliases,
+            states=_key_states(settings, self.key_store),
         )
         # What probes found about each model (``spidergate catalog probe``), re-read on
         # every refresh; routing's empty-answer measurements are written and merged then.
@@ -211,9 +218,16 @@ class Core:
             self.catalog = await asyncio.to_thread(persist.load_from_db, self.db.session_factory())
             self._catalog_seen = version
         seen = {r.id: (r.secret, r.view.base_url) for r in records}
+        states = self.router.states
         for key_id, identity in seen.items():
-            if self._vault_seen.get(key_id) != identity:
-                self.router.health.forget(key_id)
+            before = self._vault_seen.get(key_id)
+            if before is None:
+                self.router.health.forget(key_id)  # new here: the shared state stands
+            elif before != identity:
+                await states.forget(key_id)  # edited elsewhere (the CLI, another replica)
+        for record in records:
+            if record.invalid:
+                states.mark_invalid(record.id)  # its provider refused it, before a restart
         self._vault_seen = seen
         vault = [key for record in records for key in _usable(record)]
         self.keys.replace([*vault, *env_keys(self.catalog, self.settings.env_keys)])
@@ -289,10 +303,25 @@ class Core:
         if self.tracing is not None:
             await asyncio.to_thread(self.tracing.close)
         await self.governor.close()
+        await self.router.states.close()
         await self.session.close()
         if self.cache is not None:
             await self.cache.close()
         await asyncio.to_thread(self.db.dispose)
+
+
+def _key_states(settings: Settings, key_store: KeyStore) -> KeyStates:
+    """Key health in this process (embedded), or shared by every replica through Redis;
+    either way a provider's 401/403 is kept in the key's row too."""
+    book = HealthBook()
+    shared = None
+    if settings.redis_url:
+        shared = RedisKeyStore.from_url(settings.redis_url, rules_of(book))
+
+    async def persist_invalid(key_id: str) -> None:
+        await asyncio.to_thread(key_store.mark_invalid, key_id)
+
+    return KeyStates(book, shared, on_invalid=persist_invalid)
 
 
 def _usable(record: KeyRecord) -> list[UsableKey]:

@@ -56,7 +56,9 @@ over sliding windows) with the quota the provider itself reports in response hea
 (``x-ratelimit-remaining-requests`` / ``-tokens`` and their resets; Anthropic's
 ``anthropic-ratelimit-*``). A key with no headroom is not picked.
 
-This book is per process; it is the one place to swap for a shared (Redis) one.
+This book is per process. With Redis (``--redis-url``) every replica shares the truth
+through :class:`gate_service.routing.keystates.KeyStates`, which keeps this book as its
+mirror (and its fallback while Redis is unreachable): docs/key-health.md, "Across replicas".
 """
 
 from __future__ import annotations
@@ -109,6 +111,9 @@ class KeyState:
     # Our own counts of requests sent, for the key's per-minute and per-day limits.
     minute: deque[float] = field(default_factory=deque)
     day: deque[float] = field(default_factory=deque)
+    # The shared store found the key's per-minute or per-day limit reached (across every
+    # replica): not picked until then.
+    full_until: float = 0.0
     # USD spent per period bucket ("2026-11-25" for daily, "2026-11" for monthly).
     spend: dict[str, float] = field(default_factory=dict)
 
@@ -221,7 +226,7 @@ class HealthBook:
             return True
         if s.invalid or s.cooldown_until > now:
             return False
-        if s.quarantined(now) or s.probing(now):
+        if s.quarantined(now) or s.probing(now) or s.full_until > now:
             return False
         if limits.spend_block and self.over_spend(key_id, limits):
             return False
@@ -280,6 +285,11 @@ class HealthBook:
                 if remaining is not None:
                     room = min(room, remaining / limit if limit else (1.0 if remaining else 0.0))
         return max(0.0, room)
+
+    def cool_model(self, provider: str, model: str, until: float) -> None:
+        """The model is in cooldown at that provider until ``until`` (this book's clock):
+        what another replica learnt, from the shared store."""
+        self._models[(provider, model)] = until
 
     def model_available(self, provider: str, model: str) -> bool:
         until = self._models.get((provider, model))

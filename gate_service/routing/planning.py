@@ -88,16 +88,12 @@ def worst_case_usd(planned: Sequence[Planned], needs: Needs) -> float:
 
 
 def tries(
-    planned: Sequence[Planned],
-    health: HealthBook,
-    retry_count: int | None,
-    attempts: list[Attempt],
+    planned: Sequence[Planned], health: HealthBook, attempts: list[Attempt]
 ) -> Iterator[tuple[int, Target]]:
     """(candidate index, target) in try order, decided lazily: a key's health may change
     with every answer. Healthy candidates go before degraded ones; models in cooldown and
-    keys that may not be used now are recorded in ``attempts`` as skipped.
-    ``retry_count`` caps the number of upstream calls after the first (None: no cap)."""
-    budget = None if retry_count is None else retry_count + 1
+    keys that may not be used now are recorded in ``attempts`` as skipped. (The cap on
+    upstream calls is the runner's: a key the shared state refuses costs no call.)"""
     for index in candidate_order(planned, health):
         cand = planned[index]
         provider, model = cand.item.provider.id, cand.item.model_id
@@ -113,10 +109,6 @@ def tries(
                 # Changed while an earlier key was tried (e.g. another request probes it).
                 attempts.append(skipped(provider, model, key.preview, health.skip_reason(key.id)))
                 continue
-            if budget is not None:
-                if budget == 0:
-                    return
-                budget -= 1
             yield index, target(cand, key)
 
 

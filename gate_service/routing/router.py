@@ -16,6 +16,7 @@ from gate_service.client_aliases.book import ClientAliasBook
 from gate_service.providers.base import WireAdapter
 from gate_service.routing.health import HealthBook
 from gate_service.routing.keys import KeyPool
+from gate_service.routing.keystates import KeyStates
 from gate_service.routing.planning import Planner
 from gate_service.routing.runner import Runner
 
@@ -32,7 +33,10 @@ class Router:
         health: HealthBook | None = None,
         clock: Callable[[], float] = time.perf_counter,
         client_aliases: ClientAliasBook | None = None,
+        states: KeyStates | None = None,
     ) -> None:
-        self.health = health or HealthBook()
+        # With ``states``, its book: the shared store's mirror (routing/keystates.py).
+        self.health = states.book if states is not None else health or HealthBook()
+        self.states = states or KeyStates(self.health)
         self.planner = Planner(catalog, keys, adapters, client_aliases)
-        self.runner = Runner(self.health, keys.redact, adapters, clock=clock)
+        self.runner = Runner(self.health, keys.redact, adapters, clock=clock, states=self.states)

@@ -8,9 +8,11 @@ today; an embedding, an image, speech or a transcription next) answers with a
 loop hands on as they come. Both are the same loop: a reply is a stream of one item that
 the upstream accepted once it was whole. What the loop owns is every rule they share:
 
-- **Each attempt** takes the key's outage ticket (``health.sent``) and hands it back
-  once: ``succeeded`` when the upstream accepted (a stream: at its headers), then
-  ``failed(sent_at=)`` for a failure, or ``released`` when the attempt ended without a
+- **Each attempt** reserves the key (``KeyStates.reserve``: the key's outage ticket and
+  its per-minute/day slot; with Redis, one round trip that may refuse the key because
+  another replica learnt something, which the trace records as a skip) and hands the
+  ticket back once: ``succeeded`` when the upstream accepted (a stream: at its headers),
+  then ``failed`` for a failure, or ``released`` when the attempt ended without a
   verdict on the key (the caller left, the deadline passed, shutdown). A provider's text
   is redacted before it reaches the trace, an error or a log.
 - **A failure's verdict**: 400-class → the client's 400, never retried; model not found
@@ -44,7 +46,9 @@ from gate_service.errors import GateError, invalid
 from gate_service.providers.base import FailureKind, Target, UpstreamFailure, WireAdapter
 from gate_service.routing.cost import cost_usd
 from gate_service.routing.health import HealthBook
-from gate_service.routing.outcome import Attempt, Outcome, Served, all_failed, out_of_time
+from gate_service.routing.keys import UsableKey
+from gate_service.routing.keystates import KeyStates, Refused
+from gate_service.routing.outcome import Attempt, Outcome, Served, all_failed, out_of_time, skipped
 from gate_service.routing.plan import Planned
 from gate_service.routing.planning import tries
 
@@ -122,8 +126,11 @@ class Runner:
         *,
         clock: Callable[[], float] = time.perf_counter,
         price: Price = cost_usd,
+        states: KeyStates | None = None,
     ) -> None:
         self.health = health
+        # The book alone (embedded), or the book mirroring the shared store (Redis).
+        self.states = states or KeyStates(health)
         self.redact = redact
         self.adapters = adapters
         self.clock = clock
@@ -167,23 +174,40 @@ class Run:
     async def _attempts(self, call: StreamCall[T], *, streaming: bool) -> AsyncGenerator[T]:
         runner, route, outcome = self._runner, self.route, self.outcome
         health, deadline, attempts = runner.health, route.deadline, outcome.attempts
+        states = runner.states
         skip_candidate = -1
-        for index, target in tries(route.planned, health, route.retry_count, attempts):
+        # ``retry_count`` caps the upstream calls after the first (None: no cap).
+        calls_left = None if route.retry_count is None else route.retry_count + 1
+        for index, target in tries(route.planned, health, attempts):
             if index == skip_candidate:
                 continue
+            if calls_left == 0:
+                break
             if deadline.expired:
                 raise out_of_time(deadline, attempts)
             cand = route.planned[index]
             adapter = runner.adapters[target.provider.api_format]
             t0 = runner.clock()
-            sent_at = health.sent(target.key_id)
+            ticket = await states.reserve(
+                _usable(cand, target.key_id), target.provider.id, target.model
+            )
+            if isinstance(ticket, Refused):
+                # Another replica learnt something about the key (or used its last slot).
+                attempts.append(
+                    skipped(target.provider.id, target.model, target.key_preview, ticket.reason)
+                )
+                if ticket.reason == "model_cooldown":
+                    skip_candidate = index
+                continue
+            if calls_left is not None:
+                calls_left -= 1
             opened: Opened[T] | None = None
             delivered = False
             try:
                 opened = await call(target, adapter, deadline, route.timeout_s)
                 try:
                     # From here on the provider bills the account for this attempt.
-                    health.succeeded(target.key_id, opened.headers, sent_at=sent_at)
+                    states.succeeded(target.key_id, opened.headers, ticket)
                     async with contextlib.aclosing(opened.items()) as items:
                         async for item in items:
                             if not delivered:
@@ -198,11 +222,11 @@ class Run:
                 if deadline.expired:
                     # Cut short by the request's deadline or by shutdown: not the key's
                     # fault. What the provider produced is still billed.
-                    health.released(target.key_id, sent_at)
+                    states.released(target.key_id, ticket)
                     self._bill(cand, target, opened)
                     raise out_of_time(deadline, attempts) from None
-                health.failed(
-                    target.key_id, failure, target.provider.id, target.model, sent_at=sent_at
+                await states.failed(
+                    target.key_id, failure, target.provider.id, target.model, ticket
                 )
                 if delivered:
                     self._bill(cand, target, opened)
@@ -218,7 +242,7 @@ class Run:
             except BaseException:
                 # The caller left (the call was cancelled, the stream closed), or a bug:
                 # no verdict on the key; the provider still bills what it produced.
-                health.released(target.key_id, sent_at)
+                states.released(target.key_id, ticket)
                 self._bill(cand, target, opened)
                 raise
             attempts.append(self._attempt(target, t0))
@@ -276,6 +300,11 @@ class Run:
             error_code=failure.kind.value,
             error_message=failure.message[:300],
         )
+
+
+def _usable(cand: Planned, key_id: str) -> UsableKey:
+    """The planned candidate's key with this id (its limits, where it comes from)."""
+    return next(key for key in cand.keys if key.id == key_id)
 
 
 def _record_spend(health: HealthBook, cand: Planned, key_id: str, usd: float) -> None:

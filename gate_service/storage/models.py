@@ -124,6 +124,9 @@ class ProviderKey(SQLModel, table=True):
     supports_embeddings: bool = False
     # A brand key its owner shared into the pool: serves every brand, after their own keys.
     shared: bool = False
+    # When the provider last refused the key (401/403): routing skips it, across restarts,
+    # until it is edited (new secret or address) or switched back on.
+    invalid_at: datetime | None = None
     deleted_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

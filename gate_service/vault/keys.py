@@ -217,6 +217,8 @@ class KeyStore:
                 row.label = check.clean_label(patch.label)
             if patch.active is not None:
                 row.active = patch.active
+            if patch.gives_fresh_chance:
+                row.invalid_at = None
             _apply(row, options)
             row.updated_at = utcnow()
             session.add(row)
@@ -229,10 +231,25 @@ class KeyStore:
             row = self._owned(session, key_id, client_id)
             if row.active != active:
                 row.active = active
+                if active:
+                    row.invalid_at = None  # switched back on: a fresh chance
                 row.updated_at = utcnow()
                 session.add(row)
                 session.commit()
         return _view(row)
+
+    def mark_invalid(self, key_id: str) -> bool:
+        """Remember that the provider refused this key (401/403), so that routing still
+        skips it after a restart; the first mark is kept. Whether a row was marked (an
+        environment or demo key has none)."""
+        with self._db.session() as session:
+            result = session.exec(
+                update(ProviderKey)
+                .where(col(ProviderKey.id) == key_id, col(ProviderKey.invalid_at).is_(None))
+                .values(invalid_at=utcnow())
+            )
+            session.commit()
+        return bool(result.rowcount)
 
     def deactivate(self, key_id: str, client_id: str | None) -> KeyView:
         return self.set_active(key_id, client_id, False)
@@ -329,5 +346,7 @@ class KeyStore:
             except InvalidToken:
                 log.error("vault: provider key %s cannot be decrypted; skipped", row.id)
                 continue
-            records.append(KeyRecord(view=_view(row), secret=secret))
+            records.append(
+                KeyRecord(view=_view(row), secret=secret, invalid=row.invalid_at is not None)
+            )
         return records

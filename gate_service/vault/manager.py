@@ -28,6 +28,7 @@ from gate_service.providers.address_policy import AddressPolicy
 from gate_service.providers.base import WireAdapter
 from gate_service.providers.transport import checked_addresses
 from gate_service.routing.health import HealthBook
+from gate_service.routing.keystates import KeyStates
 from gate_service.vault import validation as check
 from gate_service.vault.health import STATES, ProviderHealth, key_state, summarize
 from gate_service.vault.keys import KeyStore
@@ -66,6 +67,7 @@ class VaultManager:
         health: HealthBook,
         refresh: Callable[[], Awaitable[None]],
         policy: AddressPolicy | None = None,
+        states: KeyStates | None = None,
     ) -> None:
         self._store = store
         self._policy = policy or AddressPolicy()
@@ -73,6 +75,8 @@ class VaultManager:
         self._adapters = adapters
         self._session = session
         self.health = health
+        # The shared key state too (Redis), when routing has one: an edit clears it there.
+        self._states = states or KeyStates(health)
         self._refresh = refresh
 
     @classmethod
@@ -85,6 +89,7 @@ class VaultManager:
             health=core.router.health,
             refresh=core.refresh,
             policy=AddressPolicy.from_settings(core.settings.allowed_upstream_networks),
+            states=core.router.states,
         )
 
     def state(self, view: KeyView) -> str:
@@ -92,7 +97,7 @@ class VaultManager:
 
     async def _changed(self, key_id: str, *, fresh: bool) -> None:
         if fresh:
-            self.health.forget(key_id)
+            await self._states.forget(key_id)
         try:
             await self._refresh()
         except Exception:

@@ -96,6 +96,8 @@ class KeyRecord:
 
     view: KeyView
     secret: str = field(repr=False)
+    # The provider refused it (401/403) and it was not edited since: routing skips it.
+    invalid: bool = False
 
     @property
     def id(self) -> str:

@@ -12,6 +12,7 @@ from gate_service.errors import GateError
 from gate_service.storage.database import Database
 from gate_service.vault import KeyRecord, KeyStore, KeyView, VaultCipher, mask
 from gate_service.vault.cipher import generate_key
+from gate_service.vault.records import KeyPatch
 
 SECRET = "sk-or-v1-0123456789abcdefxyz"
 
@@ -135,3 +136,24 @@ def test_deactivate_only_by_owner(keys: KeyStore, brands: tuple[str, str]) -> No
     assert keys.deactivate(pool.id, None).active is False
     assert keys.active_keys() == []
     assert {k.active for k in keys.list_keys(acme)} == {False}
+
+
+def test_an_invalid_mark_outlives_the_process_until_the_key_is_fixed(keys: KeyStore) -> None:
+    key = keys.add_key("groq", SECRET)
+    other = keys.add_key("groq", "sk-other-0123456789abcdef")
+
+    def invalid() -> set[str]:
+        return {r.id for r in keys.active_keys() if r.invalid}
+
+    assert invalid() == set()
+    assert keys.mark_invalid(key.id) and not keys.mark_invalid("env:GROQ_API_KEY")
+    assert keys.mark_invalid(key.id) is False  # the first mark is kept
+    assert invalid() == {key.id}  # what a restarted core reads
+    keys.update_key(key.id, None, KeyPatch(label="renamed"))
+    assert invalid() == {key.id}  # a label does not fix a key
+    keys.update_key(key.id, None, KeyPatch(secret="sk-new-0123456789abcdefgh"))
+    assert invalid() == set()  # a new secret may
+    keys.mark_invalid(other.id)
+    keys.deactivate(other.id, None)
+    keys.activate(other.id, None)
+    assert invalid() == set()  # switched back on: a fresh chance
