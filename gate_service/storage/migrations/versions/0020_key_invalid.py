@@ -6,8 +6,8 @@ key is edited in a way that may fix it (new secret or address) or switched back 
 
 One nullable column: existing rows stay valid. Downgrade drops it.
 
-Revision ID: 0019
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-01
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019"
-down_revision: str | None = "0017"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
