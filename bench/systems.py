@@ -150,6 +150,10 @@ class SpiderGate(System):
                 str(port),
                 "--grpc-port",
                 str(grpc_port),
+                # No balancer in front to drain for: stop at SIGTERM (the registry's stop
+                # waits 5 s before SIGKILL).
+                "--drain-delay",
+                "0",
             ],
         )
         self.base_url = f"http://127.0.0.1:{port}"

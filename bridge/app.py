@@ -4,7 +4,8 @@ Each bridge module declares its ``ROUTES`` next to its handlers (:mod:`bridge.ro
 and every module of the package that has ``ROUTES`` is served (:func:`api_modules`):
 adding an endpoint is a module with its handlers and routes, and nothing here.
 
-Around the routes, outermost first: metrics (every answer counted, refusals too), CORS
+Around the routes, outermost first: ``Connection: close`` while the process drains
+(bridge/readiness.py), metrics (every answer counted, refusals too), CORS
 (bridge/cors.py), load shedding (bridge/shedding.py), the body bound (bridge/body.py).
 Errors end in the documented envelope wherever they come from, through the exception
 handlers of :mod:`bridge.errors`: handlers raise, the app answers.
@@ -40,6 +41,7 @@ from bridge.mcp_http import METHODS as MCP_METHODS
 from bridge.mcp_http import PATH as MCP_PATH
 from bridge.mcp_http import McpEndpoint
 from bridge.metrics import HttpMetrics, MetricsMiddleware, metrics_endpoint
+from bridge.readiness import CloseWhenDraining, Readiness
 from bridge.shedding import LoadShedding
 from gate_service.config import Settings
 
@@ -81,8 +83,10 @@ async def _to_console(request: Request) -> Response:
     return RedirectResponse("/console/", status_code=307)
 
 
-# Never counted, never refused by load shedding.
-UNBOUNDED_PATHS = frozenset({"/metrics", *(prefix + "/health" for prefix in PREFIXES)})
+# Never counted, never refused by load shedding: liveness, readiness and the metrics.
+UNBOUNDED_PATHS = frozenset(
+    {"/metrics", *(prefix + path for prefix in PREFIXES for path in ("/health", "/ready"))}
+)
 
 
 def create_app(
@@ -114,6 +118,8 @@ def create_app(
             console.state.sessions.close()
 
     http_metrics = HttpMetrics()
+    # Turned to draining by `spidergate serve` at SIGTERM (bridge/readiness.py).
+    readiness = Readiness()
     app = Starlette(
         routes=[
             # Prometheus scrapes the root path, outside the API prefixes.
@@ -127,6 +133,8 @@ def create_app(
         ],
         exception_handlers=HANDLERS,
         middleware=[
+            # Outermost: while draining, every answer closes its connection, refusals too.
+            Middleware(CloseWhenDraining, readiness=readiness),
             Middleware(MetricsMiddleware, metrics=http_metrics),
             # Outside shedding and the body bound: their 503 and 413 carry CORS headers,
             # and a preflight is never counted or refused (bridge/cors.py).
@@ -144,5 +152,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.http_metrics = http_metrics
+    app.state.readiness = readiness
     app.state.settings = settings
     return app

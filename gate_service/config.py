@@ -40,6 +40,10 @@ class Settings:
     refresh_interval_s: float = 5.0
     # Seconds SIGTERM waits for in-flight requests and streams before cutting them.
     shutdown_grace_s: float = 10.0
+    # Seconds between SIGTERM and the listeners closing, during which the process still
+    # serves but says it is not ready (/ready 503, gRPC health NOT_SERVING), so a load
+    # balancer's health check (every 0.5-5 s) takes it out before a connection is refused.
+    drain_delay_s: float = 5.0
     # Per attempt: how long one upstream call may take to answer (to its headers, and
     # between two stream events) when the request gives no spidergate_options.timeout_ms.
     upstream_timeout_s: float = 60.0

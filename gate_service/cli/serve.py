@@ -6,9 +6,11 @@
 - ``serve core``: only the gRPC core. ``serve bridge --core TARGET``: only the bridge (any
   gRPC target; several cores are balanced by gRPC, see ``bridge/core_client.py``).
 
-SIGTERM/SIGINT stop gracefully: the servers stop accepting, requests and streams in flight
-get ``shutdown_grace_s`` to finish, then the core ends the rest cleanly (see
-``Pipeline.drain``) and stops.
+SIGTERM/SIGINT stop gracefully, in two steps (``gate_service/cli/stopping.py``): first
+the process says it is not ready (the bridge's ``/ready`` answers 503, the core's gRPC
+health NOT_SERVING) and keeps serving for ``drain_delay_s`` while load balancers notice;
+then the servers stop accepting, requests and streams in flight get ``shutdown_grace_s``
+to finish, and the core ends the rest cleanly (see ``Pipeline.drain``) and stops.
 """
 
 from __future__ import annotations
@@ -20,16 +22,20 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from gate_service.cli.stopping import StopSignals, drain_first
 from gate_service.config import Settings, comma_list
 from gate_service.gc_tuning import settle_after_startup
 from gate_service.telemetry.config import TelemetryConfigError, trace_export
 from gate_service.telemetry.logs import FORMATS
 from gate_service.telemetry.logs import configure as configure_logs
+
+if TYPE_CHECKING:
+    from bridge.readiness import Readiness
 
 log = logging.getLogger("spidergate")
 # After the shutdown grace the core ends what is still running; the servers wait this much
@@ -71,6 +77,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         default=None,
         metavar="SECONDS",
         help="on SIGTERM, how long requests in flight may take to finish (default 10)",
+    )
+    p.add_argument(
+        "--drain-delay",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="on SIGTERM, how long to keep serving while saying not ready (/ready 503, gRPC "
+        "health NOT_SERVING) so load balancers stop sending requests before the listeners "
+        "close; a second signal skips it (default 5)",
     )
     p.add_argument(
         "--responses-retention-days",
@@ -185,6 +200,7 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
             "grpc_port": args.grpc_port,
             "redis_url": args.redis_url,
             "shutdown_grace_s": args.shutdown_grace,
+            "drain_delay_s": args.drain_delay,
             "request_deadline_s": args.request_deadline,
             "responses_retention_days": args.responses_retention_days,
             "max_concurrent_requests": args.max_concurrent_requests,
@@ -205,6 +221,9 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         if v is not None
     }
     settings = replace(settings, **overrides)
+    if settings.drain_delay_s < 0 or settings.shutdown_grace_s < 0:
+        print("--drain-delay and --shutdown-grace take seconds, 0 or more", file=sys.stderr)
+        return 2
     if settings.log_format not in FORMATS:
         print(f"SPIDERGATE_LOG_FORMAT must be one of {', '.join(FORMATS)}", file=sys.stderr)
         return 2
@@ -225,7 +244,10 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
 
 
 class _Bridge(uvicorn.Server):
-    """uvicorn without its own signal handling: ``serve`` owns the signals."""
+    """uvicorn without its own signal handling: ``serve`` owns the signals. ``readiness``
+    is its app's (``bridge/readiness.py``), turned to draining at SIGTERM."""
+
+    readiness: Readiness
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -256,14 +278,16 @@ def _bridge(core: str | Any, settings: Settings) -> _Bridge:
         timeout_graceful_shutdown=int(settings.shutdown_grace_s + _LAST_WORDS_S),
         backlog=4096,
     )
-    return _Bridge(config)
+    server = _Bridge(config)
+    server.readiness = app.state.readiness
+    return server
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> None:
-    stop = asyncio.Event()
+    stop = StopSignals()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stop)
 
     if args.component == "bridge":
         settle_after_startup()
@@ -318,9 +342,13 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
         print("Your demo agent token (shown once):", flush=True)
         print(f"export SPIDERIQ_TOKEN={token}", flush=True)
 
-    await _until(stop, bridge_task)
+    await _until(stop.first, bridge_task)
+    # Not ready first, while everything still serves: balancers move away (stopping.py).
+    not_ready: list[Callable[[], Awaitable[None] | None]] = [lambda: mark_serving(health, False)]
+    if bridge is not None:
+        not_ready.append(bridge.readiness.drain)
+    await drain_first(not_ready, settings.drain_delay_s, stop, _say)
     _say("shutting down: finishing requests in flight")
-    await mark_serving(health, False)
     # The grace period: requests in flight may finish; then the core ends the rest (a
     # stream gets one error event and [DONE], billed and recorded as "shutdown"). The
     # servers' own grace is a little longer, so they see those last words out.
@@ -343,7 +371,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     _say("stopped")
 
 
-async def _serve_bridge(core: str, settings: Settings, stop: asyncio.Event) -> None:
+async def _serve_bridge(core: str, settings: Settings, stop: StopSignals) -> None:
     """The bridge alone, talking gRPC to one core or, through gRPC's round_robin, to
     every core the target names (``bridge/targets.py``, ``bridge/core_client.py``)."""
     from bridge.targets import core_target
@@ -357,7 +385,9 @@ async def _serve_bridge(core: str, settings: Settings, stop: asyncio.Event) -> N
     bridge = _bridge(target, settings)
     task = asyncio.create_task(bridge.serve())
     _say(f"bridge on http://{settings.host}:{settings.port}/api/gate/v1 -> core {target}")
-    await _until(stop, task)
+    await _until(stop.first, task)
+    if not task.done():
+        await drain_first([bridge.readiness.drain], settings.drain_delay_s, stop, _say)
     bridge.should_exit = True
     await task
 

@@ -1,7 +1,7 @@
 """The Kubernetes manifests (deploy/kubernetes) are valid for the Kubernetes versions we
 state, offline, against the schemas the ``kubernetes-validate`` package ships, and keep
-the promises docs/deploy.md makes: probes where the processes answer them, a preStop
-drain inside the grace period, PodDisruptionBudgets and Services that select the pods,
+the promises docs/deploy.md makes: probes where the processes answer them, a drain
+(``--drain-delay``) inside the grace period, PodDisruptionBudgets and Services that select the pods,
 one image tag, non-root containers with resources, and a bridge pointed at every core.
 """
 
@@ -112,7 +112,8 @@ def test_probes_ask_what_the_processes_answer() -> None:
         assert core[probe]["grpc"] == {"port": 50051, "service": HEALTH_SERVICE}
     assert _arg(core, "--grpc-port") == "50051"
     bridge = _container("bridge")
-    assert bridge["readinessProbe"]["httpGet"]["path"] == "/api/gate/v1/health"
+    # Readiness turns false at SIGTERM (bridge/readiness.py); liveness never does.
+    assert bridge["readinessProbe"]["httpGet"]["path"] == "/api/gate/v1/ready"
     assert bridge["livenessProbe"]["httpGet"]["path"] == "/metrics"
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         # Never refused by load shedding (bridge/app.py).
@@ -122,12 +123,16 @@ def test_probes_ask_what_the_processes_answer() -> None:
 
 
 @pytest.mark.parametrize("component", ["core", "bridge"])
-def test_prestop_drain_fits_in_the_grace_period(component: str) -> None:
+def test_the_drain_fits_in_the_grace_period(component: str) -> None:
     pod = _deployment(component)["spec"]["template"]["spec"]
     container = _container(component)
-    command = container["lifecycle"]["preStop"]["exec"]["command"]
-    assert command[0] == "sleep" and int(command[1]) >= 5
-    drain = int(command[1]) + float(_arg(container, "--shutdown-grace")) + LAST_WORDS_S
+    # A preStop sleep, if any, comes before SIGTERM and so before the process's own drain.
+    command = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command")
+    pre_stop = float(command[1]) if command and command[0] == "sleep" else 0.0
+    # Serving while not ready long enough for the endpoints to drop the pod.
+    unready = pre_stop + float(_arg(container, "--drain-delay"))
+    assert unready >= 5
+    drain = unready + float(_arg(container, "--shutdown-grace")) + LAST_WORDS_S
     assert pod["terminationGracePeriodSeconds"] > drain
 
 

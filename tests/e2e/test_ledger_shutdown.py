@@ -68,6 +68,9 @@ def test_sigterm_in_a_burst_keeps_every_answered_request(tmp_path: Path) -> None
                 str(port),
                 "--grpc-port",
                 str(free_port()),
+                # The listener closes in the middle of the burst (no drain before it).
+                "--drain-delay",
+                "0",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -97,6 +97,10 @@ def test_sigterm_finishes_requests_and_streams_in_flight(
             str(http_port),
             "--grpc-port",
             str(free_port()),
+            # The listener closes at once: what is in flight then must still finish (the
+            # drain before it, --drain-delay, is test_drain.py's).
+            "--drain-delay",
+            "0",
         ],
         "gateway",
     )

@@ -39,6 +39,9 @@ def _serve(procs: Procs, data: Path, mock_url: str, http_port: int, name: str) -
             str(free_port()),
             "--shutdown-grace",
             str(GRACE_S),
+            # The grace from SIGTERM on: no drain before it (test_drain.py has that).
+            "--drain-delay",
+            "0",
         ],
         name,
     )
