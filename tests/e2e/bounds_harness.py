@@ -112,7 +112,7 @@ def start_gateway(tmp: Path, *args: str) -> Gateway:
     proc = _spawn(
         [
             *CLI,
-            *("serve", "--demo", "--data-dir", str(data)),
+            *("serve", "--demo", "--data-dir", str(data), "--drain-delay", "0"),
             *("--port", str(port), "--grpc-port", str(free_port())),
             *args,
         ],

@@ -244,11 +244,17 @@ def test_a_large_body_is_parsed_off_the_bridges_loop(tmp_path: Path) -> None:
     token = _mint(data)
     grpc_port, http_port = free_port(), free_port()
     core = _spawn(
-        [*CLI, "serve", "core", "--demo", "--data-dir", str(data), "--grpc-port", str(grpc_port)],
+        [
+            *(*CLI, "serve", "core", "--demo", "--data-dir", str(data)),
+            *("--grpc-port", str(grpc_port), "--drain-delay", "0"),
+        ],
         tmp_path / "core.log",
     )
     bridge = _spawn(
-        [*CLI, "serve", "bridge", "--core", f"127.0.0.1:{grpc_port}", "--port", str(http_port)],
+        [
+            *(*CLI, "serve", "bridge", "--core", f"127.0.0.1:{grpc_port}"),
+            *("--port", str(http_port), "--drain-delay", "0"),
+        ],
         tmp_path / "bridge.log",
     )
     base = f"http://127.0.0.1:{http_port}"

@@ -55,6 +55,7 @@ class Gateway:
                 [
                     *CLI,
                     *("serve", "--demo", "--data-dir", str(data), "--port", str(self.port)),
+                    *("--drain-delay", "0"),
                     *("--grpc-port", str(free_port())),
                 ],
                 stdout=out,

@@ -110,6 +110,8 @@ def test_spans_arrive_for_chat_failover_stream_and_grpc(
             "--log-format",
             "json",
             "--access-log",
+            "--drain-delay",
+            "0",
         ],
         "gateway",
     )
