@@ -112,7 +112,7 @@ class Supervisor:
         self.slots = [_Slot(i) for i in range(count)]
         self.stopping = False
         self.redis: PrivateRedis | None = None
-        self.mock: subprocess.Popen[str] | None = None
+        self.mock: subprocess.Popen[bytes] | None = None
 
     # ------------------------------------------------------------------ start
 
