@@ -5,6 +5,8 @@
   points every provider at it, and prints a freshly minted agent token once.
 - ``serve core``: only the gRPC core. ``serve bridge --core TARGET``: only the bridge (any
   gRPC target; several cores are balanced by gRPC, see ``bridge/core_client.py``).
+- ``--workers N``: N processes of any of these on the same ports, under a supervisor
+  (``cli/workers.py``; this module is what each worker runs).
 
 SIGTERM/SIGINT stop gracefully: the servers stop accepting, requests and streams in flight
 get ``shutdown_grace_s`` to finish, then the core ends the rest cleanly (see
