@@ -3,7 +3,8 @@ two worker processes on the same ports.
 
 - a token minted with ``--rpm 60`` gets exactly 60 of 120 concurrent requests, on the
   embedded default (the supervisor's private redis-server) and with ``--redis-url``,
-  the requests spread over both workers;
+  the requests spread over both workers; a hard budget is never overspent; an answer
+  cached by one worker is a hit on the other;
 - a worker killed with SIGKILL is started again and serving resumes, in the same
   journal slot (no third slot: workers never share a journal file, nor leave one behind);
 - SIGTERM to the supervisor drains both workers: streams in flight on each finish whole.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import re
 import shutil
@@ -28,6 +30,7 @@ import pytest
 import redis
 
 from tests.e2e.processes import CLI, Procs, env
+from tests.e2e.test_governance import DEAR, worst_case_usd
 from tests.stack import free_port
 
 REDIS_URL = os.environ.get("SPIDERGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -112,12 +115,12 @@ def written_per_worker(log: str) -> list[int]:
     return [int(n) for n in re.findall(r"ledger: closed; (\d+) written", log)]
 
 
-async def _burst(url: str, token: str, n: int) -> list[httpx.Response]:
+async def _burst(url: str, token: str, n: int, **extra: Any) -> list[httpx.Response]:
     """``n`` requests at once, each on a connection of its own (so the kernel spreads
     them over the workers)."""
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     headers = {"Authorization": f"Bearer {token}"}
-    body = {"model": "llama-3.1-8b-instant", "messages": MESSAGES}
+    body = {"model": "llama-3.1-8b-instant", "messages": MESSAGES, **extra}
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         return await asyncio.gather(
             *(client.post(url, json=body, headers=headers) for _ in range(n))
@@ -166,6 +169,37 @@ def test_a_60_per_minute_token_gets_exactly_60_of_120_over_two_workers(
     written = written_per_worker(gateway.stop())
     # Both workers answered part of the burst (every request is in the ledger).
     assert len(written) == 2 and min(written) > 0 and sum(written) == 120, written
+
+
+def test_a_hard_budget_is_never_overspent_over_two_workers(
+    procs: Procs, mock_url: str, tmp_path: Path
+) -> None:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: --workers 2 needs it or --redis-url")
+    cap, worst = 0.01, worst_case_usd(DEAR, 100)
+    assert 0.0009 < worst < 0.0011  # about $0.001 reserved per request
+    data = tmp_path / "data"
+    token = _mint(data, "--budget", str(cap))
+    gateway = Gateway(procs, data, mock_url)
+    # Every answer is held 1.5 s: all 50 are in flight together, none settled (to its
+    # smaller real cost) before the others are admitted.
+    fault = {"kind": "delay", "delay_ms": 1500, "match": {"model": DEAR}}
+    httpx.post(mock_url + "/__mock/faults", json=fault).raise_for_status()
+    before = httpx.get(mock_url + "/__mock/requests", timeout=10).json()["total"]
+
+    url = gateway.base + "/chat/completions"
+    responses = asyncio.run(_burst(url, token, 50, model=DEAR, max_tokens=100))
+
+    served = [r for r in responses if r.status_code == 200]
+    refused = [r for r in responses if r.status_code != 200]
+    assert {r.json()["error"]["code"] for r in refused} == {"budget_exceeded"}, gateway.log()
+    assert len(served) == math.floor(cap / worst)  # exactly the reservations that fit
+    assert 0 < sum(r.json()["spidergate_metadata"]["cost_usd"] for r in served) <= cap
+    assert httpx.get(mock_url + "/__mock/requests", timeout=10).json()["total"] - before == len(
+        served
+    )
+    written = written_per_worker(gateway.stop())
+    assert len(written) == 2 and min(written) > 0 and sum(written) == 50, written
 
 
 def test_a_killed_worker_is_started_again_and_serving_resumes(
@@ -241,3 +275,35 @@ def test_sigterm_drains_both_workers(procs: Procs, mock_url: str, tmp_path: Path
     assert len(written) == 2 and min(written) > 0 and sum(written) == n, written
     with pytest.raises(httpx.ConnectError):  # nothing listens any more
         httpx.get(gateway.base + "/health", timeout=5)
+
+
+def test_an_answer_cached_by_one_worker_is_served_by_both(
+    procs: Procs, mock_url: str, tmp_path: Path
+) -> None:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: --workers 2 needs it or --redis-url")
+    data = tmp_path / "data"
+    token = _mint(data)
+    gateway = Gateway(procs, data, mock_url)
+    url, headers = gateway.base + "/chat/completions", {"Authorization": f"Bearer {token}"}
+    body = {
+        "model": "llama-3.1-8b-instant",
+        "messages": MESSAGES,
+        "spidergate_options": {"cache_enabled": True, "cache_ttl_seconds": 120},
+    }
+    first = httpx.post(url, json=body, headers=headers, timeout=30)
+    assert first.json()["spidergate_metadata"]["cache_hit"] is False, first.text
+    before = httpx.get(mock_url + "/__mock/requests", timeout=10).json()["total"]
+
+    async def again(n: int) -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+            return await asyncio.gather(
+                *(client.post(url, json=body, headers=headers) for _ in range(n))
+            )
+
+    hits = asyncio.run(again(30))  # on 30 connections: both workers answer
+    assert all(r.json()["spidergate_metadata"]["cache_hit"] is True for r in hits)
+    assert httpx.get(mock_url + "/__mock/requests", timeout=10).json()["total"] == before
+    written = written_per_worker(gateway.stop())
+    assert len(written) == 2 and min(written) > 0 and sum(written) == 31, written
