@@ -212,15 +212,17 @@ def test_a_killed_worker_is_started_again_and_serving_resumes(
     gateway = Gateway(procs, data, mock_url)
     first, second = gateway.pids()
     assert gateway.journal_slots() == ["0", "1"]  # one journal per worker
+    assert gateway.log().count("Your demo agent token") == 1
 
-    os.kill(second, signal.SIGKILL)
-    gateway.wait_log(r"worker 1 \(pid \d+\) exited with code -9; restarting it in")
-    gateway.wait_log(r"bridge on http", count=3)  # the new worker 1 serves
+    os.kill(first, signal.SIGKILL)  # worker 0: the one that printed the demo token
+    gateway.wait_log(r"worker 0 \(pid \d+\) exited with code -9; restarting it in")
+    gateway.wait_log(r"bridge on http", count=3)  # the new worker 0 serves
 
     responses = asyncio.run(_burst(gateway.base + "/chat/completions", token, 40))
     assert [r.status_code for r in responses] == [200] * 40, gateway.log()
-    os.kill(first, 0)  # the other worker was never touched
+    os.kill(second, 0)  # the other worker was never touched
     assert gateway.journal_slots() == ["0", "1"]  # the new worker took the freed slot
+    assert gateway.log().count("Your demo agent token") == 1  # printed once, not again
     written = written_per_worker(gateway.stop())
     assert len(written) == 2 and min(written) > 0 and sum(written) == 40, written
 
