@@ -125,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
         "path's throughput with the console open)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="SpiderGate as 'serve --workers N', pinned to cores 0..N-1 (default 1: one "
+        "process on core 0); on a 2-core machine its second worker shares core 1 with the "
+        "mock and wrk",
+    )
+    parser.add_argument(
         "--mock-command",
         help="command that starts the mock provider (default: '<python> -m mock_provider'); "
         "'--host 127.0.0.1 --port N' is appended",
@@ -298,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log("ERROR: wrk is not installed (apt-get install wrk)")
         return 2
     keys = selected_systems(args)
-    systems = [SYSTEMS[key]() for key in keys]
+    systems = [SpiderGate(args.workers) if key == "spidergate" else SYSTEMS[key]() for key in keys]
 
     work_dir = Path(tempfile.mkdtemp(prefix="spidergate-bench-"))
     (work_dir / "logs").mkdir()

@@ -8,6 +8,7 @@ to the same mock provider.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import shlex
@@ -99,14 +100,25 @@ class MockDirect(System):
 
 
 class SpiderGate(System):
-    """This project: ``spidergate serve --demo --mock-url ...`` with a minted agent token."""
+    """This project: ``spidergate serve --demo --mock-url ...`` with a minted agent token.
+
+    ``workers`` above 1 runs ``serve --workers N`` pinned to cores 0..N-1 (as many as the
+    machine has): N processes need N cores, so on a 2-core machine the gateway's second
+    worker shares core 1 with the mock and wrk. What that costs is measured, not hidden:
+    the bench's ratio is then a lower bound of how the workers scale.
+    """
 
     key = "spidergate"
     label = "SpiderGate"
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 1) -> None:
         super().__init__()
         self.token = ""
+        self.workers = workers
+        if workers > 1:
+            cores = min(workers, len(os.sched_getaffinity(0)))
+            self.core = ",".join(str(i) for i in range(cores))
+            self.label = f"SpiderGate ({workers} workers)"
 
     @staticmethod
     def command() -> list[str]:
@@ -138,7 +150,7 @@ class SpiderGate(System):
         self.token = lines[-1]
         port, grpc_port = free_port(), free_port()
         argv = pinned(
-            GATEWAY_CORE,
+            self.core,
             [
                 *cli,
                 "serve",
@@ -154,10 +166,14 @@ class SpiderGate(System):
                 # waits 5 s before SIGKILL).
                 "--drain-delay",
                 "0",
+                "--workers",
+                str(self.workers),
             ],
         )
         self.base_url = f"http://127.0.0.1:{port}"
         self.proc = ctx.registry.start("spidergate", argv, cwd=REPO_DIR, env=env)
+        if self.workers > 1:  # /health answers from the first worker already
+            wait_for_log_line(self.proc, r"\d+ workers serving", ctx.startup_timeout)
         wait_for_http(f"{self.base_url}/api/gate/v1/health", self.proc, ctx.startup_timeout)
 
     def target(self, stream: bool) -> Target:

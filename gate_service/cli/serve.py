@@ -5,6 +5,8 @@
   points every provider at it, and prints a freshly minted agent token once.
 - ``serve core``: only the gRPC core. ``serve bridge --core TARGET``: only the bridge (any
   gRPC target; several cores are balanced by gRPC, see ``bridge/core_client.py``).
+- ``--workers N``: N processes of any of these on the same ports, under a supervisor
+  (``cli/workers.py``; this module is what each worker runs).
 
 SIGTERM/SIGINT stop gracefully, in two steps (``gate_service/cli/stopping.py``): first
 the process says it is not ready (the bridge's ``/ready`` answers 503, the core's gRPC
@@ -21,12 +23,14 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from gate_service.cli.reuseport import reuse_port_socket
 from gate_service.cli.stopping import StopSignals, drain_first
 from gate_service.config import Settings, comma_list
 from gate_service.gc_tuning import settle_after_startup
@@ -183,6 +187,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="starttls (default), ssl (TLS from the start, usually port 465), or none "
         "(a local relay only)",
     )
+    p.add_argument(
+        "--workers",
+        default="1",
+        metavar="N",
+        help="processes serving the same ports (SO_REUSEPORT), watched by a supervisor that "
+        "restarts one that dies; 'auto' = one per core (default 1). Above 1, limits, budgets "
+        "and the cache are shared through --redis-url, else a private redis-server "
+        "(docs/workers.md)",
+    )
     p.add_argument("--demo", action="store_true", help="serve every alias from the mock provider")
     p.add_argument("--mock-url", default=None, help="with --demo: use this mock instead")
     p.set_defaults(handler=handle)
@@ -235,26 +248,48 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     configure_logs(settings.log_level, settings.log_format)
     if args.component == "bridge" and not args.core:
         args.core = f"{settings.grpc_host}:{settings.grpc_port}"
+    from gate_service.cli.workers import WorkerCountError, supervise, worker_count
+
+    try:
+        workers = worker_count(args.workers)
+    except WorkerCountError as exc:
+        print(f"--workers: {exc}", file=sys.stderr)
+        return 2
+    if workers > 1:
+        return supervise(args, settings, workers)
+    serve_forever(args, settings)
+    return 0
+
+
+def serve_forever(args: argparse.Namespace, settings: Settings) -> None:
+    """Serve in this process until SIGTERM/SIGINT: ``serve`` itself, or one worker."""
     with contextlib.suppress(ImportError):
         import uvloop
 
         uvloop.install()
     asyncio.run(_serve(args, settings))
-    return 0
 
 
 class _Bridge(uvicorn.Server):
     """uvicorn without its own signal handling: ``serve`` owns the signals. ``readiness``
-    is its app's (``bridge/readiness.py``), turned to draining at SIGTERM."""
+    is its app's (``bridge/readiness.py``), turned to draining at SIGTERM. A worker of
+    ``--workers N`` binds its port with ``SO_REUSEPORT`` (the kernel spreads connections
+    over the workers, see ``cli/workers.py``)."""
 
     readiness: Readiness
+    reuse_port = False
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
 
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        if sockets is None and self.reuse_port:
+            sockets = [reuse_port_socket(self.config.host, self.config.port)]
+        await super().serve(sockets)
 
-def _bridge(core: str | Any, settings: Settings) -> _Bridge:
+
+def _bridge(core: str | Any, settings: Settings, *, reuse_port: bool = False) -> _Bridge:
     """A bridge for a core address (over gRPC), or for a ``Core`` in this process."""
     from bridge.app import create_app
     from bridge.protocol import with_header_timeout
@@ -278,9 +313,10 @@ def _bridge(core: str | Any, settings: Settings) -> _Bridge:
         timeout_graceful_shutdown=int(settings.shutdown_grace_s + _LAST_WORDS_S),
         backlog=4096,
     )
-    server = _Bridge(config)
-    server.readiness = app.state.readiness
-    return server
+    bridge = _Bridge(config)
+    bridge.readiness = app.state.readiness
+    bridge.reuse_port = reuse_port
+    return bridge
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -291,7 +327,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
 
     if args.component == "bridge":
         settle_after_startup()
-        await _serve_bridge(args.core, settings, stop)
+        await _serve_bridge(args, settings, stop)
         return
 
     from gate_service.core import Core
@@ -324,7 +360,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     bridge: _Bridge | None = None
     if args.component == "all":
         # Same process: the in-process channel (see servicers/inprocess.py for why).
-        bridge = _bridge(core, settings)
+        bridge = _bridge(core, settings, reuse_port=_is_worker(args))
         bridge_task = asyncio.create_task(bridge.serve())
         # uvicorn exposes readiness only as a flag; poll it briefly.
         while not bridge.started and not bridge_task.done():  # noqa: ASYNC110
@@ -337,10 +373,11 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     # (gen-2 collections paused requests: a p99 of 41 ms, see README), and young
     # collections less often (gate_service/gc_tuning.py).
     settle_after_startup()
-    if args.demo:
+    if args.demo and getattr(args, "print_token", True):  # one worker of N prints it
         token = await asyncio.to_thread(_demo_token, core)
         print("Your demo agent token (shown once):", flush=True)
         print(f"export SPIDERIQ_TOKEN={token}", flush=True)
+    _ready(args)
 
     await _until(stop.first, bridge_task)
     # Not ready first, while everything still serves: balancers move away (stopping.py).
@@ -371,7 +408,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     _say("stopped")
 
 
-async def _serve_bridge(core: str, settings: Settings, stop: StopSignals) -> None:
+async def _serve_bridge(args: argparse.Namespace, settings: Settings, stop: StopSignals) -> None:
     """The bridge alone, talking gRPC to one core or, through gRPC's round_robin, to
     every core the target names (``bridge/targets.py``, ``bridge/core_client.py``)."""
     from bridge.targets import core_target
@@ -379,12 +416,13 @@ async def _serve_bridge(core: str, settings: Settings, stop: StopSignals) -> Non
     try:
         # Checked (and an older A,B list resolved) once, here: a bad --core stops the
         # process at start, with its reason.
-        target = await asyncio.to_thread(core_target, core)
+        target = await asyncio.to_thread(core_target, args.core)
     except ValueError as error:
         raise SystemExit(f"error: --core: {error}") from None
-    bridge = _bridge(target, settings)
+    bridge = _bridge(target, settings, reuse_port=_is_worker(args))
     task = asyncio.create_task(bridge.serve())
     _say(f"bridge on http://{settings.host}:{settings.port}/api/gate/v1 -> core {target}")
+    _ready(args)
     await _until(stop.first, task)
     if not task.done():
         await drain_first([bridge.readiness.drain], settings.drain_delay_s, stop, _say)
@@ -404,6 +442,18 @@ def _demo_token(core: Any) -> str:
     client_id = brand.client_id if brand else core.identity.create_brand("demo")[0].client_id
     _, token = core.identity.mint_token(client_id, "demo-agent", None)
     return str(token)
+
+
+def _is_worker(args: argparse.Namespace) -> bool:
+    """Whether this process is one of ``--workers N`` (set by the supervisor)."""
+    return getattr(args, "on_ready", None) is not None
+
+
+def _ready(args: argparse.Namespace) -> None:
+    """Tell the supervisor, if any, that this worker serves (it then starts the next)."""
+    on_ready = getattr(args, "on_ready", None)
+    if on_ready is not None:
+        on_ready()
 
 
 def _say(message: str) -> None:
