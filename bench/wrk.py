@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness import DRIVER_CORE, BenchError, pinned
@@ -46,6 +46,16 @@ class WrkResult:
     timeouts: int = 0
     ok: bool = True
     note: str = ""
+    #: Non-OK gRPC status codes by name (the gRPC modes only; wrk has no such thing).
+    codes: dict[str, int] = field(default_factory=dict)
+    #: CPU the load generator used during the run, in % of one core (None: not measured).
+    #: Near 100 the generator, not the system under test, limited the run.
+    driver_cpu_pct: float | None = None
+    #: CPU the system under test used during the run, in % of one core (None: not
+    #: measured); near 100 its core was saturated. Set by run.py.
+    system_cpu_pct: float | None = None
+    #: Peak RSS of the system's processes during the run, in MiB (None: not measured).
+    peak_rss_mb: float | None = None
 
     @property
     def errors(self) -> int:
@@ -54,6 +64,8 @@ class WrkResult:
         )
 
     def error_breakdown(self) -> str:
+        if self.codes:
+            return ", ".join(f"{code} {count}" for code, count in sorted(self.codes.items()))
         parts = [
             (self.non2xx, "non-2xx"),
             (self.connect_errors, "connect"),
