@@ -25,10 +25,10 @@ CONNECT_CODES = frozenset({"UNAVAILABLE"})
 def parse_grpc_output(output: str) -> WrkResult:
     """The generator's ``GRPCLOAD`` line as a :class:`~wrk.WrkResult`.
 
-    Requests are every call answered in the window, OK or not (as wrk counts them); req/s
-    is that over the duration. Non-OK statuses go to ``codes`` by name and are counted as
-    wrk's classes: DEADLINE_EXCEEDED as a timeout, UNAVAILABLE as a connect error, any
-    other as a non-2xx answer.
+    Non-OK statuses go to ``codes`` by name and are counted as wrk's classes:
+    DEADLINE_EXCEEDED as a timeout, UNAVAILABLE as a connect error, any other as a non-2xx
+    answer. Requests are as wrk counts them: answers in the window, OK or not (a timeout or
+    a connect error is no answer); req/s is that over the duration.
     """
     line = next(
         (row[len(RESULT_PREFIX) :] for row in output.splitlines() if row.startswith(RESULT_PREFIX)),
@@ -40,11 +40,12 @@ def parse_grpc_output(output: str) -> WrkResult:
         data = json.loads(line)
     except ValueError:
         return WrkResult(ok=False, note=f"unreadable GRPCLOAD line: {line[:200]}")
-    if "error" in data and not data.get("requests"):
+    if "error" in data and not data.get("ok") and not data.get("codes"):
         return WrkResult(ok=False, note=str(data["error"]))
     codes = {str(k): int(v) for k, v in dict(data.get("codes") or {}).items()}
     duration = float(data.get("duration_s") or 0.0)
-    requests = int(data.get("requests") or 0)
+    non2xx = sum(n for code, n in codes.items() if code not in TIMEOUT_CODES | CONNECT_CODES)
+    requests = int(data.get("ok") or 0) + non2xx
     result = WrkResult(
         requests=requests,
         duration_s=duration,
@@ -55,7 +56,7 @@ def parse_grpc_output(output: str) -> WrkResult:
         max_ms=float(data.get("max_ms") or 0.0),
         timeouts=sum(n for code, n in codes.items() if code in TIMEOUT_CODES),
         connect_errors=sum(n for code, n in codes.items() if code in CONNECT_CODES),
-        non2xx=sum(n for code, n in codes.items() if code not in TIMEOUT_CODES | CONNECT_CODES),
+        non2xx=non2xx,
         codes=codes,
         driver_cpu_pct=float(data.get("generator_cpu_pct") or 0.0),
     )

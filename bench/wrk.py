@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -207,6 +209,9 @@ def run_wrk(
             target.url,
         ],
     )
+    # wrk's CPU, as the gRPC generator reports its own: the driver core's headroom.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
     try:
         done = subprocess.run(
             argv,
@@ -223,6 +228,9 @@ def run_wrk(
         with open(log, "a") as handle:
             handle.write(f"$ {' '.join(argv)}\n{output}\n")
     result = parse_wrk_output(output)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result.driver_cpu_pct = round(100 * used / max(time.monotonic() - started, 1e-6), 1)
     if done.returncode != 0:
         result.ok = False
         result.note = f"wrk exited {done.returncode}: {output.strip()[-300:]}"
