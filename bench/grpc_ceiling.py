@@ -104,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--processes", type=int, default=0, help="0: as run.py picks")
     parser.add_argument("--streaming", action="store_true", help="the stream method")
-    parser.add_argument("--stream-messages", type=int, default=8)
+    # The gateway forwards the chunks that arrived from the upstream together as one
+    # message; the mock's short answer arrives in one read, so its streams are 1 message.
+    parser.add_argument("--stream-messages", type=int, default=1)
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:

@@ -5,19 +5,19 @@ registries this project reaches, so the gRPC modes bring their own: closed loops
 wrk's connections (send, wait for the whole answer, send again), ``in_flight`` of them,
 for ``duration`` seconds, reporting the same numbers as a wrk run.
 
-One Python process with grpc.aio spends more CPU per call than the gateway's side of a
-small RPC is worth, so it would measure itself. The loops are therefore split among
-several worker processes (``processes``), each with its own event loop and channel; the
-request is serialised once and the answers are not parsed (status OK is what counts,
-as wrk counts an HTTP 2xx), which keeps a call's client cost to grpc's own. Every worker
-reports its latencies and its CPU time, so the run says how busy the generator was:
-``generator_cpu_pct`` near 100 (it is pinned to one core, with the mock provider) means
-the numbers are the generator's, not the gateway's. ``bench/grpc_ceiling.py`` measures
-the generator alone against a trivial server.
+A Python client is not free: against a trivial server (``bench/grpc_ceiling.py``) one
+worker with uvloop drives ~7,000 unary calls/s on its core, the gateway ~1,000. To keep
+that cost low the request is serialised once and the answers are not parsed (status OK
+is what counts, as wrk counts an HTTP 2xx), and the loops are split among worker
+processes (``processes``), each with its own event loop and channel, so that no one
+loop's backlog adds to the latencies at 64 in flight. Every worker reports its
+latencies and its CPU time in the timed window, so each run says how busy the generator
+was (``generator_cpu_pct``, of the driver core it shares with the mock provider).
 
-Run by :func:`run_grpc_load` as ``taskset -c 1 python bench/grpc_load.py`` with the
+Run by ``grpc_mode.run_grpc_load`` as ``taskset -c 1 python bench/grpc_load.py`` with the
 target as JSON on stdin (it carries the token: never on the command line); the result is
-one ``GRPCLOAD {json}`` line on stdout, read by :func:`parse_grpc_output`.
+one ``GRPCLOAD {json}`` line on stdout, read by ``grpc_mode.parse_grpc_output``.
+``--verify`` makes one call instead, answer parsed, and prints its completion text.
 """
 
 from __future__ import annotations
@@ -158,7 +158,10 @@ async def _worker_main(
 
     out = WorkerResult(array("d"), Counter(), 0, 0.0)
     async with grpc.aio.insecure_channel(target.address) as channel:
-        await asyncio.wait_for(channel.channel_ready(), 10)
+        try:  # wrk's --timeout bounds its connects too
+            await asyncio.wait_for(channel.channel_ready(), timeout_s)
+        except TimeoutError:
+            raise BenchError(f"could not connect to {target.address} in {timeout_s:g} s") from None
         if target.streaming:
             call: Any = channel.unary_stream(target.method)
         else:
@@ -229,13 +232,15 @@ def generate(
         workers.append((proc, ready_r, start_w, result_r))
     failures: list[str] = []
     for proc, ready_r, _, result_r in workers:
-        ready_or_failed = multiprocessing.connection.wait([ready_r, result_r], timeout=30)
+        ready_or_failed = multiprocessing.connection.wait(
+            [ready_r, result_r], timeout=timeout_s + 30
+        )
         if ready_r in ready_or_failed:
             ready_r.recv()
         elif result_r in ready_or_failed:
             failures.append(str(result_r.recv()[1]))
         else:
-            failures.append(f"worker {proc.pid} did not connect within 30 s")
+            failures.append(f"worker {proc.pid} did not start")
     if failures:
         for proc, *_ in workers:
             proc.kill()

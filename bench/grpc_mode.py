@@ -111,8 +111,8 @@ def run_grpc_load(
 
 
 def verify_in_subprocess(target: GrpcTarget, timeout_s: float = 30.0) -> str:
-    """:func:`verify` in a child process: the bench itself never loads grpc (its load
-    generator forks workers, which grpc does not survive once used)."""
+    """``grpc_load.verify`` in a child process: the completion text of one call, or a
+    :class:`BenchError` with what answered instead."""
     argv = [sys.executable, str(GENERATOR), "--verify", f"--timeout={timeout_s:g}"]
     try:
         done = subprocess.run(
