@@ -10,8 +10,12 @@ in a new session), so "the gateway" is every process in that group: SpiderGate's
   through ``/proc/PID/clear_refs``), which catches it for a one-process system. Both are
   lower bounds of the group's true peak, so their maximum is too, and exact for one
   process.
-* **CPU** is ``utime + stime`` (``/proc/PID/stat``) summed over the group, read before
-  and after a run: the share of one core the system used while it was timed.
+* **CPU** is ``utime + stime`` (``/proc/PID/stat``) summed over the group: the share of
+  one core the system used while it was timed.
+* **Cores busy** is each core's non-idle time (``/proc/stat``), whoever used it: the
+  driver core below 100 % means the load generator and the mock had CPU to spare, so
+  they were not what limited the run; the gateway core's busy minus the gateway's own
+  CPU is other work on the machine.
 """
 
 from __future__ import annotations
@@ -86,6 +90,23 @@ def memory_kb(pids: list[int]) -> tuple[int, int]:
     return rss, hwm
 
 
+def parse_core_times(text: str) -> dict[int, float]:
+    """Busy seconds per core (everything but ``idle`` and ``iowait``) from ``/proc/stat``."""
+    busy: dict[int, float] = {}
+    for line in text.splitlines():
+        name, _, rest = line.partition(" ")
+        if not name.startswith("cpu") or not name[3:].isdigit():
+            continue
+        ticks = [int(v) for v in rest.split()]
+        # user nice system idle iowait irq softirq steal (guest time is already in user)
+        busy[int(name[3:])] = (sum(ticks[:8]) - ticks[3] - ticks[4]) / _CLK_TCK
+    return busy
+
+
+def core_busy_seconds() -> dict[int, float]:
+    return parse_core_times(_read(PROC / "stat") or "")
+
+
 def cpu_seconds(pgid: int) -> float:
     """CPU seconds used so far by the live processes of group ``pgid``."""
     return cpu_seconds_of(group_pids(pgid) or [pgid])
@@ -141,6 +162,7 @@ class RunMeter:
         self._peak_kb = 0
         self._pids: list[int] = []
         self._cpu: list[tuple[float, float]] = []
+        self._cores: list[tuple[float, dict[int, float]]] = []
         self._scanned = 0.0
 
     def _sample(self) -> None:
@@ -151,6 +173,7 @@ class RunMeter:
         rss, hwm = memory_kb(self._pids)
         self._peak_kb = max(self._peak_kb, rss, hwm)
         self._cpu.append((now, cpu_seconds_of(self._pids)))
+        self._cores.append((now, core_busy_seconds()))
 
     def _run(self) -> None:
         if self._core is not None:
@@ -179,6 +202,17 @@ class RunMeter:
     @property
     def cpu_pct(self) -> float | None:
         return window_rate_pct(self._cpu, self._window_s)
+
+    def core_busy_pct(self) -> dict[str, float]:
+        """Each core's busy share during the run (same windows as ``cpu_pct``)."""
+        cores = sorted(self._cores[-1][1]) if self._cores else []
+        out: dict[str, float] = {}
+        for core in cores:
+            series = [(t, busy.get(core, 0.0)) for t, busy in self._cores]
+            pct = window_rate_pct(series, self._window_s)
+            if pct is not None:
+                out[str(core)] = min(pct, 100.0)
+        return out
 
 
 def window_rate_pct(samples: list[tuple[float, float]], window_s: float) -> float | None:

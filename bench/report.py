@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from harness import DRIVER_CORE, GATEWAY_CORE
 from wrk import WrkResult
 
 #: Each gRPC mode and the REST mode it is the same request as (the ratio gRPC / REST).
@@ -61,15 +62,23 @@ def cell(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def cores_cell(busy: dict[str, float]) -> str:
+    """``gateway core / driver core`` busy %, e.g. ``100/64``; ``-`` when not measured."""
+    if not busy:
+        return "-"
+    return "/".join(cell(busy.get(core)) for core in (str(GATEWAY_CORE), str(DRIVER_CORE)))
+
+
 def markdown_table(records: Sequence[Record]) -> str:
     """One row per run. CPU % is the system's share of its core during the run (~100:
     saturated); RSS its processes' peak during the run; gen CPU % the load generator's
     (wrk's or the gRPC generator's) share of the driver core, which it shares with the
-    mock provider: near 100 the generator, not the system, set the pace."""
+    mock provider: near 100 the generator, not the system, set the pace. Cores busy %
+    is each core's non-idle share, whoever used it (gateway core / driver core)."""
     lines = [
         "| system | mode | in flight | req/s | p50 ms | p99 ms | errors | CPU % "
-        "| RSS peak MiB | gen CPU % |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+        "| RSS peak MiB | gen CPU % | cores busy % |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     for rec in records:
         res = rec.result
@@ -77,7 +86,7 @@ def markdown_table(records: Sequence[Record]) -> str:
             f"| {rec.system} | {rec.mode} | {rec.concurrency} | {res.rps:,.1f} | "
             f"{res.p50_ms:.2f} | {res.p99_ms:.2f} | {error_cell(res)} | "
             f"{cell(res.system_cpu_pct)} | {cell(res.peak_rss_mb)} | "
-            f"{cell(res.driver_cpu_pct)} |"
+            f"{cell(res.driver_cpu_pct)} | {cores_cell(res.cores_busy_pct)} |"
         )
     return "\n".join(lines)
 

@@ -110,6 +110,7 @@ def metered(system: System, stats: SystemStats, run: Callable[[], WrkResult]) ->
         result = run()
     result.system_cpu_pct = meter.cpu_pct
     result.peak_rss_mb = meter.peak_mb
+    result.cores_busy_pct = meter.core_busy_pct()
     stats.note_peak(meter.peak_mb)
     return result
 
@@ -209,7 +210,11 @@ def summary(result: WrkResult) -> str:
     if result.peak_rss_mb is not None:
         text += f"  RSS {result.peak_rss_mb:.0f} MiB"
     if result.driver_cpu_pct is not None:
-        text += f"  (load generator CPU {result.driver_cpu_pct:.0f}%)"
+        text += f"  (load generator CPU {result.driver_cpu_pct:.0f}%"
+        if result.cores_busy_pct:
+            busy = ", ".join(f"{k} {v:.0f}%" for k, v in result.cores_busy_pct.items())
+            text += f"; cores busy: {busy}"
+        text += ")"
     if not result.ok:
         return f"{text}  FAILED: {result.note}"
     if result.errors:

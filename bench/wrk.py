@@ -58,6 +58,9 @@ class WrkResult:
     system_cpu_pct: float | None = None
     #: Peak RSS of the system's processes during the run, in MiB (None: not measured).
     peak_rss_mb: float | None = None
+    #: Each core's busy share during the run, in % by core number, whoever used it (the
+    #: driver core below 100: the generator had headroom). Set by run.py.
+    cores_busy_pct: dict[str, float] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:

@@ -7,7 +7,15 @@ import subprocess
 import sys
 import time
 
-from procstat import RunMeter, group_pids, idle_rss_mb, parse_stat, parse_status, window_rate_pct
+from procstat import (
+    RunMeter,
+    group_pids,
+    idle_rss_mb,
+    parse_core_times,
+    parse_stat,
+    parse_status,
+    window_rate_pct,
+)
 
 STATUS = """Name:\tpython
 VmPeak:\t  300000 kB
@@ -32,6 +40,18 @@ def test_stat_survives_a_command_name_with_spaces_and_parentheses() -> None:
     assert cpu == 300 / os.sysconf("SC_CLK_TCK")
 
 
+def test_core_busy_time_leaves_out_idle_and_iowait() -> None:
+    tick = 1 / os.sysconf("SC_CLK_TCK")
+    text = (
+        "cpu  300 0 100 900 50 0 0 0 0 0\n"
+        "cpu0 200 0 50 400 10 0 0 0 0 0\n"
+        "cpu1 100 0 50 500 40 5 5 0 0 0\n"
+        "intr 12345 0 0\n"
+    )
+    busy = parse_core_times(text)
+    assert busy == {0: 250 * tick, 1: 160 * tick}
+
+
 def test_the_cpu_rate_is_the_median_window() -> None:
     # 0.1 s samples: idle for the first second (the generator starting), then busy.
     samples = [(i * 0.1, 0.0) for i in range(11)]
@@ -43,16 +63,25 @@ def test_the_cpu_rate_is_the_median_window() -> None:
 
 def test_the_meter_reads_a_real_process_group() -> None:
     """A child in its own session that allocates ~60 MiB and spins: the meter sees both."""
-    code = "b = bytearray(60 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])\nwhile True: pass"
-    child = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    code = (
+        "b = bytearray(60 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])\n"
+        "print('ready', flush=True)\n"
+        "while True: pass"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], start_new_session=True, stdout=subprocess.PIPE, text=True
+    )
     try:
-        time.sleep(0.5)
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
         assert group_pids(child.pid) == [child.pid]
         assert idle_rss_mb(child.pid) > 55
         with RunMeter(child.pid, interval_s=0.05, window_s=0.2) as meter:
             time.sleep(0.8)
         assert meter.peak_mb > 55
-        assert meter.cpu_pct is not None and meter.cpu_pct > 20  # spinning (a busy machine)
+        assert meter.cpu_pct is not None and meter.cpu_pct > 5  # spinning, on a busy machine
+        busy = meter.core_busy_pct()
+        assert set(busy) == {str(n) for n in range(os.cpu_count() or 1)}
+        assert max(busy.values()) > 5
     finally:
         child.kill()
         child.wait(10)

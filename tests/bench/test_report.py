@@ -21,7 +21,13 @@ RECORDS = [
         "SpiderGate",
         "json",
         16,
-        run(1000, system_cpu_pct=99.5, peak_rss_mb=180.2, driver_cpu_pct=4.0),
+        run(
+            1000,
+            system_cpu_pct=99.5,
+            peak_rss_mb=180.2,
+            driver_cpu_pct=4.0,
+            cores_busy_pct={"0": 100.0, "1": 41.3},
+        ),
     ),
     Record(
         "spidergate",
@@ -40,10 +46,13 @@ RECORDS = [
 
 def test_the_table_has_cpu_memory_and_the_generators_cpu() -> None:
     table = markdown_table(RECORDS).splitlines()
-    assert table[0].endswith("| errors | CPU % | RSS peak MiB | gen CPU % |")
-    assert table[3] == "| SpiderGate | grpc | 16 | 1,400.0 | 5.00 | 9.00 | 0 | 100 | 181 | 31 |"
+    assert table[0].endswith("| errors | CPU % | RSS peak MiB | gen CPU % | cores busy % |")
+    assert table[2].endswith("| 0 | 100 | 180 | 4 | 100/41 |")
+    assert table[3] == (
+        "| SpiderGate | grpc | 16 | 1,400.0 | 5.00 | 9.00 | 0 | 100 | 181 | 31 | - |"
+    )
     # Not measured: a dash, never a zero.
-    assert table[4].endswith("| 0 | - | - | - |")
+    assert table[4].endswith("| 0 | - | - | - | - |")
     assert "**! 2** (INTERNAL 2)" in table[5]
 
 
