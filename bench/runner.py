@@ -161,6 +161,9 @@ def bench_system(
         return
     try:
         modes = [m for m in args.modes if mode_target(system, m) is not None]
+        if len(modes) < len(args.modes):
+            others = ", ".join(m for m in args.modes if m not in modes)
+            log(f"   not served by {system.label}, skipped: {others}")
         if args.warmup > 0:
             peak = max(args.concurrency)
             for mode in modes:
