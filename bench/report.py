@@ -188,6 +188,11 @@ def same_system_ratios(records: Sequence[Record]) -> list[Ratio]:
             f" (p50 {mine.p50_ms:.2f} vs {theirs.p50_ms:.2f} ms,"
             f" p99 {mine.p99_ms:.2f} vs {theirs.p99_ms:.2f} ms)"
         )
+        if mine.rps_per_cpu and theirs.rps_per_cpu:
+            line += (
+                f"; per CPU-second {mine.rps_per_cpu / theirs.rps_per_cpu:.2f}x"
+                f" ({mine.rps_per_cpu:,.0f} vs {theirs.rps_per_cpu:,.0f})"
+            )
         if not clean:
             line += f"  [! errors: gRPC {mine.errors}, REST {theirs.errors}]"
         out.append(

@@ -80,9 +80,19 @@ class WrkResult:
         ]
         return ", ".join(f"{label} {count}" for count, label in parts if count)
 
+    @property
+    def rps_per_cpu(self) -> float | None:
+        """Requests per CPU-second of the system under test: its req/s over its CPU share.
+        On a machine where other work takes part of the gateway's core, this compares
+        two runs better than req/s does (roughly: contention costs some CPU too)."""
+        if not self.system_cpu_pct:
+            return None
+        return round(self.rps / (self.system_cpu_pct / 100), 1)
+
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["errors"] = self.errors
+        data["rps_per_cpu"] = self.rps_per_cpu
         return data
 
 
