@@ -30,7 +30,7 @@ from harness import DRIVER_CORE, GATEWAY_CORE, BenchError, ProcessRegistry
 from report import Record, markdown_table, ratios, same_system_ratios, systems_table, write_json
 from runner import SystemStats, bench_system, log
 from system import GRPC_MODES, SURFACES, Context, System
-from systems import SYSTEMS, MockProvider
+from systems import SYSTEMS, MockProvider, SpiderGate
 
 MODES = ("json", "stream", *GRPC_MODES, *SURFACES)
 # What runs unless --modes says otherwise: chat, which every system serves. The other
