@@ -3,7 +3,8 @@ with LiteLLM's proxy and Portkey's gateway, all in front of the same mock provid
 
     .venv/bin/python bench/run.py                 # SpiderGate only, 10 s per run
     .venv/bin/python bench/run.py --compare       # + LiteLLM and Portkey (setup_competitors.sh)
-    .venv/bin/python bench/run.py --smoke         # CI: 2 s, 16 in flight, json + stream
+    .venv/bin/python bench/run.py --smoke         # CI: 2 s, 16 in flight, json, stream, grpc
+    .venv/bin/python bench/run.py --modes json,grpc,stream,grpc-stream --concurrency 16
     .venv/bin/python bench/run.py --modes embeddings --concurrency 16   # POST /embeddings
     .venv/bin/python bench/run.py --modes json,responses,messages      # the translated surfaces
 
@@ -22,22 +23,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from pathlib import Path
 from types import FrameType
 
-from console_viewer import ConsoleViewer
 from harness import DRIVER_CORE, GATEWAY_CORE, BenchError, ProcessRegistry
-from report import Record, markdown_table, ratios, write_json
-from system import SURFACES, Context, System
+from report import Record, markdown_table, ratios, same_system_ratios, systems_table, write_json
+from runner import SystemStats, bench_system, log
+from system import GRPC_MODES, SURFACES, Context, System
 from systems import SYSTEMS, MockProvider, SpiderGate
-from wrk import Target, WrkResult, run_wrk
 
-MODES = ("json", "stream", *SURFACES)
+MODES = ("json", "stream", *GRPC_MODES, *SURFACES)
 # What runs unless --modes says otherwise: chat, which every system serves. The other
-# surfaces (embeddings, the Responses and Anthropic Messages APIs) are SpiderGate's; a
+# modes (gRPC, embeddings, the Responses and Anthropic Messages APIs) are SpiderGate's; a
 # system without one skips the mode.
 DEFAULT_MODES = ("json", "stream")
+# --smoke: chat over REST, and over gRPC (which drives the gRPC generator too).
+SMOKE_MODES = ("json", "stream", "grpc")
 
 
 def csv_ints(text: str) -> list[int]:
@@ -80,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--modes",
         type=csv_choices(MODES),
         default=list(DEFAULT_MODES),
-        help=f"json (non-streaming), stream, {', '.join(SURFACES)} (default: json,stream)",
+        help=f"json (non-streaming), stream, {', '.join((*GRPC_MODES, *SURFACES))} "
+        "(default: json,stream)",
     )
     parser.add_argument(
         "--compare", action="store_true", help="also run LiteLLM's proxy and Portkey's gateway"
@@ -98,13 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="quick CI run: 2 s, 16 in flight, json+stream, SpiderGate only",
+        help="quick CI run: 2 s, 16 in flight, json+stream+grpc, SpiderGate only",
     )
     parser.add_argument(
         "--warmup", type=float, default=3.0, help="warm-up seconds per system and mode (3)"
     )
     parser.add_argument(
-        "--timeout", type=float, default=10.0, help="wrk per-request timeout in seconds (10)"
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="per-request timeout in seconds, wrk's and the gRPC generator's (10)",
+    )
+    parser.add_argument(
+        "--grpc-processes",
+        type=int,
+        metavar="N",
+        help="worker processes of the gRPC generator (default: one per 4 in flight, at most 4)",
     )
     parser.add_argument(
         "--startup-timeout",
@@ -181,119 +192,19 @@ def load_average() -> float | None:
         return None
 
 
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
-def successes(records: Sequence[Record], key: str) -> int:
+def successes(records: Sequence[Record], key: str, mode: str | None = None) -> int:
+    """Answers that were not errors, of one system (in one mode, or all)."""
     return sum(
-        max(0, r.result.requests - r.result.non2xx) for r in records if r.key == key and r.result.ok
+        max(0, r.result.requests - r.result.non2xx)
+        for r in records
+        if r.key == key and r.result.ok and mode in (None, r.mode)
     )
 
 
-def bench_system(
-    system: System,
-    ctx: Context,
-    args: argparse.Namespace,
-    records: list[Record],
-    skipped: dict[str, str],
-    loads: dict[str, float | None],
-) -> None:
-    """Start, verify, warm up and time one system; a failure to start is recorded, not raised."""
-    load = load_average()
-    loads[system.label] = load
-    log(f"\n== {system.label}: starting (pinned to core {system.core}); load average {load}")
-    try:
-        started = time.monotonic()
-        system.start(ctx)
-        log(f"   ready in {time.monotonic() - started:.1f}s at {system.base_url}")
-        sample = system.verify()
-        log(f"   verified: 200 with a completion ({sample[:60]!r}), streaming too")
-        for mode in args.modes:
-            if mode in SURFACES and system.surface_target(mode) is not None:
-                log(f"   verified: {system.verify_surface(mode)}")
-    except BenchError as exc:
-        reason = str(exc)
-        skipped[system.label] = reason.splitlines()[0] if reason else "failed to start"
-        log(f"   ERROR: {system.label} skipped: {reason}")
-        system.stop(ctx)
-        return
-    wrk_log = ctx.work_dir / "logs" / f"wrk-{system.key}.log"
-    try:
-        modes = [m for m in args.modes if mode_target(system, m) is not None]
-        if args.warmup > 0:
-            peak = max(args.concurrency)
-            for mode in modes:
-                log(f"   warm-up: {mode}, {peak} in flight, {args.warmup:g}s")
-                run_wrk(
-                    target_of(system, mode),
-                    connections=peak,
-                    duration=args.warmup,
-                    script_dir=ctx.work_dir,
-                    timeout_s=args.timeout,
-                    log=wrk_log,
-                )
-        viewer = (
-            ConsoleViewer(system.base_url, system.token, args.console_every)
-            if args.console_every and isinstance(system, SpiderGate)
-            else nullcontext()
-        )
-        with viewer:
-            timed_runs(system, ctx, args, modes, records, wrk_log)
-        if isinstance(viewer, ConsoleViewer):
-            log(f"   {viewer.summary()}")
-    except BenchError as exc:
-        skipped[system.label] = f"stopped mid-run: {str(exc).splitlines()[0]}"
-        log(f"   ERROR: {system.label}: {exc}")
-    finally:
-        system.stop(ctx)
-
-
-def timed_runs(
-    system: System,
-    ctx: Context,
-    args: argparse.Namespace,
-    modes: list[str],
-    records: list[Record],
-    wrk_log: Path,
-) -> None:
-    """Every mode at every concurrency, one wrk run each."""
-    for mode in modes:
-        for concurrency in args.concurrency:
-            result = run_wrk(
-                target_of(system, mode),
-                connections=concurrency,
-                duration=args.duration,
-                script_dir=ctx.work_dir,
-                timeout_s=args.timeout,
-                log=wrk_log,
-            )
-            records.append(Record(system.key, system.label, mode, concurrency, result))
-            log(f"   {mode:6} c={concurrency:<3} {summary(result)}")
-            if system.proc is not None and not system.proc.alive():
-                raise BenchError(system.proc.describe_exit())
-
-
-def mode_target(system: System, mode: str) -> Target | None:
-    """What wrk sends a system in ``mode``; None when the system does not serve it."""
-    if mode in SURFACES:
-        return system.surface_target(mode)
-    return system.target(mode == "stream")
-
-
-def target_of(system: System, mode: str) -> Target:
-    target = mode_target(system, mode)
-    assert target is not None, f"{system.label} does not serve {mode}"
-    return target
-
-
-def summary(result: WrkResult) -> str:
-    text = f"{result.rps:9.1f} req/s  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms"
-    if not result.ok:
-        return f"{text}  FAILED: {result.note}"
-    if result.errors:
-        return f"{text}  ! {result.errors} errors ({result.error_breakdown()})"
-    return text
+def all_errors(records: Sequence[Record], key: str) -> list[str]:
+    """The modes in which the system answered nothing but errors (or failed outright)."""
+    modes = dict.fromkeys(r.mode for r in records if r.key == key)
+    return [mode for mode in modes if successes(records, key, mode) == 0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -301,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke:
         args.duration = 2.0
         args.concurrency = [16]
-        args.modes = list(DEFAULT_MODES)
+        args.modes = list(SMOKE_MODES)
         args.warmup = min(args.warmup, 1.0)
     if shutil.which("wrk") is None:
         log("ERROR: wrk is not installed (apt-get install wrk)")
@@ -315,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     records: list[Record] = []
     skipped: dict[str, str] = {}
     loads: dict[str, float | None] = {}
+    stats: dict[str, SystemStats] = {}
     interrupted = False
     fatal = ""
 
@@ -340,14 +252,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             fatal = f"mock provider failed to start: {exc}"
             log(f"ERROR: {fatal}")
             return 1
-        log(f"mock provider at {mock_url} (pinned to core {DRIVER_CORE}, with wrk)")
+        log(
+            f"mock provider at {mock_url} (pinned to core {DRIVER_CORE}, with wrk and the "
+            "gRPC generator)"
+        )
         ctx = Context(registry, work_dir, mock_url, args.startup_timeout)
         for system in systems:
             if mock.proc is not None and not mock.proc.alive():
                 fatal = f"mock provider died: {mock.proc.describe_exit()}"
                 log(f"ERROR: {fatal}")
                 break
-            bench_system(system, ctx, args, records, skipped, loads)
+            loads[system.label] = load = load_average()
+            log(
+                f"\n== {system.label}: starting (pinned to core {system.core}); load average {load}"
+            )
+            stats[system.label] = SystemStats(system.key, system.label)
+            bench_system(system, ctx, args, records, skipped, stats[system.label])
     except KeyboardInterrupt:
         interrupted = True
         log("\ninterrupted: stopping everything")
@@ -359,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         if not interrupted or records:
-            report(args, systems, records, skipped, fatal, loads)
+            report(args, systems, records, skipped, fatal, loads, stats)
         if args.keep_dirs:
             log(f"\nkept work dir (data, configs, logs): {work_dir}")
         else:
@@ -372,8 +292,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "spidergate" in keys:
         if "SpiderGate" in skipped and not any(r.key == "spidergate" for r in records):
             return 1
-        if successes(records, "spidergate") == 0:
-            log("ERROR: SpiderGate answered nothing but errors")
+        broken = all_errors(records, "spidergate")
+        if broken:
+            log(f"ERROR: SpiderGate answered nothing but errors in: {', '.join(broken)}")
             return 1
     return 0
 
@@ -385,14 +306,21 @@ def report(
     skipped: dict[str, str],
     fatal: str,
     loads: dict[str, float | None],
+    stats: dict[str, SystemStats],
 ) -> None:
     ratio_list = ratios(records)
+    same_system = same_system_ratios(records)
     log("\n## Results\n")
     log(
-        f"wrk -t1, {args.duration:g}s per run after a {args.warmup:g}s warm-up; gateway on core "
-        f"{GATEWAY_CORE}, mock provider + wrk on core {DRIVER_CORE}.\n"
+        f"wrk -t1 (gRPC modes: bench/grpc_load.py), {args.duration:g}s per run after a "
+        f"{args.warmup:g}s warm-up; gateway on core {GATEWAY_CORE}, mock provider + load "
+        f"generator on core {DRIVER_CORE}; load average at start "
+        f"{', '.join(f'{k} {v}' for k, v in loads.items())}, at end {load_average()}.\n"
     )
     log(markdown_table(records) if records else "(no results)")
+    if stats:
+        log("")
+        log(systems_table(list(stats.values())))
     if skipped:
         log("\nSkipped or incomplete:")
         for name, reason in skipped.items():
@@ -400,6 +328,10 @@ def report(
     if ratio_list:
         log("\nThroughput ratios (requests/s):")
         for ratio in ratio_list:
+            log(ratio.line)
+    if same_system:
+        log("\ngRPC API over REST, same gateway (requests/s):")
+        for ratio in same_system:
             log(ratio.line)
     if args.json:
         meta: dict[str, object] = {
@@ -416,11 +348,19 @@ def report(
             "load_average_1m_at_end": load_average(),
             "python": sys.version.split()[0],
             "wrk": tool_version(["wrk", "-v"]),
+            "grpc_processes": args.grpc_processes,
             "node": tool_version(["node", "--version"]),
             "versions": {s.label: s.version() for s in systems},
             "fatal": fatal,
         }
-        write_json(args.json, meta=meta, records=records, skipped=skipped, ratio_list=ratio_list)
+        write_json(
+            args.json,
+            meta=meta,
+            records=records,
+            skipped=skipped,
+            ratio_list=[*ratio_list, *same_system],
+            systems=[s.to_dict() for s in stats.values()],
+        )
         log(f"\nJSON written to {args.json}")
 
 

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
+from grpc_load import CHAT_METHOD, STREAM_METHOD, GrpcTarget
 from harness import GATEWAY_CORE, BenchError, Managed, ProcessRegistry, http_request
 from wrk import Target
 
@@ -72,6 +73,13 @@ SURFACES: dict[str, Surface] = {
 }
 
 
+#: The gRPC modes, by whether they stream: ``ChatService.CreateChatCompletion`` and
+#: ``StreamService.StreamChatCompletion`` called directly on the gateway's gRPC port (no
+#: bridge), with chat's alias and prompt, so their requests/s compare with json's and
+#: stream's in the same run. Only SpiderGate has a gRPC API; other systems skip them.
+GRPC_MODES: dict[str, bool] = {"grpc": False, "grpc-stream": True}
+
+
 def chat_payload(model: str, stream: bool) -> dict[str, object]:
     payload: dict[str, object] = {
         "model": model,
@@ -80,6 +88,28 @@ def chat_payload(model: str, stream: bool) -> dict[str, object]:
     if stream:
         payload["stream"] = True
     return payload
+
+
+def grpc_chat_target(address: str, token: str, model: str, stream: bool) -> GrpcTarget:
+    """:func:`chat_payload` as the gRPC request a client of the gateway's gRPC API sends
+    (the message the bridge builds from that JSON), with the token in the metadata."""
+    from spidergate.v1 import chat_pb2, common_pb2, stream_pb2
+
+    chat = common_pb2.ChatCompletionRequest(
+        model=model, messages=[common_pb2.ChatMessage(role="user", text=PROMPT)]
+    )
+    if stream:
+        chat.stream = True
+        request = stream_pb2.StreamChatCompletionRequest(request=chat).SerializeToString()
+    else:
+        request = chat_pb2.CreateChatCompletionRequest(request=chat).SerializeToString()
+    return GrpcTarget(
+        address=address,
+        method=STREAM_METHOD if stream else CHAT_METHOD,
+        request=request,
+        metadata=(("authorization", f"Bearer {token}"),),
+        streaming=stream,
+    )
 
 
 @dataclass
@@ -103,6 +133,9 @@ class System(ABC):
     def __init__(self) -> None:
         self.proc: Managed | None = None
         self.base_url = ""
+        #: Seconds from the server process's start to its first successful health
+        #: answer (None: nothing was started, or it never answered).
+        self.ready_s: float | None = None
 
     @abstractmethod
     def start(self, ctx: Context) -> None:
@@ -115,6 +148,10 @@ class System(ABC):
     def surface_target(self, mode: str) -> Target | None:
         """The authenticated request wrk sends in a :data:`SURFACES` mode; None if the
         system does not serve that surface."""
+        return None
+
+    def grpc_target(self, stream: bool) -> GrpcTarget | None:
+        """The gRPC call of a :data:`GRPC_MODES` mode; None if the system has no gRPC API."""
         return None
 
     def verify_surface(self, mode: str) -> str:

@@ -15,6 +15,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from grpc_load import GrpcTarget
 from harness import (
     DRIVER_CORE,
     GATEWAY_CORE,
@@ -35,6 +36,7 @@ from system import (
     Context,
     System,
     chat_payload,
+    grpc_chat_target,
 )
 from wrk import Target
 
@@ -119,6 +121,7 @@ class SpiderGate(System):
             cores = min(workers, len(os.sched_getaffinity(0)))
             self.core = ",".join(str(i) for i in range(cores))
             self.label = f"SpiderGate ({workers} workers)"
+        self.grpc_port = 0
 
     @staticmethod
     def command() -> list[str]:
@@ -148,7 +151,8 @@ class SpiderGate(System):
         if not lines:
             raise BenchError("spidergate token mint printed no token")
         self.token = lines[-1]
-        port, grpc_port = free_port(), free_port()
+        port = free_port()
+        self.grpc_port = grpc_port = free_port()
         argv = pinned(
             self.core,
             [
@@ -174,7 +178,10 @@ class SpiderGate(System):
         self.proc = ctx.registry.start("spidergate", argv, cwd=REPO_DIR, env=env)
         if self.workers > 1:  # /health answers from the first worker already
             wait_for_log_line(self.proc, r"\d+ workers serving", ctx.startup_timeout)
-        wait_for_http(f"{self.base_url}/api/gate/v1/health", self.proc, ctx.startup_timeout)
+        # Time to ready: from the process's start to /health, all workers serving.
+        self.ready_s = wait_for_http(
+            f"{self.base_url}/api/gate/v1/health", self.proc, ctx.startup_timeout
+        )
 
     def target(self, stream: bool) -> Target:
         return Target(
@@ -185,6 +192,10 @@ class SpiderGate(System):
                 "Authorization": f"Bearer {self.token}",
             },
         )
+
+    def grpc_target(self, stream: bool) -> GrpcTarget:
+        """ChatService / StreamService on the gRPC port of the same ``serve`` process."""
+        return grpc_chat_target(f"127.0.0.1:{self.grpc_port}", self.token, MODEL, stream)
 
     def surface_target(self, mode: str) -> Target:
         surface = SURFACES[mode]
@@ -295,7 +306,9 @@ class LiteLLM(System):
             # No database, no cache server: LiteLLM runs in its DB-less mode.
             unset=("DATABASE_URL", "DIRECT_URL", "REDIS_HOST", "REDIS_URL", "REDIS_PORT"),
         )
-        wait_for_http(f"{self.base_url}/health/liveliness", self.proc, ctx.startup_timeout)
+        self.ready_s = wait_for_http(
+            f"{self.base_url}/health/liveliness", self.proc, ctx.startup_timeout
+        )
 
     def target(self, stream: bool) -> Target:
         return Target(
@@ -376,7 +389,7 @@ class Portkey(System):
         }
         self.base_url = f"http://127.0.0.1:{port}"
         self.proc = ctx.registry.start("portkey", argv, cwd=PORTKEY_DIR, env=env)
-        wait_for_http(f"{self.base_url}/", self.proc, ctx.startup_timeout)
+        self.ready_s = wait_for_http(f"{self.base_url}/", self.proc, ctx.startup_timeout)
 
     def target(self, stream: bool) -> Target:
         return Target(

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness import DRIVER_CORE, BenchError, pinned
@@ -46,6 +48,19 @@ class WrkResult:
     timeouts: int = 0
     ok: bool = True
     note: str = ""
+    #: Non-OK gRPC status codes by name (the gRPC modes only; wrk has no such thing).
+    codes: dict[str, int] = field(default_factory=dict)
+    #: CPU the load generator used during the run, in % of one core (None: not measured).
+    #: Near 100 the generator, not the system under test, limited the run.
+    driver_cpu_pct: float | None = None
+    #: CPU the system under test used during the run, in % of one core (None: not
+    #: measured); near 100 its core was saturated. Set by run.py.
+    system_cpu_pct: float | None = None
+    #: Peak RSS of the system's processes during the run, in MiB (None: not measured).
+    peak_rss_mb: float | None = None
+    #: Each core's busy share during the run, in % by core number, whoever used it (the
+    #: driver core below 100: the generator had headroom). Set by run.py.
+    cores_busy_pct: dict[str, float] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -54,6 +69,8 @@ class WrkResult:
         )
 
     def error_breakdown(self) -> str:
+        if self.codes:
+            return ", ".join(f"{code} {count}" for code, count in sorted(self.codes.items()))
         parts = [
             (self.non2xx, "non-2xx"),
             (self.connect_errors, "connect"),
@@ -63,9 +80,19 @@ class WrkResult:
         ]
         return ", ".join(f"{label} {count}" for count, label in parts if count)
 
+    @property
+    def rps_per_cpu(self) -> float | None:
+        """Requests per CPU-second of the system under test: its req/s over its CPU share.
+        On a machine where other work takes part of the gateway's core, this compares
+        two runs better than req/s does (roughly: contention costs some CPU too)."""
+        if not self.system_cpu_pct:
+            return None
+        return round(self.rps / (self.system_cpu_pct / 100), 1)
+
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["errors"] = self.errors
+        data["rps_per_cpu"] = self.rps_per_cpu
         return data
 
 
@@ -195,6 +222,9 @@ def run_wrk(
             target.url,
         ],
     )
+    # wrk's CPU, as the gRPC generator reports its own: the driver core's headroom.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
     try:
         done = subprocess.run(
             argv,
@@ -211,6 +241,9 @@ def run_wrk(
         with open(log, "a") as handle:
             handle.write(f"$ {' '.join(argv)}\n{output}\n")
     result = parse_wrk_output(output)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result.driver_cpu_pct = round(100 * used / max(time.monotonic() - started, 1e-6), 1)
     if done.returncode != 0:
         result.ok = False
         result.note = f"wrk exited {done.returncode}: {output.strip()[-300:]}"
