@@ -81,14 +81,28 @@ def test_an_echoed_key_leaks_nowhere(lstack: Stack, logs: Capture) -> None:
     owner, _ = identity.create_brand("leak-owner")
     caller, credential = identity.create_brand("leak-caller")
     token = str(identity.mint_token(caller.client_id, "agent", None)[1])
+    keys: list[tuple[str, str | None]] = []  # (id, owner) of every key the test adds
     for provider, secret in POOL.items():
-        stack.core.key_store.add_key(provider, secret, base_url=f"{stack.mock.url}/{provider}/v1")
+        view = stack.core.key_store.add_key(
+            provider, secret, base_url=f"{stack.mock.url}/{provider}/v1"
+        )
+        keys.append((view.id, None))
     # A brand key shared into the pool: it serves the other brand after its own keys.
     shared = stack.core.key_store.add_key(
         "groq", SHARED, client_id=owner.client_id, base_url=f"{stack.mock.url}/groq/v1"
     )
     stack.core.key_store.update_key(shared.id, owner.client_id, KeyPatch(shared=True, priority=0))
+    keys.append((shared.id, owner.client_id))
     stack.run(stack.core.refresh())
+
+    def fresh_keys() -> None:
+        """Every case starts with healthy keys: a 401 marks its key invalid, in the
+        database too (it outlives a restart); switching it off and on clears that."""
+        for key_id, key_owner in keys:
+            stack.core.key_store.set_active(key_id, key_owner, False)
+            stack.core.key_store.set_active(key_id, key_owner, True)
+        stack.run(stack.core.refresh())
+        stack.core.router.health.clear()
 
     seen: list[str] = []
     request_ids: list[str] = []
@@ -97,7 +111,7 @@ def test_an_echoed_key_leaks_nowhere(lstack: Stack, logs: Capture) -> None:
         for provider, secret in cases:
             for status in (400, 401, 500):
                 for stream in (False, True):
-                    stack.core.router.health.clear()
+                    fresh_keys()
                     _fault(stack, secret, status)
                     # Only the echoing key may serve: the other groq key is told to fail
                     # plainly, so the request reaches the echoing one whatever the order.
