@@ -1,9 +1,7 @@
 """The gRPC server factory: every service, health checking and reflection, one port.
 
 The services, and so the names reflection and health checking report, come from the one
-table in :mod:`gate_service.services`; their handlers reach the server through one
-:class:`~gate_service.handler_table.HandlerTable` (one lookup per call, the load-shedding
-bound applied once per method).
+table in :mod:`gate_service.services`.
 
 ``build_server`` returns the server and the port it bound (tests bind port 0). Graceful
 stop is ``await server.stop(grace)``: new calls are refused, calls in flight (streams
@@ -12,14 +10,11 @@ included) get ``grace`` seconds to finish.
 
 from __future__ import annotations
 
-from typing import cast
-
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
+from grpc_reflection.v1alpha import reflection
 
 from gate_service.core import Core
-from gate_service.handler_table import HandlerTable
 from gate_service.servicers.shedding import ConcurrencyLimit
 from gate_service.services import SERVICE_NAMES, SERVICES
 
@@ -44,22 +39,14 @@ def build_server(
     """A ready-to-start server with every service registered, and its bound port."""
     # Load shedding: at most max_concurrent_requests calls at once (servicers/shedding.py).
     shedding = ConcurrencyLimit(core.settings.max_concurrent_requests)
-    server = grpc.aio.server(options=SERVER_OPTIONS)
-    # Every handler goes in one table, the server's only handler (handler_table.py: why).
-    table = HandlerTable(shedding.bound)
-    registrar = cast(grpc.aio.Server, table)  # what the generated functions call of it
+    server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=[shedding])
     for service in SERVICES:  # gate_service/services.py: the one table
-        service.register(service.servicer(core), registrar)
+        service.register(service.servicer(core), server)
     health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registrar)
-    # What reflection.enable_server_reflection does for an aio server.
-    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
-        reflection.aio.ReflectionServicer(
-            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME)
-        ),
-        registrar,
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-    server.add_generic_rpc_handlers((table,))
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"could not bind the gRPC port {host}:{port}")
