@@ -52,6 +52,15 @@ def metadata_value(context: grpc.aio.ServicerContext, key: str) -> str | None:
     return None
 
 
+def _metadata_values(context: grpc.aio.ServicerContext, keys: tuple[str, ...]) -> dict[str, str]:
+    """The first value of each of ``keys`` present in the call's metadata, in one pass."""
+    found: dict[str, str] = {}
+    for k, v in context.invocation_metadata() or ():
+        if k in keys and k not in found:
+            found[k] = v if isinstance(v, str) else v.decode()
+    return found
+
+
 def request_id(context: grpc.aio.ServicerContext) -> str:
     """The bridge's ``x-request-id`` (so logs and the HTTP header agree), or a new one."""
     return metadata_value(context, "x-request-id") or uuid.uuid4().hex
@@ -132,8 +141,10 @@ def request_context(
     (a caller that stops waiting gets nothing from more). The same for every kind of call."""
     configured = core.settings.request_deadline_s
     remaining = context.time_remaining()
-    rid = request_id(context)
-    traceparent = metadata_value(context, "traceparent")
+    # One pass over the metadata for the request id and the caller's trace context.
+    found = _metadata_values(context, ("x-request-id", "traceparent", "tracestate"))
+    rid = found.get("x-request-id") or uuid.uuid4().hex
+    traceparent = found.get("traceparent")
     bind_request(rid, traceparent)
     return RequestContext(
         client_id=principal.client_id,
@@ -144,7 +155,7 @@ def request_context(
         deadline=Deadline(configured if remaining is None else min(configured, remaining)),
         auth_ms=_AUTH_MS.get(),
         traceparent=traceparent,
-        tracestate=metadata_value(context, "tracestate") if traceparent else None,
+        tracestate=found.get("tracestate") if traceparent else None,
     )
 
 
